@@ -1,0 +1,160 @@
+//! Where a value came from: source spans and JSON pointers for nodes of a loaded document.
+//!
+//! Loaders record one [`NodeSpan`] per node, in pre-order, and nothing else: that costs a push per node and
+//! keeps evaluation free of location bookkeeping. Only when a finding must be reported does the document
+//! build a [`Locator`], which walks the tree once in the same order and indexes every node by its address.
+//! Evaluation hands out references into the document, so a node's address identifies it.
+//!
+//! Aliased YAML containers are shared (`Arc`), so the walk descends into each shared container once —
+//! exactly as the YAML loader recorded it — and later occurrences take the span of the alias.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::source::Span;
+use crate::value::Value;
+
+/// The spans of one node: its key (for object members) and its value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeSpan {
+    pub key: Span,
+    pub value: Span,
+}
+
+/// A parsed tree and its pre-order spans.
+#[derive(Debug)]
+pub(crate) struct Tree {
+    pub value: Value,
+    pub spans: Vec<NodeSpan>,
+}
+
+/// Where a node is: its spans and its JSON pointer (RFC 6901) from the document root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// Span of the value in the input file.
+    pub span: Span,
+    /// Span of the member's key, when the value is an object member.
+    pub key_span: Option<Span>,
+    /// JSON pointer, e.g. `/artifacts/0/format`.
+    pub pointer: String,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Root,
+    Index(usize),
+    Key(Arc<str>),
+}
+
+#[derive(Debug)]
+struct Entry {
+    span: NodeSpan,
+    parent: Option<u32>,
+    segment: Segment,
+}
+
+/// An index from node addresses to locations, for one tree.
+#[derive(Debug, Default)]
+pub(crate) struct Locator {
+    by_address: HashMap<usize, u32>,
+    entries: Vec<Entry>,
+    /// A prefix for pointers (`/sections` for the document's section tree).
+    prefix: &'static str,
+}
+
+fn address(value: &Value) -> usize {
+    value as *const Value as usize
+}
+
+impl Locator {
+    /// Walks `root` in the loader's pre-order, pairing nodes with `spans`.
+    pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &'static str) -> Locator {
+        let mut locator = Locator { prefix, ..Locator::default() };
+        let mut seen = HashSet::new();
+        let mut next_span = spans.iter().copied();
+        // (node, parent entry, segment); children pushed in reverse so they pop in order.
+        let mut stack: Vec<(&Value, Option<u32>, Segment)> = vec![(root, None, Segment::Root)];
+        while let Some((node, parent, segment)) = stack.pop() {
+            let span = next_span.next().unwrap_or_default();
+            let id = locator.entries.len() as u32;
+            locator.entries.push(Entry { span, parent, segment });
+            locator.by_address.entry(address(node)).or_insert(id);
+            let first_visit = match node {
+                Value::Array(items) => seen.insert(Arc::as_ptr(items) as usize),
+                Value::Object(map) => seen.insert(Arc::as_ptr(map) as usize),
+                _ => false,
+            };
+            if !first_visit {
+                continue;
+            }
+            match node {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate().rev() {
+                        stack.push((item, Some(id), Segment::Index(i)));
+                    }
+                }
+                Value::Object(map) => {
+                    for (k, v) in map.iter().rev() {
+                        stack.push((v, Some(id), Segment::Key(k.clone())));
+                    }
+                }
+                _ => {}
+            }
+        }
+        locator
+    }
+
+    /// The location of `node`, if it belongs to this tree.
+    pub(crate) fn locate(&self, node: &Value) -> Option<Location> {
+        let id = *self.by_address.get(&address(node))?;
+        let entry = &self.entries[id as usize];
+        let key_span = (!entry.span.key.is_empty() || entry.span.key.start > 0).then_some(entry.span.key);
+        Some(Location { span: entry.span.value, key_span, pointer: self.pointer(id) })
+    }
+
+    fn pointer(&self, mut id: u32) -> String {
+        let mut segments = Vec::new();
+        loop {
+            let entry = &self.entries[id as usize];
+            match &entry.segment {
+                Segment::Root => break,
+                Segment::Index(i) => segments.push(i.to_string()),
+                Segment::Key(k) => segments.push(k.replace('~', "~0").replace('/', "~1")),
+            }
+            match entry.parent {
+                Some(parent) => id = parent,
+                None => break,
+            }
+        }
+        let mut pointer = String::from(self.prefix);
+        for segment in segments.iter().rev() {
+            pointer.push('/');
+            pointer.push_str(segment);
+        }
+        pointer
+    }
+}
+
+/// Appends one segment to a JSON pointer.
+pub(crate) fn push_pointer(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_escape_and_nest() {
+        let v = Value::from_json(r#"{"a/b": [{"c~d": 1}]}"#).unwrap();
+        let spans: Vec<NodeSpan> = (0..4).map(|i| NodeSpan { key: Span::default(), value: Span::new(i, i + 1) }).collect();
+        let loc = Locator::build(&v, &spans, "");
+        let leaf = &v.get("a/b").unwrap().as_array().unwrap()[0].get("c~d").unwrap();
+        let at = loc.locate(leaf).unwrap();
+        assert_eq!(at.pointer, "/a~1b/0/c~0d");
+        assert_eq!(at.span, Span::new(3, 4));
+        assert_eq!(loc.locate(&v).unwrap().pointer, "");
+        assert!(loc.locate(&Value::Null).is_none());
+    }
+}

@@ -1,0 +1,8 @@
+//! Vigil: policy-as-code for AI systems.
+
+pub mod input;
+pub mod source;
+pub mod value;
+
+pub use input::{Document, Kind, LoadError};
+pub use value::Value;

@@ -1,0 +1,404 @@
+//! The data model policies see: JSON-like values, cheap to clone and to share across threads.
+//!
+//! Strings, arrays and objects sit behind `Arc`, so cloning a value is a reference-count bump and a loaded
+//! document can be read by several evaluations at once. Objects keep their keys in source order.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+/// An object: keys in insertion (source) order.
+pub type Map = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+
+/// A JSON-like value.
+///
+/// ```
+/// use vigil::Value;
+/// let v = Value::from_json(r#"{"license": "mit", "tags": ["a", "b"]}"#).unwrap();
+/// assert_eq!(v.get("license"), Some(&Value::from("mit")));
+/// assert_eq!(v.get("tags").and_then(|t| t.as_array()).map(|a| a.len()), Some(2));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// `null`, or an empty YAML value.
+    #[default]
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A whole number that fits in 64 bits.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// UTF-8 text.
+    String(Arc<str>),
+    /// An ordered list.
+    Array(Arc<Vec<Value>>),
+    /// Keys to values, in source order.
+    Object(Arc<Map>),
+}
+
+/// The type of a value, as policies and messages name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueType {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Boolean,
+    /// integers and floats
+    Number,
+    /// text
+    String,
+    /// lists
+    Array,
+    /// maps
+    Object,
+}
+
+impl ValueType {
+    /// The lowercase name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Null => "null",
+            ValueType::Boolean => "boolean",
+            ValueType::Number => "number",
+            ValueType::String => "string",
+            ValueType::Array => "array",
+            ValueType::Object => "object",
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Value {
+    /// Parses JSON text (no source positions; use [`crate::Document`] for located inputs).
+    pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str::<serde_json::Value>(text).map(Value::from)
+    }
+
+    /// The value's type.
+    pub fn type_of(&self) -> ValueType {
+        match self {
+            Value::Null => ValueType::Null,
+            Value::Bool(_) => ValueType::Boolean,
+            Value::Int(_) | Value::Float(_) => ValueType::Number,
+            Value::String(_) => ValueType::String,
+            Value::Array(_) => ValueType::Array,
+            Value::Object(_) => ValueType::Object,
+        }
+    }
+
+    /// A new empty object.
+    pub fn object() -> Value {
+        Value::Object(Arc::new(Map::default()))
+    }
+
+    /// Builds an object from key/value pairs.
+    pub fn object_from<K: Into<Arc<str>>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(Arc::new(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()))
+    }
+
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number as a float, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The number as an integer, if it is a whole number in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+            _ => None,
+        }
+    }
+
+    /// The elements of an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The members of an object.
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Compact JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Total order used by sorting builtins: null < booleans < numbers < strings < arrays < objects.
+    pub fn total_cmp(&self, other: &Value) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) => a.cmp(b),
+            (Int(_) | Float(_), Int(_) | Float(_)) => {
+                let (a, b) = (self.as_f64().unwrap_or(0.0), other.as_f64().unwrap_or(0.0));
+                a.total_cmp(&b)
+            }
+            (String(a), String(b)) => a.cmp(b),
+            (Array(a), Array(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    let c = x.total_cmp(y);
+                    if c != Ordering::Equal {
+                        return c;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Object(a), Object(b)) => {
+                let mut ak: Vec<_> = a.iter().collect();
+                let mut bk: Vec<_> = b.iter().collect();
+                ak.sort_by(|x, y| x.0.cmp(y.0));
+                bk.sort_by(|x, y| x.0.cmp(y.0));
+                for ((k1, v1), (k2, v2)) in ak.iter().zip(bk.iter()) {
+                    let c = k1.cmp(k2).then_with(|| v1.total_cmp(v2));
+                    if c != Ordering::Equal {
+                        return c;
+                    }
+                }
+                ak.len().cmp(&bk.len())
+            }
+            _ => self.type_of().cmp(&other.type_of()),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    /// Structural equality; `1 == 1.0`; object key order does not matter.
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b && b.fract() == 0.0,
+            (Float(a), Float(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (Array(a), Array(b)) => Arc::ptr_eq(a, b) || a == b,
+            (Object(a), Object(b)) => {
+                Arc::ptr_eq(a, b) || (a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v)))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Value::Null => 0u8.hash(state),
+            Value::Bool(b) => b.hash(state),
+            // Equal numbers hash alike whether stored as integer or float.
+            Value::Int(_) | Value::Float(_) => match self.as_i64() {
+                Some(i) => i.hash(state),
+                None => self.as_f64().unwrap_or(0.0).to_bits().hash(state),
+            },
+            Value::String(s) => s.hash(state),
+            Value::Array(items) => items.iter().for_each(|v| v.hash(state)),
+            // Order-independent, like equality.
+            Value::Object(map) => {
+                let mut sum = 0u64;
+                for (k, v) in map.iter() {
+                    let mut h = foldhash::fast::FixedState::default().build_hasher();
+                    k.hash(&mut h);
+                    v.hash(&mut h);
+                    sum = sum.wrapping_add(h.finish());
+                }
+                sum.hash(state);
+            }
+        }
+    }
+}
+
+use std::hash::BuildHasher;
+
+impl fmt::Display for Value {
+    /// Strings print bare (for messages); everything else prints as compact JSON.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) => f.write_str(s),
+            other => f.write_str(&other.to_json()),
+        }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(x) if x.is_finite() => s.serialize_f64(*x),
+            // JSON has no NaN or infinity; say what it was rather than emit `null`.
+            Value::Float(x) => s.serialize_str(&x.to_string()),
+            Value::String(t) => s.serialize_str(t),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map.iter() {
+                    m.serialize_entry(&**k, v)?;
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::String(s.into()),
+            serde_json::Value::Array(items) => Value::Array(Arc::new(items.into_iter().map(Value::from).collect())),
+            serde_json::Value::Object(map) => {
+                Value::Object(Arc::new(map.into_iter().map(|(k, v)| (Arc::from(k), Value::from(v))).collect()))
+            }
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s.into())
+    }
+}
+
+impl From<Arc<str>> for Value {
+    fn from(s: Arc<str>) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Float(x)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::Array(Arc::new(items))
+    }
+}
+
+impl FromIterator<Value> for Value {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Value {
+        Value::Array(Arc::new(iter.into_iter().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_across_representations() {
+        assert_eq!(Value::Int(2), Value::Float(2.0));
+        assert_ne!(Value::Int(2), Value::Float(2.5));
+        let h = |v: &Value| foldhash::fast::FixedState::default().hash_one(v);
+        assert_eq!(h(&Value::Int(2)), h(&Value::Float(2.0)));
+    }
+
+    #[test]
+    fn objects_compare_without_key_order() {
+        let a = Value::from_json(r#"{"a":1,"b":[true,null]}"#).unwrap();
+        let b = Value::from_json(r#"{"b":[true,null],"a":1}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_json(), r#"{"a":1,"b":[true,null]}"#);
+    }
+
+    #[test]
+    fn total_order_ranks_types_then_contents() {
+        let mut vs = vec![Value::from("b"), Value::Int(3), Value::Null, Value::from("a"), Value::Float(1.5)];
+        vs.sort_by(Value::total_cmp);
+        assert_eq!(vs, vec![Value::Null, Value::Float(1.5), Value::Int(3), Value::from("a"), Value::from("b")]);
+    }
+
+    #[test]
+    fn display_is_bare_for_strings_and_json_otherwise() {
+        assert_eq!(Value::from("x y").to_string(), "x y");
+        assert_eq!(Value::from(vec![Value::from("x")]).to_string(), r#"["x"]"#);
+        assert_eq!(Value::Float(0.5).to_string(), "0.5");
+    }
+}
