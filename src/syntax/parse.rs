@@ -1,0 +1,567 @@
+//! pest parse trees → [`ast`](super::ast) nodes, and pest errors → diagnostics in plain words.
+
+use std::cell::Cell;
+use std::sync::{Arc, LazyLock, Once};
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::source::{Source, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/policy.pest"]
+struct PolicyParser;
+
+/// Deepest nesting of expressions accepted; deeper input is an error, not a stack overflow.
+const MAX_DEPTH: usize = 200;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_not_in, Assoc::Left)
+            | Op::infix(Rule::op_matches, Assoc::Left))
+        .op(Op::infix(Rule::op_default, Assoc::Right))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_rem, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+        .op(Op::postfix(Rule::field) | Op::postfix(Rule::index))
+});
+
+/// Parses one policy file.
+pub fn parse(source: &Arc<Source>) -> Result<File, Vec<Diagnostic>> {
+    static DETAIL: Once = Once::new();
+    // Record what the parser expected at the failure point, so errors can name it.
+    DETAIL.call_once(|| pest::set_error_detail(true));
+    let mut pairs = PolicyParser::parse(Rule::file, source.text()).map_err(|e| vec![syntax_error(source, &e)])?;
+    let file = pairs.next().expect("the file rule always yields one pair");
+    let builder = Builder { source, errors: Vec::new().into(), depth: Cell::new(0) };
+    let ast = builder.file(file);
+    let errors = builder.errors.into_inner();
+    if errors.is_empty() { Ok(ast) } else { Err(errors) }
+}
+
+struct Builder<'s> {
+    source: &'s Arc<Source>,
+    errors: std::cell::RefCell<Vec<Diagnostic>>,
+    depth: Cell<usize>,
+}
+
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+impl Builder<'_> {
+    fn error(&self, span: Span, message: impl Into<String>) {
+        self.errors.borrow_mut().push(Diagnostic::new("vigil::syntax", self.source, span, message));
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident { name: pair.as_str().to_string(), span: span(&pair) }
+    }
+
+    fn file(&self, pair: Pair<'_, Rule>) -> File {
+        let mut inner = pair.into_inner();
+        let package_decl = inner.next().expect("grammar: package first");
+        let name = package_decl.into_inner().nth(1).expect("grammar: package name");
+        let package = self.ident(name);
+        let items = inner.filter(|p| p.as_rule() != Rule::EOI).map(|p| self.item(p)).collect();
+        File { package, items }
+    }
+
+    fn docs(&self, pair: Pair<'_, Rule>) -> String {
+        let lines: Vec<&str> = pair.into_inner().map(|l| l.as_str()[3..].strip_prefix(' ').unwrap_or(&l.as_str()[3..]).trim_end()).collect();
+        lines.join("\n")
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>) -> Item {
+        let rule = pair.as_rule();
+        let whole = span(&pair);
+        let mut inner = pair.into_inner();
+        let doc = self.docs(inner.next().expect("grammar: docs"));
+        inner.next(); // the keyword
+        match rule {
+            Rule::const_decl | Rule::param_decl => {
+                let name = self.ident(inner.next().expect("grammar: name"));
+                let value = self.expr(inner.next().expect("grammar: value"));
+                let decl = ValueDecl { doc, name, value };
+                if rule == Rule::const_decl { Item::Const(decl) } else { Item::Param(decl) }
+            }
+            Rule::fn_decl => {
+                let name = self.ident(inner.next().expect("grammar: name"));
+                let params = inner.next().expect("grammar: params").into_inner().map(|p| self.ident(p)).collect();
+                let body = self.expr(inner.next().expect("grammar: body"));
+                Item::Fn(FnDecl { doc, name, params, body })
+            }
+            Rule::rule_decl => {
+                let id_pair = inner.next().expect("grammar: rule id");
+                let id = Ident { name: self.string(id_pair.clone()), span: span(&id_pair) };
+                let body = inner.map(|s| self.stmt(s)).collect();
+                Item::Rule(RuleDecl { doc, id, body, span: whole })
+            }
+            other => unreachable!("grammar: unexpected item {other:?}"),
+        }
+    }
+
+    fn stmt(&self, pair: Pair<'_, Rule>) -> Stmt {
+        let rule = pair.as_rule();
+        let whole = span(&pair);
+        let mut inner = pair.into_inner();
+        match rule {
+            Rule::meta_stmt => {
+                let name = self.ident(inner.next().expect("grammar: field"));
+                Stmt::Meta { name, value: self.expr(inner.next().expect("grammar: value")) }
+            }
+            Rule::let_stmt => {
+                inner.next();
+                let name = self.ident(inner.next().expect("grammar: name"));
+                Stmt::Let { name, value: self.expr(inner.next().expect("grammar: value")) }
+            }
+            Rule::when_stmt => {
+                inner.next();
+                Stmt::When(self.expr(inner.next().expect("grammar: condition")))
+            }
+            Rule::require_stmt | Rule::forbid_stmt => {
+                inner.next();
+                let cond = self.expr(inner.next().expect("grammar: condition"));
+                let mut check = Check { forbid: rule == Rule::forbid_stmt, cond, message: None, at: None, span: whole };
+                for clause in inner {
+                    let is_else = clause.as_rule() == Rule::else_clause;
+                    let value = clause.into_inner().nth(1).expect("grammar: clause value");
+                    if is_else {
+                        check.message = Some(self.template(value));
+                    } else {
+                        check.at = Some(self.expr(value));
+                    }
+                }
+                Stmt::Check(check)
+            }
+            Rule::for_stmt => {
+                inner.next();
+                let binding = self.binding(inner.next().expect("grammar: binding"));
+                let body = inner.next().expect("grammar: block").into_inner().map(|s| self.stmt(s)).collect();
+                Stmt::For { binding, body, span: whole }
+            }
+            other => unreachable!("grammar: unexpected statement {other:?}"),
+        }
+    }
+
+    fn binding(&self, pair: Pair<'_, Rule>) -> Binding {
+        let mut names = Vec::new();
+        let mut source = None;
+        let mut filter = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::ident => names.push(self.ident(part)),
+                Rule::expr if source.is_none() => source = Some(self.expr(part)),
+                Rule::expr => filter = Some(self.expr(part)),
+                _ => {}
+            }
+        }
+        let var = names.pop().expect("grammar: binding name");
+        Binding { key: names.pop(), var, source: source.expect("grammar: binding source"), filter }
+    }
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
+        let whole = span(&pair);
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            self.error(whole, format!("expression nested more than {MAX_DEPTH} levels deep"));
+            return Expr { kind: ExprKind::Null, span: whole };
+        }
+        self.depth.set(depth);
+        let expr = PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, e| {
+                let kind = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
+                let span = span(&op).join(e.span);
+                Expr { kind: ExprKind::Unary(kind, Box::new(e)), span }
+            })
+            .map_postfix(|e, op| {
+                let span = e.span.join(span(&op));
+                let kind = match op.as_rule() {
+                    Rule::field => {
+                        let name = op.into_inner().next().expect("grammar: field name");
+                        ExprKind::Field(Box::new(e), self.ident(name))
+                    }
+                    _ => ExprKind::Index(Box::new(e), Box::new(self.expr(op.into_inner().next().expect("grammar: index")))),
+                };
+                Expr { kind, span }
+            })
+            .map_infix(|l, op, r| {
+                let span = l.span.join(r.span);
+                Expr { kind: ExprKind::Binary(binary_op(op.as_rule()), Box::new(l), Box::new(r)), span }
+            })
+            .parse(pair.into_inner());
+        self.depth.set(depth - 1);
+        expr
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Expr {
+        let whole = span(&pair);
+        let rule = pair.as_rule();
+        let text = pair.as_str();
+        let kind = match rule {
+            Rule::expr => return self.expr(pair),
+            Rule::null => ExprKind::Null,
+            Rule::boolean => ExprKind::Bool(text == "true"),
+            Rule::number => self.number(text, whole),
+            Rule::string => ExprKind::Str(self.string(pair)),
+            Rule::ident => ExprKind::Name(text.to_string()),
+            Rule::regex => {
+                let mut parts = pair.into_inner();
+                let pattern = parts.next().map_or("", |p| p.as_str()).replace("\\/", "/");
+                let flags = parts.next().map_or("", |p| p.as_str()).to_string();
+                ExprKind::Regex { pattern, flags }
+            }
+            Rule::array => ExprKind::Array(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::object => ExprKind::Object(
+                pair.into_inner()
+                    .map(|entry| {
+                        let mut kv = entry.into_inner();
+                        let key = kv.next().expect("grammar: key");
+                        let key = match key.as_rule() {
+                            Rule::string => Ident { name: self.string(key.clone()), span: span(&key) },
+                            _ => self.ident(key),
+                        };
+                        (key, self.expr(kv.next().expect("grammar: value")))
+                    })
+                    .collect(),
+            ),
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let name = self.ident(inner.next().expect("grammar: function name"));
+                ExprKind::Call(name, inner.map(|p| self.expr(p)).collect())
+            }
+            Rule::if_expr => {
+                let mut parts = pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p));
+                let (c, t, e) = (parts.next(), parts.next(), parts.next());
+                ExprKind::If(Box::new(c.expect("grammar: if")), Box::new(t.expect("grammar: then")), Box::new(e.expect("grammar: else")))
+            }
+            Rule::quantifier => {
+                let mut inner = pair.into_inner();
+                let kind = match inner.next().expect("grammar: quantifier").as_str() {
+                    "all" => Quantifier::All,
+                    "any" => Quantifier::Any,
+                    "none" => Quantifier::None,
+                    _ => Quantifier::Count,
+                };
+                let binding = Box::new(self.binding(inner.next().expect("grammar: binding")));
+                let cond = inner.next().map(|c| Box::new(self.expr(c)));
+                if kind == Quantifier::All && cond.is_none() {
+                    self.error(whole, "`all(...)` needs a condition: `all(x in xs: condition)`");
+                }
+                ExprKind::Quantified { kind, binding, cond }
+            }
+            Rule::comprehension => {
+                let mut inner = pair.into_inner();
+                let elem = Box::new(self.expr(inner.next().expect("grammar: element")));
+                let bindings = inner.filter(|p| p.as_rule() == Rule::binding).map(|b| self.binding(b)).collect();
+                ExprKind::Comprehension { elem, bindings }
+            }
+            other => unreachable!("grammar: unexpected primary {other:?}"),
+        };
+        Expr { kind, span: whole }
+    }
+
+    fn number(&self, text: &str, at: Span) -> ExprKind {
+        let clean = text.replace('_', "");
+        if !clean.contains(['.', 'e', 'E']) {
+            if let Ok(i) = clean.parse::<i64>() {
+                return ExprKind::Int(i);
+            }
+        }
+        match clean.parse::<f64>() {
+            Ok(x) if x.is_finite() => ExprKind::Float(x),
+            _ => {
+                self.error(at, format!("number `{text}` is out of range"));
+                ExprKind::Null
+            }
+        }
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> String {
+        let mut out = String::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::escape => out.push(self.unescape(&part)),
+                _ => out.push_str(part.as_str()),
+            }
+        }
+        out
+    }
+
+    fn template(&self, pair: Pair<'_, Rule>) -> Template {
+        let whole = span(&pair);
+        let mut parts: Vec<TemplatePart> = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::interpolation => {
+                    let e = part.into_inner().next().expect("grammar: interpolated expression");
+                    parts.push(TemplatePart::Expr(self.expr(e)));
+                }
+                rule => {
+                    let text = if rule == Rule::escape { self.unescape(&part).to_string() } else { part.as_str().to_string() };
+                    match parts.last_mut() {
+                        Some(TemplatePart::Text(t)) => t.push_str(&text),
+                        _ => parts.push(TemplatePart::Text(text)),
+                    }
+                }
+            }
+        }
+        Template { parts, span: whole }
+    }
+
+    fn unescape(&self, pair: &Pair<'_, Rule>) -> char {
+        let text = pair.as_str();
+        match &text[1..] {
+            "n" => '\n',
+            "t" => '\t',
+            "r" => '\r',
+            "0" => '\0',
+            hex if hex.starts_with("u{") => {
+                let code = u32::from_str_radix(&hex[2..hex.len() - 1], 16).ok().and_then(char::from_u32);
+                code.unwrap_or_else(|| {
+                    self.error(span(pair), format!("`{text}` is not a valid Unicode character"));
+                    '\u{fffd}'
+                })
+            }
+            other => other.chars().next().unwrap_or('\\'),
+        }
+    }
+}
+
+fn binary_op(rule: Rule) -> BinaryOp {
+    match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::Ne,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::Le,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::Ge,
+        Rule::op_in => BinaryOp::In,
+        Rule::op_not_in => BinaryOp::NotIn,
+        Rule::op_matches => BinaryOp::Matches,
+        Rule::op_default => BinaryOp::Default,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        _ => BinaryOp::Rem,
+    }
+}
+
+/// What a grammar rule is called in an error message. Exhaustive on purpose: a new rule needs a name.
+fn describe(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::file => "a policy file",
+        Rule::package_decl | Rule::kw_package => "`package`",
+        Rule::package_name => "a package name",
+        Rule::docs | Rule::doc_line => "a `///` doc comment",
+        Rule::const_decl | Rule::kw_const => "`const`",
+        Rule::param_decl | Rule::kw_param => "`param`",
+        Rule::fn_decl | Rule::kw_fn => "`fn`",
+        Rule::fn_params => "parameter names",
+        Rule::rule_decl | Rule::kw_rule => "`rule`",
+        Rule::meta_stmt => "a metadata field such as `title = \"...\"`",
+        Rule::let_stmt | Rule::kw_let => "`let`",
+        Rule::when_stmt | Rule::kw_when => "`when`",
+        Rule::require_stmt | Rule::kw_require => "`require`",
+        Rule::forbid_stmt | Rule::kw_forbid => "`forbid`",
+        Rule::else_clause | Rule::kw_else => "`else`",
+        Rule::at_clause | Rule::kw_at => "`at`",
+        Rule::for_stmt | Rule::kw_for => "`for`",
+        Rule::block => "a `{ ... }` block",
+        Rule::binding => "a binding such as `x in xs`",
+        Rule::kw_in => "`in`",
+        Rule::kw_where => "`where`",
+        Rule::kw_not => "`not`",
+        Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::expr
+        | Rule::op_neg
+        | Rule::op_not
+        | Rule::if_expr
+        | Rule::quantifier
+        | Rule::quantifier_kind
+        | Rule::comprehension
+        | Rule::array
+        | Rule::object
+        | Rule::call
+        | Rule::null
+        | Rule::boolean
+        | Rule::number
+        | Rule::regex => "an expression",
+        Rule::op_or
+        | Rule::op_and
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_lt
+        | Rule::op_ge
+        | Rule::op_gt
+        | Rule::op_not_in
+        | Rule::op_in
+        | Rule::op_matches
+        | Rule::op_default
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_rem => "an operator",
+        Rule::field => "`.field`",
+        Rule::index => "`[index]`",
+        Rule::object_entry => "an entry such as `key: value`",
+        Rule::string | Rule::string_text => "a string",
+        Rule::escape => "an escape such as `\\n`",
+        Rule::template | Rule::template_text => "a message string",
+        Rule::interpolation => "`{expression}`",
+        Rule::regex_body => "a regular expression",
+        Rule::regex_flags => "regex flags",
+        Rule::ident | Rule::keyword_ident => "a name",
+        Rule::keyword => "a keyword",
+        Rule::item => "a declaration (`const`, `param`, `fn` or `rule`)",
+        Rule::stmt => "a statement",
+        Rule::prefix | Rule::primary => "an expression",
+        Rule::infix => "an operator",
+        Rule::postfix => "`.field` or `[index]`",
+        Rule::ident_start | Rule::ident_char => "a name",
+        Rule::WHITESPACE | Rule::COMMENT => "whitespace",
+    }
+}
+
+/// Tokens that can start an expression: listed one by one they only bury "an expression".
+const EXPRESSION_STARTS: &[&str] = &[
+    "`\"`", "`(`", "`-`", "`/`", "`[`", "`{`", "`all`", "`any`", "`none`", "`count`", "`false`", "`true`", "`null`", "`if`",
+    "`not`",
+];
+
+/// Statement keywords, to catch `requir x` (which otherwise reads as a metadata field missing its `=`).
+const STATEMENT_KEYWORDS: &[&str] = &["require", "forbid", "when", "let", "for"];
+
+/// A pest error in plain words: "expected `=`, found `1`".
+fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnostic {
+    let text = source.text();
+    let mut pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(attempts) = e.parse_attempts() {
+        pos = pos.max(attempts.max_position);
+        for stack in attempts.call_stacks() {
+            // A failed token is listed below by its text; only failed rules need a name here.
+            let rule = stack.deepest.get_rule().copied();
+            if let Some(rule) = rule.filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT | Rule::ident_start | Rule::ident_char)) {
+                expected.push(describe(rule).to_string());
+            }
+        }
+        let has_expression = expected.iter().any(|x| x == "an expression");
+        for token in attempts.expected_tokens() {
+            // Literal tokens only; character ranges and built-ins say nothing a reader can use.
+            let token = format!("`{token}`");
+            let noise = token.trim_matches('`').trim().is_empty()
+                || token.contains("..")
+                || matches!(token.as_str(), "`BUILTIN_RULE`" | "`#`" | "`_`" | "`///`");
+            if !noise && !(has_expression && EXPRESSION_STARTS.contains(&token.as_str())) {
+                expected.push(token);
+            }
+        }
+    }
+    if expected.is_empty() {
+        if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+            expected.extend(positives.iter().map(|r| describe(*r).to_string()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    expected.retain(|x| seen.insert(x.clone()));
+    // A keyword next to a symbol is a leftover of backtracking (`const a 1` expects `=`, not `const`).
+    let is_word = |x: &String| x.starts_with('`') && x.trim_matches('`').chars().all(|c| c.is_ascii_alphabetic());
+    if expected.iter().any(|x| x.starts_with('`') && !is_word(x)) {
+        expected.retain(|x| !is_word(x));
+    }
+    // Literal tokens first: "expected `=`" is the most precise advice.
+    expected.sort_by_key(|x| !x.starts_with('`'));
+    pos = skip_blank(text, pos);
+    let found = found_token(text, pos);
+    let message = match (expected.as_slice(), &found) {
+        ([], Some(f)) => format!("unexpected {f}"),
+        ([], None) => "unexpected end of file".to_string(),
+        (list, Some(f)) => format!("expected {}, found {f}", join_or(list)),
+        (list, None) => format!("expected {}, found end of file", join_or(list)),
+    };
+    let len = found_len(text, pos);
+    let mut diagnostic = Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here");
+    if let Some(word) = previous_word(text, pos) {
+        if let Some(help) = crate::diagnostic::suggestion(word, STATEMENT_KEYWORDS.iter().copied()) {
+            diagnostic = diagnostic.with_help(help);
+        }
+    }
+    diagnostic
+}
+
+/// Skips spaces, tabs and `#` comments on the current line (never past a line break: "found end of line").
+fn skip_blank(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b' ' | b'\t' | b'\r' => pos += 1,
+            b'#' => pos += text[pos..].find('\n').unwrap_or(text.len() - pos),
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// The word just before `pos` on the same line (`requir` in `requir x`).
+fn previous_word(text: &str, pos: usize) -> Option<&str> {
+    let before = text.get(..pos)?.trim_end_matches([' ', '\t']);
+    let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let word = &before[start..];
+    (!word.is_empty() && !STATEMENT_KEYWORDS.contains(&word)).then_some(word)
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn found_len(text: &str, pos: usize) -> usize {
+    let Some(rest) = text.get(pos..) else { return 0 };
+    let Some(first) = rest.chars().next() else { return 0 };
+    if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len())
+    } else if first == '\n' {
+        0
+    } else {
+        first.len_utf8()
+    }
+}
+
+/// The word or symbol at `pos`, for "found `x`".
+fn found_token(text: &str, pos: usize) -> Option<String> {
+    let rest = text.get(pos..)?;
+    if rest.starts_with('\n') {
+        return Some("end of line".into());
+    }
+    let len = found_len(text, pos);
+    (len > 0).then(|| format!("`{}`", &rest[..len]))
+}
