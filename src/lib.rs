@@ -1,6 +1,7 @@
 //! Vigil: policy-as-code for AI systems.
 
 pub mod diagnostic;
+pub mod functions;
 pub mod input;
 pub mod source;
 pub mod syntax;

@@ -1,0 +1,307 @@
+//! The function registry: builtins and host functions, with signatures the checker verifies.
+//!
+//! One registry serves the checker (names, arity, argument types) and the evaluator (the implementation),
+//! so a function registered by an embedding program — or, later, by a WASM plugin — is checked exactly like
+//! a builtin. Functions are pure: same arguments, same result; the only context they see is the evaluation
+//! clock, which `--now` pins.
+
+mod builtins;
+mod collections;
+mod strings;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::value::{Value, ValueType};
+
+/// A set of value types, for signatures and static checking.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ty(u8);
+
+impl Ty {
+    /// `null`
+    pub const NULL: Ty = Ty(1);
+    /// booleans
+    pub const BOOL: Ty = Ty(2);
+    /// numbers
+    pub const NUMBER: Ty = Ty(4);
+    /// strings
+    pub const STRING: Ty = Ty(8);
+    /// arrays
+    pub const ARRAY: Ty = Ty(16);
+    /// objects
+    pub const OBJECT: Ty = Ty(32);
+    /// anything
+    pub const ANY: Ty = Ty(63);
+    /// nothing (an expression that never yields a value)
+    pub const NONE: Ty = Ty(0);
+
+    /// Both sets.
+    pub const fn or(self, other: Ty) -> Ty {
+        Ty(self.0 | other.0)
+    }
+
+    /// Types in both.
+    pub const fn and(self, other: Ty) -> Ty {
+        Ty(self.0 & other.0)
+    }
+
+    /// Whether no type is in both.
+    pub const fn disjoint(self, other: Ty) -> bool {
+        self.0 & other.0 == 0
+    }
+
+    /// Whether every type of `self` is in `other`.
+    pub const fn within(self, other: Ty) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The set holding exactly the type of `v`.
+    pub fn of(v: &Value) -> Ty {
+        match v.type_of() {
+            ValueType::Null => Ty::NULL,
+            ValueType::Boolean => Ty::BOOL,
+            ValueType::Number => Ty::NUMBER,
+            ValueType::String => Ty::STRING,
+            ValueType::Array => Ty::ARRAY,
+            ValueType::Object => Ty::OBJECT,
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    /// "a string", "a string or an array", "any value".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Ty::ANY {
+            return f.write_str("any value");
+        }
+        const NAMES: [&str; 6] = ["null", "a boolean", "a number", "a string", "an array", "an object"];
+        let names: Vec<&str> = (0..6).filter(|i| self.0 & (1 << i) != 0).map(|i| NAMES[i]).collect();
+        match names.as_slice() {
+            [] => f.write_str("nothing"),
+            [one] => f.write_str(one),
+            [init @ .., last] => write!(f, "{} or {last}", init.join(", ")),
+        }
+    }
+}
+
+impl fmt::Debug for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What an evaluation knows beyond the arguments: the time "now" (pinned by `--now`).
+#[derive(Clone, Copy, Debug)]
+pub struct CallContext {
+    /// The evaluation's clock.
+    pub now: jiff::Timestamp,
+}
+
+/// A function's implementation: arguments in, value out, or a message saying what was wrong.
+pub type Implementation = Arc<dyn Fn(&[&Value], &CallContext) -> Result<Value, String> + Send + Sync>;
+
+/// A function policies can call.
+///
+/// ```
+/// use vigil::functions::{Function, Ty};
+/// use vigil::Value;
+/// let shout = Function::new("shout", &[Ty::STRING], Ty::STRING, |args| {
+///     Ok(Value::from(args[0].as_str().unwrap_or_default().to_uppercase()))
+/// });
+/// assert_eq!(shout.name(), "shout");
+/// ```
+#[derive(Clone)]
+pub struct Function {
+    name: Arc<str>,
+    params: Vec<Ty>,
+    /// How many trailing parameters may be left out.
+    optional: usize,
+    /// The type of any further arguments, if the function takes a variable number.
+    rest: Option<Ty>,
+    returns: Ty,
+    doc: Arc<str>,
+    imp: Implementation,
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Function({}/{})", self.name, self.params.len())
+    }
+}
+
+impl Function {
+    /// A function with fixed parameters. Arguments are checked against `params` before `imp` runs.
+    pub fn new(
+        name: &str,
+        params: &[Ty],
+        returns: Ty,
+        imp: impl Fn(&[&Value]) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Function {
+        Function::with_context(name, params, returns, move |args, _| imp(args))
+    }
+
+    /// A function that also reads the evaluation context (the clock).
+    pub fn with_context(
+        name: &str,
+        params: &[Ty],
+        returns: Ty,
+        imp: impl Fn(&[&Value], &CallContext) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Function {
+        Function {
+            name: name.into(),
+            params: params.to_vec(),
+            optional: 0,
+            rest: None,
+            returns,
+            doc: "".into(),
+            imp: Arc::new(imp),
+        }
+    }
+
+    /// The last `n` parameters may be omitted.
+    pub fn optional(mut self, n: usize) -> Function {
+        self.optional = n.min(self.params.len());
+        self
+    }
+
+    /// Any number of further arguments of type `ty`.
+    pub fn variadic(mut self, ty: Ty) -> Function {
+        self.rest = Some(ty);
+        self
+    }
+
+    /// A one-line description, shown by the docs.
+    pub fn doc(mut self, doc: &str) -> Function {
+        self.doc = doc.into();
+        self
+    }
+
+    /// The name policies call.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The description.
+    pub fn description(&self) -> &str {
+        &self.doc
+    }
+
+    /// The declared type of the result.
+    pub fn returns(&self) -> Ty {
+        self.returns
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> &[Ty] {
+        &self.params
+    }
+
+    /// The type expected for argument `i`, if the function takes that many.
+    pub fn param(&self, i: usize) -> Option<Ty> {
+        self.params.get(i).copied().or(self.rest)
+    }
+
+    /// The accepted argument counts: at least, and at most (`None`: unbounded).
+    pub fn arity(&self) -> (usize, Option<usize>) {
+        let min = self.params.len() - self.optional;
+        (min, if self.rest.is_some() { None } else { Some(self.params.len()) })
+    }
+
+    /// `name(a, b)`, for messages.
+    pub fn signature(&self) -> String {
+        let (min, _) = self.arity();
+        let mut parts: Vec<String> =
+            self.params.iter().enumerate().map(|(i, t)| if i < min { format!("{t:?}") } else { format!("[{t:?}]") }).collect();
+        if let Some(rest) = self.rest {
+            parts.push(format!("{rest:?}..."));
+        }
+        format!("{}({})", self.name, parts.join(", "))
+    }
+
+    /// Runs the function after checking argument types; errors say which argument was wrong.
+    pub fn call(&self, args: &[&Value], cx: &CallContext) -> Result<Value, String> {
+        for (i, arg) in args.iter().enumerate() {
+            let expected = self.param(i).unwrap_or(Ty::ANY);
+            if Ty::of(arg).disjoint(expected) {
+                return Err(format!(
+                    "argument {} of `{}` must be {expected}, found {}",
+                    i + 1,
+                    self.name,
+                    describe_value(arg)
+                ));
+            }
+        }
+        (self.imp)(args, cx)
+    }
+}
+
+/// "the string `abc`", "null", "an array of 3 items": what a value is, for messages.
+pub fn describe_value(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Int(_) | Value::Float(_) => format!("the number `{v}`"),
+        Value::String(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
+        Value::String(_) => "a string".into(),
+        Value::Array(items) => format!("an array of {} items", items.len()),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Identifies a function in a [`Registry`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FunctionId(pub(crate) u32);
+
+/// Every function policies may call, by name.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    functions: Vec<Function>,
+    by_name: HashMap<Arc<str>, FunctionId>,
+}
+
+impl Default for Registry {
+    /// The builtins.
+    fn default() -> Registry {
+        let mut registry = Registry { functions: Vec::new(), by_name: HashMap::new() };
+        for f in builtins::all() {
+            registry.register(f);
+        }
+        registry
+    }
+}
+
+impl Registry {
+    /// Adds (or replaces) a function.
+    pub fn register(&mut self, function: Function) -> FunctionId {
+        if let Some(&id) = self.by_name.get(function.name()) {
+            self.functions[id.0 as usize] = function;
+            return id;
+        }
+        let id = FunctionId(self.functions.len() as u32);
+        self.by_name.insert(function.name.clone(), id);
+        self.functions.push(function);
+        id
+    }
+
+    /// Looks a function up by name.
+    pub fn lookup(&self, name: &str) -> Option<FunctionId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The function with this id.
+    pub fn get(&self, id: FunctionId) -> &Function {
+        &self.functions[id.0 as usize]
+    }
+
+    /// All functions, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Function> {
+        self.functions.iter()
+    }
+
+    /// All names, for "did you mean".
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.functions.iter().map(|f| f.name())
+    }
+}
