@@ -3,9 +3,20 @@
 pub mod diagnostic;
 pub mod functions;
 pub mod input;
+pub mod ir;
+pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod value;
 
-pub use input::{Document, Kind, LoadError};
+pub(crate) mod check;
+mod engine;
+mod eval;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use engine::{Engine, EngineBuilder, PolicySet, Session};
+pub use eval::{Cause, Finding};
+pub use input::{Document, Kind, LoadError, Location};
+pub use ir::{RuleInfo, Severity};
+pub use report::Report;
 pub use value::Value;

@@ -47,6 +47,11 @@ impl Ty {
         Ty(self.0 & other.0)
     }
 
+    /// Types of `self` that are not in `other`.
+    pub const fn without(self, other: Ty) -> Ty {
+        Ty(self.0 & !other.0)
+    }
+
     /// Whether no type is in both.
     pub const fn disjoint(self, other: Ty) -> bool {
         self.0 & other.0 == 0
@@ -122,6 +127,8 @@ pub struct Function {
     rest: Option<Ty>,
     returns: Ty,
     doc: Arc<str>,
+    /// Reads the clock: may not be used to compute constants.
+    contextual: bool,
     imp: Implementation,
 }
 
@@ -139,7 +146,9 @@ impl Function {
         returns: Ty,
         imp: impl Fn(&[&Value]) -> Result<Value, String> + Send + Sync + 'static,
     ) -> Function {
-        Function::with_context(name, params, returns, move |args, _| imp(args))
+        let mut f = Function::with_context(name, params, returns, move |args, _| imp(args));
+        f.contextual = false;
+        f
     }
 
     /// A function that also reads the evaluation context (the clock).
@@ -156,6 +165,7 @@ impl Function {
             rest: None,
             returns,
             doc: "".into(),
+            contextual: true,
             imp: Arc::new(imp),
         }
     }
@@ -186,6 +196,11 @@ impl Function {
     /// The description.
     pub fn description(&self) -> &str {
         &self.doc
+    }
+
+    /// Whether the function reads the evaluation context (the clock).
+    pub fn is_contextual(&self) -> bool {
+        self.contextual
     }
 
     /// The declared type of the result.

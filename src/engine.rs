@@ -1,0 +1,295 @@
+//! The public entry points: an [`Engine`] compiles policies into a [`PolicySet`], which evaluates documents.
+//!
+//! ```
+//! use vigil::{Document, Engine};
+//!
+//! let policy = r#"
+//! package example
+//!
+//! rule "EX-001" {
+//!   title = "License is declared"
+//!   severity = high
+//!   applies_to = ModelCard
+//!   require input.license in ["mit", "apache-2.0"] else "license `{input.license}` is not allowed"
+//! }
+//! "#;
+//! let engine = Engine::builder().build();
+//! let policies = engine.compile([("example.policy", policy)]).unwrap();
+//! let docs = Document::from_str("card.yaml", "kind: ModelCard\nlicense: gpl-3.0\n").unwrap();
+//! let report = policies.evaluate(&docs);
+//! assert_eq!(report.findings.len(), 1);
+//! assert_eq!(report.findings[0].message, "license `gpl-3.0` is not allowed");
+//! assert_eq!(report.findings[0].line_col(), Some((2, 10)));
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
+use crate::eval::{Eval, Finding, World, run_rules};
+use crate::functions::{CallContext, Function, Registry, Ty};
+use crate::input::{Document, Kind};
+use crate::ir::{Expr, Program, RuleInfo};
+use crate::report::Report;
+use crate::source::{Source, Span};
+use crate::value::Value;
+
+/// Builds an [`Engine`]: host functions, parameter values, the clock and limits.
+#[derive(Default)]
+pub struct EngineBuilder {
+    registry: Registry,
+    params: Vec<(String, Value)>,
+    now: Option<jiff::Timestamp>,
+    max_steps: Option<u64>,
+}
+
+impl EngineBuilder {
+    /// Adds a host function that policies can call, checked like a builtin.
+    pub fn function(mut self, function: Function) -> EngineBuilder {
+        self.registry.register(function);
+        self
+    }
+
+    /// Overrides a `param`, by its name (`trusted_orgs`) or qualified name (`model_card.trusted_orgs`).
+    pub fn param(mut self, name: impl Into<String>, value: Value) -> EngineBuilder {
+        self.params.push((name.into(), value));
+        self
+    }
+
+    /// Pins "now" for date builtins, so results are reproducible.
+    pub fn now(mut self, now: jiff::Timestamp) -> EngineBuilder {
+        self.now = Some(now);
+        self
+    }
+
+    /// Steps (loop iterations and function calls) one rule may take on one document.
+    pub fn max_steps(mut self, steps: u64) -> EngineBuilder {
+        self.max_steps = Some(steps);
+        self
+    }
+
+    /// The engine.
+    pub fn build(self) -> Engine {
+        Engine {
+            registry: Arc::new(self.registry),
+            params: self.params,
+            now: self.now,
+            max_steps: self.max_steps.unwrap_or(crate::eval::DEFAULT_MAX_STEPS),
+        }
+    }
+}
+
+/// Compiles policy sources. Cheap to keep around; compile once, evaluate many times.
+pub struct Engine {
+    registry: Arc<Registry>,
+    params: Vec<(String, Value)>,
+    now: Option<jiff::Timestamp>,
+    max_steps: u64,
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::builder().build()
+    }
+}
+
+impl Engine {
+    /// Starts building an engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The functions policies may call.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Parses, checks and compiles policy sources given as `(name, text)`. Every problem is reported.
+    pub fn compile<N, T>(&self, sources: impl IntoIterator<Item = (N, T)>) -> Result<PolicySet, Diagnostics>
+    where
+        N: Into<Arc<str>>,
+        T: Into<Arc<str>>,
+    {
+        let mut errors = Vec::new();
+        let mut files = Vec::new();
+        for (name, text) in sources {
+            let source = Source::new(name, text);
+            match crate::syntax::parse(&source) {
+                Ok(file) => files.push((source, file)),
+                Err(e) => errors.extend(e),
+            }
+        }
+        let program = match crate::check::check(files, &self.registry) {
+            Ok(program) if errors.is_empty() => program,
+            Ok(_) => return Err(Diagnostics(errors)),
+            Err(e) => {
+                errors.extend(e);
+                return Err(Diagnostics(errors));
+            }
+        };
+        let program = self.evaluate_constants(program)?;
+        Ok(PolicySet {
+            program: Arc::new(program),
+            registry: self.registry.clone(),
+            now: self.now,
+            max_steps: self.max_steps,
+        })
+    }
+
+    /// Computes every `const` and `param` (with overrides), then turns membership tests against constant
+    /// arrays into hash-set lookups.
+    fn evaluate_constants(&self, mut program: Program) -> Result<Program, Diagnostics> {
+        let mut errors = Vec::new();
+        let mut used = vec![false; self.params.len()];
+        let cx = CallContext { now: self.now.unwrap_or_else(jiff::Timestamp::now) };
+        let world = World::default();
+        let mut consts = std::mem::take(&mut program.consts);
+        for init in &program.const_inits {
+            let computed = {
+                let mut ev = Eval::new(&program, &consts, &self.registry, &world, cx);
+                ev.max_steps = self.max_steps;
+                ev.reset_frame(init.locals);
+                ev.eval(init.value).map(|v| v.into_owned()).map_err(|f| f.message(&program))
+            };
+            let source = &program.sources[init.origin.source as usize];
+            let mut value = match computed {
+                Ok(v) => v,
+                Err(message) => {
+                    errors.push(Diagnostic::new("vigil::const", source, init.origin.span, format!("cannot compute this value: {message}")));
+                    continue;
+                }
+            };
+            if let Some(qualified) = &init.param {
+                let short = qualified.rsplit('.').next().unwrap_or(qualified);
+                for (i, (name, over)) in self.params.iter().enumerate() {
+                    if name != qualified && name != short {
+                        continue;
+                    }
+                    used[i] = true;
+                    if Ty::of(over).disjoint(Ty::of(&value)) && !value.is_null() {
+                        let message = format!("parameter `{name}` must be {}, like its default, but is given {}", Ty::of(&value), Ty::of(over));
+                        errors.push(Diagnostic::new("vigil::param", source, init.origin.span, message));
+                    } else {
+                        value = over.clone();
+                    }
+                }
+            }
+            consts[init.slot as usize] = value;
+        }
+        let declared: Vec<&str> = program.const_inits.iter().filter_map(|i| i.param.as_deref()).collect();
+        for (i, (name, _)) in self.params.iter().enumerate() {
+            if !used[i] {
+                let text = format!("--param {name}=...");
+                let source = Source::new("<parameters>", text.clone());
+                let shorts = declared.iter().map(|q| q.rsplit('.').next().unwrap_or(q));
+                let help = suggestion(name, declared.iter().copied().chain(shorts))
+                    .or_else(|| Some(format!("declared parameters: {}", if declared.is_empty() { "none".into() } else { declared.join(", ") })));
+                let d = Diagnostic::new("vigil::param", &source, Span::new(8, 8 + name.len()), format!("no policy declares a parameter `{name}`"))
+                    .with_help_opt(help);
+                errors.push(d);
+            }
+        }
+        program.consts = consts;
+        optimise_membership(&mut program);
+        if errors.is_empty() { Ok(program) } else { Err(Diagnostics(errors)) }
+    }
+}
+
+/// `x in <constant array>` becomes a hash-set lookup when the array is long enough for that to pay.
+fn optimise_membership(program: &mut Program) {
+    for i in 0..program.exprs.len() {
+        let Expr::In(x, xs, negate) = program.exprs[i] else { continue };
+        let Expr::Const(slot) = program.exprs[xs as usize] else { continue };
+        let Value::Array(items) = &program.consts[slot as usize] else { continue };
+        if items.len() < 4 {
+            continue;
+        }
+        program.sets.push(items.iter().cloned().collect::<std::collections::HashSet<Value>>());
+        program.exprs[i] = Expr::InSet(x, (program.sets.len() - 1) as u32, negate);
+    }
+}
+
+/// Compiled policies: immutable, `Send + Sync`, shareable across threads.
+#[derive(Clone)]
+pub struct PolicySet {
+    program: Arc<Program>,
+    registry: Arc<Registry>,
+    now: Option<jiff::Timestamp>,
+    max_steps: u64,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PolicySet({} rules)", self.program.rules.len())
+    }
+}
+
+impl PolicySet {
+    /// The rules, in the order they were written.
+    pub fn rules(&self) -> impl Iterator<Item = &Arc<RuleInfo>> {
+        self.program.rules.iter().map(|r| &r.info)
+    }
+
+    /// How many rules apply to documents of `kind`.
+    pub fn rules_for(&self, kind: Kind) -> usize {
+        self.program.by_kind[kind as usize].len()
+    }
+
+    /// Whether some rule reads other documents (`documents(...)`), so all inputs must be evaluated together.
+    pub fn cross_document(&self) -> bool {
+        self.program.exprs.iter().any(|e| matches!(e, Expr::Documents(_)))
+    }
+
+    /// Evaluates every document; `documents(...)` sees all of them.
+    pub fn evaluate(&self, documents: &[Document]) -> Report {
+        let session = self.session(documents);
+        let mut report = Report::default();
+        for doc in documents {
+            report.findings.extend(session.evaluate(doc));
+            report.count_document(doc);
+        }
+        report
+    }
+
+    /// A session evaluates documents one at a time against a fixed set of others (for `documents(...)`).
+    pub fn session(&self, documents: &[Document]) -> Session {
+        Session {
+            policies: self.clone(),
+            world: Arc::new(World::new(&self.program, documents)),
+            cx: CallContext { now: self.now.unwrap_or_else(jiff::Timestamp::now) },
+        }
+    }
+}
+
+/// Evaluates documents against a policy set; cheap to clone into worker threads.
+#[derive(Clone, Debug)]
+pub struct Session {
+    policies: PolicySet,
+    world: Arc<World>,
+    cx: CallContext,
+}
+
+impl Session {
+    /// The findings for one document, in rule order.
+    pub fn evaluate(&self, doc: &Document) -> Vec<Finding> {
+        let program = &*self.policies.program;
+        let rules = &program.by_kind[doc.kind() as usize];
+        let mut out = Vec::new();
+        if rules.is_empty() {
+            return out;
+        }
+        let mut ev = Eval::new(program, &program.consts, &self.policies.registry, &self.world, self.cx);
+        ev.max_steps = self.policies.max_steps;
+        run_rules(&mut ev, rules.iter().map(|&i| &program.rules[i as usize]), doc, &mut out);
+        out
+    }
+}
+
+#[allow(dead_code)]
+fn assert_thread_safe() {
+    fn check<T: Send + Sync>() {}
+    check::<PolicySet>();
+    check::<Session>();
+    check::<Document>();
+    let _: HashMap<(), ()> = HashMap::new();
+}

@@ -1,0 +1,71 @@
+//! What evaluation reports: a rule that failed on a document, where, and why.
+
+use std::sync::Arc;
+
+use crate::input::{Document, Location};
+use crate::ir::{RuleInfo, Severity};
+
+/// Why a finding was raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// The document breaks the rule.
+    Violation,
+    /// Data the rule needs is absent, so it cannot pass (missing data fails closed).
+    MissingData,
+    /// Data has the wrong type for the rule (a string where a list was expected, a null, ...).
+    InvalidData,
+    /// The rule could not be evaluated (a function failed, arithmetic overflowed, the step budget ran out).
+    Error,
+}
+
+impl Cause {
+    /// The name used in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Violation => "violation",
+            Cause::MissingData => "missing-data",
+            Cause::InvalidData => "invalid-data",
+            Cause::Error => "error",
+        }
+    }
+}
+
+/// One rule failing on one document.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Arc<RuleInfo>,
+    /// Its severity (the rule's, unless a profile changed it).
+    pub severity: Severity,
+    /// What is wrong, in words.
+    pub message: String,
+    /// Why the finding was raised.
+    pub cause: Cause,
+    /// The document it is about.
+    pub document: Document,
+    /// Where in the document's file, when known.
+    pub location: Option<Location>,
+}
+
+impl Finding {
+    /// The input file's name, as given.
+    pub fn file(&self) -> &str {
+        self.document.name()
+    }
+
+    /// 1-based line and column in the input file.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        let location = self.location.as_ref()?;
+        let text = self.document.source();
+        if text.text().is_empty() {
+            return None;
+        }
+        Some(text.line_col(location.span.start))
+    }
+
+    /// JSON pointer to the offending value (`""` is the whole document).
+    pub fn pointer(&self) -> &str {
+        self.location.as_ref().map_or("", |l| l.pointer.as_str())
+    }
+}

@@ -1,0 +1,392 @@
+//! Evaluation of compiled programs over borrowed documents.
+//!
+//! Values read from a document are borrowed (`Cow::Borrowed`), never copied; only computed values are
+//! owned. Every loop iteration and function call costs a step from a budget, so evaluation always ends, even
+//! on hostile inputs that make a policy's loops large.
+
+mod fault;
+mod finding;
+mod ops;
+mod run;
+
+use std::borrow::Cow;
+
+use crate::functions::{CallContext, Registry, Ty};
+use crate::input::{Document, Kind};
+use crate::ir::{Expr, ExprId, Loop, Part, Program, Quant};
+use crate::value::Value;
+
+pub(crate) use fault::{Fault, Faulty, Key};
+pub use finding::{Cause, Finding};
+pub(crate) use run::run_rules;
+
+pub(crate) type Val<'a> = Cow<'a, Value>;
+pub(crate) type R<'a> = Result<Val<'a>, Faulty<'a>>;
+
+/// Default step budget per rule and document: far above any real policy, far below a hang.
+pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
+
+/// The documents one evaluation can reach through `documents(...)`, gathered once per batch.
+#[derive(Debug, Default)]
+pub(crate) struct World {
+    /// For each `documents(...)` expression of the program: the data of the matching documents.
+    by_expr: Vec<(ExprId, Value)>,
+}
+
+impl World {
+    pub(crate) fn new(program: &Program, docs: &[Document]) -> World {
+        let by_expr = program
+            .exprs
+            .iter()
+            .enumerate()
+            .filter_map(|(id, e)| match e {
+                Expr::Documents(kinds) => {
+                    let data: Value = docs
+                        .iter()
+                        .filter(|d| kinds.iter().any(|k: &Kind| k.covers(d.kind())))
+                        .map(|d| d.data().clone())
+                        .collect();
+                    Some((id as ExprId, data))
+                }
+                _ => None,
+            })
+            .collect();
+        World { by_expr }
+    }
+
+    fn documents(&self, id: ExprId) -> Option<&Value> {
+        self.by_expr.iter().find(|(e, _)| *e == id).map(|(_, v)| v)
+    }
+}
+
+/// What an evaluation reads: the program and the document it is looking at.
+pub(crate) struct Eval<'a> {
+    pub(crate) program: &'a Program,
+    consts: &'a [Value],
+    registry: &'a Registry,
+    input: &'a Value,
+    doc: &'a Value,
+    world: &'a World,
+    locals: Vec<Val<'a>>,
+    base: usize,
+    steps: u64,
+    pub(crate) max_steps: u64,
+    cx: CallContext,
+}
+
+fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
+    match v {
+        Cow::Borrowed(r) => Some(r),
+        Cow::Owned(_) => None,
+    }
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> Eval<'a> {
+    pub(crate) fn new(program: &'a Program, consts: &'a [Value], registry: &'a Registry, world: &'a World, cx: CallContext) -> Eval<'a> {
+        Eval {
+            program,
+            consts,
+            registry,
+            input: &NULL,
+            doc: &NULL,
+            world,
+            locals: Vec::new(),
+            base: 0,
+            steps: 0,
+            max_steps: DEFAULT_MAX_STEPS,
+            cx,
+        }
+    }
+
+    /// Points the evaluation at a document (`input` and `doc`).
+    pub(crate) fn set_document(&mut self, input: &'a Value, doc: &'a Value) {
+        self.input = input;
+        self.doc = doc;
+    }
+
+    /// Starts a frame of `size` slots (a rule body or a constant initialiser).
+    pub(crate) fn reset_frame(&mut self, size: u32) {
+        self.locals.clear();
+        self.locals.resize(size as usize, Cow::Borrowed(&NULL));
+        self.base = 0;
+        self.steps = 0;
+    }
+
+    pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
+        self.locals[self.base + slot as usize] = value;
+    }
+
+    fn step(&mut self, at: ExprId) -> Result<(), Faulty<'a>> {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(Fault::error(at, format!("evaluation stopped after {} steps (the step budget)", self.max_steps), None));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn eval(&mut self, id: ExprId) -> R<'a> {
+        let program = self.program;
+        match &program.exprs[id as usize] {
+            Expr::Const(slot) => Ok(Cow::Borrowed(&self.consts[*slot as usize])),
+            Expr::Input => Ok(Cow::Borrowed(self.input)),
+            Expr::Doc => Ok(Cow::Borrowed(self.doc)),
+            Expr::Local(slot) => Ok(self.locals[self.base + *slot as usize].clone()),
+            Expr::Field(obj, key) => {
+                let o = self.eval(*obj)?;
+                ops::field(o, key, *obj, id)
+            }
+            Expr::Index(obj, index) => {
+                let o = self.eval(*obj)?;
+                let i = self.eval(*index)?;
+                ops::index(o, &i, *obj, id)
+            }
+            Expr::Not(x) => Ok(Cow::Owned(Value::Bool(!self.boolean(*x)?))),
+            Expr::Neg(x) => {
+                let v = self.eval(*x)?;
+                ops::negate(&v, *x, node(&v))
+            }
+            Expr::And(a, b) => Ok(Cow::Owned(Value::Bool(self.boolean(*a)? && self.boolean(*b)?))),
+            Expr::Or(a, b) => Ok(Cow::Owned(Value::Bool(self.boolean(*a)? || self.boolean(*b)?))),
+            Expr::Compare(cmp, a, b) => {
+                let l = self.eval(*a)?;
+                let r = self.eval(*b)?;
+                ops::compare(*cmp, &l, &r, (*a, node(&l)), (*b, node(&r))).map(|b| Cow::Owned(Value::Bool(b)))
+            }
+            Expr::IsNull(x, negate) => {
+                let is_null = match self.eval(*x) {
+                    Ok(v) => v.is_null(),
+                    Err(f) if f.is_absence() => true,
+                    Err(f) => return Err(f),
+                };
+                Ok(Cow::Owned(Value::Bool(is_null != *negate)))
+            }
+            Expr::Arith(op, a, b) => {
+                let l = self.eval(*a)?;
+                let r = self.eval(*b)?;
+                ops::arith(*op, &l, &r, id, (*a, node(&l)), (*b, node(&r))).map(Cow::Owned)
+            }
+            Expr::Default(a, b) => match self.eval(*a) {
+                Ok(v) if !v.is_null() => Ok(v),
+                Ok(_) => self.eval(*b),
+                Err(f) if f.is_absence() => self.eval(*b),
+                Err(f) => Err(f),
+            },
+            Expr::Exists(x) => match self.eval(*x) {
+                Ok(v) => Ok(Cow::Owned(Value::Bool(!v.is_null()))),
+                Err(f) if f.is_absence() => Ok(Cow::Owned(Value::Bool(false))),
+                Err(f) => Err(f),
+            },
+            Expr::In(x, xs, negate) => {
+                let item = self.eval(*x)?;
+                let set = self.eval(*xs)?;
+                ops::contains(&set, &item, *xs, node(&set)).map(|b| Cow::Owned(Value::Bool(b != *negate)))
+            }
+            Expr::InSet(x, set, negate) => {
+                let item = self.eval(*x)?;
+                Ok(Cow::Owned(Value::Bool(program.sets[*set as usize].contains(&*item) != *negate)))
+            }
+            Expr::Matches(x, regex) => {
+                let v = self.eval(*x)?;
+                match &*v {
+                    Value::String(s) => Ok(Cow::Owned(Value::Bool(program.regexes[*regex as usize].is_match(s)))),
+                    other => Err(Fault::wrong_type(*x, Ty::STRING, other, node(&v))),
+                }
+            }
+            Expr::MatchesDynamic(x, pattern) => {
+                let v = self.eval(*x)?;
+                let p = self.eval(*pattern)?;
+                ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p))).map(|b| Cow::Owned(Value::Bool(b)))
+            }
+            Expr::Call(function, args) => self.call(id, *function, args),
+            Expr::CallUser(function, args) => self.call_user(id, *function, args),
+            Expr::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.eval(*item)?.into_owned());
+                }
+                Ok(Cow::Owned(Value::from(out)))
+            }
+            Expr::Object(entries) => {
+                let mut map = crate::value::Map::default();
+                for (k, v) in entries.iter() {
+                    map.insert(k.clone(), self.eval(*v)?.into_owned());
+                }
+                Ok(Cow::Owned(Value::Object(std::sync::Arc::new(map))))
+            }
+            Expr::Quantified(q, lp, cond) => self.quantified(id, *q, lp, *cond),
+            Expr::Comprehension(elem, loops) => {
+                let mut out = Vec::new();
+                self.comprehension(id, *elem, loops, &mut out)?;
+                Ok(Cow::Owned(Value::from(out)))
+            }
+            Expr::If(c, t, e) => {
+                if self.boolean(*c)? {
+                    self.eval(*t)
+                } else {
+                    self.eval(*e)
+                }
+            }
+            Expr::Template(parts) => Ok(Cow::Owned(Value::from(self.template(parts)))),
+            Expr::Documents(_) => Ok(Cow::Borrowed(self.world.documents(id).unwrap_or(&NULL))),
+        }
+    }
+
+    /// Evaluates a condition that must be a boolean.
+    pub(crate) fn boolean(&mut self, id: ExprId) -> Result<bool, Faulty<'a>> {
+        let v = self.eval(id)?;
+        match &*v {
+            Value::Bool(b) => Ok(*b),
+            other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
+        }
+    }
+
+    /// Renders a message; a part that cannot be evaluated shows as `<missing>` so the finding survives.
+    pub(crate) fn template(&mut self, parts: &[Part]) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Expr(e) => match self.eval(*e) {
+                    Ok(v) => out.push_str(&v.to_string()),
+                    Err(_) => out.push_str("<missing>"),
+                },
+            }
+        }
+        out
+    }
+
+    fn call(&mut self, id: ExprId, function: crate::functions::FunctionId, args: &[ExprId]) -> R<'a> {
+        let mut values: smallvec::SmallVec<[Val<'a>; 4]> = smallvec::SmallVec::new();
+        for arg in args {
+            values.push(self.eval(*arg)?);
+        }
+        let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(|v| &**v).collect();
+        match self.registry.get(function).call(&refs, &self.cx) {
+            Ok(v) => Ok(Cow::Owned(v)),
+            Err(message) => {
+                let at = values.iter().find_map(node);
+                Err(Fault::error(id, message, at))
+            }
+        }
+    }
+
+    fn call_user(&mut self, id: ExprId, function: u32, args: &[ExprId]) -> R<'a> {
+        self.step(id)?;
+        let f = &self.program.fns[function as usize];
+        let base = self.locals.len();
+        for arg in args {
+            let v = self.eval(*arg)?;
+            self.locals.push(v);
+        }
+        self.locals.resize(base + f.locals as usize, Cow::Borrowed(&NULL));
+        let saved = std::mem::replace(&mut self.base, base);
+        let result = self.eval(f.body);
+        self.base = saved;
+        self.locals.truncate(base);
+        result
+    }
+
+    /// Calls `body` for each element of a loop's source (that passes its filter, when `filter`), with the
+    /// loop's slots bound. `body` returns whether to go on.
+    pub(crate) fn each(
+        &mut self,
+        at: ExprId,
+        lp: &Loop,
+        filter: bool,
+        body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
+    ) -> Result<(), Faulty<'a>> {
+        let source = self.eval(lp.source)?;
+        match source {
+            Cow::Borrowed(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !self.visit(at, lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Borrowed(item), body)? {
+                        break;
+                    }
+                }
+            }
+            Cow::Borrowed(Value::Object(map)) => {
+                for (k, v) in map.iter() {
+                    if !self.visit(at, lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v), body)? {
+                        break;
+                    }
+                }
+            }
+            Cow::Owned(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !self.visit(at, lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Owned(item.clone()), body)? {
+                        break;
+                    }
+                }
+            }
+            Cow::Owned(Value::Object(map)) => {
+                for (k, v) in map.iter() {
+                    if !self.visit(at, lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Owned(v.clone()), body)? {
+                        break;
+                    }
+                }
+            }
+            other => return Err(Fault::wrong_type(lp.source, Ty::ARRAY.or(Ty::OBJECT), &other, node(&other))),
+        }
+        Ok(())
+    }
+
+    /// One loop iteration: bind, filter, run. Returns whether to go on.
+    fn visit(
+        &mut self,
+        at: ExprId,
+        lp: &Loop,
+        filter: bool,
+        key: Val<'a>,
+        item: Val<'a>,
+        body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
+    ) -> Result<bool, Faulty<'a>> {
+        self.step(at)?;
+        if let Some(k) = lp.key {
+            self.set_local(k, key);
+        }
+        self.set_local(lp.var, item);
+        if let Some(cond) = lp.filter.filter(|_| filter) {
+            if !self.boolean(cond)? {
+                return Ok(true);
+            }
+        }
+        body(self)
+    }
+
+    fn quantified(&mut self, id: ExprId, q: Quant, lp: &Loop, cond: Option<ExprId>) -> R<'a> {
+        let mut count = 0i64;
+        let mut decided = None;
+        self.each(id, lp, true, &mut |ev| {
+            let holds = match cond {
+                Some(c) => ev.boolean(c)?,
+                None => true,
+            };
+            match (q, holds) {
+                (Quant::All, false) => decided = Some(false),
+                (Quant::Any, true) => decided = Some(true),
+                (Quant::None, true) => decided = Some(false),
+                (Quant::Count, true) => count += 1,
+                _ => {}
+            }
+            Ok(decided.is_none())
+        })?;
+        Ok(Cow::Owned(match q {
+            Quant::Count => Value::Int(count),
+            Quant::All | Quant::None => Value::Bool(decided.unwrap_or(true)),
+            Quant::Any => Value::Bool(decided.unwrap_or(false)),
+        }))
+    }
+
+    fn comprehension(&mut self, id: ExprId, elem: ExprId, loops: &[Loop], out: &mut Vec<Value>) -> Result<(), Faulty<'a>> {
+        let Some((first, rest)) = loops.split_first() else {
+            out.push(self.eval(elem)?.into_owned());
+            return Ok(());
+        };
+        self.each(id, first, true, &mut |ev| {
+            ev.comprehension(id, elem, rest, out)?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,270 @@
+//! The compiled program: expressions in one arena, names resolved to slots, functions to ids.
+//!
+//! The evaluator never looks anything up by name: locals are frame slots, constants are indexes into the
+//! constant table, regexes are compiled, and rules are indexed by the document kinds they apply to.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::functions::FunctionId;
+use crate::input::Kind;
+use crate::source::{Source, Span};
+use crate::value::Value;
+
+/// Index of an expression in [`Program::exprs`].
+pub(crate) type ExprId = u32;
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Arithmetic operators (`+` also joins strings and arrays).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Quantifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quant {
+    All,
+    Any,
+    None,
+    Count,
+}
+
+/// `k, v in source where filter`: the slots it binds and what it ranges over.
+#[derive(Debug)]
+pub(crate) struct Loop {
+    pub key: Option<u32>,
+    pub var: u32,
+    pub source: ExprId,
+    pub filter: Option<ExprId>,
+}
+
+/// A piece of a message template.
+#[derive(Debug)]
+pub(crate) enum Part {
+    Text(Arc<str>),
+    Expr(ExprId),
+}
+
+/// One compiled expression.
+#[derive(Debug)]
+pub(crate) enum Expr {
+    /// An entry of the constant table (literals and `const`/`param` values).
+    Const(u32),
+    /// The document's data.
+    Input,
+    /// The document's metadata (`doc`).
+    Doc,
+    /// A local slot of the current frame.
+    Local(u32),
+    Field(ExprId, Arc<str>),
+    Index(ExprId, ExprId),
+    Not(ExprId),
+    Neg(ExprId),
+    And(ExprId, ExprId),
+    Or(ExprId, ExprId),
+    Compare(Cmp, ExprId, ExprId),
+    /// `x == null` (or `!=` when negated): true for absent data too — the explicit way to handle absence.
+    IsNull(ExprId, bool),
+    Arith(Arith, ExprId, ExprId),
+    /// `a ?? b`: `b` when `a` is absent or null.
+    Default(ExprId, ExprId),
+    /// `x in xs` (`not in` when negated).
+    In(ExprId, ExprId, bool),
+    /// `x in <constant array>`, looked up in a hash set.
+    InSet(ExprId, u32, bool),
+    /// `x matches <compiled regex>`.
+    Matches(ExprId, u32),
+    /// `x matches <computed pattern>`.
+    MatchesDynamic(ExprId, ExprId),
+    Call(FunctionId, Box<[ExprId]>),
+    CallUser(u32, Box<[ExprId]>),
+    Array(Box<[ExprId]>),
+    Object(Box<[(Arc<str>, ExprId)]>),
+    Quantified(Quant, Box<Loop>, Option<ExprId>),
+    Comprehension(ExprId, Box<[Loop]>),
+    If(ExprId, ExprId, ExprId),
+    Template(Box<[Part]>),
+    /// `exists(x)`: present and not null.
+    Exists(ExprId),
+    /// `documents(Kind, ...)`: the data of every loaded document of these kinds.
+    Documents(Box<[Kind]>),
+}
+
+/// Where an expression or statement was written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin {
+    pub source: u32,
+    pub span: Span,
+}
+
+/// A statement of a rule body.
+#[derive(Debug)]
+pub(crate) enum Stmt {
+    When(ExprId),
+    Let { slot: u32, value: ExprId },
+    Check(Check),
+    For { lp: Loop, body: Vec<Stmt> },
+}
+
+/// `require` / `forbid`.
+#[derive(Debug)]
+pub(crate) struct Check {
+    pub forbid: bool,
+    pub cond: ExprId,
+    pub message: Option<ExprId>,
+    /// `at expr`, or the first input path of the condition when `at` is omitted.
+    pub at: Option<ExprId>,
+}
+
+/// Severity of a rule's findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a run by default.
+    Info,
+    /// Minor.
+    Low,
+    /// Should be fixed.
+    Medium,
+    /// Must be fixed before release.
+    High,
+    /// Exploitable or non-compliant now.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, lowest first.
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Severity, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| format!("unknown severity `{s}` (expected info, low, medium, high or critical)"))
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a rule is: its metadata, as written in the policy.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RuleInfo {
+    /// The rule id, e.g. `MC-SC-001`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// The `///` doc comment.
+    pub description: String,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// Document kinds it applies to.
+    #[serde(serialize_with = "serialize_kinds")]
+    pub kinds: Vec<Kind>,
+    /// Framework controls it maps to (`OWASP-LLM03`, `EU-AI-Act-Art15`, ...).
+    pub controls: Vec<String>,
+    /// How to fix a finding.
+    pub remediation: Option<String>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// A link to more documentation.
+    pub url: Option<String>,
+    /// The package it belongs to.
+    pub package: String,
+    /// The policy file it is written in.
+    pub file: String,
+    /// Line of the `rule` keyword in that file.
+    pub line: usize,
+}
+
+fn serialize_kinds<S: serde::Serializer>(kinds: &[Kind], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(kinds.iter().map(|k| k.name()))
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub info: Arc<RuleInfo>,
+    pub body: Vec<Stmt>,
+    /// Local slots its body needs.
+    pub locals: u32,
+    pub origin: Origin,
+}
+
+/// A compiled user function.
+#[derive(Debug)]
+pub(crate) struct UserFn {
+    pub name: String,
+    pub params: u32,
+    pub locals: u32,
+    pub body: ExprId,
+}
+
+/// A `const` or `param` to evaluate once, at compile time, in dependency order.
+#[derive(Debug)]
+pub(crate) struct ConstInit {
+    pub slot: u32,
+    pub value: ExprId,
+    /// Frame size its expression needs (comprehensions bind locals).
+    pub locals: u32,
+    /// `param`: the qualified name users override it by.
+    pub param: Option<String>,
+    pub origin: Origin,
+}
+
+/// Everything the evaluator needs.
+#[derive(Debug, Default)]
+pub(crate) struct Program {
+    pub exprs: Vec<Expr>,
+    pub origins: Vec<Origin>,
+    pub sources: Vec<Arc<Source>>,
+    pub consts: Vec<Value>,
+    pub const_inits: Vec<ConstInit>,
+    pub regexes: Vec<regex::Regex>,
+    pub sets: Vec<HashSet<Value>>,
+    pub fns: Vec<UserFn>,
+    pub rules: Vec<Rule>,
+    /// Rule indexes per document kind (indexed by `Kind as usize`), in rule order.
+    pub by_kind: Vec<Vec<u32>>,
+}
+
+impl Program {
+    /// The source text of an expression, for messages.
+    pub fn text(&self, id: ExprId) -> &str {
+        let origin = self.origins[id as usize];
+        self.sources[origin.source as usize].text().get(origin.span.range()).unwrap_or("")
+    }
+}
