@@ -1,9 +1,11 @@
 //! Vigil: policy-as-code for AI systems.
 
+pub mod bundled;
 pub mod diagnostic;
 pub mod functions;
 pub mod input;
 pub mod ir;
+pub mod pipeline;
 pub mod report;
 pub mod source;
 pub mod syntax;

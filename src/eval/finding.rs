@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::input::{Document, Location};
+use crate::input::{Kind, Location};
+use crate::source::Source;
 use crate::ir::{RuleInfo, Severity};
 
 /// Why a finding was raised.
@@ -42,8 +43,12 @@ pub struct Finding {
     pub message: String,
     /// Why the finding was raised.
     pub cause: Cause,
-    /// The document it is about.
-    pub document: Document,
+    /// The input file's text (the document itself is not kept, so reports stay small).
+    pub source: Arc<Source>,
+    /// Which document of the file (multi-document YAML), from 0.
+    pub document: usize,
+    /// The document's kind.
+    pub kind: Kind,
     /// Where in the document's file, when known.
     pub location: Option<Location>,
 }
@@ -51,17 +56,16 @@ pub struct Finding {
 impl Finding {
     /// The input file's name, as given.
     pub fn file(&self) -> &str {
-        self.document.name()
+        self.source.name()
     }
 
     /// 1-based line and column in the input file.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let location = self.location.as_ref()?;
-        let text = self.document.source();
-        if text.text().is_empty() {
+        if self.source.text().is_empty() {
             return None;
         }
-        Some(text.line_col(location.span.start))
+        Some(self.source.line_col(location.span.start))
     }
 
     /// JSON pointer to the offending value (`""` is the whole document).

@@ -130,7 +130,9 @@ impl<'a> Runner<'_, 'a> {
             severity: self.rule.info.severity,
             message,
             cause,
-            document: self.doc.clone(),
+            source: self.doc.source().clone(),
+            document: self.doc.index(),
+            kind: self.doc.kind(),
             location,
         });
     }

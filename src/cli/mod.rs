@@ -1,0 +1,50 @@
+//! Command-line definitions (clap) and dispatch. Each subcommand lives in its own file and calls only the
+//! library's public API.
+
+mod check;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes: 0 pass, 1 findings at or above `--fail-on`, 2 usage error, bad policy or unreadable input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "policy",
+    version,
+    about = "Vigil: policy-as-code checks for AI systems — model cards, ML-BOMs, pipelines, deployments",
+    after_help = "Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 usage error, bad policy or unreadable input.\n\nRun `policy check --help` for examples."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check files and folders against the bundled policies and your own.
+    Check(check::CheckArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { Outcome::Error } else { Outcome::Pass };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => check::run(args),
+    };
+    ExitCode::from(outcome as u8)
+}

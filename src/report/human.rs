@@ -1,0 +1,145 @@
+//! The human report: one miette diagnostic per finding, pointing at the offending value in the input file,
+//! then a summary line.
+
+use std::fmt::{self, Write as _};
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+
+use super::{Report, location_span};
+use crate::eval::Finding;
+use crate::ir::Severity;
+
+/// How to draw: colours (off for `NO_COLOR` and non-terminals) and width.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+    /// Wrap at this many columns.
+    pub width: usize,
+}
+
+impl Style {
+    fn handler(self) -> GraphicalReportHandler {
+        let theme = if self.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        GraphicalReportHandler::new_themed(theme).with_width(self.width).with_context_lines(1).with_links(false)
+    }
+
+    /// Renders any diagnostic (policy errors, input errors) the same way as findings.
+    pub fn render(self, diagnostic: &dyn Diagnostic) -> String {
+        let mut out = String::new();
+        if self.handler().render_report(&mut out, diagnostic).is_err() {
+            out = format!("{diagnostic}\n");
+        }
+        out
+    }
+}
+
+/// A finding seen as a miette diagnostic.
+struct FindingView<'a> {
+    finding: &'a Finding,
+    heading: String,
+}
+
+impl fmt::Debug for FindingView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.heading)
+    }
+}
+
+impl fmt::Display for FindingView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.heading)
+    }
+}
+
+impl std::error::Error for FindingView<'_> {}
+
+impl Diagnostic for FindingView<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(format!("{} · {}", self.finding.rule.id, self.finding.severity)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Critical | Severity::High => miette::Severity::Error,
+            Severity::Medium | Severity::Low => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.finding.rule.remediation.as_ref().map(|r| Box::new(r) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        (!self.finding.source.text().is_empty()).then_some(&*self.finding.source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let location = self.finding.location.as_ref()?;
+        if self.finding.source.text().is_empty() {
+            return None;
+        }
+        let span = location_span(&self.finding.source, location);
+        let label = LabeledSpan::new_with_span(Some(self.finding.message.clone()), span);
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// Renders every finding, then the summary.
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        out.push_str(&render_finding(finding, style));
+        out.push('\n');
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// One finding.
+pub fn render_finding(finding: &Finding, style: Style) -> String {
+    let mut heading = finding.rule.title.clone();
+    // Without a snippet the message would be lost: say it in the heading.
+    if finding.location.is_none() || finding.source.text().is_empty() {
+        let _ = write!(heading, ": {} ({})", finding.message, finding.file());
+    }
+    style.render(&FindingView { finding, heading })
+}
+
+/// "✖ 7 findings (1 critical, 6 high) in 3 of 12 documents (9 files); 1 input error; 4 files skipped".
+pub fn summary(report: &Report) -> String {
+    let documents = report.documents();
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let mut line = if report.findings.is_empty() {
+        format!("✔ no findings in {} ({})", plural(documents, "document"), plural(report.files, "file"))
+    } else {
+        let mut by_doc: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.file(), f.document)).collect();
+        by_doc.sort();
+        by_doc.dedup();
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter_map(|s| {
+                let n = report.findings.iter().filter(|f| f.severity == *s).count();
+                (n > 0).then(|| format!("{n} {s}"))
+            })
+            .collect();
+        format!(
+            "✖ {} ({}) in {} of {} ({})",
+            plural(report.findings.len(), "finding"),
+            counts.join(", "),
+            by_doc.len(),
+            plural(documents, "document"),
+            plural(report.files, "file"),
+        )
+    };
+    if !report.errors.is_empty() {
+        let _ = write!(line, "; {}", plural(report.errors.len(), "input error"));
+    }
+    if !report.skipped.is_empty() {
+        let _ = write!(line, "; {} skipped", plural(report.skipped.len(), "file"));
+    }
+    line
+}

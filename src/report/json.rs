@@ -1,0 +1,167 @@
+//! The JSON report: one object, documented in `docs/output.md`. Version 1 only ever gains fields.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Report, location_span};
+use crate::ir::Severity;
+
+#[derive(Serialize)]
+struct Json<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError<'a>>,
+    skipped: Vec<JsonSkipped>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    documents: usize,
+    findings: usize,
+    errors: usize,
+    skipped: usize,
+    fail_on: Option<Severity>,
+    failing: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    kinds: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    title: &'a str,
+    severity: Severity,
+    cause: &'static str,
+    message: &'a str,
+    file: &'a str,
+    document: usize,
+    kind: &'static str,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    pointer: &'a str,
+    controls: &'a [String],
+    remediation: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped {
+    file: String,
+    reason: &'static str,
+}
+
+/// The report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or above it.
+pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
+    let mut by_severity: BTreeMap<&'static str, usize> = Severity::ALL.iter().map(|s| (s.name(), 0)).collect();
+    for f in &report.findings {
+        *by_severity.entry(f.severity.name()).or_default() += 1;
+    }
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let span = f.location.as_ref().filter(|_| !f.source.text().is_empty()).map(|l| location_span(&f.source, l));
+            let start = span.map(|s| f.source.line_col(s.start));
+            let end = span.map(|s| f.source.line_col(s.end));
+            JsonFinding {
+                rule: &f.rule.id,
+                title: &f.rule.title,
+                severity: f.severity,
+                cause: f.cause.name(),
+                message: &f.message,
+                file: f.file(),
+                document: f.document,
+                kind: f.kind.name(),
+                line: start.map(|p| p.0),
+                column: start.map(|p| p.1),
+                end_line: end.map(|p| p.0),
+                end_column: end.map(|p| p.1),
+                pointer: f.pointer(),
+                controls: &f.rule.controls,
+                remediation: f.rule.remediation.as_deref(),
+            }
+        })
+        .collect();
+    let errors = report
+        .errors
+        .iter()
+        .map(|e| {
+            let at = e.line_col();
+            JsonError { file: &e.file, line: at.map(|p| p.0), column: at.map(|p| p.1), message: &e.message }
+        })
+        .collect();
+    let skipped = report.skipped.iter().map(|s| JsonSkipped { file: s.path.to_string_lossy().into_owned(), reason: s.reason }).collect();
+    let json = Json {
+        version: 1,
+        tool: Tool { name: "vigil", version: env!("CARGO_PKG_VERSION") },
+        summary: Summary {
+            files: report.files,
+            documents: report.documents(),
+            findings: report.findings.len(),
+            errors: report.errors.len(),
+            skipped: report.skipped.len(),
+            fail_on,
+            failing: fail_on.map_or(0, |s| report.failing(s)),
+            by_severity,
+            kinds: report.kinds.iter().map(|(k, n)| (k.name(), *n)).collect(),
+        },
+        findings,
+        errors,
+        skipped,
+    };
+    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[derive(Serialize)]
+struct PolicyError<'a> {
+    kind: &'static str,
+    code: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+/// Policy problems as a JSON report with no findings (the run stopped before reading inputs).
+pub fn render_policy_errors(diagnostics: &crate::diagnostic::Diagnostics) -> String {
+    let errors: Vec<PolicyError<'_>> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.source.line_col(d.span.start);
+            PolicyError { kind: "policy", code: d.code, file: d.source.name(), line, column, message: &d.message, help: d.help.as_deref() }
+        })
+        .collect();
+    let value = serde_json::json!({
+        "version": 1,
+        "tool": { "name": "vigil", "version": env!("CARGO_PKG_VERSION") },
+        "summary": { "files": 0, "documents": 0, "findings": 0, "errors": errors.len(), "skipped": 0 },
+        "findings": [],
+        "errors": errors,
+        "skipped": [],
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
