@@ -281,6 +281,8 @@ impl Session {
         let mut ev = Eval::new(program, &program.consts, &self.policies.registry, &self.world, self.cx);
         ev.max_steps = self.policies.max_steps;
         run_rules(&mut ev, rules.iter().map(|&i| &program.rules[i as usize]), doc, &mut out);
+        // By position in the file; the stable sort keeps rule order among findings at the same place.
+        out.sort_by_key(|f| f.location.as_ref().map_or(0, |l| l.span.start));
         out
     }
 }

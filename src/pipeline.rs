@@ -86,10 +86,7 @@ fn evaluate(session: &Session, loaded: Result<Loaded, LoadError>) -> FileResult 
             let mut findings = Vec::new();
             let mut documents: Vec<(Kind, usize)> = Vec::new();
             for doc in &docs {
-                let mut f = session.evaluate(doc);
-                // Within a file: by position, then by rule order (a stable sort keeps rule order on ties).
-                f.sort_by_key(|x| x.location.as_ref().map_or(0, |l| l.span.start));
-                findings.extend(f);
+                findings.extend(session.evaluate(doc));
                 match documents.iter_mut().find(|(k, _)| *k == doc.kind()) {
                     Some((_, n)) => *n += 1,
                     None => documents.push((doc.kind(), 1)),

@@ -73,6 +73,8 @@ pub(crate) struct Checker<'r> {
     literals: HashSet<ExprId>,
     regex_cache: HashMap<(String, String), u32>,
     rule_ids: HashMap<String, Origin>,
+    /// The value of each `let` slot of the frame being compiled, to find where a finding should point.
+    let_values: HashMap<u32, ExprId>,
 }
 
 /// Checks and compiles parsed policy files.
@@ -93,6 +95,7 @@ pub(crate) fn check(files: Vec<(Arc<Source>, ast::File)>, registry: &Registry) -
         literals: HashSet::new(),
         regex_cache: HashMap::new(),
         rule_ids: HashMap::new(),
+        let_values: HashMap::new(),
     };
     checker.program.sources = files.iter().map(|(s, _)| s.clone()).collect();
     checker.program.by_kind = vec![Vec::new(); crate::input::Kind::ALL.len()];
@@ -247,6 +250,7 @@ impl Checker<'_> {
     fn begin_frame(&mut self) {
         self.scopes = vec![Vec::new()];
         self.scope_starts.clear();
+        self.let_values.clear();
         self.next_slot = 0;
         self.max_slot = 0;
     }
@@ -259,6 +263,7 @@ impl Checker<'_> {
 
     fn bind(&mut self, name: &str, ty: Ty) -> u32 {
         let slot = self.next_slot;
+        self.let_values.remove(&slot);
         self.next_slot += 1;
         self.max_slot = self.max_slot.max(self.next_slot);
         if let Some(scope) = self.scopes.last_mut() {

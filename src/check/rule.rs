@@ -172,6 +172,7 @@ impl Checker<'_> {
                     if let Some(local) = self.scopes.last_mut().and_then(|s| s.last_mut()) {
                         local.ty = ty;
                     }
+                    self.let_values.insert(slot, id);
                     out.push(Stmt::Let { slot, value: id });
                 }
                 ast::Stmt::When(cond) => {
@@ -208,7 +209,24 @@ impl Checker<'_> {
     /// evaluation order: where a finding points when the rule does not say `at`.
     fn first_path(&self, id: ExprId) -> Option<ExprId> {
         match &self.program.exprs[id as usize] {
-            Expr::Input | Expr::Doc | Expr::Local(_) | Expr::Field(..) | Expr::Index(..) => Some(id),
+            // A `let` holds a computed value: look through it to the data it was computed from.
+            Expr::Local(slot) => match self.let_values.get(slot) {
+                Some(&value) => self.first_path(value).or(Some(id)),
+                None => Some(id),
+            },
+            Expr::Input | Expr::Doc => Some(id),
+            // A member of data is a path; a member of a computed value (`split(x, "/")[0]`) is not, but
+            // what it was computed from may be.
+            Expr::Field(..) | Expr::Index(..) => {
+                if self.is_data_path(id) {
+                    return Some(id);
+                }
+                let mut root = id;
+                while let Expr::Field(obj, _) | Expr::Index(obj, _) = &self.program.exprs[root as usize] {
+                    root = *obj;
+                }
+                self.first_path(root)
+            }
             Expr::Const(_) | Expr::Documents(_) => None,
             Expr::Not(x) | Expr::Neg(x) | Expr::IsNull(x, _) | Expr::Exists(x) | Expr::InSet(x, _, _) | Expr::Matches(x, _) => {
                 self.first_path(*x)
@@ -226,6 +244,18 @@ impl Checker<'_> {
             Expr::Comprehension(_, loops) => loops.first().and_then(|lp| self.first_path(lp.source)),
             Expr::If(c, t, e) => self.first_path(*c).or_else(|| self.first_path(*t)).or_else(|| self.first_path(*e)),
             Expr::Template(_) => None,
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Whether an expression evaluates to a node of the document (a path through data or data-valued lets).
+    fn is_data_path(&self, id: ExprId) -> bool {
+        match &self.program.exprs[id as usize] {
+            Expr::Input | Expr::Doc => true,
+            Expr::Local(slot) => self.let_values.get(slot).is_none_or(|&v| self.is_data_path(v)),
+            Expr::Field(obj, _) | Expr::Index(obj, _) => self.is_data_path(*obj),
+            _ => false,
         }
     }
 }

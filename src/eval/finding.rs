@@ -59,13 +59,19 @@ impl Finding {
         self.source.name()
     }
 
-    /// 1-based line and column in the input file.
-    pub fn line_col(&self) -> Option<(usize, usize)> {
+    /// The span to point at in the input file: the value when it fits on one line, else its key, else its
+    /// first line. `None` when the input has no text (data given as a value, binary artifacts).
+    pub fn span(&self) -> Option<crate::source::Span> {
         let location = self.location.as_ref()?;
         if self.source.text().is_empty() {
             return None;
         }
-        Some(self.source.line_col(location.span.start))
+        Some(location.label_span(self.source.text()))
+    }
+
+    /// 1-based line and column in the input file.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        Some(self.source.line_col(self.span()?.start))
     }
 
     /// JSON pointer to the offending value (`""` is the whole document).

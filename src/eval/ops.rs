@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{Fault, Faulty, Key, R};
-use crate::functions::Ty;
+use crate::functions::{Ty, describe_value};
 use crate::ir::{Arith, Cmp, ExprId};
 use crate::value::Value;
 
@@ -84,8 +84,13 @@ pub(super) fn compare<'a>(cmp: Cmp, l: &Value, r: &Value, a: Operand<'a>, b: Ope
             (Value::String(x), Value::String(y)) => x.cmp(y),
             _ => match (l.as_f64(), r.as_f64()) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-                (None, _) => return Err(Fault::wrong_type(a.0, expected_like(r), l, a.1)),
-                (_, None) => return Err(Fault::wrong_type(b.0, expected_like(l), r, b.1)),
+                // Null on either side is absent data; anything else is a mismatch of types.
+                (None, _) if l.is_null() => return Err(Fault::wrong_type(a.0, expected_like(r), l, a.1)),
+                (_, None) if r.is_null() => return Err(Fault::wrong_type(b.0, expected_like(l), r, b.1)),
+                _ => {
+                    let message = format!("cannot order {} and {}", describe_value(l), describe_value(r));
+                    return Err(Fault::error(a.0, message, a.1.or(b.1)));
+                }
             },
         },
     };
@@ -119,17 +124,18 @@ pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, at: ExprId, a: Operand<
     if r.as_f64().is_none() {
         return Err(Fault::wrong_type(b.0, expected, r, b.1));
     }
-    let overflow = || Fault::error(at, "integer overflow", None);
+    let overflow = || Fault::error(at, "integer overflow", a.1.or(b.1));
+    let zero = |what: &str| Fault::error(at, format!("{what} by zero"), b.1.or(a.1));
     if let (Value::Int(x), Value::Int(y)) = (l, r) {
         let (x, y) = (*x, *y);
         return match op {
             Arith::Add => x.checked_add(y).map(Value::Int).ok_or_else(overflow),
             Arith::Sub => x.checked_sub(y).map(Value::Int).ok_or_else(overflow),
             Arith::Mul => x.checked_mul(y).map(Value::Int).ok_or_else(overflow),
-            Arith::Div if y == 0 => Err(Fault::error(at, "division by zero", None)),
+            Arith::Div if y == 0 => Err(zero("division")),
             Arith::Div if x % y == 0 => x.checked_div(y).map(Value::Int).ok_or_else(overflow),
             Arith::Div => Ok(Value::Float(x as f64 / y as f64)),
-            Arith::Rem if y == 0 => Err(Fault::error(at, "remainder by zero", None)),
+            Arith::Rem if y == 0 => Err(zero("remainder")),
             Arith::Rem => x.checked_rem(y).map(Value::Int).ok_or_else(overflow),
         };
     }
@@ -138,9 +144,9 @@ pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, at: ExprId, a: Operand<
         Arith::Add => x + y,
         Arith::Sub => x - y,
         Arith::Mul => x * y,
-        Arith::Div if y == 0.0 => return Err(Fault::error(at, "division by zero", None)),
+        Arith::Div if y == 0.0 => return Err(zero("division")),
         Arith::Div => x / y,
-        Arith::Rem if y == 0.0 => return Err(Fault::error(at, "remainder by zero", None)),
+        Arith::Rem if y == 0.0 => return Err(zero("remainder")),
         Arith::Rem => x % y,
     };
     Ok(Value::Float(result))

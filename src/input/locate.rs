@@ -39,6 +39,21 @@ pub struct Location {
     pub pointer: String,
 }
 
+impl Location {
+    /// The span to point at: the value if it fits on one line, else its key, else its first line.
+    pub fn label_span(&self, text: &str) -> Span {
+        let value = text.get(self.span.range()).unwrap_or("");
+        if !value.is_empty() && !value.contains('\n') {
+            return self.span;
+        }
+        if let Some(key) = self.key_span.filter(|k| !k.is_empty()) {
+            return key;
+        }
+        let line = value.split('\n').next().unwrap_or("").trim_end();
+        Span::new(self.span.start as usize, self.span.start as usize + line.len())
+    }
+}
+
 #[derive(Debug)]
 enum Segment {
     Root,
@@ -108,7 +123,7 @@ impl Locator {
     pub(crate) fn locate(&self, node: &Value) -> Option<Location> {
         let id = *self.by_address.get(&address(node))?;
         let entry = &self.entries[id as usize];
-        let key_span = (!entry.span.key.is_empty() || entry.span.key.start > 0).then_some(entry.span.key);
+        let key_span = (!entry.span.key.is_empty()).then_some(entry.span.key);
         Some(Location { span: entry.span.value, key_span, pointer: self.pointer(id) })
     }
 

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
-use super::{Report, location_span};
+use super::Report;
 use crate::eval::Finding;
 use crate::ir::Severity;
 
@@ -76,11 +76,7 @@ impl Diagnostic for FindingView<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let location = self.finding.location.as_ref()?;
-        if self.finding.source.text().is_empty() {
-            return None;
-        }
-        let span = location_span(&self.finding.source, location);
+        let span = self.finding.span()?;
         let label = LabeledSpan::new_with_span(Some(self.finding.message.clone()), span);
         Some(Box::new(std::iter::once(label)))
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Report, location_span};
+use super::Report;
 use crate::ir::Severity;
 
 #[derive(Serialize)]
@@ -79,7 +79,7 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
         .findings
         .iter()
         .map(|f| {
-            let span = f.location.as_ref().filter(|_| !f.source.text().is_empty()).map(|l| location_span(&f.source, l));
+            let span = f.span();
             let start = span.map(|s| f.source.line_col(s.start));
             let end = span.map(|s| f.source.line_col(s.end));
             JsonFinding {
