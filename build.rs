@@ -8,7 +8,9 @@ fn main() {
     let mut files = Vec::new();
     collect(root, &mut files);
     files.sort();
-    let mut out = String::from("/// The bundled policies: `(path, text)`, sorted by path.\npub static BUNDLED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The bundled policies: `(path, text)`, sorted by path.\npub static BUNDLED: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let rel = file.to_string_lossy().replace('\\', "/");
         let abs = std::fs::canonicalize(file).expect("policy file path");

@@ -155,7 +155,12 @@ impl Engine {
             let mut value = match computed {
                 Ok(v) => v,
                 Err(message) => {
-                    errors.push(Diagnostic::new("vigil::const", source, init.origin.span, format!("cannot compute this value: {message}")));
+                    errors.push(Diagnostic::new(
+                        "vigil::const",
+                        source,
+                        init.origin.span,
+                        format!("cannot compute this value: {message}"),
+                    ));
                     continue;
                 }
             };
@@ -167,7 +172,11 @@ impl Engine {
                     }
                     used[i] = true;
                     if Ty::of(over).disjoint(Ty::of(&value)) && !value.is_null() {
-                        let message = format!("parameter `{name}` must be {}, like its default, but is given {}", Ty::of(&value), Ty::of(over));
+                        let message = format!(
+                            "parameter `{name}` must be {}, like its default, but is given {}",
+                            Ty::of(&value),
+                            Ty::of(over)
+                        );
                         errors.push(Diagnostic::new("vigil::param", source, init.origin.span, message));
                     } else {
                         value = over.clone();
@@ -182,10 +191,19 @@ impl Engine {
                 let text = format!("--param {name}=...");
                 let source = Source::new("<parameters>", text.clone());
                 let shorts = declared.iter().map(|q| q.rsplit('.').next().unwrap_or(q));
-                let help = suggestion(name, declared.iter().copied().chain(shorts))
-                    .or_else(|| Some(format!("declared parameters: {}", if declared.is_empty() { "none".into() } else { declared.join(", ") })));
-                let d = Diagnostic::new("vigil::param", &source, Span::new(8, 8 + name.len()), format!("no policy declares a parameter `{name}`"))
-                    .with_help_opt(help);
+                let help = suggestion(name, declared.iter().copied().chain(shorts)).or_else(|| {
+                    Some(format!(
+                        "declared parameters: {}",
+                        if declared.is_empty() { "none".into() } else { declared.join(", ") }
+                    ))
+                });
+                let d = Diagnostic::new(
+                    "vigil::param",
+                    &source,
+                    Span::new(8, 8 + name.len()),
+                    format!("no policy declares a parameter `{name}`"),
+                )
+                .with_help_opt(help);
                 errors.push(d);
             }
         }

@@ -149,7 +149,8 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, lowest first.
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     /// The lowercase name.
     pub fn name(self) -> &'static str {
@@ -221,14 +222,11 @@ pub(crate) struct Rule {
     pub body: Vec<Stmt>,
     /// Local slots its body needs.
     pub locals: u32,
-    pub origin: Origin,
 }
 
 /// A compiled user function.
 #[derive(Debug)]
 pub(crate) struct UserFn {
-    pub name: String,
-    pub params: u32,
     pub locals: u32,
     pub body: ExprId,
 }

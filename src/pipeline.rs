@@ -54,10 +54,14 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
-        let all: Vec<Document> = loaded.iter().filter_map(|l| match l {
-            Ok(Loaded::Documents(d)) => Some(d.iter().cloned()),
-            _ => None,
-        }).flatten().collect();
+        let all: Vec<Document> = loaded
+            .iter()
+            .filter_map(|l| match l {
+                Ok(Loaded::Documents(d)) => Some(d.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let session = policies.session(&all);
         loaded.into_par_iter().map(|l| evaluate(&session, l)).collect()
     } else {

@@ -83,9 +83,7 @@ impl Source {
     fn line_starts(&self) -> &[u32] {
         self.lines.get_or_init(|| {
             let mut starts = vec![0u32];
-            starts.extend(
-                self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| (i + 1) as u32),
-            );
+            starts.extend(self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| (i + 1) as u32));
             starts
         })
     }

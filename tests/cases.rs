@@ -129,7 +129,12 @@ fn run_case(file: &Path, case: &Case) -> Result<(), String> {
                 })
                 .collect();
             if got.len() != case.errors.len() {
-                return Err(format!("expected {} policy errors, got {}:\n{}", case.errors.len(), got.len(), got.join("\n")));
+                return Err(format!(
+                    "expected {} policy errors, got {}:\n{}",
+                    case.errors.len(),
+                    got.len(),
+                    got.join("\n")
+                ));
             }
             for (d, want) in diags.iter().zip(&case.errors) {
                 let (l, c) = d.source.line_col(d.span.start);

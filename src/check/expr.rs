@@ -37,7 +37,11 @@ impl Checker<'_> {
             ExprKind::Field(obj, field) => {
                 let (o, ty) = self.expr(obj);
                 if ty.disjoint(Ty::OBJECT.or(Ty::NULL)) {
-                    self.error("vigil::type", field.span, format!("`.{}` reads a member, but this is {ty}", field.name));
+                    self.error(
+                        "vigil::type",
+                        field.span,
+                        format!("`.{}` reads a member, but this is {ty}", field.name),
+                    );
                 }
                 (self.push(Expr::Field(o, Arc::from(field.name.as_str())), span), Ty::ANY)
             }
@@ -197,16 +201,23 @@ impl Checker<'_> {
             "documents" => return self.documents(args, span),
             _ => {}
         }
-        let compiled: Vec<(ExprId, Ty, Span)> = args.iter().map(|a| {
-            let (id, ty) = self.expr(a);
-            (id, ty, a.span)
-        }).collect();
+        let compiled: Vec<(ExprId, Ty, Span)> = args
+            .iter()
+            .map(|a| {
+                let (id, ty) = self.expr(a);
+                (id, ty, a.span)
+            })
+            .collect();
         let ids: Box<[ExprId]> = compiled.iter().map(|c| c.0).collect();
         let user = self.packages.get(&self.package).and_then(|p| p.fns.get(&name.name)).cloned();
         if let Some(f) = user {
             if f.params != args.len() {
                 let s = if f.params == 1 { "" } else { "s" };
-                self.error("vigil::arity", span, format!("`{}` takes {} argument{s}, found {}", name.name, f.params, args.len()));
+                self.error(
+                    "vigil::arity",
+                    span,
+                    format!("`{}` takes {} argument{s}, found {}", name.name, f.params, args.len()),
+                );
             }
             if let Some(owner) = self.owner {
                 self.graph.edge(owner, Node::Fn(f.id));
@@ -231,12 +242,21 @@ impl Checker<'_> {
                 Some(m) => format!("{min} to {m}"),
                 None => format!("at least {min}"),
             };
-            self.error("vigil::arity", span, format!("`{}` takes {expected} arguments, found {}", name.name, args.len()))
-                .help = Some(format!("usage: {}", function.signature()));
+            self.error(
+                "vigil::arity",
+                span,
+                format!("`{}` takes {expected} arguments, found {}", name.name, args.len()),
+            )
+            .help = Some(format!("usage: {}", function.signature()));
         }
         for (i, (_, ty, arg_span)) in compiled.iter().enumerate() {
             if let Some(expected) = function.param(i) {
-                self.expect(*ty, expected, *arg_span, &format!("argument {} of `{}` must be {expected}", i + 1, name.name));
+                self.expect(
+                    *ty,
+                    expected,
+                    *arg_span,
+                    &format!("argument {} of `{}` must be {expected}", i + 1, name.name),
+                );
             }
         }
         if function.is_contextual() {
@@ -270,8 +290,9 @@ impl Checker<'_> {
     }
 
     pub(super) fn unknown_kind(&mut self, name: &str, span: Span) {
-        let help = suggestion(name, Kind::ALL.iter().map(|k| k.name()))
-            .or_else(|| Some(format!("known kinds: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))));
+        let help = suggestion(name, Kind::ALL.iter().map(|k| k.name())).or_else(|| {
+            Some(format!("known kinds: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")))
+        });
         self.error("vigil::unknown-kind", span, format!("unknown document kind `{name}`")).help = help;
     }
 
@@ -302,7 +323,11 @@ impl Checker<'_> {
             }
             BinaryOp::Eq | BinaryOp::Ne => {
                 if at.disjoint(bt) {
-                    self.error("vigil::type", span, format!("comparing {at} with {bt} is always {}", op == BinaryOp::Ne));
+                    self.error(
+                        "vigil::type",
+                        span,
+                        format!("comparing {at} with {bt} is always {}", op == BinaryOp::Ne),
+                    );
                 }
                 Expr::Compare(if op == BinaryOp::Eq { Cmp::Eq } else { Cmp::Ne }, a, b)
             }
@@ -322,7 +347,12 @@ impl Checker<'_> {
                 Expr::Compare(cmp, a, b)
             }
             BinaryOp::In | BinaryOp::NotIn => {
-                self.expect(bt, Ty::ARRAY.or(Ty::OBJECT).or(Ty::STRING), r.span, &format!("`{sym}` looks in an array, object or string"));
+                self.expect(
+                    bt,
+                    Ty::ARRAY.or(Ty::OBJECT).or(Ty::STRING),
+                    r.span,
+                    &format!("`{sym}` looks in an array, object or string"),
+                );
                 Expr::In(a, b, op == BinaryOp::NotIn)
             }
             BinaryOp::Default => return (self.push(Expr::Default(a, b), span), at.without(Ty::NULL).or(bt)),
@@ -331,10 +361,13 @@ impl Checker<'_> {
                 self.expect(at, addable, l.span, "`+` adds numbers or joins strings or arrays");
                 self.expect(bt, addable, r.span, "`+` adds numbers or joins strings or arrays");
                 if at.within(addable) && bt.within(addable) && at.disjoint(bt) {
-                    self.error("vigil::type", span, format!("cannot add {at} and {bt}"))
-                        .help = Some("convert with `to_string(...)` or `to_number(...)` first".into());
+                    self.error("vigil::type", span, format!("cannot add {at} and {bt}")).help =
+                        Some("convert with `to_string(...)` or `to_number(...)` first".into());
                 }
-                return (self.push(Expr::Arith(Arith::Add, a, b), span), if at == bt { at } else { at.or(bt).and(addable) });
+                return (
+                    self.push(Expr::Arith(Arith::Add, a, b), span),
+                    if at == bt { at } else { at.or(bt).and(addable) },
+                );
             }
             BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                 self.expect(at, Ty::NUMBER, l.span, &format!("`{sym}` needs numbers"));

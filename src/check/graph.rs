@@ -78,7 +78,8 @@ impl Graph {
 
     /// Finds cycles and contextual constants, and reorders `inits` so dependencies come first.
     pub fn analyse(&self, inits: &mut Vec<ConstInit>) -> Vec<Problem> {
-        let nodes: Vec<Node> = (0..self.consts.len()).map(Node::Const).chain((0..self.fns.len() as u32).map(Node::Fn)).collect();
+        let nodes: Vec<Node> =
+            (0..self.consts.len()).map(Node::Const).chain((0..self.fns.len() as u32).map(Node::Fn)).collect();
         let index = |n: Node| match n {
             Node::Const(i) => i,
             Node::Fn(i) => self.consts.len() + i as usize,

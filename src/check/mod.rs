@@ -166,21 +166,34 @@ impl Checker<'_> {
                 pkg.consts.get(&name.name).map(|c| c.origin).or_else(|| pkg.fns.get(&name.name).map(|f| f.origin))
             };
             if let Some(previous) = previous {
-                let first = Diagnostic::new("vigil::duplicate", &self.program.sources[previous.source as usize], previous.span, "first declared here");
-                self.error("vigil::duplicate", name.span, format!("`{}` is declared twice in package `{}`", name.name, self.package))
-                    .related
-                    .push(first);
+                let first = Diagnostic::new(
+                    "vigil::duplicate",
+                    &self.program.sources[previous.source as usize],
+                    previous.span,
+                    "first declared here",
+                );
+                self.error(
+                    "vigil::duplicate",
+                    name.span,
+                    format!("`{}` is declared twice in package `{}`", name.name, self.package),
+                )
+                .related
+                .push(first);
                 continue;
             }
             if is_fn {
                 if self.registry.lookup(&name.name).is_some() || matches!(name.name.as_str(), "exists" | "documents") {
-                    self.error("vigil::shadowing", name.span, format!("`fn {}` would hide the builtin function of that name", name.name))
-                        .help = Some("choose another name".into());
+                    self.error(
+                        "vigil::shadowing",
+                        name.span,
+                        format!("`fn {}` would hide the builtin function of that name", name.name),
+                    )
+                    .help = Some("choose another name".into());
                     continue;
                 }
                 let id = self.graph.add_fn(&name.name, origin);
                 let decl = FnDecl { id, params, ty: Ty::ANY, origin };
-                self.program.fns.push(UserFn { name: name.name.clone(), params: params as u32, locals: 0, body: 0 });
+                self.program.fns.push(UserFn { locals: 0, body: 0 });
                 self.package().fns.insert(name.name.clone(), decl);
             } else {
                 self.program.consts.push(Value::Null);
@@ -295,7 +308,8 @@ impl Checker<'_> {
     fn finish_graph(&mut self) {
         for problem in self.graph.analyse(&mut self.program.const_inits) {
             let source = &self.program.sources[problem.origin.source as usize];
-            let d = Diagnostic::new("vigil::definition", source, problem.origin.span, problem.message).with_help(problem.help);
+            let d = Diagnostic::new("vigil::definition", source, problem.origin.span, problem.message)
+                .with_help(problem.help);
             self.diags.push(d);
         }
     }

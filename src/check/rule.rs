@@ -28,7 +28,9 @@ impl Checker<'_> {
         if let Some(first) = self.rule_ids.get(&rule.id.name).copied() {
             let source = self.program.sources[first.source as usize].clone();
             let related = Diagnostic::new("vigil::duplicate", &source, first.span, "first defined here");
-            self.error("vigil::duplicate", rule.id.span, format!("rule id `{}` is used twice", rule.id.name)).related.push(related);
+            self.error("vigil::duplicate", rule.id.span, format!("rule id `{}` is used twice", rule.id.name))
+                .related
+                .push(related);
         } else {
             self.rule_ids.insert(rule.id.name.clone(), origin);
         }
@@ -37,8 +39,12 @@ impl Checker<'_> {
         let body = self.stmts(&rule.body, true);
         let locals = self.end_frame();
         if !has_check(&body) {
-            self.error("vigil::empty-rule", rule.id.span, format!("rule `{}` has no `require` or `forbid`", rule.id.name))
-                .help = Some("a rule without checks can never report anything".into());
+            self.error(
+                "vigil::empty-rule",
+                rule.id.span,
+                format!("rule `{}` has no `require` or `forbid`", rule.id.name),
+            )
+            .help = Some("a rule without checks can never report anything".into());
         }
         let index = self.program.rules.len() as u32;
         for kind in Kind::ALL {
@@ -46,7 +52,7 @@ impl Checker<'_> {
                 self.program.by_kind[*kind as usize].push(index);
             }
         }
-        self.program.rules.push(Rule { info: Arc::new(info), body, locals, origin });
+        self.program.rules.push(Rule { info: Arc::new(info), body, locals });
     }
 
     fn metadata(&mut self, rule: &ast::RuleDecl) -> RuleInfo {
@@ -82,15 +88,18 @@ impl Checker<'_> {
                 "severity" => info.severity = self.meta_severity(value),
                 "applies_to" => info.kinds = self.meta_kinds(value),
                 other => {
-                    let help = suggestion(other, FIELDS).or_else(|| Some(format!("rule fields are {}", FIELDS.join(", "))));
+                    let help =
+                        suggestion(other, FIELDS).or_else(|| Some(format!("rule fields are {}", FIELDS.join(", "))));
                     self.error("vigil::metadata", name.span, format!("unknown rule field `{other}`")).help = help;
                 }
             }
         }
-        for (field, example) in [("title", "title = \"...\""), ("severity", "severity = high"), ("applies_to", "applies_to = ModelCard")] {
+        for (field, example) in
+            [("title", "title = \"...\""), ("severity", "severity = high"), ("applies_to", "applies_to = ModelCard")]
+        {
             if !seen.contains(&field) {
-                self.error("vigil::metadata", rule.id.span, format!("rule `{}` has no `{field}`", rule.id.name))
-                    .help = Some(format!("add `{example}`"));
+                self.error("vigil::metadata", rule.id.span, format!("rule `{}` has no `{field}`", rule.id.name)).help =
+                    Some(format!("add `{example}`"));
             }
         }
         info
@@ -163,7 +172,11 @@ impl Checker<'_> {
             match stmt {
                 ast::Stmt::Meta { name, .. } => {
                     if !top {
-                        self.error("vigil::metadata", name.span, format!("`{}` belongs at the top of the rule, not in a `for` block", name.name));
+                        self.error(
+                            "vigil::metadata",
+                            name.span,
+                            format!("`{}` belongs at the top of the rule, not in a `for` block", name.name),
+                        );
                     }
                 }
                 ast::Stmt::Let { name, value } => {
@@ -228,9 +241,12 @@ impl Checker<'_> {
                 self.first_path(root)
             }
             Expr::Const(_) | Expr::Documents(_) => None,
-            Expr::Not(x) | Expr::Neg(x) | Expr::IsNull(x, _) | Expr::Exists(x) | Expr::InSet(x, _, _) | Expr::Matches(x, _) => {
-                self.first_path(*x)
-            }
+            Expr::Not(x)
+            | Expr::Neg(x)
+            | Expr::IsNull(x, _)
+            | Expr::Exists(x)
+            | Expr::InSet(x, _, _)
+            | Expr::Matches(x, _) => self.first_path(*x),
             Expr::And(a, b)
             | Expr::Or(a, b)
             | Expr::Compare(_, a, b)
@@ -238,7 +254,9 @@ impl Checker<'_> {
             | Expr::Default(a, b)
             | Expr::In(a, b, _)
             | Expr::MatchesDynamic(a, b) => self.first_path(*a).or_else(|| self.first_path(*b)),
-            Expr::Call(_, args) | Expr::CallUser(_, args) | Expr::Array(args) => args.iter().find_map(|a| self.first_path(*a)),
+            Expr::Call(_, args) | Expr::CallUser(_, args) | Expr::Array(args) => {
+                args.iter().find_map(|a| self.first_path(*a))
+            }
             Expr::Object(entries) => entries.iter().find_map(|(_, a)| self.first_path(*a)),
             Expr::Quantified(_, lp, _) => self.first_path(lp.source),
             Expr::Comprehension(_, loops) => loops.first().and_then(|lp| self.first_path(lp.source)),

@@ -32,7 +32,7 @@ pub(crate) enum Fault<'a> {
     /// `expr` yielded a value of the wrong type (null included).
     Type { expr: ExprId, expected: Ty, found: String, null: bool, node: Option<&'a Value> },
     /// Anything else: a function's complaint, arithmetic, the step budget.
-    Error { expr: ExprId, message: String, node: Option<&'a Value> },
+    Error { message: String, node: Option<&'a Value> },
 }
 
 pub(crate) type Faulty<'a> = Box<Fault<'a>>;
@@ -46,8 +46,8 @@ impl<'a> Fault<'a> {
         Box::new(Fault::Type { expr, expected, found: describe_value(value), null: value.is_null(), node })
     }
 
-    pub(crate) fn error(expr: ExprId, message: impl Into<String>, node: Option<&'a Value>) -> Faulty<'a> {
-        Box::new(Fault::Error { expr, message: message.into(), node })
+    pub(crate) fn error(message: impl Into<String>, node: Option<&'a Value>) -> Faulty<'a> {
+        Box::new(Fault::Error { message: message.into(), node })
     }
 
     /// Absent data, or a null where a container was needed: what `??`, `exists` and `== null` accept.
@@ -59,8 +59,12 @@ impl<'a> Fault<'a> {
     pub(crate) fn message(&self, program: &Program) -> String {
         match self {
             Fault::Missing { expr, .. } => format!("missing `{}`", program.text(*expr)),
-            Fault::Type { expr, expected, null: true, .. } => format!("`{}` is null, expected {expected}", program.text(*expr)),
-            Fault::Type { expr, expected, found, .. } => format!("`{}` is {found}, expected {expected}", program.text(*expr)),
+            Fault::Type { expr, expected, null: true, .. } => {
+                format!("`{}` is null, expected {expected}", program.text(*expr))
+            }
+            Fault::Type { expr, expected, found, .. } => {
+                format!("`{}` is {found}, expected {expected}", program.text(*expr))
+            }
             Fault::Error { message, .. } => message.clone(),
         }
     }

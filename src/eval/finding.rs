@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::input::{Kind, Location};
-use crate::source::Source;
 use crate::ir::{RuleInfo, Severity};
+use crate::source::Source;
 
 /// Why a finding was raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

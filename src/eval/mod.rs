@@ -84,7 +84,13 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 static NULL: Value = Value::Null;
 
 impl<'a> Eval<'a> {
-    pub(crate) fn new(program: &'a Program, consts: &'a [Value], registry: &'a Registry, world: &'a World, cx: CallContext) -> Eval<'a> {
+    pub(crate) fn new(
+        program: &'a Program,
+        consts: &'a [Value],
+        registry: &'a Registry,
+        world: &'a World,
+        cx: CallContext,
+    ) -> Eval<'a> {
         Eval {
             program,
             consts,
@@ -118,10 +124,12 @@ impl<'a> Eval<'a> {
         self.locals[self.base + slot as usize] = value;
     }
 
-    fn step(&mut self, at: ExprId) -> Result<(), Faulty<'a>> {
+    fn step(&mut self) -> Result<(), Faulty<'a>> {
         self.steps += 1;
         if self.steps > self.max_steps {
-            return Err(Fault::error(at, format!("evaluation stopped after {} steps (the step budget)", self.max_steps), None));
+            return Err(Fault::error(format!("evaluation stopped after {} steps (the step budget)", self.max_steps),
+                None,
+            ));
         }
         Ok(())
     }
@@ -165,7 +173,7 @@ impl<'a> Eval<'a> {
             Expr::Arith(op, a, b) => {
                 let l = self.eval(*a)?;
                 let r = self.eval(*b)?;
-                ops::arith(*op, &l, &r, id, (*a, node(&l)), (*b, node(&r))).map(Cow::Owned)
+                ops::arith(*op, &l, &r, (*a, node(&l)), (*b, node(&r))).map(Cow::Owned)
             }
             Expr::Default(a, b) => match self.eval(*a) {
                 Ok(v) if !v.is_null() => Ok(v),
@@ -199,8 +207,8 @@ impl<'a> Eval<'a> {
                 let p = self.eval(*pattern)?;
                 ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p))).map(|b| Cow::Owned(Value::Bool(b)))
             }
-            Expr::Call(function, args) => self.call(id, *function, args),
-            Expr::CallUser(function, args) => self.call_user(id, *function, args),
+            Expr::Call(function, args) => self.call(*function, args),
+            Expr::CallUser(function, args) => self.call_user(*function, args),
             Expr::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
@@ -215,10 +223,10 @@ impl<'a> Eval<'a> {
                 }
                 Ok(Cow::Owned(Value::Object(std::sync::Arc::new(map))))
             }
-            Expr::Quantified(q, lp, cond) => self.quantified(id, *q, lp, *cond),
+            Expr::Quantified(q, lp, cond) => self.quantified(*q, lp, *cond),
             Expr::Comprehension(elem, loops) => {
                 let mut out = Vec::new();
-                self.comprehension(id, *elem, loops, &mut out)?;
+                self.comprehension(*elem, loops, &mut out)?;
                 Ok(Cow::Owned(Value::from(out)))
             }
             Expr::If(c, t, e) => {
@@ -257,7 +265,7 @@ impl<'a> Eval<'a> {
         out
     }
 
-    fn call(&mut self, id: ExprId, function: crate::functions::FunctionId, args: &[ExprId]) -> R<'a> {
+    fn call(&mut self, function: crate::functions::FunctionId, args: &[ExprId]) -> R<'a> {
         let mut values: smallvec::SmallVec<[Val<'a>; 4]> = smallvec::SmallVec::new();
         for arg in args {
             values.push(self.eval(*arg)?);
@@ -267,13 +275,13 @@ impl<'a> Eval<'a> {
             Ok(v) => Ok(Cow::Owned(v)),
             Err(message) => {
                 let at = values.iter().find_map(node);
-                Err(Fault::error(id, message, at))
+                Err(Fault::error(message, at))
             }
         }
     }
 
-    fn call_user(&mut self, id: ExprId, function: u32, args: &[ExprId]) -> R<'a> {
-        self.step(id)?;
+    fn call_user(&mut self, function: u32, args: &[ExprId]) -> R<'a> {
+        self.step()?;
         let f = &self.program.fns[function as usize];
         let base = self.locals.len();
         for arg in args {
@@ -292,7 +300,6 @@ impl<'a> Eval<'a> {
     /// loop's slots bound. `body` returns whether to go on.
     pub(crate) fn each(
         &mut self,
-        at: ExprId,
         lp: &Loop,
         filter: bool,
         body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
@@ -301,28 +308,28 @@ impl<'a> Eval<'a> {
         match source {
             Cow::Borrowed(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !self.visit(at, lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Borrowed(item), body)? {
+                    if !self.visit(lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Borrowed(item), body)? {
                         break;
                     }
                 }
             }
             Cow::Borrowed(Value::Object(map)) => {
                 for (k, v) in map.iter() {
-                    if !self.visit(at, lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v), body)? {
+                    if !self.visit(lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v), body)? {
                         break;
                     }
                 }
             }
             Cow::Owned(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !self.visit(at, lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Owned(item.clone()), body)? {
+                    if !self.visit(lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Owned(item.clone()), body)? {
                         break;
                     }
                 }
             }
             Cow::Owned(Value::Object(map)) => {
                 for (k, v) in map.iter() {
-                    if !self.visit(at, lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Owned(v.clone()), body)? {
+                    if !self.visit(lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Owned(v.clone()), body)? {
                         break;
                     }
                 }
@@ -335,14 +342,13 @@ impl<'a> Eval<'a> {
     /// One loop iteration: bind, filter, run. Returns whether to go on.
     fn visit(
         &mut self,
-        at: ExprId,
         lp: &Loop,
         filter: bool,
         key: Val<'a>,
         item: Val<'a>,
         body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
     ) -> Result<bool, Faulty<'a>> {
-        self.step(at)?;
+        self.step()?;
         if let Some(k) = lp.key {
             self.set_local(k, key);
         }
@@ -355,10 +361,10 @@ impl<'a> Eval<'a> {
         body(self)
     }
 
-    fn quantified(&mut self, id: ExprId, q: Quant, lp: &Loop, cond: Option<ExprId>) -> R<'a> {
+    fn quantified(&mut self, q: Quant, lp: &Loop, cond: Option<ExprId>) -> R<'a> {
         let mut count = 0i64;
         let mut decided = None;
-        self.each(id, lp, true, &mut |ev| {
+        self.each(lp, true, &mut |ev| {
             let holds = match cond {
                 Some(c) => ev.boolean(c)?,
                 None => true,
@@ -379,13 +385,18 @@ impl<'a> Eval<'a> {
         }))
     }
 
-    fn comprehension(&mut self, id: ExprId, elem: ExprId, loops: &[Loop], out: &mut Vec<Value>) -> Result<(), Faulty<'a>> {
+    fn comprehension(
+        &mut self,
+        elem: ExprId,
+        loops: &[Loop],
+        out: &mut Vec<Value>,
+    ) -> Result<(), Faulty<'a>> {
         let Some((first, rest)) = loops.split_first() else {
             out.push(self.eval(elem)?.into_owned());
             return Ok(());
         };
-        self.each(id, first, true, &mut |ev| {
-            ev.comprehension(id, elem, rest, out)?;
+        self.each(first, true, &mut |ev| {
+            ev.comprehension(elem, rest, out)?;
             Ok(true)
         })
     }

@@ -51,10 +51,14 @@ pub(super) fn index<'a>(obj: Cow<'a, Value>, index: &Value, obj_expr: ExprId, at
             None => return Err(Fault::missing(parent, Key::Field(k.clone()), at)),
         },
         (Value::Array(_), other) => {
-            return Err(Fault::error(at, format!("an array index must be a whole number, found {}", crate::functions::describe_value(other)), parent));
+            return Err(Fault::error(format!("an array index must be a whole number, found {}", crate::functions::describe_value(other)),
+                parent,
+            ));
         }
         (Value::Object(_), other) => {
-            return Err(Fault::error(at, format!("an object key must be a string, found {}", crate::functions::describe_value(other)), parent));
+            return Err(Fault::error(format!("an object key must be a string, found {}", crate::functions::describe_value(other)),
+                parent,
+            ));
         }
         (other, _) => return Err(Fault::wrong_type(obj_expr, Ty::ARRAY.or(Ty::OBJECT), other, parent)),
     };
@@ -69,7 +73,9 @@ pub(super) fn index<'a>(obj: Cow<'a, Value>, index: &Value, obj_expr: ExprId, at
 
 pub(super) fn negate<'a>(v: &Value, at: ExprId, n: Option<&'a Value>) -> R<'a> {
     match v {
-        Value::Int(i) => i.checked_neg().map(|i| Cow::Owned(Value::Int(i))).ok_or_else(|| Fault::error(at, "integer overflow", n)),
+        Value::Int(i) => {
+            i.checked_neg().map(|i| Cow::Owned(Value::Int(i))).ok_or_else(|| Fault::error("integer overflow", n))
+        }
         Value::Float(x) => Ok(Cow::Owned(Value::Float(-x))),
         other => Err(Fault::wrong_type(at, Ty::NUMBER, other, n)),
     }
@@ -89,7 +95,7 @@ pub(super) fn compare<'a>(cmp: Cmp, l: &Value, r: &Value, a: Operand<'a>, b: Ope
                 (_, None) if r.is_null() => return Err(Fault::wrong_type(b.0, expected_like(l), r, b.1)),
                 _ => {
                     let message = format!("cannot order {} and {}", describe_value(l), describe_value(r));
-                    return Err(Fault::error(a.0, message, a.1.or(b.1)));
+                    return Err(Fault::error(message, a.1.or(b.1)));
                 }
             },
         },
@@ -111,7 +117,13 @@ fn expected_like(other: &Value) -> Ty {
     }
 }
 
-pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, at: ExprId, a: Operand<'a>, b: Operand<'a>) -> Result<Value, Faulty<'a>> {
+pub(super) fn arith<'a>(
+    op: Arith,
+    l: &Value,
+    r: &Value,
+    a: Operand<'a>,
+    b: Operand<'a>,
+) -> Result<Value, Faulty<'a>> {
     match (op, l, r) {
         (Arith::Add, Value::String(x), Value::String(y)) => return Ok(Value::from(format!("{x}{y}"))),
         (Arith::Add, Value::Array(x), Value::Array(y)) => return Ok(x.iter().chain(y.iter()).cloned().collect()),
@@ -124,8 +136,8 @@ pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, at: ExprId, a: Operand<
     if r.as_f64().is_none() {
         return Err(Fault::wrong_type(b.0, expected, r, b.1));
     }
-    let overflow = || Fault::error(at, "integer overflow", a.1.or(b.1));
-    let zero = |what: &str| Fault::error(at, format!("{what} by zero"), b.1.or(a.1));
+    let overflow = || Fault::error("integer overflow", a.1.or(b.1));
+    let zero = |what: &str| Fault::error(format!("{what} by zero"), b.1.or(a.1));
     if let (Value::Int(x), Value::Int(y)) = (l, r) {
         let (x, y) = (*x, *y);
         return match op {
@@ -153,7 +165,12 @@ pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, at: ExprId, a: Operand<
 }
 
 /// `item in set`: element of an array, key of an object, substring of a string.
-pub(super) fn contains<'a>(set: &Value, item: &Value, set_expr: ExprId, n: Option<&'a Value>) -> Result<bool, Faulty<'a>> {
+pub(super) fn contains<'a>(
+    set: &Value,
+    item: &Value,
+    set_expr: ExprId,
+    n: Option<&'a Value>,
+) -> Result<bool, Faulty<'a>> {
     match (set, item) {
         (Value::Array(items), _) => Ok(items.iter().any(|x| x == item)),
         (Value::Object(map), Value::String(k)) => Ok(map.contains_key(&**k)),
@@ -169,7 +186,12 @@ thread_local! {
     static PATTERNS: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> = Default::default();
 }
 
-pub(super) fn matches_dynamic<'a>(v: &Value, pattern: &Value, a: Operand<'a>, b: Operand<'a>) -> Result<bool, Faulty<'a>> {
+pub(super) fn matches_dynamic<'a>(
+    v: &Value,
+    pattern: &Value,
+    a: Operand<'a>,
+    b: Operand<'a>,
+) -> Result<bool, Faulty<'a>> {
     let Value::String(s) = v else { return Err(Fault::wrong_type(a.0, Ty::STRING, v, a.1)) };
     let Value::String(p) = pattern else { return Err(Fault::wrong_type(b.0, Ty::STRING, pattern, b.1)) };
     PATTERNS.with(|cache| {
@@ -182,7 +204,7 @@ pub(super) fn matches_dynamic<'a>(v: &Value, pattern: &Value, a: Operand<'a>, b:
             .or_insert_with(|| regex::RegexBuilder::new(p).size_limit(1 << 20).dfa_size_limit(1 << 20).build().ok());
         match regex {
             Some(r) => Ok(r.is_match(s)),
-            None => Err(Fault::error(b.0, format!("`{p}` is not a valid regular expression"), b.1)),
+            None => Err(Fault::error(format!("`{p}` is not a valid regular expression"), b.1)),
         }
     })
 }

@@ -10,7 +10,12 @@ use crate::input::{Document, Location};
 use crate::ir::{Check, Rule, Stmt};
 
 /// Evaluates `rules` on `doc`, appending findings to `out`.
-pub(crate) fn run_rules<'a>(ev: &mut Eval<'a>, rules: impl Iterator<Item = &'a Rule>, doc: &'a Document, out: &mut Vec<Finding>) {
+pub(crate) fn run_rules<'a>(
+    ev: &mut Eval<'a>,
+    rules: impl Iterator<Item = &'a Rule>,
+    doc: &'a Document,
+    out: &mut Vec<Finding>,
+) {
     for rule in rules {
         ev.set_document(doc.data(), doc.meta());
         ev.reset_frame(rule.locals);
@@ -49,10 +54,9 @@ impl<'a> Runner<'_, 'a> {
                 },
                 Stmt::Check(check) => self.check(ev, check),
                 Stmt::For { lp, body } => {
-                    let at = lp.source;
                     // The filter runs here, not in `each`, so one element's missing data is one finding
                     // and the loop goes on to the next element.
-                    let result = ev.each(at, lp, false, &mut |ev| {
+                    let result = ev.each(lp, false, &mut |ev| {
                         match lp.filter.map(|f| ev.boolean(f)) {
                             Some(Ok(false)) => {}
                             Some(Err(fault)) => self.fault(ev, &fault, ""),
@@ -119,9 +123,9 @@ impl<'a> Runner<'_, 'a> {
     fn push(&mut self, message: String, cause: Cause, location: Option<Location>) {
         // Without a better place, a finding points at the document itself.
         let location = location.or_else(|| self.doc.locate(self.doc.data()));
-        let duplicate = self.out[self.start..]
-            .iter()
-            .any(|f| f.message == message && f.location.as_ref().map(|l| &l.pointer) == location.as_ref().map(|l| &l.pointer));
+        let duplicate = self.out[self.start..].iter().any(|f| {
+            f.message == message && f.location.as_ref().map(|l| &l.pointer) == location.as_ref().map(|l| &l.pointer)
+        });
         if duplicate {
             return;
         }

@@ -12,7 +12,7 @@ fn items(v: &Value) -> &[Value] {
     v.as_array().unwrap_or_default()
 }
 
-fn numbers<'a>(name: &str, xs: &'a [Value]) -> Result<Vec<f64>, String> {
+fn numbers(name: &str, xs: &[Value]) -> Result<Vec<f64>, String> {
     xs.iter()
         .map(|x| x.as_f64().ok_or_else(|| format!("`{name}` needs numbers, found {}", describe_value(x))))
         .collect()
@@ -61,14 +61,19 @@ pub(super) fn functions() -> Vec<Function> {
             Ok(a[0].as_object().map(|m| m.values().cloned().collect()).unwrap_or_default())
         })
         .doc("`values(obj)`: the member values of `obj`, in order."),
-        Function::new("get", &[Ty::OBJECT.or(Ty::ARRAY).or(Ty::NULL), Ty::STRING.or(Ty::NUMBER), Ty::ANY], Ty::ANY, |a| {
-            let found = match (a[0], a[1]) {
-                (Value::Object(m), Value::String(k)) => m.get(&**k),
-                (Value::Array(xs), n) => n.as_i64().and_then(|i| usize::try_from(i).ok()).and_then(|i| xs.get(i)),
-                _ => None,
-            };
-            Ok(found.filter(|v| !v.is_null()).or(a.get(2).copied()).cloned().unwrap_or(Value::Null))
-        })
+        Function::new(
+            "get",
+            &[Ty::OBJECT.or(Ty::ARRAY).or(Ty::NULL), Ty::STRING.or(Ty::NUMBER), Ty::ANY],
+            Ty::ANY,
+            |a| {
+                let found = match (a[0], a[1]) {
+                    (Value::Object(m), Value::String(k)) => m.get(&**k),
+                    (Value::Array(xs), n) => n.as_i64().and_then(|i| usize::try_from(i).ok()).and_then(|i| xs.get(i)),
+                    _ => None,
+                };
+                Ok(found.filter(|v| !v.is_null()).or(a.get(2).copied()).cloned().unwrap_or(Value::Null))
+            },
+        )
         .optional(1)
         .doc("`get(x, key, [default])`: a member or element, or `default` (null) when absent or null."),
         Function::new("contains", &[SIZED, Ty::ANY], Ty::BOOL, |a| {
@@ -112,10 +117,14 @@ pub(super) fn functions() -> Vec<Function> {
             Ok(number_like(xs, numbers("sum", xs)?.iter().sum()))
         })
         .doc("`sum(xs)`: the total of an array of numbers (0 when empty)."),
-        Function::new("min", &[Ty::ARRAY], Ty::ANY, |a| Ok(items(a[0]).iter().min_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null)))
-            .doc("`min(xs)`: the smallest element (null when empty)."),
-        Function::new("max", &[Ty::ARRAY], Ty::ANY, |a| Ok(items(a[0]).iter().max_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null)))
-            .doc("`max(xs)`: the largest element (null when empty)."),
+        Function::new("min", &[Ty::ARRAY], Ty::ANY, |a| {
+            Ok(items(a[0]).iter().min_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null))
+        })
+        .doc("`min(xs)`: the smallest element (null when empty)."),
+        Function::new("max", &[Ty::ARRAY], Ty::ANY, |a| {
+            Ok(items(a[0]).iter().max_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null))
+        })
+        .doc("`max(xs)`: the largest element (null when empty)."),
         Function::new("merge", &[Ty::OBJECT, Ty::OBJECT], Ty::OBJECT, |a| {
             let mut out = a[0].as_object().cloned().unwrap_or_default();
             for (k, v) in a[1].as_object().into_iter().flatten() {
@@ -131,20 +140,30 @@ pub(super) fn functions() -> Vec<Function> {
         type_is("is_boolean", Ty::BOOL),
         type_is("is_array", Ty::ARRAY),
         type_is("is_object", Ty::OBJECT),
-        Function::new("any_of", &[Ty::ARRAY], Ty::BOOL, |a| Ok(Value::Bool(items(a[0]).iter().any(|x| x == &Value::Bool(true)))))
-            .doc("`any_of(xs)`: whether some element is `true`."),
-        Function::new("all_of", &[Ty::ARRAY], Ty::BOOL, |a| Ok(Value::Bool(items(a[0]).iter().all(|x| x == &Value::Bool(true)))))
-            .doc("`all_of(xs)`: whether every element is `true`."),
+        Function::new("any_of", &[Ty::ARRAY], Ty::BOOL, |a| {
+            Ok(Value::Bool(items(a[0]).iter().any(|x| x == &Value::Bool(true))))
+        })
+        .doc("`any_of(xs)`: whether some element is `true`."),
+        Function::new("all_of", &[Ty::ARRAY], Ty::BOOL, |a| {
+            Ok(Value::Bool(items(a[0]).iter().all(|x| x == &Value::Bool(true))))
+        })
+        .doc("`all_of(xs)`: whether every element is `true`."),
         Function::new("abs", &[Ty::NUMBER], Ty::NUMBER, |a| match a[0] {
             Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| "integer overflow in `abs`".into()),
             other => Ok(Value::Float(other.as_f64().unwrap_or(0.0).abs())),
         })
         .doc("`abs(n)`: the absolute value."),
-        Function::new("round", &[Ty::NUMBER], Ty::NUMBER, |a| Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).round())))
-            .doc("`round(n)`: the nearest whole number."),
-        Function::new("floor", &[Ty::NUMBER], Ty::NUMBER, |a| Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).floor())))
-            .doc("`floor(n)`: the largest whole number not above `n`."),
-        Function::new("ceil", &[Ty::NUMBER], Ty::NUMBER, |a| Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).ceil())))
-            .doc("`ceil(n)`: the smallest whole number not below `n`."),
+        Function::new("round", &[Ty::NUMBER], Ty::NUMBER, |a| {
+            Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).round()))
+        })
+        .doc("`round(n)`: the nearest whole number."),
+        Function::new("floor", &[Ty::NUMBER], Ty::NUMBER, |a| {
+            Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).floor()))
+        })
+        .doc("`floor(n)`: the largest whole number not above `n`."),
+        Function::new("ceil", &[Ty::NUMBER], Ty::NUMBER, |a| {
+            Ok(number_like(&[Value::Int(0)], a[0].as_f64().unwrap_or(0.0).ceil()))
+        })
+        .doc("`ceil(n)`: the smallest whole number not below `n`."),
     ]
 }

@@ -227,8 +227,12 @@ impl Function {
     /// `name(a, b)`, for messages.
     pub fn signature(&self) -> String {
         let (min, _) = self.arity();
-        let mut parts: Vec<String> =
-            self.params.iter().enumerate().map(|(i, t)| if i < min { format!("{t:?}") } else { format!("[{t:?}]") }).collect();
+        let mut parts: Vec<String> = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| if i < min { format!("{t:?}") } else { format!("[{t:?}]") })
+            .collect();
         if let Some(rest) = self.rest {
             parts.push(format!("{rest:?}..."));
         }

@@ -23,7 +23,9 @@ pub(super) fn functions() -> Vec<Function> {
         pair_fn("starts_with", "`starts_with(s, prefix)`: whether `s` begins with `prefix`.", Ty::BOOL, |s, p| {
             Value::Bool(s.starts_with(p))
         }),
-        pair_fn("ends_with", "`ends_with(s, suffix)`: whether `s` ends with `suffix`.", Ty::BOOL, |s, p| Value::Bool(s.ends_with(p))),
+        pair_fn("ends_with", "`ends_with(s, suffix)`: whether `s` ends with `suffix`.", Ty::BOOL, |s, p| {
+            Value::Bool(s.ends_with(p))
+        }),
         pair_fn("split", "`split(s, sep)`: the pieces of `s` between occurrences of `sep`.", Ty::ARRAY, |s, sep| {
             if sep.is_empty() {
                 s.chars().map(|c| Value::from(c.to_string())).collect()
@@ -31,12 +33,18 @@ pub(super) fn functions() -> Vec<Function> {
                 s.split(sep).map(Value::from).collect()
             }
         }),
-        pair_fn("trim_prefix", "`trim_prefix(s, prefix)`: `s` without `prefix` at its start, if there.", Ty::STRING, |s, p| {
-            Value::from(s.strip_prefix(p).unwrap_or(s))
-        }),
-        pair_fn("trim_suffix", "`trim_suffix(s, suffix)`: `s` without `suffix` at its end, if there.", Ty::STRING, |s, p| {
-            Value::from(s.strip_suffix(p).unwrap_or(s))
-        }),
+        pair_fn(
+            "trim_prefix",
+            "`trim_prefix(s, prefix)`: `s` without `prefix` at its start, if there.",
+            Ty::STRING,
+            |s, p| Value::from(s.strip_prefix(p).unwrap_or(s)),
+        ),
+        pair_fn(
+            "trim_suffix",
+            "`trim_suffix(s, suffix)`: `s` without `suffix` at its end, if there.",
+            Ty::STRING,
+            |s, p| Value::from(s.strip_suffix(p).unwrap_or(s)),
+        ),
         Function::new("replace", &[Ty::STRING, Ty::STRING, Ty::STRING], Ty::STRING, |a| {
             Ok(Value::from(text(a[0]).replace(text(a[1]), text(a[2]))))
         })
@@ -63,7 +71,10 @@ pub(super) fn functions() -> Vec<Function> {
         Function::new("to_number", &[Ty::STRING.or(Ty::NUMBER).or(Ty::BOOL)], Ty::NUMBER, |a| match a[0] {
             Value::String(s) => {
                 let t = s.trim();
-                t.parse::<i64>().map(Value::Int).or_else(|_| t.parse::<f64>().map(Value::Float)).map_err(|_| format!("`{s}` is not a number"))
+                t.parse::<i64>()
+                    .map(Value::Int)
+                    .or_else(|_| t.parse::<f64>().map(Value::Float))
+                    .map_err(|_| format!("`{s}` is not a number"))
             }
             Value::Bool(b) => Ok(Value::Int(*b as i64)),
             other => Ok(other.clone()),

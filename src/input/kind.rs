@@ -171,7 +171,8 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
 
 /// Hugging Face front matter: dataset cards carry dataset-only keys.
 pub(crate) fn detect_card(front_matter: &Value) -> Kind {
-    const DATASET_KEYS: [&str; 5] = ["task_categories", "size_categories", "dataset_info", "source_datasets", "annotations_creators"];
+    const DATASET_KEYS: [&str; 5] =
+        ["task_categories", "size_categories", "dataset_info", "source_datasets", "annotations_creators"];
     if DATASET_KEYS.iter().any(|k| front_matter.get(k).is_some()) { Kind::DatasetCard } else { Kind::ModelCard }
 }
 
@@ -195,7 +196,10 @@ mod tests {
     #[test]
     fn detects_from_content_and_names() {
         assert_eq!(kind_of("x.json", r#"{"bomFormat":"CycloneDX"}"#), Kind::MLBom);
-        assert_eq!(kind_of("x.yaml", r#"{"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService"}"#), Kind::InferenceService);
+        assert_eq!(
+            kind_of("x.yaml", r#"{"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService"}"#),
+            Kind::InferenceService
+        );
         assert_eq!(kind_of("x.yaml", r#"{"apiVersion":"apps/v1","kind":"Deployment"}"#), Kind::Kubernetes);
         assert_eq!(kind_of("ci.yml", r#"{"on":"push","jobs":{}}"#), Kind::GitHubWorkflow);
         assert_eq!(kind_of("dvc.lock", "{}"), Kind::DvcLock);

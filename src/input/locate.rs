@@ -163,7 +163,8 @@ mod tests {
     #[test]
     fn pointers_escape_and_nest() {
         let v = Value::from_json(r#"{"a/b": [{"c~d": 1}]}"#).unwrap();
-        let spans: Vec<NodeSpan> = (0..4).map(|i| NodeSpan { key: Span::default(), value: Span::new(i, i + 1) }).collect();
+        let spans: Vec<NodeSpan> =
+            (0..4).map(|i| NodeSpan { key: Span::default(), value: Span::new(i, i + 1) }).collect();
         let loc = Locator::build(&v, &spans, "");
         let leaf = &v.get("a/b").unwrap().as_array().unwrap()[0].get("c~d").unwrap();
         let at = loc.locate(leaf).unwrap();

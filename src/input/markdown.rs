@@ -30,7 +30,11 @@ pub(crate) fn parse(src: &Source, limits: &Limits) -> Result<Card, LoadError> {
             let yaml_text = &text[yaml_range.clone()];
             let mut docs = yaml::parse_stream(src, yaml_text, yaml_range.start, limits)?;
             if docs.len() > 1 {
-                return Err(LoadError::syntax(src, Span::new(yaml_range.start, yaml_range.end), "front matter holds more than one YAML document"));
+                return Err(LoadError::syntax(
+                    src,
+                    Span::new(yaml_range.start, yaml_range.end),
+                    "front matter holds more than one YAML document",
+                ));
             }
             let tree = docs.pop().unwrap_or(Tree { value: Value::object(), spans: vec![NodeSpan::default()] });
             // `---\n---` or a comment-only block is an empty mapping. Any other shape (even a list) is kept
@@ -102,7 +106,8 @@ fn sections(text: &str, body_start: usize) -> Tree {
             continue;
         }
         // A section runs to the next heading of the same or a higher level, so it includes its sub-sections.
-        let end = headings[i + 1..].iter().find(|h| h.level <= heading.level).map_or(text.len(), |h| h.span.start as usize);
+        let end =
+            headings[i + 1..].iter().find(|h| h.level <= heading.level).map_or(text.len(), |h| h.span.start as usize);
         let content = text.get(heading.body_start..end).unwrap_or("").trim();
         let value = if is_placeholder(content) { Value::Null } else { Value::String(Arc::from(content)) };
         let heading_line = trim_to_line(text, heading.span);

@@ -71,7 +71,10 @@ impl Format {
     /// The format a file name implies, if any.
     pub fn from_path(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?;
-        if matches!(name, "MLproject" | "MLmodel" | "dvc.lock") || name.ends_with(".dvc") || name.ends_with(".MLproject") {
+        if matches!(name, "MLproject" | "MLmodel" | "dvc.lock")
+            || name.ends_with(".dvc")
+            || name.ends_with(".MLproject")
+        {
             return Some(Format::Yaml);
         }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -210,17 +213,26 @@ impl Document {
 
     /// Parses `text` named `name` with explicit options.
     pub fn parse(name: &str, text: &str, options: &LoadOptions) -> Result<Vec<Document>, LoadError> {
-        let format = Format::from_path(Path::new(name)).unwrap_or_else(|| {
-            if text.trim_start().starts_with(['{', '[']) { Format::Json } else { Format::Yaml }
-        });
+        let format = Format::from_path(Path::new(name))
+            .unwrap_or_else(|| if text.trim_start().starts_with(['{', '[']) { Format::Json } else { Format::Yaml });
         if text.len() as u64 > options.limits.max_file_bytes {
-            return Err(LoadError::file(name, format!("larger than the {} byte input limit", options.limits.max_file_bytes)));
+            return Err(LoadError::file(
+                name,
+                format!("larger than the {} byte input limit", options.limits.max_file_bytes),
+            ));
         }
         let source = Source::new(name, text);
         parse_source(&source, format, options).map_err(|e| e.with_source(&source))
     }
 
-    fn assemble(source: Arc<Source>, index: usize, kind: Kind, format: Option<Format>, data: Tree, meta: Tree) -> Document {
+    fn assemble(
+        source: Arc<Source>,
+        index: usize,
+        kind: Kind,
+        format: Option<Format>,
+        data: Tree,
+        meta: Tree,
+    ) -> Document {
         Document(Arc::new(Inner {
             source,
             index,
@@ -272,7 +284,10 @@ impl Document {
     /// Where a value that belongs to this document came from.
     pub fn locate(&self, node: &Value) -> Option<Location> {
         let [data, meta] = self.0.locators.get_or_init(|| {
-            [Locator::build(&self.0.data, &self.0.data_spans, ""), Locator::build(&self.0.meta, &self.0.meta_spans, "/$doc")]
+            [
+                Locator::build(&self.0.data, &self.0.data_spans, ""),
+                Locator::build(&self.0.meta, &self.0.meta_spans, "/$doc"),
+            ]
         });
         data.locate(node).or_else(|| meta.locate(node))
     }
@@ -290,7 +305,10 @@ fn read_text(path: &Path, name: &str, limits: &Limits) -> Result<String, LoadErr
         return Err(LoadError::file(name, "not a regular file"));
     }
     if meta.len() > limits.max_file_bytes {
-        return Err(LoadError::file(name, format!("{} bytes is over the {} byte input limit", meta.len(), limits.max_file_bytes)));
+        return Err(LoadError::file(
+            name,
+            format!("{} bytes is over the {} byte input limit", meta.len(), limits.max_file_bytes),
+        ));
     }
     let file = std::fs::File::open(path).map_err(|e| LoadError::file(name, io_message(&e)))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -321,7 +339,8 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
         Format::Toml => vec![toml::parse(source, limits)?],
         Format::Markdown => {
             let card = markdown::parse(source, limits)?;
-            let front_matter = card.front_matter.unwrap_or(Tree { value: Value::object(), spans: vec![NodeSpan::default()] });
+            let front_matter =
+                card.front_matter.unwrap_or(Tree { value: Value::object(), spans: vec![NodeSpan::default()] });
             let kind = options.kind.unwrap_or_else(|| kind::detect_card(&front_matter.value));
             let meta = meta_tree(source, kind, Some(format), 0, card.sections);
             return Ok(vec![Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta)]);

@@ -62,8 +62,23 @@ struct DocState {
 }
 
 enum Frame {
-    Seq { items: Vec<Value>, slot: usize, anchor: Option<String>, nodes: usize, only_aliases: bool, is_key: bool },
-    Map { map: Map, slot: usize, anchor: Option<String>, nodes: usize, key: Option<(Arc<str>, Span)>, merge: Option<Merge>, is_key: bool },
+    Seq {
+        items: Vec<Value>,
+        slot: usize,
+        anchor: Option<String>,
+        nodes: usize,
+        only_aliases: bool,
+        is_key: bool,
+    },
+    Map {
+        map: Map,
+        slot: usize,
+        anchor: Option<String>,
+        nodes: usize,
+        key: Option<(Arc<str>, Span)>,
+        merge: Option<Merge>,
+        is_key: bool,
+    },
 }
 
 /// A `<<` merge key in the current mapping: where its value's spans begin, and the mappings to merge in.
@@ -99,7 +114,8 @@ impl Builder<'_> {
     fn event(&mut self, event: EventData, span: Span) -> Result<(), LoadError> {
         match event {
             EventData::DocumentStart { .. } => {
-                let state = DocState { stack: Vec::new(), spans: Vec::new(), anchors: HashMap::new(), expanded: 0, root: None };
+                let state =
+                    DocState { stack: Vec::new(), spans: Vec::new(), anchors: HashMap::new(), expanded: 0, root: None };
                 self.state = Some(state);
             }
             EventData::DocumentEnd { .. } => {
@@ -232,7 +248,14 @@ impl Builder<'_> {
     }
 
     /// A finished node (scalar, alias or closed collection) is anchored if asked and goes into its parent.
-    fn finish(&mut self, value: Value, nodes: usize, anchor: Option<String>, span: Span, origin: Origin) -> Result<(), LoadError> {
+    fn finish(
+        &mut self,
+        value: Value,
+        nodes: usize,
+        anchor: Option<String>,
+        span: Span,
+        origin: Origin,
+    ) -> Result<(), LoadError> {
         let src = self.src;
         let state = self.state(span)?;
         if let Some(anchor) = anchor {
@@ -258,7 +281,9 @@ impl Builder<'_> {
                             merge.sources.push(value);
                             true
                         }
-                        (Value::Array(items), Origin::AliasList) if items.iter().all(|v| matches!(v, Value::Object(_))) => {
+                        (Value::Array(items), Origin::AliasList)
+                            if items.iter().all(|v| matches!(v, Value::Object(_))) =>
+                        {
                             merge.sources.extend(items.iter().cloned());
                             true
                         }
@@ -288,7 +313,8 @@ impl Builder<'_> {
     }
 
     fn unsafe_tag(&self, suffix: &str, span: Span) -> LoadError {
-        let message = format!("unsupported YAML tag `!!{suffix}`: Vigil reads plain data and never constructs tagged objects");
+        let message =
+            format!("unsupported YAML tag `!!{suffix}`: Vigil reads plain data and never constructs tagged objects");
         self.error(span, message)
     }
 
@@ -300,7 +326,9 @@ impl Builder<'_> {
                 ("null", Value::Null) => Ok(Value::Null),
                 ("bool", v @ Value::Bool(_)) | ("int", v @ Value::Int(_)) | ("float", v @ Value::Float(_)) => Ok(v),
                 ("float", Value::Int(i)) => Ok(Value::Float(i as f64)),
-                ("null" | "bool" | "int" | "float", _) => Err(self.error(span, format!("`{text}` is not a valid !!{suffix}"))),
+                ("null" | "bool" | "int" | "float", _) => {
+                    Err(self.error(span, format!("`{text}` is not a valid !!{suffix}")))
+                }
                 _ => Err(self.unsafe_tag(suffix, span)),
             };
         }

@@ -109,7 +109,11 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
             JsonError { file: &e.file, line: at.map(|p| p.0), column: at.map(|p| p.1), message: &e.message }
         })
         .collect();
-    let skipped = report.skipped.iter().map(|s| JsonSkipped { file: s.path.to_string_lossy().into_owned(), reason: s.reason }).collect();
+    let skipped = report
+        .skipped
+        .iter()
+        .map(|s| JsonSkipped { file: s.path.to_string_lossy().into_owned(), reason: s.reason })
+        .collect();
     let json = Json {
         version: 1,
         tool: Tool { name: "vigil", version: env!("CARGO_PKG_VERSION") },
@@ -150,7 +154,15 @@ pub fn render_policy_errors(diagnostics: &crate::diagnostic::Diagnostics) -> Str
         .iter()
         .map(|d| {
             let (line, column) = d.source.line_col(d.span.start);
-            PolicyError { kind: "policy", code: d.code, file: d.source.name(), line, column, message: &d.message, help: d.help.as_deref() }
+            PolicyError {
+                kind: "policy",
+                code: d.code,
+                file: d.source.name(),
+                line,
+                column,
+                message: &d.message,
+                help: d.help.as_deref(),
+            }
         })
         .collect();
     let value = serde_json::json!({

@@ -34,7 +34,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_matches, Assoc::Left))
         .op(Op::infix(Rule::op_default, Assoc::Right))
         .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_rem, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_rem, Assoc::Left))
         .op(Op::prefix(Rule::op_neg))
         .op(Op::postfix(Rule::field) | Op::postfix(Rule::index))
 });
@@ -82,7 +84,10 @@ impl Builder<'_> {
     }
 
     fn docs(&self, pair: Pair<'_, Rule>) -> String {
-        let lines: Vec<&str> = pair.into_inner().map(|l| l.as_str()[3..].strip_prefix(' ').unwrap_or(&l.as_str()[3..]).trim_end()).collect();
+        let lines: Vec<&str> = pair
+            .into_inner()
+            .map(|l| l.as_str()[3..].strip_prefix(' ').unwrap_or(&l.as_str()[3..]).trim_end())
+            .collect();
         lines.join("\n")
     }
 
@@ -196,7 +201,10 @@ impl Builder<'_> {
                         let name = op.into_inner().next().expect("grammar: field name");
                         ExprKind::Field(Box::new(e), self.ident(name))
                     }
-                    _ => ExprKind::Index(Box::new(e), Box::new(self.expr(op.into_inner().next().expect("grammar: index")))),
+                    _ => ExprKind::Index(
+                        Box::new(e),
+                        Box::new(self.expr(op.into_inner().next().expect("grammar: index"))),
+                    ),
                 };
                 Expr { kind, span }
             })
@@ -248,7 +256,11 @@ impl Builder<'_> {
             Rule::if_expr => {
                 let mut parts = pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p));
                 let (c, t, e) = (parts.next(), parts.next(), parts.next());
-                ExprKind::If(Box::new(c.expect("grammar: if")), Box::new(t.expect("grammar: then")), Box::new(e.expect("grammar: else")))
+                ExprKind::If(
+                    Box::new(c.expect("grammar: if")),
+                    Box::new(t.expect("grammar: then")),
+                    Box::new(e.expect("grammar: else")),
+                )
             }
             Rule::quantifier => {
                 let mut inner = pair.into_inner();
@@ -313,7 +325,8 @@ impl Builder<'_> {
                     parts.push(TemplatePart::Expr(self.expr(e)));
                 }
                 rule => {
-                    let text = if rule == Rule::escape { self.unescape(&part).to_string() } else { part.as_str().to_string() };
+                    let text =
+                        if rule == Rule::escape { self.unescape(&part).to_string() } else { part.as_str().to_string() };
                     match parts.last_mut() {
                         Some(TemplatePart::Text(t)) => t.push_str(&text),
                         _ => parts.push(TemplatePart::Text(text)),
@@ -447,8 +460,8 @@ fn describe(rule: Rule) -> &'static str {
 
 /// Tokens that can start an expression: listed one by one they only bury "an expression".
 const EXPRESSION_STARTS: &[&str] = &[
-    "`\"`", "`(`", "`-`", "`/`", "`[`", "`{`", "`all`", "`any`", "`none`", "`count`", "`false`", "`true`", "`null`", "`if`",
-    "`not`",
+    "`\"`", "`(`", "`-`", "`/`", "`[`", "`{`", "`all`", "`any`", "`none`", "`count`", "`false`", "`true`", "`null`",
+    "`if`", "`not`",
 ];
 
 /// Statement keywords, to catch `requir x` (which otherwise reads as a metadata field missing its `=`).
@@ -467,7 +480,9 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
         for stack in attempts.call_stacks() {
             // A failed token is listed below by its text; only failed rules need a name here.
             let rule = stack.deepest.get_rule().copied();
-            if let Some(rule) = rule.filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT | Rule::ident_start | Rule::ident_char)) {
+            if let Some(rule) =
+                rule.filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT | Rule::ident_start | Rule::ident_char))
+            {
                 expected.push(describe(rule).to_string());
             }
         }
@@ -478,7 +493,8 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
             let noise = token.trim_matches('`').trim().is_empty()
                 || token.contains("..")
                 || matches!(token.as_str(), "`BUILTIN_RULE`" | "`#`" | "`_`" | "`///`");
-            if !noise && !(has_expression && EXPRESSION_STARTS.contains(&token.as_str())) {
+            let buried = has_expression && EXPRESSION_STARTS.contains(&token.as_str());
+            if !(noise || buried) {
                 expected.push(token);
             }
         }
@@ -506,7 +522,8 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
         (list, None) => format!("expected {}, found end of file", join_or(list)),
     };
     let len = found_len(text, pos);
-    let mut diagnostic = Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here");
+    let mut diagnostic =
+        Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here");
     if let Some(word) = previous_word(text, pos) {
         if let Some(help) = crate::diagnostic::suggestion(word, STATEMENT_KEYWORDS.iter().copied()) {
             diagnostic = diagnostic.with_help(help);
