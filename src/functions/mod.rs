@@ -7,7 +7,15 @@
 
 mod builtins;
 mod collections;
+mod images;
+mod licenses;
+mod patterns;
+mod quantities;
 mod strings;
+mod support;
+mod time;
+mod urls;
+mod versions;
 
 use std::collections::HashMap;
 use std::fmt;
