@@ -127,7 +127,8 @@ impl<'a> Eval<'a> {
     fn step(&mut self) -> Result<(), Faulty<'a>> {
         self.steps += 1;
         if self.steps > self.max_steps {
-            return Err(Fault::error(format!("evaluation stopped after {} steps (the step budget)", self.max_steps),
+            return Err(Fault::error(
+                format!("evaluation stopped after {} steps (the step budget)", self.max_steps),
                 None,
             ));
         }
@@ -385,12 +386,7 @@ impl<'a> Eval<'a> {
         }))
     }
 
-    fn comprehension(
-        &mut self,
-        elem: ExprId,
-        loops: &[Loop],
-        out: &mut Vec<Value>,
-    ) -> Result<(), Faulty<'a>> {
+    fn comprehension(&mut self, elem: ExprId, loops: &[Loop], out: &mut Vec<Value>) -> Result<(), Faulty<'a>> {
         let Some((first, rest)) = loops.split_first() else {
             out.push(self.eval(elem)?.into_owned());
             return Ok(());

@@ -51,12 +51,14 @@ pub(super) fn index<'a>(obj: Cow<'a, Value>, index: &Value, obj_expr: ExprId, at
             None => return Err(Fault::missing(parent, Key::Field(k.clone()), at)),
         },
         (Value::Array(_), other) => {
-            return Err(Fault::error(format!("an array index must be a whole number, found {}", crate::functions::describe_value(other)),
+            return Err(Fault::error(
+                format!("an array index must be a whole number, found {}", crate::functions::describe_value(other)),
                 parent,
             ));
         }
         (Value::Object(_), other) => {
-            return Err(Fault::error(format!("an object key must be a string, found {}", crate::functions::describe_value(other)),
+            return Err(Fault::error(
+                format!("an object key must be a string, found {}", crate::functions::describe_value(other)),
                 parent,
             ));
         }
@@ -117,13 +119,7 @@ fn expected_like(other: &Value) -> Ty {
     }
 }
 
-pub(super) fn arith<'a>(
-    op: Arith,
-    l: &Value,
-    r: &Value,
-    a: Operand<'a>,
-    b: Operand<'a>,
-) -> Result<Value, Faulty<'a>> {
+pub(super) fn arith<'a>(op: Arith, l: &Value, r: &Value, a: Operand<'a>, b: Operand<'a>) -> Result<Value, Faulty<'a>> {
     match (op, l, r) {
         (Arith::Add, Value::String(x), Value::String(y)) => return Ok(Value::from(format!("{x}{y}"))),
         (Arith::Add, Value::Array(x), Value::Array(y)) => return Ok(x.iter().chain(y.iter()).cloned().collect()),

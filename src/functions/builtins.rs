@@ -29,11 +29,7 @@ mod tests {
     fn names_are_unique() {
         let mut seen = HashSet::new();
         for f in all() {
-            assert!(
-                seen.insert(f.name().to_owned()),
-                "`{}` is registered twice",
-                f.name()
-            );
+            assert!(seen.insert(f.name().to_owned()), "`{}` is registered twice", f.name());
         }
         // The registry replaces a function registered under a taken name, so a duplicate would shrink it.
         assert_eq!(Registry::default().iter().count(), seen.len());
@@ -43,11 +39,7 @@ mod tests {
     fn every_builtin_is_documented() {
         for f in Registry::default().iter() {
             let doc = f.description();
-            assert!(
-                doc.starts_with(&format!("`{}(", f.name())),
-                "`{}` has doc {doc:?}",
-                f.name()
-            );
+            assert!(doc.starts_with(&format!("`{}(", f.name())), "`{}` has doc {doc:?}", f.name());
             assert!(doc.ends_with('.'), "`{}`: {doc:?}", f.name());
             assert!(!doc.contains('\n'), "`{}`: one line", f.name());
         }
@@ -58,11 +50,7 @@ mod tests {
         for f in Registry::default().iter() {
             let name = f.name();
             assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
-            assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{name}"
-            );
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{name}");
         }
     }
 
@@ -80,9 +68,7 @@ mod tests {
             Value::from(vec![Value::Null]),
             Value::object(),
         ];
-        let cx = CallContext {
-            now: jiff::Timestamp::MAX,
-        };
+        let cx = CallContext { now: jiff::Timestamp::MAX };
         for f in Registry::default().iter() {
             let (min, max) = f.arity();
             for n in min..=max.unwrap_or(min + 2) {

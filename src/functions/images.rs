@@ -31,9 +31,7 @@ fn alnum_run(s: &str, allowed: fn(u8) -> bool) -> bool {
 
 /// A registry host component: letters, digits and inner dashes.
 fn host_label(s: &str) -> bool {
-    alnum_run(s, |b| b.is_ascii_alphanumeric() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
+    alnum_run(s, |b| b.is_ascii_alphanumeric() || b == b'-') && !s.starts_with('-') && !s.ends_with('-')
 }
 
 /// `host[:port]`, the host a domain name or a bracketed IPv6 address.
@@ -79,9 +77,7 @@ fn valid_component(s: &str) -> bool {
 
 fn valid_tag(s: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    s.len() <= 128
-        && s.bytes().next().is_some_and(word)
-        && s.bytes().all(|b| word(b) || b == b'.' || b == b'-')
+    s.len() <= 128 && s.bytes().next().is_some_and(word) && s.bytes().all(|b| word(b) || b == b'.' || b == b'-')
 }
 
 /// A parsed reference, normalized.
@@ -100,10 +96,7 @@ fn parse(s: &str) -> Result<ImageRef<'_>, String> {
     let (named, digest) = match s.split_once('@') {
         Some((named, digest)) if is_digest(digest) => (named, Some(digest)),
         Some((_, digest)) => {
-            return Err(format!(
-                "{} is not a `sha256:` (64 lowercase hex) or `sha512:` (128) digest",
-                quoted(digest)
-            ));
+            return Err(format!("{} is not a `sha256:` (64 lowercase hex) or `sha512:` (128) digest", quoted(digest)));
         }
         None => (s, None),
     };
@@ -119,9 +112,7 @@ fn parse(s: &str) -> Result<ImageRef<'_>, String> {
     }
     let (registry, path) = match name.split_once('/') {
         Some((first, rest))
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+            if first.contains(['.', ':']) || first == "localhost" || first.bytes().any(|b| b.is_ascii_uppercase()) =>
         {
             (first, rest)
         }
@@ -131,47 +122,19 @@ fn parse(s: &str) -> Result<ImageRef<'_>, String> {
         return Err(format!("{} is not a valid registry", quoted(registry)));
     }
     if let Some(bad) = path.split('/').find(|c| !valid_component(c)) {
-        let why = if bad.bytes().any(|b| b.is_ascii_uppercase()) {
-            " (repository names are lowercase)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "{} is not a valid repository path component{why}",
-            quoted(bad)
-        ));
+        let why = if bad.bytes().any(|b| b.is_ascii_uppercase()) { " (repository names are lowercase)" } else { "" };
+        return Err(format!("{} is not a valid repository path component{why}", quoted(bad)));
     }
-    let registry = if registry == "index.docker.io" {
-        "docker.io"
-    } else {
-        registry
-    };
-    let repository = if registry == "docker.io" && !path.contains('/') {
-        format!("library/{path}")
-    } else {
-        path.to_owned()
-    };
-    Ok(ImageRef {
-        registry,
-        repository,
-        tag,
-        digest,
-    })
+    let registry = if registry == "index.docker.io" { "docker.io" } else { registry };
+    let repository =
+        if registry == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path.to_owned() };
+    Ok(ImageRef { registry, repository, tag, digest })
 }
 
 fn image_ref(args: &[&Value]) -> Result<Value, String> {
     let s = text(args, 0);
-    let ImageRef {
-        registry,
-        repository,
-        tag,
-        digest,
-    } = parse(s).map_err(|why| {
-        format!(
-            "`image_ref`: {} is not an image reference: {why}",
-            quoted(s)
-        )
-    })?;
+    let ImageRef { registry, repository, tag, digest } =
+        parse(s).map_err(|why| format!("`image_ref`: {} is not an image reference: {why}", quoted(s)))?;
     let opt = |x: Option<&str>| x.map(Value::from).unwrap_or_default();
     Ok(Value::object_from([
         ("name", Value::from(format!("{registry}/{repository}"))),
@@ -189,10 +152,7 @@ pub(super) fn functions() -> Vec<Function> {
                 image reference, normalized as Docker does (`python:3.12`: `docker.io`, \
                 `library/python`); tag and digest null when absent.",
         ),
-        Function::new("is_digest", &[Ty::STRING], Ty::BOOL, |a| {
-            Ok(Value::Bool(is_digest(text(a, 0))))
-        })
-        .doc(
+        Function::new("is_digest", &[Ty::STRING], Ty::BOOL, |a| Ok(Value::Bool(is_digest(text(a, 0))))).doc(
             "`is_digest(s)`: whether `s` is `sha256:` and 64 lowercase hex digits, or \
                 `sha512:` and 128.",
         ),
@@ -207,12 +167,7 @@ mod tests {
     fn call(name: &str, arg: &str) -> Result<Value, String> {
         let registry = Registry::default();
         let f = registry.get(registry.lookup(name).expect(name));
-        f.call(
-            &[&Value::from(arg)],
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
+        f.call(&[&Value::from(arg)], &CallContext { now: jiff::Timestamp::UNIX_EPOCH })
     }
 
     const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -222,75 +177,30 @@ mod tests {
         let pinned = format!("ghcr.io/org/img@{SHA}");
         let both = format!("nvcr.io/nvidia/tritonserver:24.05-py3@{SHA}");
         // input, (registry, repository, tag, digest)
-        type Case<'a> = (
-            &'a str,
-            (&'a str, &'a str, Option<&'a str>, Option<&'a str>),
-        );
+        type Case<'a> = (&'a str, (&'a str, &'a str, Option<&'a str>, Option<&'a str>));
         let cases: Vec<Case> = vec![
             ("python", ("docker.io", "library/python", None, None)),
-            (
-                "python:3.12",
-                ("docker.io", "library/python", Some("3.12"), None),
-            ),
-            (
-                "python:3.12-slim",
-                ("docker.io", "library/python", Some("3.12-slim"), None),
-            ),
+            ("python:3.12", ("docker.io", "library/python", Some("3.12"), None)),
+            ("python:3.12-slim", ("docker.io", "library/python", Some("3.12-slim"), None)),
             (
                 "pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime",
-                (
-                    "docker.io",
-                    "pytorch/pytorch",
-                    Some("2.3.0-cuda12.1-cudnn8-runtime"),
-                    None,
-                ),
+                ("docker.io", "pytorch/pytorch", Some("2.3.0-cuda12.1-cudnn8-runtime"), None),
             ),
-            (
-                "docker.io/python",
-                ("docker.io", "library/python", None, None),
-            ),
-            (
-                "index.docker.io/library/python:3",
-                ("docker.io", "library/python", Some("3"), None),
-            ),
+            ("docker.io/python", ("docker.io", "library/python", None, None)),
+            ("index.docker.io/library/python:3", ("docker.io", "library/python", Some("3"), None)),
             (&pinned, ("ghcr.io", "org/img", None, Some(SHA))),
-            (
-                &both,
-                (
-                    "nvcr.io",
-                    "nvidia/tritonserver",
-                    Some("24.05-py3"),
-                    Some(SHA),
-                ),
-            ),
-            (
-                "localhost:5000/x:1",
-                ("localhost:5000", "x", Some("1"), None),
-            ),
+            (&both, ("nvcr.io", "nvidia/tritonserver", Some("24.05-py3"), Some(SHA))),
+            ("localhost:5000/x:1", ("localhost:5000", "x", Some("1"), None)),
             ("localhost/x", ("localhost", "x", None, None)),
             ("localhost:5000/x", ("localhost:5000", "x", None, None)),
-            (
-                "registry.example.com:443/a/b/c:v1.2",
-                ("registry.example.com:443", "a/b/c", Some("v1.2"), None),
-            ),
-            (
-                "[::1]:5000/img:tag",
-                ("[::1]:5000", "img", Some("tag"), None),
-            ),
+            ("registry.example.com:443/a/b/c:v1.2", ("registry.example.com:443", "a/b/c", Some("v1.2"), None)),
+            ("[::1]:5000/img:tag", ("[::1]:5000", "img", Some("tag"), None)),
             (
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-server:latest",
-                (
-                    "123456789012.dkr.ecr.us-east-1.amazonaws.com",
-                    "model-server",
-                    Some("latest"),
-                    None,
-                ),
+                ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "model-server", Some("latest"), None),
             ),
             ("Registry/img", ("Registry", "img", None, None)),
-            (
-                "a__b/c--d/e.f_g:T_1",
-                ("docker.io", "a__b/c--d/e.f_g", Some("T_1"), None),
-            ),
+            ("a__b/c--d/e.f_g:T_1", ("docker.io", "a__b/c--d/e.f_g", Some("T_1"), None)),
         ];
         for (input, (registry, repository, tag, digest)) in cases {
             let opt = |x: Option<&str>| x.map(Value::from).unwrap_or_default();
@@ -311,19 +221,10 @@ mod tests {
         let long_tag = format!("img:{}", "t".repeat(129));
         let cases = [
             ("", "it is empty"),
-            (
-                "Python:3",
-                "`Python` is not a valid repository path component (repository names are lowercase)",
-            ),
+            ("Python:3", "`Python` is not a valid repository path component (repository names are lowercase)"),
             ("ghcr.io/Org/img", "(repository names are lowercase)"),
-            (
-                "img@sha256:abc",
-                "`sha256:abc` is not a `sha256:` (64 lowercase hex) or `sha512:` (128) digest",
-            ),
-            (
-                "img@md5:0123456789abcdef0123456789abcdef",
-                "is not a `sha256:`",
-            ),
+            ("img@sha256:abc", "`sha256:abc` is not a `sha256:` (64 lowercase hex) or `sha512:` (128) digest"),
+            ("img@md5:0123456789abcdef0123456789abcdef", "is not a `sha256:`"),
             ("img@", "is not a `sha256:`"),
             ("img:", "`` is not a valid tag"),
             ("img:-x", "`-x` is not a valid tag"),
@@ -334,10 +235,7 @@ mod tests {
             ("docker://python:3.12", "is not a valid registry"),
             ("https://ghcr.io/org/img", "is not a valid registry"),
             ("ghcr.io/", "`` is not a valid repository path component"),
-            (
-                "ghcr.io//img",
-                "`` is not a valid repository path component",
-            ),
+            ("ghcr.io//img", "`` is not a valid repository path component"),
             ("/img", "`` is not a valid repository path component"),
             ("-img", "`-img` is not a valid repository path component"),
             ("img-", "`img-` is not a valid repository path component"),
@@ -356,10 +254,7 @@ mod tests {
         for (input, why) in cases {
             let err = call("image_ref", input).unwrap_err();
             assert!(err.starts_with("`image_ref`: `"), "{input}: {err}");
-            assert!(
-                err.contains("is not an image reference: "),
-                "{input}: {err}"
-            );
+            assert!(err.contains("is not an image reference: "), "{input}: {err}");
             assert!(err.contains(why), "{input}: {err}");
         }
     }
@@ -377,20 +272,13 @@ mod tests {
             (SHA.replace('a', "g"), false),
             (format!("sha512:{}", "a".repeat(64)), false),
             (format!("sha384:{}", "a".repeat(96)), false),
-            (
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(),
-                false,
-            ),
+            ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(), false),
             ("sha256:".to_owned(), false),
             (String::new(), false),
             (format!(" {SHA}"), false),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                call("is_digest", &input),
-                Ok(Value::Bool(expected)),
-                "{input}"
-            );
+            assert_eq!(call("is_digest", &input), Ok(Value::Bool(expected)), "{input}");
         }
     }
 }

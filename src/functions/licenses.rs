@@ -26,26 +26,10 @@ const LICENSES: &[(&str, Option<&str>, Option<bool>)] = &[
     ("apache-2.0", Some("Apache-2.0"), Some(true)),
     ("mit", Some("MIT"), Some(true)),
     ("openrail", Some("LicenseRef-OpenRAIL"), None),
-    (
-        "bigscience-openrail-m",
-        Some("LicenseRef-BigScience-OpenRAIL-M"),
-        None,
-    ),
-    (
-        "creativeml-openrail-m",
-        Some("LicenseRef-CreativeML-OpenRAIL-M"),
-        None,
-    ),
-    (
-        "bigscience-bloom-rail-1.0",
-        Some("LicenseRef-BigScience-BLOOM-RAIL-1.0"),
-        None,
-    ),
-    (
-        "bigcode-openrail-m",
-        Some("LicenseRef-BigCode-OpenRAIL-M"),
-        None,
-    ),
+    ("bigscience-openrail-m", Some("LicenseRef-BigScience-OpenRAIL-M"), None),
+    ("creativeml-openrail-m", Some("LicenseRef-CreativeML-OpenRAIL-M"), None),
+    ("bigscience-bloom-rail-1.0", Some("LicenseRef-BigScience-BLOOM-RAIL-1.0"), None),
+    ("bigcode-openrail-m", Some("LicenseRef-BigCode-OpenRAIL-M"), None),
     ("openrail++", Some("LicenseRef-OpenRAIL-PlusPlus-M"), None),
     ("afl-3.0", Some("AFL-3.0"), Some(true)),
     ("artistic-2.0", Some("Artistic-2.0"), Some(true)),
@@ -73,16 +57,8 @@ const LICENSES: &[(&str, Option<&str>, Option<bool>)] = &[
     ("cc-by-nc-sa-3.0", Some("CC-BY-NC-SA-3.0"), Some(false)),
     ("cc-by-nc-sa-4.0", Some("CC-BY-NC-SA-4.0"), Some(false)),
     ("cdla-sharing-1.0", Some("CDLA-Sharing-1.0"), Some(true)),
-    (
-        "cdla-permissive-1.0",
-        Some("CDLA-Permissive-1.0"),
-        Some(true),
-    ),
-    (
-        "cdla-permissive-2.0",
-        Some("CDLA-Permissive-2.0"),
-        Some(true),
-    ),
+    ("cdla-permissive-1.0", Some("CDLA-Permissive-1.0"), Some(true)),
+    ("cdla-permissive-2.0", Some("CDLA-Permissive-2.0"), Some(true)),
     ("wtfpl", Some("WTFPL"), Some(true)),
     ("ecl-2.0", Some("ECL-2.0"), Some(true)),
     ("epl-1.0", Some("EPL-1.0"), Some(true)),
@@ -113,16 +89,8 @@ const LICENSES: &[(&str, Option<&str>, Option<bool>)] = &[
     ("zlib", Some("Zlib"), Some(true)),
     ("pddl", Some("PDDL-1.0"), Some(true)),
     ("lgpl-lr", Some("LGPLLR"), Some(true)),
-    (
-        "deepfloyd-if-license",
-        Some("LicenseRef-DeepFloyd-IF"),
-        Some(false),
-    ),
-    (
-        "fair-noncommercial-research-license",
-        Some("LicenseRef-FAIR-Noncommercial-Research"),
-        Some(false),
-    ),
+    ("deepfloyd-if-license", Some("LicenseRef-DeepFloyd-IF"), Some(false)),
+    ("fair-noncommercial-research-license", Some("LicenseRef-FAIR-Noncommercial-Research"), Some(false)),
     ("apple-amlr", Some("LicenseRef-Apple-AMLR"), Some(false)),
     ("llama2", Some("LicenseRef-Llama-2-Community"), None),
     ("llama3", Some("LicenseRef-Llama-3-Community"), None),
@@ -140,42 +108,22 @@ fn lookup(id: &str) -> Option<&'static (&'static str, Option<&'static str>, Opti
     LICENSES
         .iter()
         .find(|(hf, _, _)| hf.eq_ignore_ascii_case(id))
-        .or_else(|| {
-            LICENSES
-                .iter()
-                .find(|(_, spdx, _)| spdx.is_some_and(|s| s.eq_ignore_ascii_case(id)))
-        })
+        .or_else(|| LICENSES.iter().find(|(_, spdx, _)| spdx.is_some_and(|s| s.eq_ignore_ascii_case(id))))
 }
 
 pub(super) fn functions() -> Vec<Function> {
     vec![
-        Function::new(
-            "spdx_license",
-            &[Ty::STRING],
-            Ty::STRING.or(Ty::NULL),
-            |a| {
-                Ok(lookup(text(a, 0))
-                    .and_then(|(_, spdx, _)| *spdx)
-                    .map(Value::from)
-                    .unwrap_or_default())
-            },
-        )
+        Function::new("spdx_license", &[Ty::STRING], Ty::STRING.or(Ty::NULL), |a| {
+            Ok(lookup(text(a, 0)).and_then(|(_, spdx, _)| *spdx).map(Value::from).unwrap_or_default())
+        })
         .doc(
             "`spdx_license(id)`: the SPDX id (or a `LicenseRef-` id) for a Hugging Face \
             license id such as `apache-2.0` or `llama3.1`; null for `other`, `unknown`, \
             families and ids not known.",
         ),
-        Function::new(
-            "license_allows_commercial",
-            &[Ty::STRING],
-            Ty::BOOL.or(Ty::NULL),
-            |a| {
-                Ok(lookup(text(a, 0))
-                    .and_then(|(_, _, commercial)| *commercial)
-                    .map(Value::Bool)
-                    .unwrap_or_default())
-            },
-        )
+        Function::new("license_allows_commercial", &[Ty::STRING], Ty::BOOL.or(Ty::NULL), |a| {
+            Ok(lookup(text(a, 0)).and_then(|(_, _, commercial)| *commercial).map(Value::Bool).unwrap_or_default())
+        })
         .doc(
             "`license_allows_commercial(id)`: true when the license (HF or SPDX id) permits \
             commercial use, false when it is non-commercial or research-only, null for \
@@ -193,13 +141,7 @@ mod tests {
     fn call(name: &str, arg: &str) -> Value {
         let registry = Registry::default();
         let f = registry.get(registry.lookup(name).expect(name));
-        f.call(
-            &[&Value::from(arg)],
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
-        .unwrap()
+        f.call(&[&Value::from(arg)], &CallContext { now: jiff::Timestamp::UNIX_EPOCH }).unwrap()
     }
 
     fn opt(s: Option<&str>) -> Value {
@@ -218,16 +160,8 @@ mod tests {
             ("gemma", Some("LicenseRef-Gemma-Terms-of-Use"), None),
             ("openrail", Some("LicenseRef-OpenRAIL"), None),
             ("openrail++", Some("LicenseRef-OpenRAIL-PlusPlus-M"), None),
-            (
-                "bigscience-openrail-m",
-                Some("LicenseRef-BigScience-OpenRAIL-M"),
-                None,
-            ),
-            (
-                "creativeml-openrail-m",
-                Some("LicenseRef-CreativeML-OpenRAIL-M"),
-                None,
-            ),
+            ("bigscience-openrail-m", Some("LicenseRef-BigScience-OpenRAIL-M"), None),
+            ("creativeml-openrail-m", Some("LicenseRef-CreativeML-OpenRAIL-M"), None),
             ("cc-by-4.0", Some("CC-BY-4.0"), Some(true)),
             ("cc-by-nc-4.0", Some("CC-BY-NC-4.0"), Some(false)),
             ("cc-by-nc-sa-4.0", Some("CC-BY-NC-SA-4.0"), Some(false)),
@@ -237,21 +171,9 @@ mod tests {
             ("agpl-3.0", Some("AGPL-3.0-only"), Some(true)),
             ("bsd-3-clause", Some("BSD-3-Clause"), Some(true)),
             ("lgpl-lr", Some("LGPLLR"), Some(true)),
-            (
-                "deepfloyd-if-license",
-                Some("LicenseRef-DeepFloyd-IF"),
-                Some(false),
-            ),
-            (
-                "fair-noncommercial-research-license",
-                Some("LicenseRef-FAIR-Noncommercial-Research"),
-                Some(false),
-            ),
-            (
-                "LicenseRef-Llama-2-Community",
-                Some("LicenseRef-Llama-2-Community"),
-                None,
-            ),
+            ("deepfloyd-if-license", Some("LicenseRef-DeepFloyd-IF"), Some(false)),
+            ("fair-noncommercial-research-license", Some("LicenseRef-FAIR-Noncommercial-Research"), Some(false)),
+            ("LicenseRef-Llama-2-Community", Some("LicenseRef-Llama-2-Community"), None),
             ("bsd", None, Some(true)),
             ("cc", None, None),
             ("other", None, None),
@@ -278,22 +200,12 @@ mod tests {
         let mut hf_ids = HashSet::new();
         let mut spdx_ids = HashSet::new();
         for (hf, spdx, commercial) in LICENSES {
-            assert!(
-                hf_ids.insert(hf.to_ascii_lowercase()),
-                "duplicate HF id {hf}"
-            );
+            assert!(hf_ids.insert(hf.to_ascii_lowercase()), "duplicate HF id {hf}");
             assert_eq!(*hf, hf.to_ascii_lowercase(), "HF ids are lowercase");
             if let Some(spdx) = spdx {
-                assert!(
-                    spdx_ids.insert(spdx.to_ascii_lowercase()),
-                    "duplicate SPDX id {spdx}"
-                );
+                assert!(spdx_ids.insert(spdx.to_ascii_lowercase()), "duplicate SPDX id {spdx}");
                 // SPDX idstring: letters, digits, `.` and `-`.
-                assert!(
-                    spdx.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'),
-                    "{spdx}"
-                );
+                assert!(spdx.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'), "{spdx}");
             }
             if hf.contains("-nc-") || hf.contains("noncommercial") {
                 assert_eq!(*commercial, Some(false), "{hf}");

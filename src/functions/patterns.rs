@@ -31,10 +31,7 @@ fn regex_error(name: &str, pattern: &str, err: &regex::Error) -> String {
             last.strip_prefix("error: ").unwrap_or(last).to_owned()
         }
     };
-    format!(
-        "`{name}`: {} is not a valid regular expression: {why}",
-        quoted(pattern)
-    )
+    format!("`{name}`: {} is not a valid regular expression: {why}", quoted(pattern))
 }
 
 /// Runs `apply` with the compiled regular expression `pattern`.
@@ -59,9 +56,7 @@ fn replace_all(re: &Regex, s: &str, replacement: &str) -> Result<Value, String> 
         caps.expand(replacement, &mut out);
         last = whole.end();
         if out.len() > REPLACE_LIMIT {
-            return Err(format!(
-                "`regex_replace`: the result would be longer than {REPLACE_LIMIT} bytes"
-            ));
+            return Err(format!("`regex_replace`: the result would be longer than {REPLACE_LIMIT} bytes"));
         }
     }
     out.push_str(&s[last..]);
@@ -77,13 +72,7 @@ fn with_glob<R>(pattern: &str, apply: impl FnOnce(&GlobMatcher) -> R) -> Result<
             .backslash_escape(true)
             .build()
             .map(|g| g.compile_matcher())
-            .map_err(|e| {
-                format!(
-                    "`glob_match`: {} is not a valid glob: {}",
-                    quoted(p),
-                    e.kind()
-                )
-            })
+            .map_err(|e| format!("`glob_match`: {} is not a valid glob: {}", quoted(p), e.kind()))
     };
     with_cached(&GLOBS, pattern, compile, apply)
 }
@@ -106,52 +95,27 @@ pub(super) fn functions() -> Vec<Function> {
             "`regex_match(pattern, s)`: whether the regular expression matches somewhere in \
             `s` (anchor with `^...$`).",
         ),
-        Function::new(
-            "regex_find",
-            &[Ty::STRING, Ty::STRING],
-            Ty::STRING.or(Ty::NULL),
-            |a| {
-                let s = text(a, 1);
-                with_regex("regex_find", text(a, 0), |re| {
-                    re.find(s)
-                        .map(|m| Value::from(m.as_str()))
-                        .unwrap_or_default()
-                })
-            },
-        )
+        Function::new("regex_find", &[Ty::STRING, Ty::STRING], Ty::STRING.or(Ty::NULL), |a| {
+            let s = text(a, 1);
+            with_regex("regex_find", text(a, 0), |re| re.find(s).map(|m| Value::from(m.as_str())).unwrap_or_default())
+        })
         .doc("`regex_find(pattern, s)`: the first match in `s`, or null."),
-        Function::new(
-            "regex_captures",
-            &[Ty::STRING, Ty::STRING],
-            Ty::ARRAY.or(Ty::NULL),
-            |a| {
-                let s = text(a, 1);
-                with_regex("regex_captures", text(a, 0), |re| {
-                    re.captures(s)
-                        .map(|caps| {
-                            caps.iter()
-                                .map(|g| g.map(|m| Value::from(m.as_str())).unwrap_or_default())
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                })
-            },
-        )
+        Function::new("regex_captures", &[Ty::STRING, Ty::STRING], Ty::ARRAY.or(Ty::NULL), |a| {
+            let s = text(a, 1);
+            with_regex("regex_captures", text(a, 0), |re| {
+                re.captures(s)
+                    .map(|caps| caps.iter().map(|g| g.map(|m| Value::from(m.as_str())).unwrap_or_default()).collect())
+                    .unwrap_or_default()
+            })
+        })
         .doc(
             "`regex_captures(pattern, s)`: the first match and its groups (`[whole, group1, \
             ...]`, null for a group that took no part), or null.",
         ),
-        Function::new(
-            "regex_replace",
-            &[Ty::STRING, Ty::STRING, Ty::STRING],
-            Ty::STRING,
-            |a| {
-                let (s, replacement) = (text(a, 1), text(a, 2));
-                with_regex("regex_replace", text(a, 0), |re| {
-                    replace_all(re, s, replacement)
-                })?
-            },
-        )
+        Function::new("regex_replace", &[Ty::STRING, Ty::STRING, Ty::STRING], Ty::STRING, |a| {
+            let (s, replacement) = (text(a, 1), text(a, 2));
+            with_regex("regex_replace", text(a, 0), |re| replace_all(re, s, replacement))?
+        })
         .doc(
             "`regex_replace(pattern, s, replacement)`: `s` with every match replaced; `$1` \
             or `${name}` insert groups, `$$` a dollar.",
@@ -168,12 +132,7 @@ mod tests {
         let registry = Registry::default();
         let f = registry.get(registry.lookup(name).expect(name));
         let refs: Vec<&Value> = args.iter().collect();
-        f.call(
-            &refs,
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
+        f.call(&refs, &CallContext { now: jiff::Timestamp::UNIX_EPOCH })
     }
 
     fn s(x: &str) -> Value {
@@ -205,11 +164,7 @@ mod tests {
             ("é*", "éte", true),
         ];
         for (pattern, input, expected) in cases {
-            assert_eq!(
-                call("glob_match", &[s(pattern), s(input)]),
-                Ok(Value::Bool(expected)),
-                "{pattern} ~ {input}"
-            );
+            assert_eq!(call("glob_match", &[s(pattern), s(input)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
         }
     }
 
@@ -225,87 +180,35 @@ mod tests {
     #[test]
     fn regex_matching() {
         let cases = [
-            (
-                "^hf_[A-Za-z]{34}$",
-                "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
-                true,
-            ),
-            (
-                "hf_[A-Za-z]{34}",
-                "token=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH;",
-                true,
-            ),
-            (
-                "^[0-9a-f]{40}$",
-                "8f3c5d0e9b7a6c4d2e1f0a9b8c7d6e5f4a3b2c1d",
-                true,
-            ),
+            ("^hf_[A-Za-z]{34}$", "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", true),
+            ("hf_[A-Za-z]{34}", "token=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH;", true),
+            ("^[0-9a-f]{40}$", "8f3c5d0e9b7a6c4d2e1f0a9b8c7d6e5f4a3b2c1d", true),
             ("^[0-9a-f]{40}$", "v4", false),
             ("(?i)secret", "MY_SECRET", true),
             ("", "anything", true),
             ("^$", "", true),
         ];
         for (pattern, input, expected) in cases {
-            assert_eq!(
-                call("regex_match", &[s(pattern), s(input)]),
-                Ok(Value::Bool(expected)),
-                "{pattern} ~ {input}"
-            );
+            assert_eq!(call("regex_match", &[s(pattern), s(input)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
         }
     }
 
     #[test]
     fn regex_find_captures_replace() {
         assert_eq!(call("regex_find", &[s("[0-9]+"), s("v12.3")]), Ok(s("12")));
+        assert_eq!(call("regex_find", &[s("[0-9]+"), s("none")]), Ok(Value::Null));
         assert_eq!(
-            call("regex_find", &[s("[0-9]+"), s("none")]),
-            Ok(Value::Null)
-        );
-        assert_eq!(
-            call(
-                "regex_captures",
-                &[s(r"^(\w+)/(\w+)(@(\w+))?$"), s("org/model")]
-            ),
-            Ok(Value::from(vec![
-                s("org/model"),
-                s("org"),
-                s("model"),
-                Value::Null,
-                Value::Null
-            ]))
+            call("regex_captures", &[s(r"^(\w+)/(\w+)(@(\w+))?$"), s("org/model")]),
+            Ok(Value::from(vec![s("org/model"), s("org"), s("model"), Value::Null, Value::Null]))
         );
         assert_eq!(call("regex_captures", &[s("(a)"), s("b")]), Ok(Value::Null));
-        assert_eq!(
-            call("regex_replace", &[s("[0-9]"), s("a1b22"), s("#")]),
-            Ok(s("a#b##"))
-        );
-        assert_eq!(
-            call(
-                "regex_replace",
-                &[s(r"(?P<k>\w+)=(\w+)"), s("a=1 b=2"), s("$2:${k}")]
-            ),
-            Ok(s("1:a 2:b"))
-        );
-        assert_eq!(
-            call("regex_replace", &[s("x"), s("y"), s("$$")]),
-            Ok(s("y"))
-        );
-        assert_eq!(
-            call("regex_replace", &[s("y"), s("y"), s("$$")]),
-            Ok(s("$"))
-        );
-        assert_eq!(
-            call("regex_replace", &[s(""), s("ab"), s("-")]),
-            Ok(s("-a-b-"))
-        );
-        assert_eq!(
-            call("regex_replace", &[s("(x)?y"), s("y xy"), s("[$1]")]),
-            Ok(s("[] [x]"))
-        );
-        assert_eq!(
-            call("regex_replace", &[s("é"), s("café é"), s("e")]),
-            Ok(s("cafe e"))
-        );
+        assert_eq!(call("regex_replace", &[s("[0-9]"), s("a1b22"), s("#")]), Ok(s("a#b##")));
+        assert_eq!(call("regex_replace", &[s(r"(?P<k>\w+)=(\w+)"), s("a=1 b=2"), s("$2:${k}")]), Ok(s("1:a 2:b")));
+        assert_eq!(call("regex_replace", &[s("x"), s("y"), s("$$")]), Ok(s("y")));
+        assert_eq!(call("regex_replace", &[s("y"), s("y"), s("$$")]), Ok(s("$")));
+        assert_eq!(call("regex_replace", &[s(""), s("ab"), s("-")]), Ok(s("-a-b-")));
+        assert_eq!(call("regex_replace", &[s("(x)?y"), s("y xy"), s("[$1]")]), Ok(s("[] [x]")));
+        assert_eq!(call("regex_replace", &[s("é"), s("café é"), s("e")]), Ok(s("cafe e")));
     }
 
     #[test]
@@ -313,24 +216,15 @@ mod tests {
         let input = "x".repeat(1 << 12);
         let replacement = "y".repeat(1 << 13);
         let err = call("regex_replace", &[s(""), s(&input), s(&replacement)]).unwrap_err();
-        assert_eq!(
-            err,
-            "`regex_replace`: the result would be longer than 16777216 bytes"
-        );
+        assert_eq!(err, "`regex_replace`: the result would be longer than 16777216 bytes");
     }
 
     #[test]
     fn bad_regexes_are_errors() {
-        for (pattern, why) in [
-            ("(", "unclosed group"),
-            ("[a", "unclosed character class"),
-            ("a{2,1}", "invalid"),
-        ] {
+        for (pattern, why) in [("(", "unclosed group"), ("[a", "unclosed character class"), ("a{2,1}", "invalid")] {
             let err = call("regex_match", &[s(pattern), s("x")]).unwrap_err();
             assert!(
-                err.starts_with(&format!(
-                    "`regex_match`: `{pattern}` is not a valid regular expression: "
-                )),
+                err.starts_with(&format!("`regex_match`: `{pattern}` is not a valid regular expression: ")),
                 "{err}"
             );
             assert!(err.contains(why), "{err}");

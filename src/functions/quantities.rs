@@ -73,15 +73,9 @@ fn parse_quantity(s: &str) -> Result<f64, Problem> {
     let (digits, suffix) = s.split_at(end);
     let (exp10, exp2) = suffix_scale(suffix).ok_or(Problem::Invalid)?;
     // One rounding: let the float parser apply the power of ten; powers of two are exact.
-    let scaled: f64 = format!("{digits}e{exp10}")
-        .parse()
-        .map_err(|_| Problem::Invalid)?;
+    let scaled: f64 = format!("{digits}e{exp10}").parse().map_err(|_| Problem::Invalid)?;
     let value = scaled * f64::powi(2.0, exp2);
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(Problem::TooLarge)
-    }
+    if value.is_finite() { Ok(value) } else { Err(Problem::TooLarge) }
 }
 
 /// `amount` of `unit` in seconds. Fractions of a second divide, so `100us` is exactly the float `0.0001`.
@@ -104,11 +98,7 @@ fn in_seconds(amount: f64, unit: &str) -> Option<f64> {
 fn parse_duration(s: &str) -> Result<f64, Problem> {
     if !s.is_empty() && decimal_prefix(s, true) == s.len() {
         let seconds: f64 = s.parse().map_err(|_| Problem::Invalid)?;
-        return if seconds.is_finite() {
-            Ok(seconds)
-        } else {
-            Err(Problem::TooLarge)
-        };
+        return if seconds.is_finite() { Ok(seconds) } else { Err(Problem::TooLarge) };
     }
     let (sign, mut rest) = match s.as_bytes().first() {
         Some(b'-') => (-1.0, &s[1..]),
@@ -126,9 +116,7 @@ fn parse_duration(s: &str) -> Result<f64, Problem> {
         }
         let amount: f64 = rest[..end].parse().map_err(|_| Problem::Invalid)?;
         let after = &rest[end..];
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
+        let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
         total += in_seconds(amount, &after[..unit_len]).ok_or(Problem::Invalid)?;
         if !total.is_finite() {
             return Err(Problem::TooLarge);
@@ -176,12 +164,7 @@ pub(super) fn functions() -> Vec<Function> {
             `100M`, `500m` = 0.5); numbers pass through.",
         ),
         Function::new("duration", input, Ty::NUMBER, |a| {
-            convert(
-                "duration",
-                "a duration (e.g. `30s`, `1h30m`, `250ms`, `2d`)",
-                a.first().copied(),
-                parse_duration,
-            )
+            convert("duration", "a duration (e.g. `30s`, `1h30m`, `250ms`, `2d`)", a.first().copied(), parse_duration)
         })
         .doc(
             "`duration(d)`: a duration in seconds (`250ms`, `1h30m`, `1.5h`, `2d`, `1w`); \
@@ -198,12 +181,7 @@ mod tests {
     fn call(name: &str, arg: Value) -> Result<Value, String> {
         let registry = Registry::default();
         let f = registry.get(registry.lookup(name).expect(name));
-        f.call(
-            &[&arg],
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
+        f.call(&[&arg], &CallContext { now: jiff::Timestamp::UNIX_EPOCH })
     }
 
     /// `Ok(number)` compared by value, or `Err(part of the message)`.
@@ -248,10 +226,7 @@ mod tests {
             ("0.1", Ok(0.1)),
             ("1e400", Err("`1e400` is too large")),
             ("1e2147483647", Err("too large")),
-            (
-                "1e99999999999999999999",
-                Err("is not a Kubernetes quantity"),
-            ),
+            ("1e99999999999999999999", Err("is not a Kubernetes quantity")),
             ("1e-99999", Ok(0.0)),
             (&"9".repeat(400), Err("too large")),
             ("", Err("`` is not a Kubernetes quantity")),
@@ -280,17 +255,10 @@ mod tests {
         for (input, expected) in cases {
             check("quantity", input, *expected);
         }
-        assert_eq!(
-            call("quantity", Value::from("80Gi")),
-            Ok(Value::Int(85_899_345_920))
-        );
+        assert_eq!(call("quantity", Value::from("80Gi")), Ok(Value::Int(85_899_345_920)));
         assert_eq!(call("quantity", Value::Int(8)), Ok(Value::Int(8)));
         assert_eq!(call("quantity", Value::Float(0.25)), Ok(Value::Float(0.25)));
-        assert!(
-            call("quantity", Value::Float(f64::INFINITY))
-                .unwrap_err()
-                .contains("not a finite number")
-        );
+        assert!(call("quantity", Value::Float(f64::INFINITY)).unwrap_err().contains("not a finite number"));
         assert!(call("quantity", Value::Float(f64::NAN)).is_err());
     }
 

@@ -33,11 +33,7 @@ pub(super) fn quoted(s: &str) -> String {
 
 /// An integer when `x` is a whole number that floats represent exactly, a float otherwise.
 pub(super) fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-        Value::Int(x as i64)
-    } else {
-        Value::Float(x)
-    }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 { Value::Int(x as i64) } else { Value::Float(x) }
 }
 
 /// How many compiled patterns each thread keeps.
@@ -52,10 +48,7 @@ pub(super) struct PatternCache<T> {
 
 impl<T> Default for PatternCache<T> {
     fn default() -> Self {
-        PatternCache {
-            entries: HashMap::new(),
-            clock: 0,
-        }
+        PatternCache { entries: HashMap::new(), clock: 0 }
     }
 }
 
@@ -75,11 +68,7 @@ impl<T> PatternCache<T> {
         }
         let compiled = compile(pattern)?;
         if self.entries.len() >= CACHE_CAPACITY {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
+            let oldest = self.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
                 self.entries.remove(&oldest);
             }
@@ -135,27 +124,13 @@ mod tests {
             cache.with(&format!("p{i}"), compile, |_| ()).unwrap();
         }
         // Touch the oldest so the second-oldest goes instead.
-        cache
-            .with("p0", |_| Err("recompiled".to_string()), |_| ())
-            .unwrap();
+        cache.with("p0", |_| Err("recompiled".to_string()), |_| ()).unwrap();
         cache.with("new", compile, |_| ()).unwrap();
         assert_eq!(cache.len(), CACHE_CAPACITY);
-        assert!(
-            cache
-                .with("p0", |_| Err("recompiled".to_string()), |_| ())
-                .is_ok()
-        );
-        assert!(
-            cache
-                .with("p1", |_| Err("recompiled".to_string()), |_| ())
-                .is_err()
-        );
+        assert!(cache.with("p0", |_| Err("recompiled".to_string()), |_| ()).is_ok());
+        assert!(cache.with("p1", |_| Err("recompiled".to_string()), |_| ()).is_err());
         // Failed compilations are not cached.
-        assert!(
-            cache
-                .with("bad", |_| Err("no".to_string()), |_| ())
-                .is_err()
-        );
+        assert!(cache.with("bad", |_| Err("no".to_string()), |_| ()).is_err());
         assert_eq!(cache.len(), CACHE_CAPACITY);
     }
 }

@@ -35,13 +35,7 @@ impl When {
 fn date_shaped(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() >= 10
-        && b[..10].iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
+        && b[..10].iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }
 
 fn parse(s: &str) -> Option<When> {
@@ -69,10 +63,7 @@ fn parse(s: &str) -> Option<When> {
 fn when(name: &str, args: &[&Value], i: usize) -> Result<When, String> {
     let s = text(args, i);
     parse(s).ok_or_else(|| {
-        format!(
-            "`{name}`: {} is not a date (expected `YYYY-MM-DD` or an RFC 3339 timestamp)",
-            quoted(s)
-        )
+        format!("`{name}`: {} is not a date (expected `YYYY-MM-DD` or an RFC 3339 timestamp)", quoted(s))
     })
 }
 
@@ -88,10 +79,7 @@ fn days(a: Date, b: Date) -> Value {
 fn add_days(args: &[&Value]) -> Result<Value, String> {
     let start = when("add_days", args, 0)?;
     let n = args.get(1).and_then(|v| v.as_i64()).ok_or_else(|| {
-        format!(
-            "`add_days`: `{}` is not a whole number of days",
-            args.get(1).copied().cloned().unwrap_or_default()
-        )
+        format!("`add_days`: `{}` is not a whole number of days", args.get(1).copied().cloned().unwrap_or_default())
     })?;
     let out_of_range = || {
         format!(
@@ -127,17 +115,12 @@ pub(super) fn functions() -> Vec<Function> {
     let date = &[Ty::STRING];
     let two_dates = &[Ty::STRING, Ty::STRING];
     vec![
-        Function::with_context("now", &[], Ty::STRING, |_, cx| {
-            Ok(Value::from(cx.now.to_string()))
-        })
-        .doc(
+        Function::with_context("now", &[], Ty::STRING, |_, cx| Ok(Value::from(cx.now.to_string()))).doc(
             "`now()`: the evaluation time as an RFC 3339 timestamp in UTC (pinned by \
                 `--now`).",
         ),
-        Function::with_context("today", &[], Ty::STRING, |_, cx| {
-            Ok(Value::from(today(cx).to_string()))
-        })
-        .doc("`today()`: the evaluation date in UTC, `YYYY-MM-DD`."),
+        Function::with_context("today", &[], Ty::STRING, |_, cx| Ok(Value::from(today(cx).to_string())))
+            .doc("`today()`: the evaluation date in UTC, `YYYY-MM-DD`."),
         Function::new("parse_date", date, Ty::STRING, |a| {
             Ok(Value::from(when("parse_date", a, 0)?.date().to_string()))
         })
@@ -145,15 +128,10 @@ pub(super) fn functions() -> Vec<Function> {
             "`parse_date(s)`: the date `YYYY-MM-DD` of a date or timestamp (its UTC date); \
                 an error if `s` is neither.",
         ),
-        Function::new("date_valid", date, Ty::BOOL, |a| {
-            Ok(Value::Bool(parse(text(a, 0)).is_some()))
-        })
-        .doc("`date_valid(s)`: whether `s` is a `YYYY-MM-DD` date or an RFC 3339 timestamp."),
+        Function::new("date_valid", date, Ty::BOOL, |a| Ok(Value::Bool(parse(text(a, 0)).is_some())))
+            .doc("`date_valid(s)`: whether `s` is a `YYYY-MM-DD` date or an RFC 3339 timestamp."),
         Function::new("days_between", two_dates, Ty::NUMBER, |a| {
-            Ok(days(
-                when("days_between", a, 0)?.date(),
-                when("days_between", a, 1)?.date(),
-            ))
+            Ok(days(when("days_between", a, 0)?.date(), when("days_between", a, 1)?.date()))
         })
         .doc(
             "`days_between(a, b)`: calendar days from `a` to `b` (UTC dates), negative when \
@@ -177,20 +155,16 @@ pub(super) fn functions() -> Vec<Function> {
             "`add_days(date, n)`: `date` moved by `n` days; a date stays a date, a \
                 timestamp comes back in UTC.",
         ),
-        Function::new("is_before", two_dates, Ty::BOOL, |a| {
-            Ok(Value::Bool(order("is_before", a)? == Ordering::Less))
-        })
-        .doc(
-            "`is_before(a, b)`: whether `a` is earlier than `b` (by instant for two \
+        Function::new("is_before", two_dates, Ty::BOOL, |a| Ok(Value::Bool(order("is_before", a)? == Ordering::Less)))
+            .doc(
+                "`is_before(a, b)`: whether `a` is earlier than `b` (by instant for two \
                 timestamps, else by UTC date).",
-        ),
-        Function::new("is_after", two_dates, Ty::BOOL, |a| {
-            Ok(Value::Bool(order("is_after", a)? == Ordering::Greater))
-        })
-        .doc(
-            "`is_after(a, b)`: whether `a` is later than `b` (by instant for two \
+            ),
+        Function::new("is_after", two_dates, Ty::BOOL, |a| Ok(Value::Bool(order("is_after", a)? == Ordering::Greater)))
+            .doc(
+                "`is_after(a, b)`: whether `a` is later than `b` (by instant for two \
                 timestamps, else by UTC date).",
-        ),
+            ),
     ]
 }
 
@@ -242,10 +216,7 @@ mod tests {
             ("2026-03-01Tjunk", None),
             ("2026-03-01T10:00:00[America/New_York]", None),
             ("2026-03-01T10:00:00-99:00", None),
-            (
-                "2026-03-01T10:00:00+05:00[Asia/Kolkata]",
-                Some("2026-03-01"),
-            ),
+            ("2026-03-01T10:00:00+05:00[Asia/Kolkata]", Some("2026-03-01")),
             ("2026-03-01 10:00", Some("2026-03-01")),
             (" 2026-03-01", None),
             ("", None),
@@ -263,11 +234,7 @@ mod tests {
                     assert!(err.contains("is not a date"), "{err}");
                 }
             }
-            assert_eq!(
-                call("date_valid", &[s(input)]),
-                Ok(Value::Bool(expected.is_some())),
-                "{input}"
-            );
+            assert_eq!(call("date_valid", &[s(input)]), Ok(Value::Bool(expected.is_some())), "{input}");
         }
         assert_eq!(
             call("parse_date", &[s("2026-13-01")]).unwrap_err(),
@@ -288,31 +255,16 @@ mod tests {
             ("0000-01-01", "9999-12-31", 3_652_424),
         ];
         for (a, b, expected) in cases {
-            assert_eq!(
-                call("days_between", &[s(a), s(b)]),
-                Ok(Value::Int(expected)),
-                "{a} .. {b}"
-            );
+            assert_eq!(call("days_between", &[s(a), s(b)]), Ok(Value::Int(expected)), "{a} .. {b}");
         }
-        assert!(
-            call("days_between", &[s("2026-01-01"), s("soon")])
-                .unwrap_err()
-                .starts_with("`days_between`: `soon`")
-        );
+        assert!(call("days_between", &[s("2026-01-01"), s("soon")]).unwrap_err().starts_with("`days_between`: `soon`"));
         // The clock says 2026-03-15 (UTC).
         assert_eq!(call("days_since", &[s("2026-03-01")]), Ok(Value::Int(14)));
         assert_eq!(call("days_since", &[s("2026-03-20")]), Ok(Value::Int(-5)));
-        assert_eq!(
-            call("days_since", &[s("2026-03-15T00:00:01Z")]),
-            Ok(Value::Int(0))
-        );
+        assert_eq!(call("days_since", &[s("2026-03-15T00:00:01Z")]), Ok(Value::Int(0)));
         assert_eq!(call("days_until", &[s("2026-04-14")]), Ok(Value::Int(30)));
         assert_eq!(call("days_until", &[s("2026-03-16")]), Ok(Value::Int(1)));
-        assert!(
-            call("days_until", &[s("31/12/2026")])
-                .unwrap_err()
-                .starts_with("`days_until`: `31/12/2026`")
-        );
+        assert!(call("days_until", &[s("31/12/2026")]).unwrap_err().starts_with("`days_until`: `31/12/2026`"));
     }
 
     #[test]
@@ -322,61 +274,22 @@ mod tests {
             (s("2026-03-01"), Value::Int(-1), Ok("2026-02-28")),
             (s("2026-03-01"), Value::Int(0), Ok("2026-03-01")),
             (s("2026-03-01"), Value::Float(2.0), Ok("2026-03-03")),
-            (
-                s("2026-03-01T10:00:00+02:00"),
-                Value::Int(1),
-                Ok("2026-03-02T08:00:00Z"),
-            ),
-            (
-                s("2026-03-01"),
-                Value::Float(1.5),
-                Err("`add_days`: `1.5` is not a whole number of days"),
-            ),
-            (
-                s("2026-03-01"),
-                Value::Int(i64::MAX),
-                Err("`add_days`: adding 9223372036854775807 days"),
-            ),
-            (
-                s("2026-03-01"),
-                Value::Int(3_000_000),
-                Err("leaves the supported range"),
-            ),
-            (
-                s("9999-12-31"),
-                Value::Int(1),
-                Err("leaves the supported range"),
-            ),
-            (
-                s("2026-03-01T00:00:00Z"),
-                Value::Int(-3_000_000),
-                Err("leaves the supported range"),
-            ),
-            (
-                s("2026-03-01T00:00:00Z"),
-                Value::Int(-5_000_000),
-                Err("leaves the supported range"),
-            ),
-            (
-                s("0000-01-01"),
-                Value::Int(-1),
-                Err("leaves the supported range"),
-            ),
+            (s("2026-03-01T10:00:00+02:00"), Value::Int(1), Ok("2026-03-02T08:00:00Z")),
+            (s("2026-03-01"), Value::Float(1.5), Err("`add_days`: `1.5` is not a whole number of days")),
+            (s("2026-03-01"), Value::Int(i64::MAX), Err("`add_days`: adding 9223372036854775807 days")),
+            (s("2026-03-01"), Value::Int(3_000_000), Err("leaves the supported range")),
+            (s("9999-12-31"), Value::Int(1), Err("leaves the supported range")),
+            (s("2026-03-01T00:00:00Z"), Value::Int(-3_000_000), Err("leaves the supported range")),
+            (s("2026-03-01T00:00:00Z"), Value::Int(-5_000_000), Err("leaves the supported range")),
+            (s("0000-01-01"), Value::Int(-1), Err("leaves the supported range")),
             (s("9999-12-31"), Value::Int(-1), Ok("9999-12-30")),
-            (
-                s("nope"),
-                Value::Int(1),
-                Err("`add_days`: `nope` is not a date"),
-            ),
+            (s("nope"), Value::Int(1), Err("`add_days`: `nope` is not a date")),
         ];
         for (date, n, expected) in cases {
             let got = call("add_days", &[date.clone(), n.clone()]);
             match expected {
                 Ok(d) => assert_eq!(got, Ok(s(d)), "{date} + {n}"),
-                Err(part) => assert!(
-                    got.as_ref().unwrap_err().contains(part),
-                    "{date} + {n}: {got:?}"
-                ),
+                Err(part) => assert!(got.as_ref().unwrap_err().contains(part), "{date} + {n}: {got:?}"),
             }
         }
     }
@@ -388,32 +301,15 @@ mod tests {
             ("2026-01-02", "2026-01-01", false, true),
             ("2026-01-01", "2026-01-01", false, false),
             ("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", true, false),
-            (
-                "2026-01-01T12:00:00+02:00",
-                "2026-01-01T11:00:00Z",
-                true,
-                false,
-            ),
+            ("2026-01-01T12:00:00+02:00", "2026-01-01T11:00:00Z", true, false),
             // A date against a timestamp compares UTC dates: same day is neither before nor after.
             ("2026-01-01", "2026-01-01T10:00:00Z", false, false),
             ("2025-12-31", "2026-01-01T00:00:00Z", true, false),
         ];
         for (a, b, before, after) in cases {
-            assert_eq!(
-                call("is_before", &[s(a), s(b)]),
-                Ok(Value::Bool(before)),
-                "{a} < {b}"
-            );
-            assert_eq!(
-                call("is_after", &[s(a), s(b)]),
-                Ok(Value::Bool(after)),
-                "{a} > {b}"
-            );
+            assert_eq!(call("is_before", &[s(a), s(b)]), Ok(Value::Bool(before)), "{a} < {b}");
+            assert_eq!(call("is_after", &[s(a), s(b)]), Ok(Value::Bool(after)), "{a} > {b}");
         }
-        assert!(
-            call("is_before", &[s("2026-01-01"), s("")])
-                .unwrap_err()
-                .starts_with("`is_before`: ``")
-        );
+        assert!(call("is_before", &[s("2026-01-01"), s("")]).unwrap_err().starts_with("`is_before`: ``"));
     }
 }

@@ -39,9 +39,7 @@ fn invisible(c: char) -> bool {
 
 /// The parsed URL, or why `s` is not one (to follow "`s` is not a URL").
 fn parse(s: &str) -> Result<Url, String> {
-    if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || invisible(c))
-    {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control() || invisible(c)) {
         return Err("it contains whitespace, control or invisible characters".into());
     }
     match s.split_once("://") {
@@ -58,10 +56,7 @@ fn url(name: &str, s: &str) -> Result<Url, String> {
 /// Host and path, with `hf://` read as the `https://huggingface.co/` URL it names.
 fn host_and_path(u: &Url) -> (Option<String>, String) {
     match (u.scheme(), u.host_str()) {
-        ("hf", Some(first)) => (
-            Some("huggingface.co".into()),
-            format!("/{first}{}", u.path()),
-        ),
+        ("hf", Some(first)) => (Some("huggingface.co".into()), format!("/{first}{}", u.path())),
         (_, host) => (host.map(str::to_owned), u.path().to_owned()),
     }
 }
@@ -76,19 +71,11 @@ fn parse_url(args: &[&Value]) -> Result<Value, String> {
     Ok(Value::object_from([
         ("scheme", Value::from(u.scheme())),
         ("host", host.map(Value::from).unwrap_or_default()),
-        (
-            "port",
-            u.port_or_known_default()
-                .map(|p| Value::Int(p.into()))
-                .unwrap_or_default(),
-        ),
+        ("port", u.port_or_known_default().map(|p| Value::Int(p.into())).unwrap_or_default()),
         ("path", Value::from(path)),
         ("query", opt(u.query())),
         ("fragment", opt(u.fragment())),
-        (
-            "username",
-            opt(Some(u.username()).filter(|n| !n.is_empty())),
-        ),
+        ("username", opt(Some(u.username()).filter(|n| !n.is_empty()))),
         ("has_password", Value::Bool(u.password().is_some())),
     ]))
 }
@@ -101,10 +88,7 @@ pub(super) fn functions() -> Vec<Function> {
                 null when absent).",
         ),
         Function::new("url_host", &[Ty::STRING], Ty::STRING.or(Ty::NULL), |a| {
-            Ok(host_and_path(&url("url_host", text(a, 0))?)
-                .0
-                .map(Value::from)
-                .unwrap_or_default())
+            Ok(host_and_path(&url("url_host", text(a, 0))?).0.map(Value::from).unwrap_or_default())
         })
         .doc(
             "`url_host(s)`: the host of a URL, lowercase for web URLs (`s3://bucket/k`: the \
@@ -114,10 +98,7 @@ pub(super) fn functions() -> Vec<Function> {
             Ok(Value::from(url("url_scheme", text(a, 0))?.scheme()))
         })
         .doc("`url_scheme(s)`: the scheme of a URL, lowercase (`https`, `s3`, `hf`)."),
-        Function::new("is_url", &[Ty::STRING], Ty::BOOL, |a| {
-            Ok(Value::Bool(parse(text(a, 0)).is_ok()))
-        })
-        .doc(
+        Function::new("is_url", &[Ty::STRING], Ty::BOOL, |a| Ok(Value::Bool(parse(text(a, 0)).is_ok()))).doc(
             "`is_url(s)`: whether `s` is an absolute `scheme://` URL that `parse_url` \
                 accepts.",
         ),
@@ -132,168 +113,43 @@ mod tests {
     fn call(name: &str, arg: &str) -> Result<Value, String> {
         let registry = Registry::default();
         let f = registry.get(registry.lookup(name).expect(name));
-        f.call(
-            &[&Value::from(arg)],
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
+        f.call(&[&Value::from(arg)], &CallContext { now: jiff::Timestamp::UNIX_EPOCH })
     }
 
     /// scheme, host, port, path, query, fragment, username
-    type Parts<'a> = (
-        &'a str,
-        Option<&'a str>,
-        Option<i64>,
-        &'a str,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-    );
+    type Parts<'a> =
+        (&'a str, Option<&'a str>, Option<i64>, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
     #[test]
     fn parsing() {
         let cases: &[(&str, Parts)] = &[
             (
                 "https://huggingface.co/org/model",
-                (
-                    "https",
-                    Some("huggingface.co"),
-                    Some(443),
-                    "/org/model",
-                    None,
-                    None,
-                    None,
-                ),
+                ("https", Some("huggingface.co"), Some(443), "/org/model", None, None, None),
             ),
             (
                 "HTTPS://Example.COM:8443/a?b=1#c",
-                (
-                    "https",
-                    Some("example.com"),
-                    Some(8443),
-                    "/a",
-                    Some("b=1"),
-                    Some("c"),
-                    None,
-                ),
+                ("https", Some("example.com"), Some(8443), "/a", Some("b=1"), Some("c"), None),
             ),
-            (
-                "http://example.com",
-                ("http", Some("example.com"), Some(80), "/", None, None, None),
-            ),
-            (
-                "http://user:pw@10.0.0.1:80/x",
-                (
-                    "http",
-                    Some("10.0.0.1"),
-                    Some(80),
-                    "/x",
-                    None,
-                    None,
-                    Some("user"),
-                ),
-            ),
-            (
-                "http://[::1]:9000/",
-                ("http", Some("[::1]"), Some(9000), "/", None, None, None),
-            ),
-            (
-                "https://bücher.de/",
-                (
-                    "https",
-                    Some("xn--bcher-kva.de"),
-                    Some(443),
-                    "/",
-                    None,
-                    None,
-                    None,
-                ),
-            ),
+            ("http://example.com", ("http", Some("example.com"), Some(80), "/", None, None, None)),
+            ("http://user:pw@10.0.0.1:80/x", ("http", Some("10.0.0.1"), Some(80), "/x", None, None, Some("user"))),
+            ("http://[::1]:9000/", ("http", Some("[::1]"), Some(9000), "/", None, None, None)),
+            ("https://bücher.de/", ("https", Some("xn--bcher-kva.de"), Some(443), "/", None, None, None)),
             (
                 "s3://my-bucket/models/llm/weights.safetensors",
-                (
-                    "s3",
-                    Some("my-bucket"),
-                    None,
-                    "/models/llm/weights.safetensors",
-                    None,
-                    None,
-                    None,
-                ),
+                ("s3", Some("my-bucket"), None, "/models/llm/weights.safetensors", None, None, None),
             ),
-            (
-                "s3://my-bucket",
-                ("s3", Some("my-bucket"), None, "", None, None, None),
-            ),
-            (
-                "gs://bucket/path/to/model",
-                (
-                    "gs",
-                    Some("bucket"),
-                    None,
-                    "/path/to/model",
-                    None,
-                    None,
-                    None,
-                ),
-            ),
-            (
-                "hf://datasets/org/name",
-                (
-                    "hf",
-                    Some("huggingface.co"),
-                    None,
-                    "/datasets/org/name",
-                    None,
-                    None,
-                    None,
-                ),
-            ),
-            (
-                "hf://Org/Model-7B",
-                (
-                    "hf",
-                    Some("huggingface.co"),
-                    None,
-                    "/Org/Model-7B",
-                    None,
-                    None,
-                    None,
-                ),
-            ),
-            (
-                "oci://ghcr.io/org/model:v1",
-                (
-                    "oci",
-                    Some("ghcr.io"),
-                    None,
-                    "/org/model:v1",
-                    None,
-                    None,
-                    None,
-                ),
-            ),
+            ("s3://my-bucket", ("s3", Some("my-bucket"), None, "", None, None, None)),
+            ("gs://bucket/path/to/model", ("gs", Some("bucket"), None, "/path/to/model", None, None, None)),
+            ("hf://datasets/org/name", ("hf", Some("huggingface.co"), None, "/datasets/org/name", None, None, None)),
+            ("hf://Org/Model-7B", ("hf", Some("huggingface.co"), None, "/Org/Model-7B", None, None, None)),
+            ("oci://ghcr.io/org/model:v1", ("oci", Some("ghcr.io"), None, "/org/model:v1", None, None, None)),
             (
                 "oci://localhost:5000/repo@sha256:abc",
-                (
-                    "oci",
-                    Some("localhost"),
-                    Some(5000),
-                    "/repo@sha256:abc",
-                    None,
-                    None,
-                    None,
-                ),
+                ("oci", Some("localhost"), Some(5000), "/repo@sha256:abc", None, None, None),
             ),
-            (
-                "pvc://model-claim/llama",
-                ("pvc", Some("model-claim"), None, "/llama", None, None, None),
-            ),
-            (
-                "file:///models/x.onnx",
-                ("file", None, None, "/models/x.onnx", None, None, None),
-            ),
+            ("pvc://model-claim/llama", ("pvc", Some("model-claim"), None, "/llama", None, None, None)),
+            ("file:///models/x.onnx", ("file", None, None, "/models/x.onnx", None, None, None)),
         ];
         for (input, (scheme, host, port, path, query, fragment, username)) in cases {
             let expected = Value::object_from([
@@ -307,11 +163,7 @@ mod tests {
                 ("has_password", Value::Bool(input.contains(":pw@"))),
             ]);
             assert_eq!(call("parse_url", input), Ok(expected), "{input}");
-            assert_eq!(
-                call("url_scheme", input),
-                Ok(Value::from(*scheme)),
-                "{input}"
-            );
+            assert_eq!(call("url_scheme", input), Ok(Value::from(*scheme)), "{input}");
             assert_eq!(call("url_host", input), Ok(opt(*host)), "{input}");
             assert_eq!(call("is_url", input), Ok(Value::Bool(true)), "{input}");
         }
@@ -337,10 +189,7 @@ mod tests {
             ("://host", "expected `scheme://...`"),
             ("1http://host", "expected `scheme://...`"),
             ("ht tp://host", "whitespace"),
-            (
-                "https://exa\nmple.com",
-                "whitespace, control or invisible characters",
-            ),
+            ("https://exa\nmple.com", "whitespace, control or invisible characters"),
             ("https://example.com\t", "whitespace"),
             (" https://example.com", "whitespace"),
             ("https://example.com/\u{0}", "control or invisible"),

@@ -19,10 +19,7 @@ fn strip_v(s: &str) -> &str {
 
 fn semver(name: &str, s: &str) -> Result<Version, String> {
     Version::parse(strip_v(s)).map_err(|e| {
-        format!(
-            "`{name}`: {} is not a semantic version (`MAJOR.MINOR.PATCH`, e.g. `1.2.3`): {e}",
-            quoted(s)
-        )
+        format!("`{name}`: {} is not a semantic version (`MAJOR.MINOR.PATCH`, e.g. `1.2.3`): {e}", quoted(s))
     })
 }
 
@@ -63,20 +60,13 @@ fn requirement(s: &str) -> Result<Vec<VersionReq>, String> {
             req => VersionReq::parse(&req).map_err(|e| e.to_string()),
         })
         .collect::<Result<_, _>>()
-        .map_err(|e| {
-            format!(
-                "`semver_satisfies`: {} is not a version requirement: {e}",
-                quoted(s)
-            )
-        })
+        .map_err(|e| format!("`semver_satisfies`: {} is not a version requirement: {e}", quoted(s)))
 }
 
 fn part(name: &str, args: &[&Value], get: fn(&Version) -> u64) -> Result<Value, String> {
     let s = text(args, 0);
     let n = get(&semver(name, s)?);
-    i64::try_from(n)
-        .map(Value::Int)
-        .map_err(|_| format!("`{name}`: the number in {} is too large", quoted(s)))
+    i64::try_from(n).map(Value::Int).map_err(|_| format!("`{name}`: the number in {} is too large", quoted(s)))
 }
 
 fn ordering_value(o: Ordering) -> Value {
@@ -101,9 +91,7 @@ impl Piece {
             // As in semver pre-releases: numbers before words.
             (Piece::Num(_), Piece::Word(_)) => Ordering::Less,
             (Piece::Word(_), Piece::Num(_)) => Ordering::Greater,
-            (Piece::Word(a), Piece::Word(b)) => {
-                word_rank(a).cmp(&word_rank(b)).then_with(|| a.cmp(b))
-            }
+            (Piece::Word(a), Piece::Word(b)) => word_rank(a).cmp(&word_rank(b)).then_with(|| a.cmp(b)),
         }
     }
 }
@@ -154,8 +142,7 @@ fn pieces(s: &str) -> Vec<Piece> {
 fn loose(s: &str) -> Result<Loose, String> {
     let v = strip_v(s);
     let ok = v.starts_with(|c: char| c.is_ascii_digit())
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
     if !ok {
         return Err(format!("`version_compare`: {} is not a version", quoted(s)));
     }
@@ -164,37 +151,21 @@ fn loose(s: &str) -> Result<Loose, String> {
         None => (v, None),
     };
     let mut all = pieces(main);
-    let split = all
-        .iter()
-        .position(|p| matches!(p, Piece::Word(_)))
-        .unwrap_or(all.len());
+    let split = all.iter().position(|p| matches!(p, Piece::Word(_))).unwrap_or(all.len());
     let rest = all.split_off(split);
-    Ok(Loose {
-        release: all,
-        rest,
-        local,
-    })
+    Ok(Loose { release: all, rest, local })
 }
 
 /// Piece by piece; a prefix sorts first.
 fn cmp_pieces(a: &[Piece], b: &[Piece]) -> Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or_else(|| a.len().cmp(&b.len()))
+    a.iter().zip(b).map(|(x, y)| x.cmp(y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
 }
 
 fn cmp_loose(a: &Loose, b: &Loose) -> Ordering {
     let zero = Piece::Num(String::new());
     let width = a.release.len().max(b.release.len());
     let release = (0..width)
-        .map(|i| {
-            a.release
-                .get(i)
-                .unwrap_or(&zero)
-                .cmp(b.release.get(i).unwrap_or(&zero))
-        })
+        .map(|i| a.release.get(i).unwrap_or(&zero).cmp(b.release.get(i).unwrap_or(&zero)))
         .find(|o| o.is_ne())
         .unwrap_or(Ordering::Equal);
     // No suffix is the release itself: after pre-releases, before post-releases.
@@ -203,9 +174,7 @@ fn cmp_loose(a: &Loose, b: &Loose) -> Ordering {
         Some(Piece::Word(w)) if word_rank(w) == 5 => 2,
         Some(_) => 0,
     };
-    let rest = suffix_rank(&a.rest)
-        .cmp(&suffix_rank(&b.rest))
-        .then_with(|| cmp_pieces(&a.rest, &b.rest));
+    let rest = suffix_rank(&a.rest).cmp(&suffix_rank(&b.rest)).then_with(|| cmp_pieces(&a.rest, &b.rest));
     let local = match (&a.local, &b.local) {
         (Some(x), Some(y)) => cmp_pieces(x, y),
         (x, y) => x.is_some().cmp(&y.is_some()),
@@ -222,61 +191,32 @@ pub(super) fn functions() -> Vec<Function> {
             "`semver_valid(v)`: whether `v` is a semantic version \
                 `MAJOR.MINOR.PATCH[-pre][+build]` (a leading `v` allowed).",
         ),
-        Function::new(
-            "semver_compare",
-            &[Ty::STRING, Ty::STRING],
-            Ty::NUMBER,
-            |a| {
-                let (x, y) = (
-                    semver("semver_compare", text(a, 0))?,
-                    semver("semver_compare", text(a, 1))?,
-                );
-                Ok(ordering_value(x.cmp_precedence(&y)))
-            },
-        )
+        Function::new("semver_compare", &[Ty::STRING, Ty::STRING], Ty::NUMBER, |a| {
+            let (x, y) = (semver("semver_compare", text(a, 0))?, semver("semver_compare", text(a, 1))?);
+            Ok(ordering_value(x.cmp_precedence(&y)))
+        })
         .doc(
             "`semver_compare(a, b)`: -1, 0 or 1 as `a` is below, equal to or above `b` \
             (build metadata ignored).",
         ),
-        Function::new(
-            "semver_satisfies",
-            &[Ty::STRING, Ty::STRING],
-            Ty::BOOL,
-            |a| {
-                let v = semver("semver_satisfies", text(a, 0))?;
-                Ok(Value::Bool(
-                    requirement(text(a, 1))?.iter().any(|r| r.matches(&v)),
-                ))
-            },
-        )
+        Function::new("semver_satisfies", &[Ty::STRING, Ty::STRING], Ty::BOOL, |a| {
+            let v = semver("semver_satisfies", text(a, 0))?;
+            Ok(Value::Bool(requirement(text(a, 1))?.iter().any(|r| r.matches(&v))))
+        })
         .doc(
             "`semver_satisfies(v, req)`: whether `v` meets `req`, e.g. `>=1.2, <2`, `>=1.2 \
             <2` or `^1 || ^2` (cargo rules: bare `1.2` means `^1.2`; a pre-release only \
             matches a requirement naming that release's pre-releases).",
         ),
-        Function::new("semver_major", &[Ty::STRING], Ty::NUMBER, |a| {
-            part("semver_major", a, |v| v.major)
+        Function::new("semver_major", &[Ty::STRING], Ty::NUMBER, |a| part("semver_major", a, |v| v.major))
+            .doc("`semver_major(v)`: the major version number."),
+        Function::new("semver_minor", &[Ty::STRING], Ty::NUMBER, |a| part("semver_minor", a, |v| v.minor))
+            .doc("`semver_minor(v)`: the minor version number."),
+        Function::new("semver_patch", &[Ty::STRING], Ty::NUMBER, |a| part("semver_patch", a, |v| v.patch))
+            .doc("`semver_patch(v)`: the patch version number."),
+        Function::new("version_compare", &[Ty::STRING, Ty::STRING], Ty::NUMBER, |a| {
+            Ok(ordering_value(cmp_loose(&loose(text(a, 0))?, &loose(text(a, 1))?)))
         })
-        .doc("`semver_major(v)`: the major version number."),
-        Function::new("semver_minor", &[Ty::STRING], Ty::NUMBER, |a| {
-            part("semver_minor", a, |v| v.minor)
-        })
-        .doc("`semver_minor(v)`: the minor version number."),
-        Function::new("semver_patch", &[Ty::STRING], Ty::NUMBER, |a| {
-            part("semver_patch", a, |v| v.patch)
-        })
-        .doc("`semver_patch(v)`: the patch version number."),
-        Function::new(
-            "version_compare",
-            &[Ty::STRING, Ty::STRING],
-            Ty::NUMBER,
-            |a| {
-                Ok(ordering_value(cmp_loose(
-                    &loose(text(a, 0))?,
-                    &loose(text(a, 1))?,
-                )))
-            },
-        )
         .doc(
             "`version_compare(a, b)`: -1, 0 or 1 comparing loose dotted versions \
             numerically (`1.10` > `1.9`, `2.0rc1` < `2.0` < `2.0.post1`, `1.0` = `1.0.0`).",
@@ -294,12 +234,7 @@ mod tests {
         let f = registry.get(registry.lookup(name).expect(name));
         let values: Vec<Value> = args.iter().map(|s| Value::from(*s)).collect();
         let refs: Vec<&Value> = values.iter().collect();
-        f.call(
-            &refs,
-            &CallContext {
-                now: jiff::Timestamp::UNIX_EPOCH,
-            },
-        )
+        f.call(&refs, &CallContext { now: jiff::Timestamp::UNIX_EPOCH })
     }
 
     #[test]
@@ -323,28 +258,12 @@ mod tests {
             ("18446744073709551616.0.0", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                call("semver_valid", &[input]),
-                Ok(Value::Bool(expected.is_some())),
-                "{input}"
-            );
+            assert_eq!(call("semver_valid", &[input]), Ok(Value::Bool(expected.is_some())), "{input}");
             match expected {
                 Some((major, minor, patch)) => {
-                    assert_eq!(
-                        call("semver_major", &[input]),
-                        Ok(Value::Int(major)),
-                        "{input}"
-                    );
-                    assert_eq!(
-                        call("semver_minor", &[input]),
-                        Ok(Value::Int(minor)),
-                        "{input}"
-                    );
-                    assert_eq!(
-                        call("semver_patch", &[input]),
-                        Ok(Value::Int(patch)),
-                        "{input}"
-                    );
+                    assert_eq!(call("semver_major", &[input]), Ok(Value::Int(major)), "{input}");
+                    assert_eq!(call("semver_minor", &[input]), Ok(Value::Int(minor)), "{input}");
+                    assert_eq!(call("semver_patch", &[input]), Ok(Value::Int(patch)), "{input}");
                 }
                 None => {
                     let err = call("semver_major", &[input]).unwrap_err();
@@ -354,10 +273,7 @@ mod tests {
             }
         }
         let err = call("semver_major", &["18446744073709551615.0.0"]).unwrap_err();
-        assert_eq!(
-            err,
-            "`semver_major`: the number in `18446744073709551615.0.0` is too large"
-        );
+        assert_eq!(err, "`semver_major`: the number in `18446744073709551615.0.0` is too large");
     }
 
     #[test]
@@ -373,17 +289,9 @@ mod tests {
             ("1.0.0+a", "1.0.0+b", 0),
         ];
         for (a, b, expected) in cases {
-            assert_eq!(
-                call("semver_compare", &[a, b]),
-                Ok(Value::Int(expected)),
-                "{a} vs {b}"
-            );
+            assert_eq!(call("semver_compare", &[a, b]), Ok(Value::Int(expected)), "{a} vs {b}");
         }
-        assert!(
-            call("semver_compare", &["1.2.3", "1.2"])
-                .unwrap_err()
-                .starts_with("`semver_compare`: `1.2` is not")
-        );
+        assert!(call("semver_compare", &["1.2.3", "1.2"]).unwrap_err().starts_with("`semver_compare`: `1.2` is not"));
     }
 
     #[test]
@@ -408,31 +316,14 @@ mod tests {
             ("1.3.0-beta", ">=1.3.0-alpha", true),
         ];
         for (v, req, expected) in cases {
-            assert_eq!(
-                call("semver_satisfies", &[v, req]),
-                Ok(Value::Bool(expected)),
-                "{v} in {req}"
-            );
+            assert_eq!(call("semver_satisfies", &[v, req]), Ok(Value::Bool(expected)), "{v} in {req}");
         }
-        for bad in [
-            "",
-            ">=",
-            "1.2 - 2.0",
-            ">=1.2 ||",
-            "<<1",
-            "latest",
-            ">=1.2, foo",
-            &"1,".repeat(100),
-        ] {
+        for bad in ["", ">=", "1.2 - 2.0", ">=1.2 ||", "<<1", "latest", ">=1.2, foo", &"1,".repeat(100)] {
             let err = call("semver_satisfies", &["1.2.3", bad]).unwrap_err();
             assert!(err.starts_with("`semver_satisfies`: `"), "{bad}: {err}");
             assert!(err.contains("is not a version requirement"), "{bad}: {err}");
         }
-        assert!(
-            call("semver_satisfies", &["1.2", ">=1"])
-                .unwrap_err()
-                .contains("`1.2` is not a semantic version")
-        );
+        assert!(call("semver_satisfies", &["1.2", ">=1"]).unwrap_err().contains("`1.2` is not a semantic version"));
     }
 
     #[test]
@@ -459,28 +350,14 @@ mod tests {
             ("3.12-slim", "3.12", -1),
             ("3.12.1-slim", "3.12-slim", 1),
             ("20240101", "20231231", 1),
-            (
-                "99999999999999999999999999.1",
-                "99999999999999999999999999.0",
-                1,
-            ),
+            ("99999999999999999999999999.1", "99999999999999999999999999.0", 1),
             ("1_2", "1.2", 0),
         ];
         for (a, b, expected) in cases {
-            assert_eq!(
-                call("version_compare", &[a, b]),
-                Ok(Value::Int(expected)),
-                "{a} vs {b}"
-            );
-            assert_eq!(
-                call("version_compare", &[b, a]),
-                Ok(Value::Int(-expected)),
-                "{b} vs {a}"
-            );
+            assert_eq!(call("version_compare", &[a, b]), Ok(Value::Int(expected)), "{a} vs {b}");
+            assert_eq!(call("version_compare", &[b, a]), Ok(Value::Int(-expected)), "{b} vs {a}");
         }
-        for bad in [
-            "", "latest", "v", "vv1", " 1.0", "1.0 ", "1.0/2", "１.0", "1!2.0", "-1",
-        ] {
+        for bad in ["", "latest", "v", "vv1", " 1.0", "1.0 ", "1.0/2", "１.0", "1!2.0", "-1"] {
             let err = call("version_compare", &[bad, "1.0"]).unwrap_err();
             assert!(err.starts_with("`version_compare`: `"), "{bad}: {err}");
             assert!(err.ends_with("is not a version"), "{bad}: {err}");
