@@ -4,6 +4,8 @@
 //! came from, so a finding maps to file:line:column. Loading is bounded by [`Limits`]: file size, nesting
 //! depth, YAML alias expansion and documents per file.
 
+mod artifact;
+mod hash_cache;
 mod json;
 mod kind;
 pub(crate) mod locate;
@@ -15,6 +17,8 @@ mod yaml;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+pub use artifact::{InspectOptions, Limits as ArtifactLimits};
+pub use hash_cache::HashCache;
 pub use kind::Kind;
 pub use locate::Location;
 pub use markdown::PLACEHOLDER;
@@ -158,6 +162,10 @@ pub struct LoadOptions {
     pub limits: Limits,
     /// Use this kind instead of detecting one.
     pub kind: Option<Kind>,
+    /// How model artifacts are inspected (hashing on or off, inspection limits).
+    pub artifacts: artifact::InspectOptions,
+    /// Reuse artifact digests of files whose size and modification time have not changed.
+    pub hash_cache: Option<std::sync::Arc<HashCache>>,
 }
 
 /// One loaded input document: its data, kind, source text and the span of every value.
@@ -202,6 +210,34 @@ impl Document {
         let source = Source::new(name, "");
         let meta = meta_value(&source, kind, None, 0, Value::object());
         Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta)
+    }
+
+    /// Inspects a model file (weights, pickle, archive) without loading it, as a `ModelArtifact` document.
+    /// See `docs/artifacts.md` for the fields.
+    pub fn from_artifact(path: &Path, options: &LoadOptions) -> Result<Document, LoadError> {
+        let name = path.to_string_lossy();
+        let meta = std::fs::metadata(path).map_err(|e| LoadError::file(&name, io_message(&e)))?;
+        let mut inspect = options.artifacts.clone();
+        let cached = if inspect.hash { options.hash_cache.as_ref().and_then(|c| c.lookup(path, &meta)) } else { None };
+        if cached.is_some() {
+            inspect.hash = false;
+        }
+        let mut facts = artifact::inspect_path(path, &inspect).map_err(|e| LoadError::file(&name, io_message(&e)))?;
+        if let Some(sha) = cached {
+            facts.sha256 = Some(sha);
+        } else if let (Some(cache), Some(sha)) = (&options.hash_cache, &facts.sha256) {
+            cache.store(path, &meta, sha);
+        }
+        let data = serde_json::to_value(&facts).map(Value::from).unwrap_or_default();
+        let kind = options.kind.unwrap_or(Kind::ModelArtifact);
+        Ok(Document::from_value(&name, kind, data))
+    }
+
+    /// Inspects model-file bytes held in memory (already fetched blobs, fuzzing) as a `ModelArtifact` document.
+    pub fn from_artifact_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> Document {
+        let facts = artifact::inspect_bytes(name, bytes, &options.artifacts);
+        let data = serde_json::to_value(&facts).map(Value::from).unwrap_or_default();
+        Document::from_value(name, options.kind.unwrap_or(Kind::ModelArtifact), data)
     }
 
     /// Loads the file at `path` with explicit options.

@@ -71,12 +71,8 @@ fn walk_dir(root: &Path, excludes: &[String], out: &mut Collected) {
     for entry in builder.build() {
         match entry {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                let path = entry.into_path();
-                if Format::from_path(&path).is_some() {
-                    out.inputs.push(Input { path, explicit: false });
-                } else {
-                    out.skipped.push(Skipped { path, reason: "not a known input format" });
-                }
+                // Whether a file without a text extension is a model artifact is decided by its bytes, in `load`.
+                out.inputs.push(Input { path: entry.into_path(), explicit: false });
             }
             Ok(_) => {}
             Err(e) => {
@@ -109,8 +105,45 @@ pub enum Loaded {
     Skipped(Skipped),
 }
 
+/// File extensions of model files: inspected even when their bytes match no known format (and then reported
+/// as an unknown format, which is itself a finding for the artifact rules).
+const ARTIFACT_EXTENSIONS: &[&str] = &[
+    "bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "dill", "npy", "npz", "safetensors", "gguf", "ggml", "onnx",
+    "keras", "h5", "hdf5", "pb", "tflite", "mar", "msgpack",
+];
+
+/// Whether a file is a model artifact: by extension, or by its first bytes.
+fn is_artifact(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ARTIFACT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    if by_name {
+        return true;
+    }
+    let mut head = [0u8; 64];
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    super::artifact::sniff(&head[..filled]).is_some()
+}
+
 /// Loads one collected input.
 pub fn load(input: &Input, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    if Format::from_path(&input.path).is_none() {
+        if is_artifact(&input.path) {
+            return Ok(Loaded::Documents(vec![Document::from_artifact(&input.path, options)?]));
+        }
+        if !input.explicit {
+            return Ok(Loaded::Skipped(Skipped { path: input.path.clone(), reason: "not a known input format" }));
+        }
+    }
     let docs = Document::load(&input.path, options)?;
     // A folder's README without front matter is documentation, not a model card.
     let plain_markdown = !input.explicit

@@ -1,0 +1,233 @@
+//! Dispatch from the sniffed format to the format parsers, and the final
+//! roll-up of findings into the document's summary fields.
+
+use std::collections::HashMap;
+use std::io::{Read, SeekFrom};
+
+use super::document::{
+    Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict,
+};
+use super::pickle::{self, ScanOptions};
+use super::reader::{ByteReader, ReadSeek};
+use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
+
+/// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
+/// heuristic can look at several opcodes).
+pub(super) const HEAD_BYTES: usize = 4096;
+
+/// Legacy `torch.save` writes exactly five pickles (magic number, protocol
+/// version, sys info, the object, storage keys) followed by raw storage bytes.
+const LEGACY_TORCH_PICKLES: u64 = 5;
+
+/// State shared by all parsers while one artifact is inspected.
+pub(super) struct Ctx<'o> {
+    pub opts: &'o InspectOptions,
+    pub art: Artifact,
+    /// Decompressed archive bytes read so far (for `max_total_bytes`).
+    pub total_read: u64,
+    /// Something that could hold code was not looked at.
+    pub uninspected: bool,
+}
+
+impl Ctx<'_> {
+    pub(super) fn error(&mut self, msg: String) {
+        self.art.errors.push(msg);
+    }
+
+    pub(super) fn warn(&mut self, msg: String) {
+        self.art.warnings.push(msg);
+    }
+}
+
+pub(super) fn run(
+    art: Artifact,
+    src: &mut dyn ReadSeek,
+    size: u64,
+    opts: &InspectOptions,
+) -> Artifact {
+    let mut ctx = Ctx {
+        opts,
+        art,
+        total_read: 0,
+        uninspected: false,
+    };
+    let head = match read_head(src) {
+        Ok(h) => h,
+        Err(e) => {
+            ctx.error(format!("read error: {e}"));
+            return finish(ctx);
+        }
+    };
+    let format = sniff::sniff(&head);
+    ctx.art.format = format.unwrap_or(Format::Unknown);
+    match format {
+        Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
+        Some(Format::SevenZip) => {
+            ctx.uninspected = true;
+            ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
+        }
+        Some(Format::JoblibCompressed) => {
+            ctx.uninspected = true;
+            ctx.warn("compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+        }
+        other => match ByteReader::seekable(src) {
+            Ok(mut r) => linear(&mut ctx, other, &mut r, size),
+            Err(e) => ctx.error(format!("read error: {e}")),
+        },
+    }
+    finish(ctx)
+}
+
+fn read_head(src: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
+    src.seek(SeekFrom::Start(0))?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    src.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    src.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// Formats parsed front to back from a single reader.
+fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, size: u64) {
+    let opts = ctx.opts;
+    let limits = &opts.limits;
+    match format {
+        Some(Format::Pickle) => {
+            let rep = pickle::scan(r, limits, ScanOptions::default());
+            push_pickle(ctx, rep);
+        }
+        Some(Format::PytorchLegacy) => {
+            let opts = ScanOptions {
+                max_segments: Some(LEGACY_TORCH_PICKLES),
+                ..ScanOptions::default()
+            };
+            let rep = pickle::scan(r, limits, opts);
+            ctx.art.pickles.push(rep);
+        }
+        Some(Format::Numpy) => numpy::inspect(ctx, r, None),
+        Some(Format::Safetensors) => {
+            let info = safetensors::inspect(r, size, limits.max_header);
+            if let Some(e) = &info.error {
+                ctx.error(format!("safetensors: {e}"));
+            }
+            ctx.art.safetensors = Some(info);
+        }
+        Some(Format::Gguf) => gguf::inspect(ctx, r, size),
+        Some(Format::Onnx) => onnx::inspect(ctx, r, size),
+        _ => {
+            // No magic matched. Pickles need none, so try one anyway (as
+            // picklescan does) and keep it only if it imports a real global.
+            let rep = pickle::scan(r, limits, ScanOptions::default());
+            if resolves_a_global(&rep) {
+                ctx.art.format = Format::Pickle;
+                push_pickle(ctx, rep);
+            } else {
+                ctx.uninspected = true;
+            }
+        }
+    }
+}
+
+/// Add a raw pickle's report, recognising joblib dumps by their wrapper class.
+pub(super) fn push_pickle(ctx: &mut Ctx<'_>, rep: PickleReport) {
+    let joblib = rep.joblib_arrays > 0
+        || rep
+            .globals
+            .iter()
+            .any(|g| g.module.contains("joblib") && g.name.ends_with("ArrayWrapper"));
+    if joblib && ctx.art.format == Format::Pickle {
+        ctx.art.format = Format::Joblib;
+    }
+    ctx.art.pickles.push(rep);
+}
+
+/// Evidence that a stream which matched no magic really is a pickle: garbage
+/// can hit STACK_GLOBAL by chance (an unresolvable "?" global), but it does
+/// not spell out a module and a name.
+pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
+    rep.globals.iter().any(|g| g.module != "?" && g.name != "?")
+}
+
+/// Summaries, verdict and the flags derived from everything found.
+fn finish(mut ctx: Ctx<'_>) -> Artifact {
+    let art = &mut ctx.art;
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut summaries: Vec<GlobalSummary> = Vec::new();
+    let mut pickle_errors = Vec::new();
+    for p in &art.pickles {
+        for g in &p.globals {
+            let key = (g.module.clone(), g.name.clone());
+            match index.get(&key) {
+                Some(&i) => {
+                    if let Some(s) = summaries.get_mut(i) {
+                        s.occurrences += 1;
+                    }
+                }
+                None => {
+                    index.insert(key, summaries.len());
+                    summaries.push(GlobalSummary {
+                        module: g.module.clone(),
+                        name: g.name.clone(),
+                        qualified: format!("{}.{}", g.module, g.name),
+                        classification: g.classification,
+                        reason: g.reason.clone(),
+                        occurrences: 1,
+                    });
+                }
+            }
+        }
+        let label = p.entry.as_deref().unwrap_or("pickle");
+        pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
+    }
+    art.errors.extend(pickle_errors);
+    let of = |c: Classification| -> Vec<String> {
+        summaries
+            .iter()
+            .filter(|s| s.classification == c)
+            .map(|s| s.qualified.clone())
+            .collect()
+    };
+    art.dangerous_globals = of(Classification::Dangerous);
+    art.unknown_globals = of(Classification::Unknown);
+    art.globals = summaries;
+
+    let any_object_array = art.numpy.iter().any(|a| a.object);
+    art.serialization = match art.format {
+        Format::Pickle
+        | Format::PytorchZip
+        | Format::PytorchLegacy
+        | Format::Torchscript
+        | Format::Joblib
+        | Format::JoblibCompressed => Serialization::Pickle,
+        Format::Numpy | Format::NumpyZip if any_object_array => Serialization::Pickle,
+        Format::Numpy | Format::NumpyZip => Serialization::Numpy,
+        Format::Safetensors => Serialization::Safetensors,
+        Format::Gguf => Serialization::Gguf,
+        Format::Keras => Serialization::Keras,
+        Format::Onnx => Serialization::Onnx,
+        Format::Zip if !art.pickles.is_empty() => Serialization::Pickle,
+        Format::Zip | Format::SevenZip | Format::Unknown => Serialization::Unknown,
+    };
+    let lambdas = art
+        .keras
+        .as_ref()
+        .is_some_and(|k| !k.lambda_layers.is_empty());
+    let external = art
+        .keras
+        .as_ref()
+        .is_some_and(|k| !k.external_modules.is_empty());
+    art.executes_code_on_load =
+        art.serialization == Serialization::Pickle || !art.pickles.is_empty() || lambdas;
+    art.verdict = if !art.dangerous_globals.is_empty() || lambdas {
+        Verdict::Dangerous
+    } else if !art.unknown_globals.is_empty()
+        || external
+        || art.pickles.iter().any(|p| !p.errors.is_empty())
+    {
+        Verdict::Suspicious
+    } else if ctx.uninspected {
+        Verdict::Uninspected
+    } else {
+        Verdict::Clean
+    };
+    ctx.art
+}

@@ -1,0 +1,190 @@
+//! Static inspection of ML model artifacts.
+//!
+//! Model files are treated strictly as bytes: nothing is unpickled, imported,
+//! decompressed to disk or executed. Formats are detected by magic bytes
+//! ([`sniff`]), headers are parsed with every length checked against limits
+//! and the real file size, and pickles are run through a symbolic stack
+//! machine that reports every imported global with a classification.
+//!
+//! The result is an [`Artifact`], the "ModelArtifact" document policies are
+//! written against (see ARTIFACT_DOCUMENT.md).
+//!
+//! This module tree only uses `super::`/`self::` paths so it can be moved
+//! verbatim under another parent module.
+
+mod classify;
+mod document;
+mod gguf;
+mod inspect;
+mod joblib;
+mod keras;
+mod numpy;
+mod onnx;
+mod opcodes;
+mod pickle;
+mod pickle_arg;
+mod pickle_state;
+mod pystr;
+mod reader;
+mod safetensors;
+mod sniff;
+#[cfg(test)]
+mod tests;
+mod zip;
+
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use self::document::Artifact;
+#[cfg(test)]
+pub use self::document::{Classification, Format, Verdict};
+pub use self::sniff::sniff;
+
+/// Resource bounds applied while inspecting hostile input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Opcodes decoded per pickle stream.
+    pub max_pickle_ops: usize,
+    /// Memo entries per pickle stream.
+    pub max_memo: usize,
+    /// Longest string argument kept for analysis; longer ones are skipped
+    /// (and can never name a global, so such a STACK_GLOBAL is unresolvable).
+    pub max_string: usize,
+    /// Decompressed bytes read per zip entry.
+    pub max_entry_bytes: u64,
+    /// Decompressed bytes read across all entries of all (nested) archives.
+    pub max_total_bytes: u64,
+    /// Zip entries looked at per archive.
+    pub max_entries: usize,
+    /// Archive nesting depth (a zip inside the top-level zip is depth 1).
+    pub max_depth: usize,
+    /// safetensors JSON header cap (the format's own maximum is 100,000,000).
+    pub max_header: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pickle_ops: 50_000_000,
+            max_memo: 1_000_000,
+            max_string: 64 * 1024,
+            max_entry_bytes: 256 << 20,
+            max_total_bytes: 1 << 30,
+            max_entries: 100_000,
+            max_depth: 3,
+            max_header: sniff::SAFETENSORS_MAX_HEADER,
+        }
+    }
+}
+
+/// What to do besides parsing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InspectOptions {
+    /// Stream a SHA-256 of the whole file (fixed-size buffer).
+    pub hash: bool,
+    /// Bounds on work and memory for hostile files.
+    pub limits: Limits,
+}
+
+impl Default for InspectOptions {
+    fn default() -> Self {
+        InspectOptions {
+            hash: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Inspect a file on disk. Only headers are read where the format allows
+/// (apart from hashing). I/O errors are `Err`; malformed content is reported
+/// in the document's `errors`.
+pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artifact> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let size = meta.len();
+    let mut art = Artifact::empty(&path.to_string_lossy(), size);
+    if opts.hash {
+        art.sha256 = Some(hash_stream(&mut file)?);
+        file.seek(SeekFrom::Start(0))?;
+    }
+    Ok(inspect::run(art, &mut file, size, opts))
+}
+
+/// Inspect bytes held in memory (tests, fuzzing, already-fetched blobs).
+pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &InspectOptions) -> Artifact {
+    let size = bytes.len() as u64;
+    let mut art = Artifact::empty(name, size);
+    if opts.hash {
+        art.sha256 = Some(hex(&Sha256::digest(bytes)));
+    }
+    inspect::run(art, &mut Cursor::new(bytes), size, opts)
+}
+
+fn hash_stream(r: &mut dyn Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_bytes_and_stream_agree() {
+        let opts = InspectOptions::default();
+        let art = inspect_bytes("x.bin", b"abc", &opts);
+        assert_eq!(
+            art.sha256.as_deref(),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        let mut cur = Cursor::new(b"abc".to_vec());
+        assert_eq!(hash_stream(&mut cur).ok(), art.sha256);
+        let no_hash = InspectOptions {
+            hash: false,
+            ..InspectOptions::default()
+        };
+        assert_eq!(inspect_bytes("x.bin", b"abc", &no_hash).sha256, None);
+    }
+
+    #[test]
+    fn unknown_bytes_are_unknown() {
+        let art = inspect_bytes(
+            "dir/readme.txt",
+            b"hello world, not a model",
+            &InspectOptions::default(),
+        );
+        assert_eq!(art.format, Format::Unknown);
+        assert_eq!(art.name, "readme.txt");
+        assert_eq!(art.verdict, Verdict::Uninspected);
+        assert!(!art.executes_code_on_load);
+    }
+}

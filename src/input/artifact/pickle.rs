@@ -1,0 +1,463 @@
+//! Static pickle scanner: a symbolic stack machine that applies every opcode's
+//! stack effect without ever calling anything.
+//!
+//! Values are symbolic (`Str`, `Global`, `Obj`, ... or `Opaque`). Memo slots are
+//! resolved by key, so `STACK_GLOBAL` operands fetched with `BINGET` still
+//! resolve to the strings they name; an operand that is not a string constant
+//! (a memo miss, or the *result* of an earlier call as in the
+//! `sys_module_override` exploit) becomes an unresolvable global, which is
+//! dangerous by definition. Scanning continues after `STOP` (concatenated
+//! pickles) and keeps every finding made before an error.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::pickle_state::Machine;
+pub(super) use super::pickle_state::{Obj, Value};
+
+use super::Limits;
+use super::document::PickleReport;
+use super::joblib;
+use super::opcodes::{self, OpInfo};
+use super::pickle_arg::{self, ArgVal, fixed4, memo_key};
+use super::pickle_state::{insert_pairs, obj, scalar_only, str_or_q, tuple};
+use super::pystr::{self, PyInt};
+use super::reader::ByteReader;
+
+/// joblib object-array pickles inside object-array pickles (never legitimate).
+const MAX_NESTING: usize = 4;
+
+/// Per-stream scan options.
+#[derive(Default)]
+pub(super) struct ScanOptions {
+    pub entry: Option<String>,
+    /// Stop quietly after this many complete pickles (legacy torch: 5).
+    pub max_segments: Option<u64>,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Scan one pickle stream from the reader's current position.
+pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
+    let mut m = Machine {
+        limits,
+        stack: Vec::new(),
+        meta: Vec::new(),
+        meta_total: 0,
+        memo: HashMap::new(),
+        seen: HashMap::new(),
+        retained: 0,
+        nesting: 0,
+        scratch: Vec::new(),
+        report: PickleReport {
+            entry: opts.entry,
+            ..PickleReport::default()
+        },
+    };
+    let start = r.offset();
+    let mut seg_ops = 0u64;
+    loop {
+        let next = m.next(r);
+        match next {
+            Ok(Next::Op(Flow::Continue)) => seg_ops += 1,
+            Ok(Next::Op(Flow::Stop)) => {
+                m.report.segments += 1;
+                seg_ops = 0;
+                m.stack.clear();
+                m.meta.clear();
+                m.meta_total = 0;
+                if opts
+                    .max_segments
+                    .is_some_and(|max| m.report.segments >= max)
+                {
+                    break;
+                }
+            }
+            Ok(Next::Eof(off)) => {
+                if seg_ops > 0 {
+                    m.error(format!(
+                        "truncated at offset {off}: end of data before STOP"
+                    ));
+                }
+                break;
+            }
+            Ok(Next::NotOpcode(b, off)) => {
+                let what = if seg_ops > 0 {
+                    "invalid opcode"
+                } else if m.report.segments > 0 {
+                    "junk after STOP"
+                } else {
+                    "not a pickle"
+                };
+                m.error(format!(
+                    "{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned"
+                ));
+                break;
+            }
+            Err(msg) => {
+                m.error(msg);
+                break;
+            }
+        }
+    }
+    m.report.bytes_scanned = r.offset().saturating_sub(start);
+    m.report
+}
+
+/// What the next byte of the stream turned out to be.
+enum Next {
+    Op(Flow),
+    Eof(u64),
+    NotOpcode(u8, u64),
+}
+
+impl Machine<'_> {
+    /// Decode and apply one opcode.
+    fn next(&mut self, r: &mut ByteReader<'_>) -> Result<Next, String> {
+        let off = r.offset();
+        if self.report.opcodes >= self.limits.max_pickle_ops as u64 {
+            return Err(format!(
+                "limit at offset {off}: more than {} opcodes; rest not scanned",
+                self.limits.max_pickle_ops
+            ));
+        }
+        let b = match r.byte() {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Next::Eof(off)),
+            Err(e) => return Err(format!("read error at offset {off}: {e}")),
+        };
+        let Some(info) = opcodes::info(b) else {
+            return Ok(Next::NotOpcode(b, off));
+        };
+        self.report.opcodes += 1;
+        self.step(r, b, info, off).map(Next::Op)
+    }
+
+    /// joblib writes object arrays as a separate `pickle.dump` that
+    /// `joblib.load` reads with its own unpickler: scan it with a fresh stack
+    /// and memo so its memo keys do not clobber the outer pickle's.
+    fn nested_pickle(&mut self, r: &mut ByteReader<'_>, off: u64) -> Result<(), String> {
+        if self.nesting >= MAX_NESTING {
+            return Err(format!(
+                "limit at offset {off}: joblib object arrays nested too deeply"
+            ));
+        }
+        let stack = std::mem::take(&mut self.stack);
+        let meta = std::mem::take(&mut self.meta);
+        let memo = std::mem::take(&mut self.memo);
+        let meta_total = std::mem::replace(&mut self.meta_total, 0);
+        self.nesting += 1;
+        let res = loop {
+            match self.next(r) {
+                Ok(Next::Op(Flow::Stop)) => break Ok(()),
+                Ok(Next::Op(Flow::Continue)) => {}
+                Ok(Next::Eof(at)) => {
+                    break Err(format!(
+                        "truncated at offset {at}: joblib object array pickle has no STOP"
+                    ));
+                }
+                Ok(Next::NotOpcode(b, at)) => {
+                    break Err(format!(
+                        "invalid opcode at offset {at}: byte {b:#04x} inside a joblib object array pickle"
+                    ));
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.nesting -= 1;
+        self.stack = stack;
+        self.meta = meta;
+        self.memo = memo;
+        self.meta_total = meta_total;
+        res
+    }
+
+    fn step(
+        &mut self,
+        r: &mut ByteReader<'_>,
+        b: u8,
+        info: &OpInfo,
+        off: u64,
+    ) -> Result<Flow, String> {
+        // The scratch buffer is moved out so argument slices can borrow it
+        // while `self` is mutated, then put back for the next opcode.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let res = self.apply(r, b, info, off, &mut scratch);
+        self.scratch = scratch;
+        res
+    }
+
+    fn apply(
+        &mut self,
+        r: &mut ByteReader<'_>,
+        b: u8,
+        info: &OpInfo,
+        off: u64,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Flow, String> {
+        let arg = pickle_arg::read_arg(r, b, info, off, self.limits.max_string, scratch)?;
+        let bad = |what: &str| format!("invalid {} at offset {off}: {what}", info.name);
+        match (b, arg) {
+            (b'.', _) => {
+                self.pop();
+                return Ok(Flow::Stop);
+            }
+            (0x80, ArgVal::Fixed(v)) => {
+                let p = v.first().copied().unwrap_or(0);
+                if p > 5 {
+                    return Err(bad(&format!("unsupported protocol {p}")));
+                }
+                self.report.protocol = Some(self.report.protocol.map_or(p, |q| q.max(p)));
+            }
+            (0x95, _) | (0x98, _) => {}
+            // Integers and constants.
+            (b'I' | b'L', ArgVal::Line(l)) => {
+                let v = match pystr::parse_int_line(l, b == b'L')
+                    .ok_or_else(|| bad("not an integer"))?
+                {
+                    PyInt::Int(i) => Value::Int(i),
+                    PyInt::Bool(v) => Value::Int(i64::from(v)),
+                    PyInt::Big => Value::Opaque,
+                };
+                self.push(v)?;
+            }
+            (b'J', ArgVal::Fixed(v)) => {
+                self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v)))))?
+            }
+            (b'K', ArgVal::Fixed(v)) => {
+                self.push(Value::Int(i64::from(v.first().copied().unwrap_or(0))))?
+            }
+            (b'M', ArgVal::Fixed(v)) => {
+                let n = u16::from_le_bytes([
+                    v.first().copied().unwrap_or(0),
+                    v.get(1).copied().unwrap_or(0),
+                ]);
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            (0x8a | 0x8b, ArgVal::Payload(p)) => {
+                let v = p
+                    .and_then(pystr::le_signed)
+                    .map_or(Value::Opaque, Value::Int);
+                self.push(v)?;
+            }
+            (b'F', ArgVal::Line(l)) => {
+                if !pystr::plausible_float(l) {
+                    return Err(bad("not a float"));
+                }
+                self.push(Value::Opaque)?;
+            }
+            (b'N', _) => self.push(Value::Nil)?,
+            (0x88, _) => self.push(Value::Int(1))?,
+            (0x89, _) => self.push(Value::Int(0))?,
+            // Text: these can become STACK_GLOBAL operands, so keep them.
+            (b'S', ArgVal::Line(l)) => {
+                let raw =
+                    pystr::decode_quoted(l).ok_or_else(|| bad("STRING argument is not quoted"))?;
+                let v = self.text(&pystr::latin1(&raw));
+                self.push(v)?;
+            }
+            (b'V', ArgVal::Line(l)) => {
+                let v = self.text(&pystr::decode_raw_unicode_escape(l));
+                self.push(v)?;
+            }
+            (b'T' | b'U', ArgVal::Payload(Some(p))) => {
+                let v = self.text(&pystr::latin1(p));
+                self.push(v)?;
+            }
+            (b'X' | 0x8c | 0x8d, ArgVal::Payload(Some(p))) => {
+                let v = self.text(&String::from_utf8_lossy(p));
+                self.push(v)?;
+            }
+            // Everything else that just pushes an opaque object.
+            (
+                b'S' | b'V' | b'T' | b'U' | b'X' | 0x8c | 0x8d | b'B' | b'C' | 0x8e | 0x96 | 0x97
+                | b'G' | b']' | 0x8f,
+                _,
+            ) => self.push(Value::Opaque)?,
+            (b'a', _) => {
+                self.pop();
+            }
+            (b'e' | 0x90, _) => {
+                self.pop_mark();
+            }
+            (b'l' | 0x91, _) => {
+                self.pop_mark();
+                self.push(Value::Opaque)?;
+            }
+            (b')', _) => self.push(Value::Tuple(Rc::from(Vec::new())))?,
+            (b't', _) => {
+                let items = self.pop_mark();
+                self.push(tuple(items))?;
+            }
+            (0x85..=0x87, _) => {
+                let n = usize::from(b - 0x84);
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.pop());
+                }
+                items.reverse();
+                self.push(tuple(items))?;
+            }
+            (b'}', _) => self.push(Value::Dict(Rc::new(RefCell::new(Vec::new()))))?,
+            (b'd', _) => {
+                let items = self.pop_mark();
+                let d = Rc::new(RefCell::new(Vec::new()));
+                insert_pairs(&d, items);
+                self.push(Value::Dict(d))?;
+            }
+            (b's', _) => {
+                let v = self.pop();
+                let k = self.pop();
+                if let Some(Value::Dict(d)) = self.stack.last() {
+                    insert_pairs(d, vec![k, v]);
+                }
+            }
+            (b'u', _) => {
+                let items = self.pop_mark();
+                if let Some(Value::Dict(d)) = self.stack.last() {
+                    insert_pairs(d, items);
+                }
+            }
+            (b'0', _) => {
+                if self.stack.pop().is_none() {
+                    self.pop_mark();
+                }
+            }
+            (b'2', _) => {
+                let top = self.stack.last().cloned().unwrap_or(Value::Opaque);
+                self.push(top)?;
+            }
+            (b'(', _) => self.mark(off)?,
+            (b'1', _) => {
+                self.pop_mark();
+            }
+            // Memo.
+            (b'g' | b'h' | b'j', arg) => {
+                let key = memo_key(&arg).ok_or_else(|| bad("bad memo key"))?;
+                let v = self.memo.get(&key).cloned().unwrap_or(Value::Opaque);
+                self.push(v)?;
+            }
+            (b'p' | b'q' | b'r', arg) => {
+                let key = memo_key(&arg).ok_or_else(|| bad("bad memo key"))?;
+                self.memoize(key, off)?;
+            }
+            (0x94, _) => {
+                let key = self.memo.len() as u64;
+                self.memoize(key, off)?;
+            }
+            // Imports.
+            (0x82..=0x84, ArgVal::Fixed(v)) => {
+                let mut le = [0u8; 4];
+                le[..v.len().min(4)].copy_from_slice(&v[..v.len().min(4)]);
+                let code = i32::from_le_bytes(le);
+                let why = format!("extension registry code {code} cannot be resolved statically");
+                let g =
+                    self.record("?".into(), format!("ext:{code}"), off, info.name, Some(why))?;
+                self.push(Value::Global(g))?;
+            }
+            (b'c', ArgVal::Pair(m, n)) => {
+                let g = self.record(m, n, off, info.name, None)?;
+                self.push(Value::Global(g))?;
+            }
+            (0x93, _) => {
+                let name = self.pop();
+                let module = self.pop();
+                let g = match (module, name) {
+                    (Value::Str(m), Value::Str(n)) => {
+                        self.record(m.to_string(), n.to_string(), off, info.name, None)?
+                    }
+                    (m, n) => {
+                        let why = "STACK_GLOBAL operand is not a string constant (computed at load time or missing from the memo)";
+                        self.record(str_or_q(&m), str_or_q(&n), off, info.name, Some(why.into()))?
+                    }
+                };
+                self.push(Value::Global(g))?;
+            }
+            // Calls: the opcodes that make loading a pickle run code.
+            (b'R', _) => {
+                let args = self.pop();
+                let callable = self.pop();
+                self.report.calls += 1;
+                self.push(obj(&callable, args))?;
+            }
+            (0x81, _) => {
+                let args = self.pop();
+                let cls = self.pop();
+                self.report.calls += 1;
+                self.push(obj(&cls, args))?;
+            }
+            (0x92, _) => {
+                let _kwargs = self.pop();
+                let args = self.pop();
+                let cls = self.pop();
+                self.report.calls += 1;
+                self.push(obj(&cls, args))?;
+            }
+            (b'o', _) => {
+                let mut items = self.pop_mark();
+                self.report.calls += 1;
+                let cls = if items.is_empty() {
+                    Value::Opaque
+                } else {
+                    items.remove(0)
+                };
+                self.push(obj(&cls, tuple(items)))?;
+            }
+            (b'i', ArgVal::Pair(m, n)) => {
+                let g = self.record(m, n, off, info.name, None)?;
+                let items = self.pop_mark();
+                self.report.calls += 1;
+                self.push(obj(&Value::Global(g), tuple(items)))?;
+            }
+            (b'b', _) => {
+                let state = self.pop();
+                self.report.calls += 1;
+                self.build(r, state, off)?;
+            }
+            (b'P', _) => {
+                self.report.persistent_ids += 1;
+                self.push(Value::Opaque)?;
+            }
+            (b'Q', _) => {
+                self.pop();
+                self.report.persistent_ids += 1;
+                self.push(Value::Opaque)?;
+            }
+            _ => return Err(bad("unexpected argument")),
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// BUILD: remember tuple state (numpy dtypes) and step over the raw array
+    /// bytes joblib writes right after a NumpyArrayWrapper's BUILD.
+    fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
+        let Some(Value::Obj(o)) = self.stack.last().cloned() else {
+            return Ok(());
+        };
+        if let Value::Tuple(t) = &state {
+            let scalars: Vec<Value> = t.iter().map(scalar_only).collect();
+            *o.state.borrow_mut() = Some(Rc::from(scalars));
+        }
+        if joblib::is_object_array(&o, &state) {
+            self.nested_pickle(r, off)?;
+            self.report.joblib_arrays += 1;
+            if let Some(top) = self.stack.last_mut() {
+                *top = Value::Opaque;
+            }
+        } else if let Some(skip) = joblib::array_skip(&o, &state) {
+            let skip =
+                skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
+            joblib::step_over(r, &skip)
+                .map_err(|e| format!("joblib array at offset {off}: {e}"))?;
+            self.report.joblib_arrays += 1;
+            if let Some(top) = self.stack.last_mut() {
+                *top = Value::Opaque;
+            }
+        }
+        Ok(())
+    }
+}
