@@ -18,7 +18,8 @@ const EXAMPLES: &str = "Examples:
   policy check --fail-on high .                   fail only on high and critical findings
   policy check --param trusted_orgs='[\"acme\"]' .  override a policy parameter (JSON, or a bare string)
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
-  policy check --now 2026-01-01 .                 pin \"today\" for date rules";
+  policy check --now 2026-01-01 .                 pin \"today\" for date rules
+  policy check --hash-cache .vigil/hashes.json models/   hash large weights once, not on every run";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -81,6 +82,12 @@ pub struct CheckArgs {
     /// Leave matching files and folders out (gitignore-style glob, repeatable).
     #[arg(long = "exclude", value_name = "GLOB")]
     excludes: Vec<String>,
+    /// Do not compute SHA-256 digests of model files (digest rules then report that they cannot verify).
+    #[arg(long)]
+    no_hash: bool,
+    /// Reuse model-file digests across runs while a file's size and modification time are unchanged.
+    #[arg(long, value_name = "FILE")]
+    hash_cache: Option<PathBuf>,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -143,13 +150,21 @@ pub fn run(args: CheckArgs) -> Outcome {
             return Outcome::Error;
         }
     };
+    let mut load = vigil::input::LoadOptions::default();
+    load.artifacts.hash = !args.no_hash;
+    load.hash_cache = args.hash_cache.as_ref().map(|f| std::sync::Arc::new(vigil::input::HashCache::open(f)));
     let options = CheckOptions {
         paths: if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() },
         excludes: args.excludes.clone(),
         kinds,
-        load: Default::default(),
+        load,
     };
     let report = check(&policies, &options);
+    if let Some(cache) = &options.load.hash_cache {
+        if let Err(e) = cache.save() {
+            eprint(&format!("warning: could not save the hash cache: {e}\n"));
+        }
+    }
     let fail_on = args.fail_on.severity();
     match args.format {
         Format::Json => print(&json::render(&report, fail_on)),

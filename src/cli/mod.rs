@@ -2,6 +2,7 @@
 //! library's public API.
 
 mod check;
+mod inspect;
 mod output;
 
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ struct Cli {
 enum Command {
     /// Check files and folders against the bundled policies and your own.
     Check(check::CheckArgs),
+    /// Show documents as policies see them: the data (`input`) and metadata (`doc`) of each.
+    Inspect(inspect::InspectArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Inspect(args) => inspect::run(args),
     };
     ExitCode::from(outcome as u8)
 }

@@ -29,6 +29,11 @@ use locate::{Locator, NodeSpan, Tree};
 use crate::source::{Source, Span};
 use crate::value::Value;
 
+/// How YAML reads an unquoted scalar (core schema): for writers that must quote what would read differently.
+pub(crate) fn resolve_yaml_scalar(text: &str) -> Value {
+    yaml::resolve_plain(text)
+}
+
 /// Bounds on what one input may cost to load. The defaults suit real artifacts with a wide margin.
 #[derive(Clone, Debug)]
 pub struct Limits {

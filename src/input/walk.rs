@@ -108,8 +108,27 @@ pub enum Loaded {
 /// File extensions of model files: inspected even when their bytes match no known format (and then reported
 /// as an unknown format, which is itself a finding for the artifact rules).
 const ARTIFACT_EXTENSIONS: &[&str] = &[
-    "bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "dill", "npy", "npz", "safetensors", "gguf", "ggml", "onnx",
-    "keras", "h5", "hdf5", "pb", "tflite", "mar", "msgpack",
+    "bin",
+    "pt",
+    "pth",
+    "ckpt",
+    "pkl",
+    "pickle",
+    "joblib",
+    "dill",
+    "npy",
+    "npz",
+    "safetensors",
+    "gguf",
+    "ggml",
+    "onnx",
+    "keras",
+    "h5",
+    "hdf5",
+    "pb",
+    "tflite",
+    "mar",
+    "msgpack",
 ];
 
 /// Whether a file is a model artifact: by extension, or by its first bytes.

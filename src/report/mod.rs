@@ -3,6 +3,7 @@
 #[cfg(feature = "cli")]
 pub mod human;
 pub mod json;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 

@@ -146,10 +146,7 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("lib2to3.pgen2.pgen", "ParserGenerator.make_label"),
     ("pkgutil", "resolve_name"),
     ("torch._dynamo.guards", "GuardBuilder.get"),
-    (
-        "torch.fx.experimental.symbolic_shapes",
-        "ShapeEnv.evaluate_guards_expression",
-    ),
+    ("torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression"),
     ("torch.jit.unsupported_tensor_ops", "execWrapper"),
     ("torch.utils._config_module", "ConfigModule.load_config"),
     ("torch.utils.bottleneck.__main__", "run_cprofile"),
@@ -234,18 +231,12 @@ fn classify_one(module: &str, name: &str) -> (Classification, Option<String>) {
     let module_is_builtins = matches!(module, "builtins" | "__builtin__" | "exceptions");
     let first_name = name.split('.').next().unwrap_or(name);
     if module_is_builtins && DANGEROUS_BUILTINS.contains(&first_name) {
-        return danger(format!(
-            "builtin {first_name} runs code or reaches arbitrary objects"
-        ));
+        return danger(format!("builtin {first_name} runs code or reaches arbitrary objects"));
     }
     // Every dotted prefix of the module: `os.path` is dangerous because `os` is.
     let mut end = 0usize;
     for (i, part) in module.split('.').enumerate() {
-        end = if i == 0 {
-            part.len()
-        } else {
-            end + 1 + part.len()
-        };
+        end = if i == 0 { part.len() } else { end + 1 + part.len() };
         let prefix = module.get(..end).unwrap_or(module);
         if DANGEROUS_MODULES.contains(&prefix) {
             return danger(format!("module {prefix} is blocklisted"));
@@ -262,9 +253,7 @@ fn classify_one(module: &str, name: &str) -> (Classification, Option<String>) {
         return danger("dotted name walks through a dunder attribute".to_string());
     }
     let safe = SAFE_NAMES.iter().any(|(m, n)| *m == module && *n == name)
-        || (module == "torch"
-            && !name.contains('.')
-            && (name.ends_with("Storage") || TORCH_DTYPES.contains(&name)));
+        || (module == "torch" && !name.contains('.') && (name.ends_with("Storage") || TORCH_DTYPES.contains(&name)));
     if safe {
         return (Classification::Safe, None);
     }
@@ -277,8 +266,7 @@ fn danger(reason: String) -> (Classification, Option<String>) {
 
 /// `name` starts with `entry` followed by a dot (`Bdb.run` under `Bdb`).
 fn dotted_prefix(name: &str, entry: &str) -> bool {
-    name.strip_prefix(entry)
-        .is_some_and(|rest| rest.starts_with('.'))
+    name.strip_prefix(entry).is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// The subset of CPython's `_compat_pickle` mappings that matter for safety.
@@ -324,10 +312,7 @@ mod tests {
         assert_eq!(c("builtins", "__import__"), Classification::Dangerous);
         assert_eq!(c("functools", "partial"), Classification::Dangerous);
         assert_eq!(c("bdb", "Bdb.run"), Classification::Dangerous);
-        assert_eq!(
-            c("aiohttp.client", "ClientSession"),
-            Classification::Dangerous
-        );
+        assert_eq!(c("aiohttp.client", "ClientSession"), Classification::Dangerous);
         assert_eq!(c("torch.serialization", "load"), Classification::Dangerous);
         assert_eq!(c("__builtin__", "intern"), Classification::Dangerous);
         assert_eq!(c("numpy", "dtype.__class__"), Classification::Dangerous);
@@ -337,19 +322,10 @@ mod tests {
     fn safe_and_unknown() {
         assert_eq!(c("collections", "OrderedDict"), Classification::Safe);
         assert_eq!(c("torch", "FloatStorage"), Classification::Safe);
-        assert_eq!(
-            c("torch._utils", "_rebuild_tensor_v2"),
-            Classification::Safe
-        );
+        assert_eq!(c("torch._utils", "_rebuild_tensor_v2"), Classification::Safe);
         assert_eq!(c("numpy", "dtype"), Classification::Safe);
-        assert_eq!(
-            c("torch._utils", "_rebuild_tensor"),
-            Classification::Unknown
-        );
-        assert_eq!(
-            c("collections", "OrderedDict.fromkeys"),
-            Classification::Unknown
-        );
+        assert_eq!(c("torch._utils", "_rebuild_tensor"), Classification::Unknown);
+        assert_eq!(c("collections", "OrderedDict.fromkeys"), Classification::Unknown);
         assert_eq!(c("ospath", "x"), Classification::Unknown);
         assert_eq!(c("__builtin__", "dict"), Classification::Unknown);
     }

@@ -20,11 +20,7 @@ const MAX_DIMS: u32 = 8;
 
 pub(super) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, file_len: u64) {
     let mut info = GgufInfo::default();
-    let mut p = Parser {
-        r,
-        end: file_len,
-        v1: false,
-    };
+    let mut p = Parser { r, end: file_len, v1: false };
     if let Err(e) = p.header(&mut info) {
         ctx.error(format!("gguf: {e}"));
     }
@@ -44,10 +40,7 @@ impl Parser<'_, '_> {
     }
 
     fn bytes<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        self.r
-            .array()
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("truncated at offset {}", self.r.offset()))
+        self.r.array().map_err(|e| e.to_string())?.ok_or_else(|| format!("truncated at offset {}", self.r.offset()))
     }
 
     fn u32(&mut self) -> Result<u32, String> {
@@ -61,14 +54,8 @@ impl Parser<'_, '_> {
     /// A count or length, which must be satisfiable by the remaining bytes
     /// given each item takes at least `min_item` bytes.
     fn count(&mut self, what: &str, min_item: u64) -> Result<u64, String> {
-        let n = if self.v1 {
-            u64::from(self.u32()?)
-        } else {
-            self.u64()?
-        };
-        let need = n
-            .checked_mul(min_item)
-            .ok_or_else(|| format!("{what} {n} overflows"))?;
+        let n = if self.v1 { u64::from(self.u32()?) } else { self.u64()? };
+        let need = n.checked_mul(min_item).ok_or_else(|| format!("{what} {n} overflows"))?;
         if need > self.left() {
             return Err(format!("{what} {n} needs more bytes than the file has"));
         }
@@ -117,21 +104,15 @@ impl Parser<'_, '_> {
         let mut file_type = None;
         let mut alignment_ok = true;
         for _ in 0..n_kv {
-            let key = self
-                .string(MAX_KEY)?
-                .ok_or("metadata key longer than 65535 bytes")?;
+            let key = self.string(MAX_KEY)?.ok_or("metadata key longer than 65535 bytes")?;
             let ty = self.u32()?;
             let value = self.value(ty, 0)?;
             match (key.as_str(), &value) {
-                ("general.architecture", Some(Value::String(s))) => {
-                    info.architecture = Some(s.clone())
-                }
+                ("general.architecture", Some(Value::String(s))) => info.architecture = Some(s.clone()),
                 ("general.name", Some(Value::String(s))) => info.model_name = Some(s.clone()),
                 ("general.license", Some(Value::String(s))) => info.license = Some(s.clone()),
                 ("general.file_type", Some(Value::Number(n))) => file_type = n.as_u64(),
-                ("general.alignment", Some(Value::Number(n))) => {
-                    alignment_ok = n.as_u64().is_some_and(|a| a > 0)
-                }
+                ("general.alignment", Some(Value::Number(n))) => alignment_ok = n.as_u64().is_some_and(|a| a > 0),
                 _ => {}
             }
             if key == "tokenizer.chat_template" {
@@ -156,9 +137,7 @@ impl Parser<'_, '_> {
             }
             let mut n = 1u64;
             for _ in 0..dims {
-                n = n
-                    .checked_mul(self.u64()?)
-                    .ok_or("tensor element count overflows")?;
+                n = n.checked_mul(self.u64()?).ok_or("tensor element count overflows")?;
             }
             let ty = self.u32()?;
             let _offset = self.u64()?;
@@ -166,16 +145,9 @@ impl Parser<'_, '_> {
             *types.entry(ggml_type(ty)).or_default() += 1;
         }
         info.parameters = Some(params);
-        info.quantization = file_type
-            .and_then(file_type_name)
-            .map(str::to_string)
-            .or_else(|| {
-                types
-                    .iter()
-                    .filter(|(t, _)| t.as_str() != "F32")
-                    .max_by_key(|(_, c)| **c)
-                    .map(|(t, _)| t.clone())
-            });
+        info.quantization = file_type.and_then(file_type_name).map(str::to_string).or_else(|| {
+            types.iter().filter(|(t, _)| t.as_str() != "F32").max_by_key(|(_, c)| **c).map(|(t, _)| t.clone())
+        });
         info.tensor_types = types;
         Ok(())
     }
@@ -197,8 +169,7 @@ impl Parser<'_, '_> {
                     return Err("arrays nested too deeply".into());
                 }
                 let elem = self.u32()?;
-                let min = elem_min_size(elem)
-                    .ok_or_else(|| format!("unknown array element type {elem}"))?;
+                let min = elem_min_size(elem).ok_or_else(|| format!("unknown array element type {elem}"))?;
                 let n = self.count("array length", min)?;
                 match fixed_size(elem) {
                     Some(size) => self.skip(n.saturating_mul(size))?,
@@ -281,10 +252,7 @@ fn ggml_type(t: u32) -> String {
         "IQ4_NL_8_8",
         "MXFP4",
     ];
-    usize::try_from(t)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .map_or_else(|| format!("type_{t}"), |s| (*s).to_string())
+    usize::try_from(t).ok().and_then(|i| NAMES.get(i)).map_or_else(|| format!("type_{t}"), |s| (*s).to_string())
 }
 
 /// llama.cpp `enum llama_ftype` (`general.file_type`).

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 use std::io::{Read, SeekFrom};
 
-use super::document::{
-    Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict,
-};
+use super::document::{Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict};
 use super::pickle::{self, ScanOptions};
 use super::reader::{ByteReader, ReadSeek};
 use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
@@ -39,18 +37,8 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn run(
-    art: Artifact,
-    src: &mut dyn ReadSeek,
-    size: u64,
-    opts: &InspectOptions,
-) -> Artifact {
-    let mut ctx = Ctx {
-        opts,
-        art,
-        total_read: 0,
-        uninspected: false,
-    };
+pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &InspectOptions) -> Artifact {
+    let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
     let head = match read_head(src) {
         Ok(h) => h,
         Err(e) => {
@@ -68,7 +56,9 @@ pub(super) fn run(
         }
         Some(Format::JoblibCompressed) => {
             ctx.uninspected = true;
-            ctx.warn("compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+            ctx.warn(
+                "compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into(),
+            );
         }
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
@@ -96,10 +86,7 @@ fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, siz
             push_pickle(ctx, rep);
         }
         Some(Format::PytorchLegacy) => {
-            let opts = ScanOptions {
-                max_segments: Some(LEGACY_TORCH_PICKLES),
-                ..ScanOptions::default()
-            };
+            let opts = ScanOptions { max_segments: Some(LEGACY_TORCH_PICKLES), ..ScanOptions::default() };
             let rep = pickle::scan(r, limits, opts);
             ctx.art.pickles.push(rep);
         }
@@ -130,10 +117,7 @@ fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, siz
 /// Add a raw pickle's report, recognising joblib dumps by their wrapper class.
 pub(super) fn push_pickle(ctx: &mut Ctx<'_>, rep: PickleReport) {
     let joblib = rep.joblib_arrays > 0
-        || rep
-            .globals
-            .iter()
-            .any(|g| g.module.contains("joblib") && g.name.ends_with("ArrayWrapper"));
+        || rep.globals.iter().any(|g| g.module.contains("joblib") && g.name.ends_with("ArrayWrapper"));
     if joblib && ctx.art.format == Format::Pickle {
         ctx.art.format = Format::Joblib;
     }
@@ -180,11 +164,7 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
     }
     art.errors.extend(pickle_errors);
     let of = |c: Classification| -> Vec<String> {
-        summaries
-            .iter()
-            .filter(|s| s.classification == c)
-            .map(|s| s.qualified.clone())
-            .collect()
+        summaries.iter().filter(|s| s.classification == c).map(|s| s.qualified.clone()).collect()
     };
     art.dangerous_globals = of(Classification::Dangerous);
     art.unknown_globals = of(Classification::Unknown);
@@ -207,22 +187,12 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
         Format::Zip if !art.pickles.is_empty() => Serialization::Pickle,
         Format::Zip | Format::SevenZip | Format::Unknown => Serialization::Unknown,
     };
-    let lambdas = art
-        .keras
-        .as_ref()
-        .is_some_and(|k| !k.lambda_layers.is_empty());
-    let external = art
-        .keras
-        .as_ref()
-        .is_some_and(|k| !k.external_modules.is_empty());
-    art.executes_code_on_load =
-        art.serialization == Serialization::Pickle || !art.pickles.is_empty() || lambdas;
+    let lambdas = art.keras.as_ref().is_some_and(|k| !k.lambda_layers.is_empty());
+    let external = art.keras.as_ref().is_some_and(|k| !k.external_modules.is_empty());
+    art.executes_code_on_load = art.serialization == Serialization::Pickle || !art.pickles.is_empty() || lambdas;
     art.verdict = if !art.dangerous_globals.is_empty() || lambdas {
         Verdict::Dangerous
-    } else if !art.unknown_globals.is_empty()
-        || external
-        || art.pickles.iter().any(|p| !p.errors.is_empty())
-    {
+    } else if !art.unknown_globals.is_empty() || external || art.pickles.iter().any(|p| !p.errors.is_empty()) {
         Verdict::Suspicious
     } else if ctx.uninspected {
         Verdict::Uninspected

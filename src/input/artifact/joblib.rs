@@ -39,11 +39,7 @@ fn wrapper_fields(obj: &Obj, state: &Value) -> Option<Fields> {
         return None;
     };
     let d = d.borrow();
-    let get = |key: &str| {
-        d.iter()
-            .find(|(k, _)| matches!(k, Value::Str(s) if &**s == key))
-            .map(|(_, v)| v.clone())
-    };
+    let get = |key: &str| d.iter().find(|(k, _)| matches!(k, Value::Str(s) if &**s == key)).map(|(_, v)| v.clone());
     let Some(Value::Obj(dtype)) = get("dtype") else {
         return None;
     };
@@ -51,12 +47,7 @@ fn wrapper_fields(obj: &Obj, state: &Value) -> Option<Fields> {
         Some(Value::Str(s)) => s.to_string(),
         _ => return None,
     };
-    Some((
-        dtype,
-        typestr,
-        get("shape"),
-        get("numpy_array_alignment_bytes"),
-    ))
+    Some((dtype, typestr, get("shape"), get("numpy_array_alignment_bytes")))
 }
 
 fn kind(typestr: &str) -> &str {
@@ -110,21 +101,14 @@ fn itemsize(dtype: &Obj, kind: &str) -> Option<u64> {
     {
         return u64::try_from(*el).ok();
     }
-    let digits: String = kind
-        .chars()
-        .skip(1)
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = kind.chars().skip(1).take_while(char::is_ascii_digit).collect();
     digits.parse().ok().filter(|n| *n > 0)
 }
 
 /// Consume the padding and the array bytes.
 pub(super) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), String> {
     if skip.padded {
-        let pad = r
-            .byte()
-            .map_err(|e| e.to_string())?
-            .ok_or("truncated before the padding byte")?;
+        let pad = r.byte().map_err(|e| e.to_string())?.ok_or("truncated before the padding byte")?;
         let pad = u64::from(pad);
         if r.skip(pad).map_err(|e| e.to_string())? < pad {
             return Err("truncated inside the padding".into());
@@ -132,10 +116,7 @@ pub(super) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), Strin
     }
     let got = r.skip(skip.bytes).map_err(|e| e.to_string())?;
     if got < skip.bytes {
-        return Err(format!(
-            "truncated: array needs {} bytes, only {got} remain",
-            skip.bytes
-        ));
+        return Err(format!("truncated: array needs {} bytes, only {got} remain", skip.bytes));
     }
     Ok(())
 }
@@ -164,20 +145,14 @@ mod tests {
             ]))),
         };
         let mut items = vec![
-            (
-                s("shape"),
-                Value::Tuple(shape.iter().map(|d| Value::Int(*d)).collect()),
-            ),
+            (s("shape"), Value::Tuple(shape.iter().map(|d| Value::Int(*d)).collect())),
             (s("dtype"), Value::Obj(Rc::new(dtype))),
         ];
         if aligned {
             items.push((s("numpy_array_alignment_bytes"), Value::Int(16)));
         }
         let wrapper = Obj {
-            class: Some(Rc::new((
-                "joblib.numpy_pickle".into(),
-                "NumpyArrayWrapper".into(),
-            ))),
+            class: Some(Rc::new(("joblib.numpy_pickle".into(), "NumpyArrayWrapper".into()))),
             args: None,
             state: RefCell::new(None),
         };
@@ -187,21 +162,9 @@ mod tests {
     #[test]
     fn sizes() {
         let (w, st) = wrapper_state("f8", -1, &[3, 4], true);
-        assert_eq!(
-            array_skip(&w, &st),
-            Some(Ok(Skip {
-                padded: true,
-                bytes: 96
-            }))
-        );
+        assert_eq!(array_skip(&w, &st), Some(Ok(Skip { padded: true, bytes: 96 })));
         let (w, st) = wrapper_state("U10", 40, &[2], false);
-        assert_eq!(
-            array_skip(&w, &st),
-            Some(Ok(Skip {
-                padded: false,
-                bytes: 80
-            }))
-        );
+        assert_eq!(array_skip(&w, &st), Some(Ok(Skip { padded: false, bytes: 80 })));
         let (w, st) = wrapper_state("O8", -1, &[2], true);
         assert_eq!(array_skip(&w, &st), None);
         let (w, st) = wrapper_state("f8", -1, &[i64::MAX, 4], true);

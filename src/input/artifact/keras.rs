@@ -16,14 +16,7 @@ const MAX_DEPTH: usize = 256;
 const MAX_REPORTED: usize = 1000;
 
 /// Roots of module paths that belong to Keras itself.
-const KERAS_ROOTS: &[&str] = &[
-    "keras",
-    "tf_keras",
-    "tensorflow",
-    "keras_nlp",
-    "keras_hub",
-    "keras_cv",
-];
+const KERAS_ROOTS: &[&str] = &["keras", "tf_keras", "tensorflow", "keras_nlp", "keras_hub", "keras_cv"];
 
 /// Keras JSON files are small; refuse to buffer more than this.
 const MAX_JSON: u64 = 16 << 20;
@@ -44,9 +37,7 @@ impl KerasFiles {
     /// Read one JSON member (bounded by `MAX_JSON`).
     pub(super) fn read(&mut self, name: &str, r: &mut dyn Read) -> Result<(), String> {
         let mut buf = Vec::new();
-        r.take(MAX_JSON)
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("read error: {e}"))?;
+        r.take(MAX_JSON).read_to_end(&mut buf).map_err(|e| format!("read error: {e}"))?;
         let v: Value = serde_json::from_slice(&buf).map_err(|e| format!("invalid JSON: {e}"))?;
         if name == "metadata.json" {
             self.metadata = Some(v);
@@ -66,15 +57,9 @@ impl KerasFiles {
 }
 
 pub(super) fn analyze(config: &Value, metadata: Option<&Value>) -> KerasInfo {
-    let version = |v: &Value| {
-        v.get("keras_version")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let mut info = KerasInfo {
-        keras_version: metadata.and_then(version).or_else(|| version(config)),
-        ..KerasInfo::default()
-    };
+    let version = |v: &Value| v.get("keras_version").and_then(Value::as_str).map(str::to_string);
+    let mut info =
+        KerasInfo { keras_version: metadata.and_then(version).or_else(|| version(config)), ..KerasInfo::default() };
     let mut external = BTreeSet::new();
     walk(config, false, 0, &mut info, &mut external);
     info.external_modules = external.into_iter().collect();
@@ -86,13 +71,7 @@ fn looks_like_config(v: &Value) -> bool {
     v.get("class_name").is_some_and(Value::is_string) && v.get("config").is_some()
 }
 
-fn walk(
-    v: &Value,
-    in_layers: bool,
-    depth: usize,
-    info: &mut KerasInfo,
-    external: &mut BTreeSet<String>,
-) {
+fn walk(v: &Value, in_layers: bool, depth: usize, info: &mut KerasInfo, external: &mut BTreeSet<String>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -104,11 +83,7 @@ fn walk(
                 }
                 let short = class.rsplit(['.', '>']).next().unwrap_or(class);
                 if short == "Lambda" && info.lambda_layers.len() < MAX_REPORTED {
-                    let name = map
-                        .get("config")
-                        .and_then(|c| c.get("name"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("?");
+                    let name = map.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("?");
                     info.lambda_layers.push(name.to_string());
                 }
             }
@@ -147,8 +122,7 @@ mod tests {
             ]}}"#,
         )
         .unwrap_or(Value::Null);
-        let meta: Value =
-            serde_json::from_str(r#"{"keras_version":"3.4.1"}"#).unwrap_or(Value::Null);
+        let meta: Value = serde_json::from_str(r#"{"keras_version":"3.4.1"}"#).unwrap_or(Value::Null);
         assert!(looks_like_config(&cfg));
         let info = analyze(&cfg, Some(&meta));
         assert_eq!(info.lambda_layers, vec!["sneaky"]);

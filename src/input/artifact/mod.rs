@@ -91,10 +91,7 @@ pub struct InspectOptions {
 
 impl Default for InspectOptions {
     fn default() -> Self {
-        InspectOptions {
-            hash: true,
-            limits: Limits::default(),
-        }
+        InspectOptions { hash: true, limits: Limits::default() }
     }
 }
 
@@ -105,10 +102,7 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
     }
     let size = meta.len();
     let mut art = Artifact::empty(&path.to_string_lossy(), size);
@@ -162,26 +156,16 @@ mod hash_tests {
     fn sha256_of_bytes_and_stream_agree() {
         let opts = InspectOptions::default();
         let art = inspect_bytes("x.bin", b"abc", &opts);
-        assert_eq!(
-            art.sha256.as_deref(),
-            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        );
+        assert_eq!(art.sha256.as_deref(), Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         let mut cur = Cursor::new(b"abc".to_vec());
         assert_eq!(hash_stream(&mut cur).ok(), art.sha256);
-        let no_hash = InspectOptions {
-            hash: false,
-            ..InspectOptions::default()
-        };
+        let no_hash = InspectOptions { hash: false, ..InspectOptions::default() };
         assert_eq!(inspect_bytes("x.bin", b"abc", &no_hash).sha256, None);
     }
 
     #[test]
     fn unknown_bytes_are_unknown() {
-        let art = inspect_bytes(
-            "dir/readme.txt",
-            b"hello world, not a model",
-            &InspectOptions::default(),
-        );
+        let art = inspect_bytes("dir/readme.txt", b"hello world, not a model", &InspectOptions::default());
         assert_eq!(art.format, Format::Unknown);
         assert_eq!(art.name, "readme.txt");
         assert_eq!(art.verdict, Verdict::Uninspected);

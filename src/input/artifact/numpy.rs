@@ -30,10 +30,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, entry: Option<&
     let object = arr.object;
     ctx.art.numpy.push(arr);
     if object {
-        let opts = ScanOptions {
-            entry: entry.map(str::to_string),
-            ..ScanOptions::default()
-        };
+        let opts = ScanOptions { entry: entry.map(str::to_string), ..ScanOptions::default() };
         let rep = pickle::scan(r, &ctx.opts.limits, opts);
         ctx.art.pickles.push(rep);
     }
@@ -47,12 +44,8 @@ fn parse_header(r: &mut ByteReader<'_>) -> Result<NumpyArray, String> {
     }
     let (major, minor) = (magic[6], magic[7]);
     let len = match major {
-        1 => u64::from(u16::from_le_bytes(
-            r.array().map_err(io)?.ok_or("truncated length")?,
-        )),
-        2 | 3 => u64::from(u32::from_le_bytes(
-            r.array().map_err(io)?.ok_or("truncated length")?,
-        )),
+        1 => u64::from(u16::from_le_bytes(r.array().map_err(io)?.ok_or("truncated length")?)),
+        2 | 3 => u64::from(u32::from_le_bytes(r.array().map_err(io)?.ok_or("truncated length")?)),
         v => return Err(format!("unsupported version {v}.{minor}")),
     };
     if len > MAX_HEADER {
@@ -69,18 +62,10 @@ fn parse_header(r: &mut ByteReader<'_>) -> Result<NumpyArray, String> {
     } else {
         raw.iter().map(|&b| char::from(b)).collect()
     };
-    let Lit::Dict(items) = Parser::new(&text)
-        .value(0)
-        .ok_or("header is not a dict literal")?
-    else {
+    let Lit::Dict(items) = Parser::new(&text).value(0).ok_or("header is not a dict literal")? else {
         return Err("header is not a dict literal".into());
     };
-    let get = |k: &str| {
-        items
-            .iter()
-            .find(|(key, _)| matches!(key, Lit::Str(s) if s == k))
-            .map(|(_, v)| v)
-    };
+    let get = |k: &str| items.iter().find(|(key, _)| matches!(key, Lit::Str(s) if s == k)).map(|(_, v)| v);
     let descr = get("descr").ok_or("no 'descr'")?;
     let fortran_order = matches!(get("fortran_order"), Some(Lit::Bool(true)));
     let shape = match get("shape") {
@@ -143,10 +128,7 @@ impl Lit {
                 format!("[{}]", inner.join(", "))
             }
             Lit::Dict(items) => {
-                let inner: Vec<String> = items
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", k.repr(), v.repr()))
-                    .collect();
+                let inner: Vec<String> = items.iter().map(|(k, v)| format!("{}: {}", k.repr(), v.repr())).collect();
                 format!("{{{}}}", inner.join(", "))
             }
         }
@@ -160,10 +142,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(s: &'a str) -> Self {
-        Parser {
-            s: s.as_bytes(),
-            i: 0,
-        }
+        Parser { s: s.as_bytes(), i: 0 }
     }
 
     fn ws(&mut self) {
@@ -192,9 +171,7 @@ impl<'a> Parser<'a> {
                 let start = self.i + 1;
                 let len = self.s.get(start..)?.iter().position(|&c| c == q)?;
                 self.i = start + len + 1;
-                Some(Lit::Str(
-                    String::from_utf8_lossy(&self.s[start..start + len]).into_owned(),
-                ))
+                Some(Lit::Str(String::from_utf8_lossy(&self.s[start..start + len]).into_owned()))
             }
             b'(' => self.seq(b')', depth).map(Lit::Seq),
             b'[' => self.seq(b']', depth).map(Lit::Seq),
@@ -221,11 +198,7 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 let start = self.i;
-                while self
-                    .s
-                    .get(self.i)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
-                {
+                while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')) {
                     self.i += 1;
                 }
                 let word = std::str::from_utf8(&self.s[start..self.i]).ok()?;
@@ -284,35 +257,20 @@ mod tests {
 
     #[test]
     fn plain_header() {
-        let a = parse(&npy(
-            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }",
-            &[0; 48],
-        ));
+        let a = parse(&npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", &[0; 48]));
         let a = a.expect("valid header");
         assert_eq!(a.dtype, "<f4");
         assert_eq!(a.shape, vec![3, 4]);
         assert!(!a.object && !a.fortran_order);
-        let scalar = parse(&npy(
-            "{'descr': '|b1', 'fortran_order': True, 'shape': (), }",
-            &[1],
-        ));
-        assert_eq!(
-            scalar.map(|a| (a.shape.len(), a.fortran_order)),
-            Ok((0, true))
-        );
+        let scalar = parse(&npy("{'descr': '|b1', 'fortran_order': True, 'shape': (), }", &[1]));
+        assert_eq!(scalar.map(|a| (a.shape.len(), a.fortran_order)), Ok((0, true)));
     }
 
     #[test]
     fn object_and_structured() {
-        let a = parse(&npy(
-            "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
-            b"",
-        ));
+        let a = parse(&npy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", b""));
         assert_eq!(a.map(|a| a.object), Ok(true));
-        let s = parse(&npy(
-            "{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (1,), }",
-            b"",
-        ));
+        let s = parse(&npy("{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (1,), }", b""));
         let s = s.expect("structured");
         assert!(s.object);
         assert_eq!(s.dtype, "[['a', '<i4'], ['b', '|O']]");
@@ -321,14 +279,8 @@ mod tests {
     #[test]
     fn version_2_and_3_headers() {
         for (major, header) in [
-            (
-                2u8,
-                "{'descr': '<i2', 'fortran_order': False, 'shape': (5,), }",
-            ),
-            (
-                3,
-                "{'descr': [('é', '<f8')], 'fortran_order': False, 'shape': (1,), }",
-            ),
+            (2u8, "{'descr': '<i2', 'fortran_order': False, 'shape': (5,), }"),
+            (3, "{'descr': [('é', '<f8')], 'fortran_order': False, 'shape': (1,), }"),
         ] {
             let mut v = vec![0x93, b'N', b'U', b'M', b'P', b'Y', major, 0];
             v.extend_from_slice(&u32::try_from(header.len()).unwrap_or(0).to_le_bytes());
@@ -345,12 +297,6 @@ mod tests {
         assert!(parse(b"\x93NUMPY\x01\x00\xff\xff{").is_err());
         assert!(parse(&npy("{'descr': '<f4', 'shape': (-1,), }", b"")).is_err());
         assert!(parse(&npy("not a dict", b"")).is_err());
-        assert!(
-            parse(&npy(
-                &format!("{}{}", "[".repeat(100), "]".repeat(100)),
-                b""
-            ))
-            .is_err()
-        );
+        assert!(parse(&npy(&format!("{}{}", "[".repeat(100), "]".repeat(100)), b"")).is_err());
     }
 }

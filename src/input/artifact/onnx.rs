@@ -49,9 +49,7 @@ fn walk(r: &mut ByteReader<'_>, end: u64, info: &mut OnnxInfo) -> Result<(), Str
                 let mut op = OnnxOpset::default();
                 for (n, f) in sub_fields(b)? {
                     match (n, f) {
-                        (1, Field::Bytes(d)) => {
-                            op.domain = String::from_utf8_lossy(&d).into_owned()
-                        }
+                        (1, Field::Bytes(d)) => op.domain = String::from_utf8_lossy(&d).into_owned(),
                         (2, Field::Varint(v)) => op.version = v,
                         _ => {}
                     }
@@ -95,10 +93,7 @@ enum Src<'s, 'r, 'a> {
 impl Src<'_, '_, '_> {
     fn byte(&mut self) -> Result<u8, String> {
         match self {
-            Src::Reader(r, _) => r
-                .byte()
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "truncated".into()),
+            Src::Reader(r, _) => r.byte().map_err(|e| e.to_string())?.ok_or_else(|| "truncated".into()),
             Src::Slice(s) => {
                 let (&b, rest) = s.split_first().ok_or("truncated sub-message")?;
                 **s = rest;

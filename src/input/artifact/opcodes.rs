@@ -39,22 +39,10 @@ const fn op(name: &'static str, arg: Arg, proto: u8) -> Option<OpInfo> {
     Some(OpInfo { name, arg, proto })
 }
 
-const C1: Arg = Arg::Counted {
-    len_bytes: 1,
-    signed: false,
-};
-const C4U: Arg = Arg::Counted {
-    len_bytes: 4,
-    signed: false,
-};
-const C4S: Arg = Arg::Counted {
-    len_bytes: 4,
-    signed: true,
-};
-const C8: Arg = Arg::Counted {
-    len_bytes: 8,
-    signed: false,
-};
+const C1: Arg = Arg::Counted { len_bytes: 1, signed: false };
+const C4U: Arg = Arg::Counted { len_bytes: 4, signed: false };
+const C4S: Arg = Arg::Counted { len_bytes: 4, signed: true };
+const C8: Arg = Arg::Counted { len_bytes: 8, signed: false };
 
 /// Table indexed by opcode byte; `None` marks bytes that are not opcodes.
 static TABLE: [Option<OpInfo>; 256] = build_table();

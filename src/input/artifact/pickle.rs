@@ -53,10 +53,7 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
         retained: 0,
         nesting: 0,
         scratch: Vec::new(),
-        report: PickleReport {
-            entry: opts.entry,
-            ..PickleReport::default()
-        },
+        report: PickleReport { entry: opts.entry, ..PickleReport::default() },
     };
     let start = r.offset();
     let mut seg_ops = 0u64;
@@ -70,18 +67,13 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 m.stack.clear();
                 m.meta.clear();
                 m.meta_total = 0;
-                if opts
-                    .max_segments
-                    .is_some_and(|max| m.report.segments >= max)
-                {
+                if opts.max_segments.is_some_and(|max| m.report.segments >= max) {
                     break;
                 }
             }
             Ok(Next::Eof(off)) => {
                 if seg_ops > 0 {
-                    m.error(format!(
-                        "truncated at offset {off}: end of data before STOP"
-                    ));
+                    m.error(format!("truncated at offset {off}: end of data before STOP"));
                 }
                 break;
             }
@@ -93,9 +85,7 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 } else {
                     "not a pickle"
                 };
-                m.error(format!(
-                    "{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned"
-                ));
+                m.error(format!("{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned"));
                 break;
             }
             Err(msg) => {
@@ -142,9 +132,7 @@ impl Machine<'_> {
     /// and memo so its memo keys do not clobber the outer pickle's.
     fn nested_pickle(&mut self, r: &mut ByteReader<'_>, off: u64) -> Result<(), String> {
         if self.nesting >= MAX_NESTING {
-            return Err(format!(
-                "limit at offset {off}: joblib object arrays nested too deeply"
-            ));
+            return Err(format!("limit at offset {off}: joblib object arrays nested too deeply"));
         }
         let stack = std::mem::take(&mut self.stack);
         let meta = std::mem::take(&mut self.meta);
@@ -156,9 +144,7 @@ impl Machine<'_> {
                 Ok(Next::Op(Flow::Stop)) => break Ok(()),
                 Ok(Next::Op(Flow::Continue)) => {}
                 Ok(Next::Eof(at)) => {
-                    break Err(format!(
-                        "truncated at offset {at}: joblib object array pickle has no STOP"
-                    ));
+                    break Err(format!("truncated at offset {at}: joblib object array pickle has no STOP"));
                 }
                 Ok(Next::NotOpcode(b, at)) => {
                     break Err(format!(
@@ -176,13 +162,7 @@ impl Machine<'_> {
         res
     }
 
-    fn step(
-        &mut self,
-        r: &mut ByteReader<'_>,
-        b: u8,
-        info: &OpInfo,
-        off: u64,
-    ) -> Result<Flow, String> {
+    fn step(&mut self, r: &mut ByteReader<'_>, b: u8, info: &OpInfo, off: u64) -> Result<Flow, String> {
         // The scratch buffer is moved out so argument slices can borrow it
         // while `self` is mutated, then put back for the next opcode.
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -216,32 +196,21 @@ impl Machine<'_> {
             (0x95, _) | (0x98, _) => {}
             // Integers and constants.
             (b'I' | b'L', ArgVal::Line(l)) => {
-                let v = match pystr::parse_int_line(l, b == b'L')
-                    .ok_or_else(|| bad("not an integer"))?
-                {
+                let v = match pystr::parse_int_line(l, b == b'L').ok_or_else(|| bad("not an integer"))? {
                     PyInt::Int(i) => Value::Int(i),
                     PyInt::Bool(v) => Value::Int(i64::from(v)),
                     PyInt::Big => Value::Opaque,
                 };
                 self.push(v)?;
             }
-            (b'J', ArgVal::Fixed(v)) => {
-                self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v)))))?
-            }
-            (b'K', ArgVal::Fixed(v)) => {
-                self.push(Value::Int(i64::from(v.first().copied().unwrap_or(0))))?
-            }
+            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v)))))?,
+            (b'K', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(v.first().copied().unwrap_or(0))))?,
             (b'M', ArgVal::Fixed(v)) => {
-                let n = u16::from_le_bytes([
-                    v.first().copied().unwrap_or(0),
-                    v.get(1).copied().unwrap_or(0),
-                ]);
+                let n = u16::from_le_bytes([v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0)]);
                 self.push(Value::Int(i64::from(n)))?;
             }
             (0x8a | 0x8b, ArgVal::Payload(p)) => {
-                let v = p
-                    .and_then(pystr::le_signed)
-                    .map_or(Value::Opaque, Value::Int);
+                let v = p.and_then(pystr::le_signed).map_or(Value::Opaque, Value::Int);
                 self.push(v)?;
             }
             (b'F', ArgVal::Line(l)) => {
@@ -255,8 +224,7 @@ impl Machine<'_> {
             (0x89, _) => self.push(Value::Int(0))?,
             // Text: these can become STACK_GLOBAL operands, so keep them.
             (b'S', ArgVal::Line(l)) => {
-                let raw =
-                    pystr::decode_quoted(l).ok_or_else(|| bad("STRING argument is not quoted"))?;
+                let raw = pystr::decode_quoted(l).ok_or_else(|| bad("STRING argument is not quoted"))?;
                 let v = self.text(&pystr::latin1(&raw));
                 self.push(v)?;
             }
@@ -274,8 +242,7 @@ impl Machine<'_> {
             }
             // Everything else that just pushes an opaque object.
             (
-                b'S' | b'V' | b'T' | b'U' | b'X' | 0x8c | 0x8d | b'B' | b'C' | 0x8e | 0x96 | 0x97
-                | b'G' | b']' | 0x8f,
+                b'S' | b'V' | b'T' | b'U' | b'X' | 0x8c | 0x8d | b'B' | b'C' | 0x8e | 0x96 | 0x97 | b'G' | b']' | 0x8f,
                 _,
             ) => self.push(Value::Opaque)?,
             (b'a', _) => {
@@ -355,8 +322,7 @@ impl Machine<'_> {
                 le[..v.len().min(4)].copy_from_slice(&v[..v.len().min(4)]);
                 let code = i32::from_le_bytes(le);
                 let why = format!("extension registry code {code} cannot be resolved statically");
-                let g =
-                    self.record("?".into(), format!("ext:{code}"), off, info.name, Some(why))?;
+                let g = self.record("?".into(), format!("ext:{code}"), off, info.name, Some(why))?;
                 self.push(Value::Global(g))?;
             }
             (b'c', ArgVal::Pair(m, n)) => {
@@ -400,11 +366,7 @@ impl Machine<'_> {
             (b'o', _) => {
                 let mut items = self.pop_mark();
                 self.report.calls += 1;
-                let cls = if items.is_empty() {
-                    Value::Opaque
-                } else {
-                    items.remove(0)
-                };
+                let cls = if items.is_empty() { Value::Opaque } else { items.remove(0) };
                 self.push(obj(&cls, tuple(items)))?;
             }
             (b'i', ArgVal::Pair(m, n)) => {
@@ -449,10 +411,8 @@ impl Machine<'_> {
                 *top = Value::Opaque;
             }
         } else if let Some(skip) = joblib::array_skip(&o, &state) {
-            let skip =
-                skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
-            joblib::step_over(r, &skip)
-                .map_err(|e| format!("joblib array at offset {off}: {e}"))?;
+            let skip = skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
+            joblib::step_over(r, &skip).map_err(|e| format!("joblib array at offset {off}: {e}"))?;
             self.report.joblib_arrays += 1;
             if let Some(top) = self.stack.last_mut() {
                 *top = Value::Opaque;

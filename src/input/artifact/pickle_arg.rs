@@ -32,12 +32,7 @@ pub(super) fn read_arg<'s>(
 ) -> Result<ArgVal<'s>, String> {
     scratch.clear();
     let io = |e: std::io::Error| format!("read error at offset {off}: {e}");
-    let trunc = |need: u64| {
-        format!(
-            "truncated at offset {off}: {} needs {need} more bytes",
-            info.name
-        )
-    };
+    let trunc = |need: u64| format!("truncated at offset {off}: {} needs {need} more bytes", info.name);
     match info.arg {
         Arg::None => Ok(ArgVal::None),
         Arg::Fixed(n) => {
@@ -46,45 +41,28 @@ pub(super) fn read_arg<'s>(
             }
             Ok(ArgVal::Fixed(scratch))
         }
-        Arg::Line | Arg::QuotedLine | Arg::UnicodeLine => {
-            match r.line(max, scratch).map_err(io)? {
-                Line::Complete => Ok(ArgVal::Line(scratch)),
-                Line::Eof => Err(format!(
-                    "truncated at offset {off}: {} line has no newline",
-                    info.name
-                )),
-                Line::TooLong if info.arg != Arg::Line => {
-                    if r.skip_line().map_err(io)? {
-                        Ok(ArgVal::LongLine)
-                    } else {
-                        Err(format!(
-                            "truncated at offset {off}: {} line has no newline",
-                            info.name
-                        ))
-                    }
+        Arg::Line | Arg::QuotedLine | Arg::UnicodeLine => match r.line(max, scratch).map_err(io)? {
+            Line::Complete => Ok(ArgVal::Line(scratch)),
+            Line::Eof => Err(format!("truncated at offset {off}: {} line has no newline", info.name)),
+            Line::TooLong if info.arg != Arg::Line => {
+                if r.skip_line().map_err(io)? {
+                    Ok(ArgVal::LongLine)
+                } else {
+                    Err(format!("truncated at offset {off}: {} line has no newline", info.name))
                 }
-                Line::TooLong => Err(format!(
-                    "invalid {} at offset {off}: argument longer than {max} bytes",
-                    info.name
-                )),
             }
-        }
+            Line::TooLong => Err(format!("invalid {} at offset {off}: argument longer than {max} bytes", info.name)),
+        },
         Arg::LinePair => {
             let mut parts = [Vec::new(), Vec::new()];
             for part in &mut parts {
                 match r.line(max, part).map_err(io)? {
                     Line::Complete => {}
                     Line::Eof => {
-                        return Err(format!(
-                            "truncated at offset {off}: {} needs module and name lines",
-                            info.name
-                        ));
+                        return Err(format!("truncated at offset {off}: {} needs module and name lines", info.name));
                     }
                     Line::TooLong => {
-                        return Err(format!(
-                            "invalid {} at offset {off}: name longer than {max} bytes",
-                            info.name
-                        ));
+                        return Err(format!("invalid {} at offset {off}: name longer than {max} bytes", info.name));
                     }
                 }
             }
@@ -107,9 +85,8 @@ pub(super) fn read_arg<'s>(
             let mut len = u64::from_le_bytes(le);
             if signed && len_bytes == 4 {
                 let v = i32::from_le_bytes([le[0], le[1], le[2], le[3]]);
-                len = u64::try_from(v).map_err(|_| {
-                    format!("invalid {} at offset {off}: negative length {v}", info.name)
-                })?;
+                len = u64::try_from(v)
+                    .map_err(|_| format!("invalid {} at offset {off}: negative length {v}", info.name))?;
             }
             let keep = match b {
                 0x8a | 0x8b => len <= 8,

@@ -77,11 +77,7 @@ pub(super) fn obj(callable: &Value, args: Value) -> Value {
         Value::Tuple(t) => Some(t),
         _ => None,
     };
-    Value::Obj(Rc::new(Obj {
-        class,
-        args,
-        state: RefCell::new(None),
-    }))
+    Value::Obj(Rc::new(Obj { class, args, state: RefCell::new(None) }))
 }
 
 pub(super) fn insert_pairs(d: &RefCell<Vec<(Value, Value)>>, items: Vec<Value>) {
@@ -128,10 +124,7 @@ impl Machine<'_> {
 
     pub(super) fn memoize(&mut self, key: u64, off: u64) -> Result<(), String> {
         if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
-            return Err(format!(
-                "limit at offset {off}: memo holds more than {} entries",
-                self.limits.max_memo
-            ));
+            return Err(format!("limit at offset {off}: memo holds more than {} entries", self.limits.max_memo));
         }
         let top = self.stack.last().cloned().unwrap_or(Value::Opaque);
         self.memo.insert(key, top);
@@ -149,9 +142,7 @@ impl Machine<'_> {
         let key = (module, name);
         if !self.seen.contains_key(&key) {
             if self.seen.len() >= MAX_GLOBALS {
-                return Err(format!(
-                    "limit at offset {off}: more than {MAX_GLOBALS} distinct globals"
-                ));
+                return Err(format!("limit at offset {off}: more than {MAX_GLOBALS} distinct globals"));
             }
             let (classification, reason) = match unresolved {
                 Some(why) => (Classification::Dangerous, Some(why)),
@@ -175,10 +166,7 @@ impl Machine<'_> {
         if self.retained.saturating_add(len) > STRING_BUDGET {
             if self.retained <= STRING_BUDGET {
                 self.retained = STRING_BUDGET.saturating_add(1);
-                self.error(
-                    "limit: string budget exhausted; later strings are treated as unresolvable"
-                        .into(),
-                );
+                self.error("limit: string budget exhausted; later strings are treated as unresolvable".into());
             }
             return Value::Opaque;
         }
@@ -203,9 +191,7 @@ impl Machine<'_> {
     /// MARK: the current stack is set aside until the matching pop_mark.
     pub(super) fn mark(&mut self, off: u64) -> Result<(), String> {
         if self.meta.len() >= MAX_STACK {
-            return Err(format!(
-                "limit at offset {off}: MARK nesting deeper than {MAX_STACK}"
-            ));
+            return Err(format!("limit at offset {off}: MARK nesting deeper than {MAX_STACK}"));
         }
         let s = std::mem::take(&mut self.stack);
         self.meta_total = self.meta_total.saturating_add(s.len());
@@ -233,10 +219,7 @@ mod tests {
         // `d[k] = d` (SETITEM with the dict fetched back from the memo) must
         // not create an Rc cycle: the nested copy becomes opaque.
         let d = dict();
-        insert_pairs(
-            &d,
-            vec![Value::Str(Rc::from("self")), Value::Dict(d.clone())],
-        );
+        insert_pairs(&d, vec![Value::Str(Rc::from("self")), Value::Dict(d.clone())]);
         assert!(matches!(d.borrow()[0].1, Value::Opaque));
         assert_eq!(Rc::strong_count(&d), 1);
         // Tuples holding a dict do not keep it either.

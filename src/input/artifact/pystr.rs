@@ -131,11 +131,7 @@ pub(super) fn parse_int_line(line: &[u8], long: bool) -> Option<PyInt> {
         }
     }
     let text = std::str::from_utf8(line).ok()?.trim();
-    let text = if long {
-        text.strip_suffix('L').unwrap_or(text)
-    } else {
-        text
-    };
+    let text = if long { text.strip_suffix('L').unwrap_or(text) } else { text };
     let (neg, digits) = match text.as_bytes().first()? {
         b'-' => (true, text.get(1..)?),
         b'+' => (false, text.get(1..)?),
@@ -174,10 +170,7 @@ pub(super) fn le_signed(bytes: &[u8]) -> Option<i64> {
 /// Plausible FLOAT argument (`float()` accepts more, but this is enough to
 /// reject binary noise during protocol-0 sniffing).
 pub(super) fn plausible_float(line: &[u8]) -> bool {
-    !line.is_empty()
-        && line
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_' | b' '))
+    !line.is_empty() && line.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_' | b' '))
 }
 
 #[cfg(test)]
@@ -207,10 +200,7 @@ mod tests {
         assert_eq!(parse_int_line(b"-12", false), Some(PyInt::Int(-12)));
         assert_eq!(parse_int_line(b"12L", true), Some(PyInt::Int(12)));
         assert_eq!(parse_int_line(b"1_000", false), Some(PyInt::Int(1000)));
-        assert_eq!(
-            parse_int_line(b"99999999999999999999999", false),
-            Some(PyInt::Big)
-        );
+        assert_eq!(parse_int_line(b"99999999999999999999999", false), Some(PyInt::Big));
         assert_eq!(parse_int_line(b"mod", false), None);
         assert_eq!(parse_int_line(b"", false), None);
         assert_eq!(le_signed(&[0xff]), Some(-1));

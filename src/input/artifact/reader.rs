@@ -56,13 +56,7 @@ impl<'a> ByteReader<'a> {
     }
 
     fn with_source(src: Source<'a>, offset: u64) -> Self {
-        ByteReader {
-            src,
-            buf: vec![0; BUF_SIZE],
-            pos: 0,
-            len: 0,
-            offset,
-        }
+        ByteReader { src, buf: vec![0; BUF_SIZE], pos: 0, len: 0, offset }
     }
 
     /// Absolute offset of the next byte.

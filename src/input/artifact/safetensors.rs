@@ -39,17 +39,8 @@ pub(super) fn inspect(r: &mut ByteReader<'_>, file_len: u64, max_header: u64) ->
     info
 }
 
-fn validate(
-    r: &mut ByteReader<'_>,
-    file_len: u64,
-    max_header: u64,
-    info: &mut SafetensorsInfo,
-) -> Result<(), String> {
-    let n = u64::from_le_bytes(
-        r.array()
-            .map_err(|e| e.to_string())?
-            .ok_or("file shorter than 8 bytes")?,
-    );
+fn validate(r: &mut ByteReader<'_>, file_len: u64, max_header: u64, info: &mut SafetensorsInfo) -> Result<(), String> {
+    let n = u64::from_le_bytes(r.array().map_err(|e| e.to_string())?.ok_or("file shorter than 8 bytes")?);
     info.header_bytes = n;
     let cap = max_header.min(SAFETENSORS_MAX_HEADER);
     if n > cap {
@@ -57,9 +48,7 @@ fn validate(
     }
     let header_end = n.checked_add(8).ok_or("header length overflows")?;
     if header_end > file_len {
-        return Err(format!(
-            "header length {n} runs past the end of the {file_len}-byte file"
-        ));
+        return Err(format!("header length {n} runs past the end of the {file_len}-byte file"));
     }
     // n <= 100 MB, so this fits usize on every supported target.
     let len = usize::try_from(n).map_err(|_| "header length")?;
@@ -71,8 +60,7 @@ fn validate(
     if !text.starts_with('{') {
         return Err("header does not start with '{'".into());
     }
-    let parsed: NoDup =
-        serde_json::from_str(text).map_err(|e| format!("header is not valid JSON: {e}"))?;
+    let parsed: NoDup = serde_json::from_str(text).map_err(|e| format!("header is not valid JSON: {e}"))?;
     let Value::Object(top) = parsed.0 else {
         return Err("header is not a JSON object".into());
     };
@@ -95,39 +83,24 @@ fn validate(
             continue;
         }
         let field = |key: &str| v.get(key).ok_or(format!("tensor {name:?} has no {key}"));
-        let dtype = field("dtype")?
-            .as_str()
-            .ok_or(format!("tensor {name:?}: dtype is not a string"))?;
+        let dtype = field("dtype")?.as_str().ok_or(format!("tensor {name:?}: dtype is not a string"))?;
         let bits = dtype_bits(dtype).ok_or(format!("tensor {name:?}: unknown dtype {dtype:?}"))?;
-        let shape = field("shape")?
-            .as_array()
-            .ok_or(format!("tensor {name:?}: shape is not an array"))?;
+        let shape = field("shape")?.as_array().ok_or(format!("tensor {name:?}: shape is not an array"))?;
         let mut elements = 1u64;
         for d in shape {
-            let d = d
-                .as_u64()
-                .ok_or(format!("tensor {name:?}: shape holds a non-integer"))?;
-            elements = elements
-                .checked_mul(d)
-                .ok_or(format!("tensor {name:?}: element count overflows"))?;
+            let d = d.as_u64().ok_or(format!("tensor {name:?}: shape holds a non-integer"))?;
+            elements = elements.checked_mul(d).ok_or(format!("tensor {name:?}: element count overflows"))?;
         }
-        let offsets = field("data_offsets")?
-            .as_array()
-            .ok_or(format!("tensor {name:?}: data_offsets is not an array"))?;
-        let (Some(begin), Some(end), 2) = (
-            offsets.first().and_then(Value::as_u64),
-            offsets.get(1).and_then(Value::as_u64),
-            offsets.len(),
-        ) else {
+        let offsets =
+            field("data_offsets")?.as_array().ok_or(format!("tensor {name:?}: data_offsets is not an array"))?;
+        let (Some(begin), Some(end), 2) =
+            (offsets.first().and_then(Value::as_u64), offsets.get(1).and_then(Value::as_u64), offsets.len())
+        else {
             return Err(format!("tensor {name:?}: data_offsets is not [begin, end]"));
         };
-        let total_bits = elements
-            .checked_mul(bits)
-            .ok_or(format!("tensor {name:?}: byte size overflows"))?;
+        let total_bits = elements.checked_mul(bits).ok_or(format!("tensor {name:?}: byte size overflows"))?;
         if !total_bits.is_multiple_of(8) {
-            return Err(format!(
-                "tensor {name:?}: {elements} elements of {dtype} do not fill whole bytes"
-            ));
+            return Err(format!("tensor {name:?}: {elements} elements of {dtype} do not fill whole bytes"));
         }
         if end < begin || end - begin != total_bits / 8 {
             return Err(format!(
@@ -135,10 +108,7 @@ fn validate(
                 total_bits / 8
             ));
         }
-        info.parameters = info
-            .parameters
-            .checked_add(elements)
-            .ok_or("parameter count overflows")?;
+        info.parameters = info.parameters.checked_add(elements).ok_or("parameter count overflows")?;
         dtypes.insert(dtype.to_string());
         tensors.push((begin, end, elements, name.clone()));
     }
@@ -151,20 +121,14 @@ fn validate(
     for (begin, end, _, name) in &tensors {
         if *begin != expected {
             let what = if *begin > expected { "gap" } else { "overlap" };
-            return Err(format!(
-                "tensor {name:?}: {what} in data offsets (starts at {begin}, expected {expected})"
-            ));
+            return Err(format!("tensor {name:?}: {what} in data offsets (starts at {begin}, expected {expected})"));
         }
         expected = *end;
     }
     info.data_bytes = expected;
-    let total = header_end
-        .checked_add(expected)
-        .ok_or("data size overflows")?;
+    let total = header_end.checked_add(expected).ok_or("data size overflows")?;
     if total != file_len {
-        return Err(format!(
-            "8 + header ({n}) + data ({expected}) = {total} bytes, but the file has {file_len}"
-        ));
+        return Err(format!("8 + header ({n}) + data ({expected}) = {total} bytes, but the file has {file_len}"));
     }
     Ok(())
 }
@@ -264,10 +228,7 @@ mod tests {
         assert_eq!(i.tensors, 3);
         assert_eq!(i.parameters, 11);
         assert_eq!(i.dtypes, vec!["F16", "F32", "I8"]);
-        assert_eq!(
-            i.metadata.and_then(|m| m.get("format").cloned()).as_deref(),
-            Some("pt")
-        );
+        assert_eq!(i.metadata.and_then(|m| m.get("format").cloned()).as_deref(), Some("pt"));
         assert_eq!(i.data_bytes, 29);
     }
 
@@ -281,8 +242,7 @@ mod tests {
         assert!(err(&file(overlap, 6)).contains("overlap"));
         let dup = r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#;
         assert!(err(&file(dup, 1)).contains("duplicate"));
-        let overflow =
-            r#"{"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}}"#;
+        let overflow = r#"{"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}}"#;
         assert!(err(&file(overflow, 8)).contains("overflows"));
         let dtype = r#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}"#;
         assert!(err(&file(dtype, 1)).contains("unknown dtype"));

@@ -13,9 +13,7 @@ use super::pystr;
 
 /// Magic integer pickled first by legacy (pre-1.6, non-zip) `torch.save`,
 /// as the payload of `LONG1` (10 little-endian bytes of 0x1950A86A20F9469CFC6C).
-const TORCH_MAGIC_LONG1: [u8; 12] = [
-    0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
-];
+const TORCH_MAGIC_LONG1: [u8; 12] = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
 /// Largest safetensors header the format allows.
 pub(super) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
@@ -149,14 +147,10 @@ fn line_ok(op: u8, line: &[u8], complete: bool) -> bool {
             if complete {
                 pystr::parse_int_line(line, op == b'L').is_some()
             } else {
-                line.iter()
-                    .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'_'))
+                line.iter().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'_'))
             }
         }
-        b'g' | b'p' => {
-            !line.is_empty() && line.iter().all(u8::is_ascii_digit)
-                || (!complete && line.is_empty())
-        }
+        b'g' | b'p' => !line.is_empty() && line.iter().all(u8::is_ascii_digit) || (!complete && line.is_empty()),
         b'F' => pystr::plausible_float(line) || (!complete && line.is_empty()),
         b'S' => {
             if complete {
@@ -178,14 +172,8 @@ fn identifier_ok(s: &[u8], complete: bool) -> bool {
     if complete && text.is_empty() {
         return false;
     }
-    let starts_ok = text
-        .chars()
-        .next()
-        .is_none_or(|c| c.is_alphabetic() || c == '_');
-    starts_ok
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    let starts_ok = text.chars().next().is_none_or(|c| c.is_alphabetic() || c == '_');
+    starts_ok && text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
 /// joblib's compressed containers: its own `ZF` zfile, zlib, gzip, bz2, xz, lz4.
@@ -206,8 +194,7 @@ fn is_compressed_joblib(head: &[u8]) -> bool {
 fn is_onnx(head: &[u8]) -> bool {
     match head {
         [0x08, ver, tag, ..] => {
-            (1..=0x3f).contains(ver)
-                && matches!(tag, 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42 | 0x72)
+            (1..=0x3f).contains(ver) && matches!(tag, 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42 | 0x72)
         }
         _ => false,
     }
@@ -219,21 +206,12 @@ mod tests {
 
     #[test]
     fn magic_formats() {
-        assert_eq!(
-            sniff(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}      "),
-            Some(Format::Safetensors)
-        );
+        assert_eq!(sniff(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}      "), Some(Format::Safetensors));
         assert_eq!(sniff(b"GGUF\x03\x00\x00\x00"), Some(Format::Gguf));
-        assert_eq!(
-            sniff(b"\x93NUMPY\x01\x00v\x00{'descr'"),
-            Some(Format::Numpy)
-        );
+        assert_eq!(sniff(b"\x93NUMPY\x01\x00v\x00{'descr'"), Some(Format::Numpy));
         assert_eq!(sniff(b"PK\x03\x04\x14\x00\x00\x00"), Some(Format::Zip));
         assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\x00\x04"), Some(Format::SevenZip));
-        assert_eq!(
-            sniff(b"\x1f\x8b\x08\x00\x00\x00"),
-            Some(Format::JoblibCompressed)
-        );
+        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00"), Some(Format::JoblibCompressed));
         assert_eq!(sniff(b"x\x9c\x01\x02"), Some(Format::JoblibCompressed));
         assert_eq!(sniff(b"\x08\x07\x12\x07pytorch"), Some(Format::Onnx));
         let mut legacy = vec![0x80, 0x02];

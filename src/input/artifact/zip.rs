@@ -29,12 +29,7 @@ const MAX_NAMES: usize = 1000;
 const EOCD_LEN: usize = 22;
 const EOCD_SEARCH: u64 = 65_535 + EOCD_LEN as u64;
 
-pub(super) fn inspect(
-    ctx: &mut Ctx<'_>,
-    src: &mut dyn ReadSeek,
-    prefix: Option<&str>,
-    depth: usize,
-) {
+pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<&str>, depth: usize) {
     let label = prefix.unwrap_or("zip");
     // The zip crate materialises the whole central directory; refuse archives
     // that declare more entries than we would look at before it does.
@@ -43,9 +38,7 @@ pub(super) fn inspect(
         && declared > max
     {
         ctx.uninspected = true;
-        ctx.error(format!(
-            "{label}: declares {declared} entries, more than max_entries ({max}); not inspected"
-        ));
+        ctx.error(format!("{label}: declares {declared} entries, more than max_entries ({max}); not inspected"));
         return;
     }
     let mut za = match ZipArchive::new(src) {
@@ -60,11 +53,7 @@ pub(super) fn inspect(
     let total = za.len();
     let n = total.min(limits.max_entries);
     let names: Vec<String> = (0..n)
-        .map(|i| {
-            za.by_index_data(i)
-                .map(|e| String::from_utf8_lossy(e.name_raw()).into_owned())
-                .unwrap_or_default()
-        })
+        .map(|i| za.by_index_data(i).map(|e| String::from_utf8_lossy(e.name_raw()).into_owned()).unwrap_or_default())
         .collect();
     let kind = kind_from_names(&names);
     if depth == 0 {
@@ -80,10 +69,7 @@ pub(super) fn inspect(
     }
     if total > n {
         ctx.uninspected = true;
-        ctx.error(format!(
-            "{label}: {} entries beyond max_entries not inspected",
-            total - n
-        ));
+        ctx.error(format!("{label}: {} entries beyond max_entries not inspected", total - n));
     }
     let mut keras_files = keras::KerasFiles::default();
     for (i, name) in names.iter().enumerate() {
@@ -98,9 +84,7 @@ pub(super) fn inspect(
         let budget = limits.max_total_bytes.saturating_sub(ctx.total_read);
         if budget == 0 {
             ctx.uninspected = true;
-            ctx.error(format!(
-                "{label}: max_total_bytes reached; {full} and later entries not inspected"
-            ));
+            ctx.error(format!("{label}: max_total_bytes reached; {full} and later entries not inspected"));
             break;
         }
         {
@@ -111,9 +95,7 @@ pub(super) fn inspect(
                 a.encrypted_entries.push(full.clone());
             }
         }
-        let opts = ZipReadOptions::new()
-            .ignore_encryption_flag(true)
-            .ignore_crc32(true);
+        let opts = ZipReadOptions::new().ignore_encryption_flag(true).ignore_crc32(true);
         let file = match za.by_index_with_options(i, opts) {
             Ok(f) => f,
             Err(e) => {
@@ -122,30 +104,19 @@ pub(super) fn inspect(
                 continue;
             }
         };
-        let mut capped = Capped {
-            inner: file,
-            left: limits.max_entry_bytes.min(budget),
-            read: 0,
-            hit: false,
-        };
+        let mut capped = Capped { inner: file, left: limits.max_entry_bytes.min(budget), read: 0, hit: false };
         let leaf_kind = if depth == 0 { kind } else { Format::Zip };
-        entry(
-            ctx,
-            &mut capped,
-            &full,
-            name,
-            leaf_kind,
-            depth,
-            encrypted,
-            &mut keras_files,
-        );
+        entry(ctx, &mut capped, &full, name, leaf_kind, depth, encrypted, &mut keras_files);
         ctx.total_read = ctx.total_read.saturating_add(capped.read);
         let a = archive(ctx);
         a.read_bytes = a.read_bytes.saturating_add(capped.read);
         if capped.hit {
             a.capped_entries.push(full.clone());
             ctx.uninspected = true;
-            ctx.error(format!("{full}: decompressed data exceeds the read cap; only the first {} bytes were inspected", capped.read));
+            ctx.error(format!(
+                "{full}: decompressed data exceeds the read cap; only the first {} bytes were inspected",
+                capped.read
+            ));
         }
     }
     if let Some(info) = keras_files.finish() {
@@ -203,15 +174,8 @@ fn join(prefix: Option<&str>, name: &str) -> String {
 /// Decide what a zip is from its entry names (PyTorch's reader goes by
 /// names too: it loads `<archive>/data.pkl`).
 fn kind_from_names(names: &[String]) -> Format {
-    let files: Vec<&str> = names
-        .iter()
-        .map(String::as_str)
-        .filter(|n| !n.ends_with('/'))
-        .collect();
-    let in_archive = |n: &str, leaf: &str| {
-        n.split_once('/')
-            .is_some_and(|(dir, rest)| !dir.is_empty() && rest == leaf)
-    };
+    let files: Vec<&str> = names.iter().map(String::as_str).filter(|n| !n.ends_with('/')).collect();
+    let in_archive = |n: &str, leaf: &str| n.split_once('/').is_some_and(|(dir, rest)| !dir.is_empty() && rest == leaf);
     let has = |leaf: &str| files.iter().any(|n| in_archive(n, leaf));
     if has("constants.pkl") {
         Format::Torchscript
@@ -249,17 +213,13 @@ fn entry(
         // overruns the declared size; that is "could not inspect", not damage.
         ctx.uninspected = true;
         if encrypted {
-            ctx.warn(format!(
-                "{full}: encrypted entry; contents not inspected ({e})"
-            ));
+            ctx.warn(format!("{full}: encrypted entry; contents not inspected ({e})"));
         } else {
             ctx.error(format!("{full}: read error: {e}"));
         }
         return;
     }
-    let pickle_ext = PICKLE_EXTENSIONS
-        .iter()
-        .any(|e| name.to_ascii_lowercase().ends_with(e));
+    let pickle_ext = PICKLE_EXTENSIONS.iter().any(|e| name.to_ascii_lowercase().ends_with(e));
     let mut rest = Cursor::new(head).chain(r);
     match sniffed {
         Some(Format::Pickle | Format::PytorchLegacy) => {
@@ -277,9 +237,7 @@ fn entry(
         Some(Format::Zip) => nested(ctx, &mut rest, full, depth),
         Some(Format::SevenZip | Format::JoblibCompressed) => {
             ctx.uninspected = true;
-            ctx.warn(format!(
-                "{full}: compressed archive/stream inside the zip was not inspected"
-            ));
+            ctx.warn(format!("{full}: compressed archive/stream inside the zip was not inspected"));
         }
         _ if pickle_ext => {
             let rep = scan(ctx, &mut rest, full);
@@ -287,13 +245,9 @@ fn entry(
                 ctx.art.pickles.push(rep);
             } else if encrypted {
                 ctx.uninspected = true;
-                ctx.warn(format!(
-                    "{full}: encrypted entry with a pickle extension could not be inspected"
-                ));
+                ctx.warn(format!("{full}: encrypted entry with a pickle extension could not be inspected"));
             } else {
-                ctx.warn(format!(
-                    "{full}: has a pickle extension but does not parse as a pickle"
-                ));
+                ctx.warn(format!("{full}: has a pickle extension but does not parse as a pickle"));
             }
         }
         _ if depth == 0 && kind == Format::Keras && keras::is_json_member(name) => {
@@ -311,10 +265,7 @@ fn entry(
 
 fn scan(ctx: &Ctx<'_>, r: &mut dyn Read, full: &str) -> super::document::PickleReport {
     let mut br = ByteReader::stream(r, 0);
-    let opts = ScanOptions {
-        entry: Some(full.to_string()),
-        ..ScanOptions::default()
-    };
+    let opts = ScanOptions { entry: Some(full.to_string()), ..ScanOptions::default() };
     pickle::scan(&mut br, &ctx.opts.limits, opts)
 }
 
@@ -355,9 +306,7 @@ impl<R: Read> Read for Capped<R> {
             }
             return Ok(0);
         }
-        let max = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let max = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
         let n = self.inner.read(&mut buf[..max])?;
         self.left = self.left.saturating_sub(n as u64);
         self.read = self.read.saturating_add(n as u64);

@@ -7,9 +7,7 @@ use ::zip::write::SimpleFileOptions;
 use ::zip::{CompressionMethod, ZipWriter};
 
 use super::super::gguf::tests::{gguf, gstr};
-use super::{
-    Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes,
-};
+use super::{Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes};
 
 fn zip_of(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
@@ -42,10 +40,7 @@ fn npy(header: &str, payload: &[u8]) -> Vec<u8> {
 #[test]
 fn pytorch_zip_scans_every_pickle() {
     let z = stored(&[
-        (
-            "archive/data.pkl",
-            b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01.",
-        ),
+        ("archive/data.pkl", b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01."),
         ("archive/data/0", &[0u8; 64]),
         ("archive/extra.pkl", &call4("os", "system", "id")),
         ("archive/version", b"3\n"),
@@ -80,10 +75,7 @@ fn keras_lambda_layer_is_reported() {
         {"module":"keras.layers","class_name":"Lambda","config":{"name":"evil","function":{"class_name":"__lambda__","config":{"code":"4wEAAAAA"}}}}]}}"#;
     let z = zip_of(
         &[
-            (
-                "metadata.json",
-                br#"{"keras_version":"3.3.3","date_saved":"x"}"#,
-            ),
+            ("metadata.json", br#"{"keras_version":"3.3.3","date_saved":"x"}"#),
             ("config.json", config),
             ("model.weights.h5", b"\x89HDF\r\n\x1a\n"),
         ],
@@ -91,14 +83,8 @@ fn keras_lambda_layer_is_reported() {
     );
     let a = inspect(&z);
     assert_eq!(a.format, Format::Keras);
-    let k = a
-        .keras
-        .as_ref()
-        .map(|k| (k.lambda_layers.clone(), k.layers, k.keras_version.clone()));
-    assert_eq!(
-        k,
-        Some((vec!["evil".to_string()], 2, Some("3.3.3".to_string())))
-    );
+    let k = a.keras.as_ref().map(|k| (k.lambda_layers.clone(), k.layers, k.keras_version.clone()));
+    assert_eq!(k, Some((vec!["evil".to_string()], 2, Some("3.3.3".to_string()))));
     assert_eq!(a.verdict, Verdict::Dangerous);
     assert!(a.executes_code_on_load);
 }
@@ -113,13 +99,7 @@ fn zip_bomb_entry_is_capped() {
     big.extend_from_slice(&call4("os", "system", "id")[2..]);
     let z = zip_of(&[("big.pkl", &big)], CompressionMethod::Deflated);
     assert!(z.len() < 64 << 10, "deflate should squeeze zeros");
-    let capped = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_entry_bytes: 1 << 20,
-            ..Limits::default()
-        },
-    };
+    let capped = InspectOptions { hash: false, limits: Limits { max_entry_bytes: 1 << 20, ..Limits::default() } };
     let a = inspect_bytes("bomb.zip", &z, &capped);
     let info = a.archive.clone().unwrap_or_default();
     assert_eq!(info.capped_entries, vec!["big.pkl"]);
@@ -154,17 +134,8 @@ fn nested_archives_recurse_until_max_depth() {
     let outer = stored(&[("middle.zip", &middle)]);
     let a = inspect(&outer);
     assert!(has_dangerous(&a, "os.system"));
-    assert_eq!(
-        a.pickles[0].entry.as_deref(),
-        Some("middle.zip!inner.zip!payload.pkl")
-    );
-    let shallow = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_depth: 1,
-            ..Limits::default()
-        },
-    };
+    assert_eq!(a.pickles[0].entry.as_deref(), Some("middle.zip!inner.zip!payload.pkl"));
+    let shallow = InspectOptions { hash: false, limits: Limits { max_depth: 1, ..Limits::default() } };
     let b = inspect_bytes("outer.zip", &outer, &shallow);
     assert!(b.dangerous_globals.is_empty());
     assert!(b.errors.iter().any(|e| e.contains("max_depth")));
@@ -173,10 +144,7 @@ fn nested_archives_recurse_until_max_depth() {
 
 #[test]
 fn generic_zip_sniffs_pickles_by_content() {
-    let z = stored(&[
-        ("notes.txt", b"hello"),
-        ("data.txt", &call4("os", "system", "id")),
-    ]);
+    let z = stored(&[("notes.txt", b"hello"), ("data.txt", &call4("os", "system", "id"))]);
     let a = inspect(&z);
     assert_eq!(a.format, Format::Zip);
     assert!(has_dangerous(&a, "os.system"));
@@ -184,19 +152,13 @@ fn generic_zip_sniffs_pickles_by_content() {
 
 #[test]
 fn npy_object_and_plain() {
-    let plain = inspect(&npy(
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
-        &[0; 16],
-    ));
+    let plain = inspect(&npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", &[0; 16]));
     assert_eq!(plain.format, Format::Numpy);
     assert!(plain.pickles.is_empty());
     assert!(!plain.executes_code_on_load);
     assert_eq!(plain.verdict, Verdict::Clean);
     let obj_payload = call4("os", "system", "id");
-    let obj = inspect(&npy(
-        "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
-        &obj_payload,
-    ));
+    let obj = inspect(&npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", &obj_payload));
     assert!(obj.numpy[0].object);
     assert!(has_dangerous(&obj, "os.system"));
     assert!(obj.executes_code_on_load);
@@ -204,18 +166,9 @@ fn npy_object_and_plain() {
 
 #[test]
 fn npz_of_arrays() {
-    let a_npy = npy(
-        "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
-        &[0; 8],
-    );
-    let b_npy = npy(
-        "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
-        &call4("pickle", "loads", "x"),
-    );
-    let z = zip_of(
-        &[("a.npy", &a_npy), ("b.npy", &b_npy)],
-        CompressionMethod::Deflated,
-    );
+    let a_npy = npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", &[0; 8]);
+    let b_npy = npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", &call4("pickle", "loads", "x"));
+    let z = zip_of(&[("a.npy", &a_npy), ("b.npy", &b_npy)], CompressionMethod::Deflated);
     let a = inspect(&z);
     assert_eq!(a.format, Format::NumpyZip);
     assert_eq!(a.numpy.len(), 2);
@@ -259,10 +212,7 @@ fn gguf_minimal_header() {
             ("tokenizer.ggml.tokens", 9, arr),
             ("tokenizer.chat_template", 8, gstr("{{ messages }}")),
         ],
-        &[
-            ("tok_embd.weight", &[4096, 32000], 12),
-            ("norm.weight", &[4096], 0),
-        ],
+        &[("tok_embd.weight", &[4096, 32000], 12), ("norm.weight", &[4096], 0)],
     );
     let a = inspect(&g);
     assert_eq!(a.format, Format::Gguf);
@@ -275,10 +225,7 @@ fn gguf_minimal_header() {
     assert_eq!(info.license.as_deref(), Some("apache-2.0"));
     assert_eq!(info.parameters, Some(4096 * 32000 + 4096));
     assert!(info.has_chat_template);
-    assert_eq!(
-        info.metadata.get("llama.context_length"),
-        Some(&serde_json::json!(4096))
-    );
+    assert_eq!(info.metadata.get("llama.context_length"), Some(&serde_json::json!(4096)));
     assert!(!info.metadata.contains_key("tokenizer.ggml.tokens"));
 }
 
@@ -289,11 +236,7 @@ fn gguf_hostile_counts() {
     v.extend_from_slice(&u64::MAX.to_le_bytes());
     v.extend_from_slice(&u64::MAX.to_le_bytes());
     let a = inspect(&v);
-    assert!(
-        a.errors
-            .iter()
-            .any(|e| e.contains("overflows") || e.contains("more bytes"))
-    );
+    assert!(a.errors.iter().any(|e| e.contains("overflows") || e.contains("more bytes")));
     let arr = {
         let mut v = 8u32.to_le_bytes().to_vec();
         v.extend_from_slice(&(1u64 << 60).to_le_bytes());
@@ -320,19 +263,9 @@ fn too_many_declared_entries_are_refused_before_parsing() {
     let names: Vec<String> = (0..20).map(|i| format!("f{i}.txt")).collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
     let z = stored(&entries);
-    let few = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_entries: 10,
-            ..Limits::default()
-        },
-    };
+    let few = InspectOptions { hash: false, limits: Limits { max_entries: 10, ..Limits::default() } };
     let a = inspect_bytes("many.zip", &z, &few);
-    assert!(
-        a.errors.iter().any(|e| e.contains("declares 20 entries")),
-        "{:?}",
-        a.errors
-    );
+    assert!(a.errors.iter().any(|e| e.contains("declares 20 entries")), "{:?}", a.errors);
     assert_eq!(a.verdict, Verdict::Uninspected);
     assert_eq!(inspect(&z).archive.map(|x| x.entries), Some(20));
 }

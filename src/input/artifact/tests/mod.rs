@@ -4,15 +4,10 @@
 mod containers;
 mod pickles;
 
-pub(super) use super::{
-    Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes,
-};
+pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};
 
 pub(super) fn opts() -> InspectOptions {
-    InspectOptions {
-        hash: false,
-        ..InspectOptions::default()
-    }
+    InspectOptions { hash: false, ..InspectOptions::default() }
 }
 
 pub(super) fn inspect(bytes: &[u8]) -> Artifact {
@@ -72,10 +67,7 @@ fn document_serializes_with_stable_keys() {
     }
     assert_eq!(json["format"], "pickle");
     assert_eq!(json["verdict"], "dangerous");
-    assert_eq!(
-        json["pickles"][0]["globals"][0]["classification"],
-        "dangerous"
-    );
+    assert_eq!(json["pickles"][0]["globals"][0]["classification"], "dangerous");
     assert_eq!(json["dangerous_globals"][0], "os.system");
     assert_eq!(a.format, Format::Pickle);
     assert_eq!(a.verdict, Verdict::Dangerous);
@@ -88,10 +80,8 @@ fn mutated_inputs_never_panic() {
     let mut seeds: Vec<Vec<u8>> = vec![
         call4("os", "system", "id"),
         b"c__builtin__\neval\np0\n(Vprint(1)\np1\ntp2\nRp3\n.".to_vec(),
-        b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
-            .to_vec(),
-        b"GGUF\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"
-            .to_vec(),
+        b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }".to_vec(),
+        b"GGUF\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec(),
         b"\x08\x08\x12\x07pytorch\x3a\x03\x01\x02\x03".to_vec(),
     ];
     let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
@@ -99,10 +89,7 @@ fn mutated_inputs_never_panic() {
     st.extend_from_slice(header);
     st.extend_from_slice(&[0; 8]);
     seeds.push(st);
-    seeds.push(containers::stored(&[(
-        "a/data.pkl",
-        &call4("os", "system", "x"),
-    )]));
+    seeds.push(containers::stored(&[("a/data.pkl", &call4("os", "system", "x"))]));
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         state ^= state << 13;
@@ -112,10 +99,7 @@ fn mutated_inputs_never_panic() {
     };
     let o = opts();
     // VIGIL_FUZZ_ROUNDS raises the count for a longer local run.
-    let rounds = std::env::var("VIGIL_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4000u64);
+    let rounds = std::env::var("VIGIL_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(4000u64);
     for round in 0..rounds {
         let seed = &seeds[(round as usize) % seeds.len()];
         let mut v = seed.clone();

@@ -2,8 +2,7 @@
 //! scanner must see through.
 
 use super::{
-    Classification, Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect,
-    inspect_bytes, opts, sbu,
+    Classification, Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes, opts, sbu,
 };
 
 #[test]
@@ -128,13 +127,7 @@ fn concatenated_pickles_are_all_scanned() {
 fn truncated_pickle_keeps_findings() {
     let a = inspect(b"cbuiltins\nexec\n(X\xff\x00\x00\x00print(");
     assert!(has_dangerous(&a, "builtins.exec"));
-    assert!(
-        a.errors
-            .iter()
-            .any(|e| e.contains("truncated at offset 16")),
-        "{:?}",
-        a.errors
-    );
+    assert!(a.errors.iter().any(|e| e.contains("truncated at offset 16")), "{:?}", a.errors);
     assert_eq!(a.verdict, Verdict::Dangerous);
     let cut = inspect(b"\x80\x04\x8c\x02os\x94\x8c\x06sys");
     assert!(cut.errors.iter().any(|e| e.contains("truncated")));
@@ -168,31 +161,13 @@ fn pickle_without_proto_and_with_protocol_4_opcodes_is_still_found() {
 
 #[test]
 fn limits_stop_the_scan_with_an_error() {
-    let tight = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_pickle_ops: 3,
-            ..Limits::default()
-        },
-    };
+    let tight = InspectOptions { hash: false, limits: Limits { max_pickle_ops: 3, ..Limits::default() } };
     let a = inspect_bytes("x.pkl", &call4("os", "system", "id"), &tight);
     assert!(a.errors.iter().any(|e| e.contains("more than 3 opcodes")));
-    let memo = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_memo: 1,
-            ..Limits::default()
-        },
-    };
+    let memo = InspectOptions { hash: false, limits: Limits { max_memo: 1, ..Limits::default() } };
     let b = inspect_bytes("x.pkl", &call4("os", "system", "id"), &memo);
     assert!(b.errors.iter().any(|e| e.contains("memo")));
-    let short = InspectOptions {
-        hash: false,
-        limits: Limits {
-            max_string: 4,
-            ..Limits::default()
-        },
-    };
+    let short = InspectOptions { hash: false, limits: Limits { max_string: 4, ..Limits::default() } };
     // "system" is longer than max_string: it is skipped, so the import is unresolvable.
     let c = inspect_bytes("x.pkl", &call4("os", "system", "id"), &short);
     assert!(has_dangerous(&c, "os.?"), "{:?}", c.dangerous_globals);
@@ -216,12 +191,7 @@ fn safe_and_unknown_classification() {
     v.extend_from_slice(b"0ctorch._utils\n_rebuild_tensor_v2\n0ctorch\nFloatStorage\n");
     v.extend_from_slice(b"0cmy_pkg.models\nNet\n.");
     let a = inspect(&v);
-    let class = |n: &str| {
-        a.globals
-            .iter()
-            .find(|g| g.qualified == n)
-            .map(|g| g.classification)
-    };
+    let class = |n: &str| a.globals.iter().find(|g| g.qualified == n).map(|g| g.classification);
     assert_eq!(class("collections.OrderedDict"), Some(Classification::Safe));
     assert_eq!(class("torch.FloatStorage"), Some(Classification::Safe));
     assert_eq!(class("my_pkg.models.Net"), Some(Classification::Unknown));
