@@ -180,10 +180,10 @@ impl Checker<'_> {
             return (self.push(Expr::Const(c.slot), span), c.ty);
         }
         self.unknown_name(name, span);
-        if name.parse::<Kind>().is_ok() {
-            if let Some(d) = self.diags.last_mut() {
-                d.help = Some("document kinds are used in `applies_to` and `documents(...)`".into());
-            }
+        if name.parse::<Kind>().is_ok()
+            && let Some(d) = self.diags.last_mut()
+        {
+            d.help = Some("document kinds are used in `applies_to` and `documents(...)`".into());
         }
         (self.literal(Value::Null, span), Ty::ANY)
     }
@@ -259,10 +259,10 @@ impl Checker<'_> {
                 );
             }
         }
-        if function.is_contextual() {
-            if let Some(owner) = self.owner {
-                self.graph.contextual(owner);
-            }
+        if function.is_contextual()
+            && let Some(owner) = self.owner
+        {
+            self.graph.contextual(owner);
         }
         (self.push(Expr::Call(id, ids), span), function.returns())
     }

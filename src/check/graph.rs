@@ -129,10 +129,10 @@ impl Graph {
         }
         let mut taken: Vec<Option<ConstInit>> = inits.drain(..).map(Some).collect();
         for node in order {
-            if let Node::Const(i) = node {
-                if let Some(init) = self.consts[i].init.and_then(|k| taken.get_mut(k)).and_then(Option::take) {
-                    inits.push(init);
-                }
+            if let Node::Const(i) = node
+                && let Some(init) = self.consts[i].init.and_then(|k| taken.get_mut(k)).and_then(Option::take)
+            {
+                inits.push(init);
             }
         }
         inits.extend(taken.into_iter().flatten());

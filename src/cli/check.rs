@@ -160,10 +160,10 @@ pub fn run(args: CheckArgs) -> Outcome {
         load,
     };
     let report = check(&policies, &options);
-    if let Some(cache) = &options.load.hash_cache {
-        if let Err(e) = cache.save() {
-            eprint(&format!("warning: could not save the hash cache: {e}\n"));
-        }
+    if let Some(cache) = &options.load.hash_cache
+        && let Err(e) = cache.save()
+    {
+        eprint(&format!("warning: could not save the hash cache: {e}\n"));
     }
     let fail_on = args.fail_on.severity();
     match args.format {

@@ -354,10 +354,10 @@ impl<'a> Eval<'a> {
             self.set_local(k, key);
         }
         self.set_local(lp.var, item);
-        if let Some(cond) = lp.filter.filter(|_| filter) {
-            if !self.boolean(cond)? {
-                return Ok(true);
-            }
+        if let Some(cond) = lp.filter.filter(|_| filter)
+            && !self.boolean(cond)?
+        {
+            return Ok(true);
         }
         body(self)
     }

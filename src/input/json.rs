@@ -102,10 +102,10 @@ impl Builder<'_> {
 }
 
 fn number(text: &str) -> Option<Value> {
-    if !text.contains(['.', 'e', 'E']) {
-        if let Ok(i) = text.parse::<i64>() {
-            return Some(Value::Int(i));
-        }
+    if !text.contains(['.', 'e', 'E'])
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Some(Value::Int(i));
     }
     text.parse::<f64>().ok().filter(|x| x.is_finite()).map(Value::Float)
 }

@@ -370,10 +370,10 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
             Ok(i) => Value::Int(i),
             Err(_) => text.parse::<f64>().map_or_else(|_| Value::String(text.into()), Value::Float),
         };
-    } else if is_core_float(text) {
-        if let Ok(x) = text.parse::<f64>() {
-            return Value::Float(x);
-        }
+    } else if is_core_float(text)
+        && let Ok(x) = text.parse::<f64>()
+    {
+        return Value::Float(x);
     }
     Value::String(text.into())
 }

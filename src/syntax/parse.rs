@@ -290,10 +290,10 @@ impl Builder<'_> {
 
     fn number(&self, text: &str, at: Span) -> ExprKind {
         let clean = text.replace('_', "");
-        if !clean.contains(['.', 'e', 'E']) {
-            if let Ok(i) = clean.parse::<i64>() {
-                return ExprKind::Int(i);
-            }
+        if !clean.contains(['.', 'e', 'E'])
+            && let Ok(i) = clean.parse::<i64>()
+        {
+            return ExprKind::Int(i);
         }
         match clean.parse::<f64>() {
             Ok(x) if x.is_finite() => ExprKind::Float(x),
@@ -499,10 +499,10 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
             }
         }
     }
-    if expected.is_empty() {
-        if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
-            expected.extend(positives.iter().map(|r| describe(*r).to_string()));
-        }
+    if expected.is_empty()
+        && let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant
+    {
+        expected.extend(positives.iter().map(|r| describe(*r).to_string()));
     }
     let mut seen = std::collections::HashSet::new();
     expected.retain(|x| seen.insert(x.clone()));
@@ -524,10 +524,10 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
     let len = found_len(text, pos);
     let mut diagnostic =
         Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here");
-    if let Some(word) = previous_word(text, pos) {
-        if let Some(help) = crate::diagnostic::suggestion(word, STATEMENT_KEYWORDS.iter().copied()) {
-            diagnostic = diagnostic.with_help(help);
-        }
+    if let Some(word) = previous_word(text, pos)
+        && let Some(help) = crate::diagnostic::suggestion(word, STATEMENT_KEYWORDS.iter().copied())
+    {
+        diagnostic = diagnostic.with_help(help);
     }
     diagnostic
 }
