@@ -258,7 +258,12 @@ impl Checker<'_> {
                 args.iter().find_map(|a| self.first_path(*a))
             }
             Expr::Object(entries) => entries.iter().find_map(|(_, a)| self.first_path(*a)),
-            Expr::Quantified(_, lp, _) => self.first_path(lp.source),
+            // Inside a quantifier, a path through its own variables would point at whichever element came
+            // last; only paths from outside count.
+            Expr::Quantified(_, lp, cond) => self.first_path(lp.source).or_else(|| {
+                let inner = cond.and_then(|c| self.first_path(c))?;
+                (!self.rooted_at(inner, &[lp.key, Some(lp.var)])).then_some(inner)
+            }),
             Expr::Comprehension(_, loops) => loops.first().and_then(|lp| self.first_path(lp.source)),
             Expr::If(c, t, e) => self.first_path(*c).or_else(|| self.first_path(*t)).or_else(|| self.first_path(*e)),
             Expr::Template(_) => None,
@@ -267,6 +272,14 @@ impl Checker<'_> {
 }
 
 impl Checker<'_> {
+    /// Whether a path starts at one of `slots`.
+    fn rooted_at(&self, mut id: ExprId, slots: &[Option<u32>]) -> bool {
+        while let Expr::Field(obj, _) | Expr::Index(obj, _) = &self.program.exprs[id as usize] {
+            id = *obj;
+        }
+        matches!(&self.program.exprs[id as usize], Expr::Local(s) if slots.contains(&Some(*s)))
+    }
+
     /// Whether an expression evaluates to a node of the document (a path through data or data-valued lets).
     fn is_data_path(&self, id: ExprId) -> bool {
         match &self.program.exprs[id as usize] {
