@@ -36,7 +36,10 @@ spec:
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Host programs can set parameters (here: one more registry) and pin the clock for date rules.
     let engine = Engine::builder()
-        .param("allowed_registries", Value::from(vec![Value::from("hf://acme/"), Value::from("oci://registry.acme.internal/")]))
+        .param(
+            "allowed_registries",
+            Value::from(vec![Value::from("hf://acme/"), Value::from("oci://registry.acme.internal/")]),
+        )
         .build();
     let policies = engine.compile([("acme.policy", POLICY)])?;
 

@@ -145,8 +145,13 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|&(d, c)| d <= limit && c != name)
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            // Typos (transpositions count once), or a misspelt extension of a short name (`lenght` → `len`).
+            let distance = strsim::osa_distance(name, c);
+            let extends = c.len() >= 3 && name.starts_with(c) && name.len() <= c.len() * 2;
+            (distance <= limit || extends).then_some((distance, c))
+        })
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }

@@ -262,10 +262,13 @@ impl PolicySet {
     pub fn evaluate(&self, documents: &[Document]) -> Report {
         let session = self.session(documents);
         let mut report = Report::default();
+        let mut files = std::collections::HashSet::new();
         for doc in documents {
             report.findings.extend(session.evaluate(doc));
             report.count_document(doc);
+            files.insert(doc.name());
         }
+        report.files = files.len();
         report
     }
 

@@ -521,15 +521,19 @@ fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -> Diagnosti
         (list, Some(f)) => format!("expected {}, found {f}", join_or(list)),
         (list, None) => format!("expected {}, found end of file", join_or(list)),
     };
-    let len = found_len(text, pos);
-    let mut diagnostic =
-        Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here");
+    // `requir x` reads as a metadata field missing its `=`; say what the author meant instead.
     if let Some(word) = previous_word(text, pos)
         && let Some(help) = crate::diagnostic::suggestion(word, STATEMENT_KEYWORDS.iter().copied())
+        && expected.iter().any(|x| x == "`=`")
     {
-        diagnostic = diagnostic.with_help(help);
+        let start = text[..pos].trim_end_matches([' ', '\t']).len() - word.len();
+        let span = Span::new(start, start + word.len());
+        return Diagnostic::new("vigil::syntax", source, span, format!("`{word}` is not a statement"))
+            .with_label("here")
+            .with_help(help);
     }
-    diagnostic
+    let len = found_len(text, pos);
+    Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here")
 }
 
 /// Skips spaces, tabs and `#` comments on the current line (never past a line break: "found end of line").
