@@ -1,0 +1,46 @@
+//! `policy check` over the real third-party corpus in `../shared/corpus/` (when present): every file loads,
+//! except the three its README lists as invalid as published, which get a clear error naming them.
+
+use std::path::{Path, PathBuf};
+
+use vigil::Engine;
+use vigil::pipeline::{CheckOptions, check};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn every_corpus_file_loads_except_the_invalid_ones() {
+    let Some(dir) = corpus() else {
+        println!("skipped: ../shared/corpus not found");
+        return;
+    };
+    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+    let report = check(&policies, &CheckOptions { paths: vec![dir.clone()], ..CheckOptions::default() });
+
+    let mut errors: Vec<(String, String)> = report
+        .errors
+        .iter()
+        .map(|e| (e.file.trim_start_matches(&*dir.to_string_lossy()).to_string(), e.to_string()))
+        .collect();
+    errors.sort();
+    let files: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        files,
+        ["/ml_bom/Dataset_bom.json", "/ml_bom/OpenSource_bom.json", "/pipelines/github_actions/bad-yaml-2.yml"],
+        "{errors:#?}"
+    );
+    for (_, message) in &errors {
+        assert!(message.contains(":") && (message.contains("invalid JSON") || message.contains("invalid YAML")), "{message}");
+    }
+    // 318 data files and the folders' READMEs: every other file is a document or deliberately skipped.
+    let skipped: Vec<String> = report.skipped.iter().map(|s| s.path.to_string_lossy().into_owned()).collect();
+    assert!(skipped.iter().all(|s| s.ends_with(".md")), "only READMEs and SOURCES.md are skipped: {skipped:?}");
+    assert_eq!(report.files + report.errors.len(), 318, "every data file is read");
+    assert!(report.documents() >= 330, "multi-document files count each document: {}", report.documents());
+    let kinds: Vec<String> = report.kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    println!("{} documents: {}; {} findings", report.documents(), kinds.join(" "), report.findings.len());
+    assert!(report.kinds.len() >= 12, "the corpus covers most kinds: {kinds:?}");
+}
