@@ -17,7 +17,8 @@ fn every_corpus_file_loads_except_the_invalid_ones() {
         println!("skipped: ../shared/corpus not found");
         return;
     };
-    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+    let policies =
+        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let report = check(&policies, &CheckOptions { paths: vec![dir.clone()], ..CheckOptions::default() });
 
     let mut errors: Vec<(String, String)> = report
@@ -33,7 +34,10 @@ fn every_corpus_file_loads_except_the_invalid_ones() {
         "{errors:#?}"
     );
     for (_, message) in &errors {
-        assert!(message.contains(":") && (message.contains("invalid JSON") || message.contains("invalid YAML")), "{message}");
+        assert!(
+            message.contains(":") && (message.contains("invalid JSON") || message.contains("invalid YAML")),
+            "{message}"
+        );
     }
     // 318 data files and the folders' READMEs: every other file is a document or deliberately skipped.
     let skipped: Vec<String> = report.skipped.iter().map(|s| s.path.to_string_lossy().into_owned()).collect();

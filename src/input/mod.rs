@@ -376,7 +376,9 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
     let path = Path::new(source.name());
     let documents = match format {
         // An empty document (a stray `---`, a file of comments) holds nothing to check.
-        Format::Yaml => yaml::parse_stream(source, source.text(), 0, limits)?.into_iter().filter(|t| !t.value.is_null()).collect(),
+        Format::Yaml => {
+            yaml::parse_stream(source, source.text(), 0, limits)?.into_iter().filter(|t| !t.value.is_null()).collect()
+        }
         Format::Json => vec![json::parse(source, limits)?],
         Format::Toml => vec![toml::parse(source, limits)?],
         Format::Markdown => {

@@ -234,7 +234,19 @@ impl Builder<'_> {
                 let flags = parts.next().map_or("", |p| p.as_str()).to_string();
                 ExprKind::Regex { pattern, flags }
             }
-            Rule::array => ExprKind::Array(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::list => {
+                let mut inner = pair.into_inner();
+                let Some(first) = inner.next() else { return Expr { kind: ExprKind::Array(Vec::new()), span: whole } };
+                let first = self.expr(first);
+                let rest = inner.next().expect("grammar: list tail");
+                if rest.as_rule() == Rule::comprehension {
+                    let bindings =
+                        rest.into_inner().filter(|p| p.as_rule() == Rule::binding).map(|b| self.binding(b)).collect();
+                    ExprKind::Comprehension { elem: Box::new(first), bindings }
+                } else {
+                    ExprKind::Array(std::iter::once(first).chain(rest.into_inner().map(|p| self.expr(p))).collect())
+                }
+            }
             Rule::object => ExprKind::Object(
                 pair.into_inner()
                     .map(|entry| {
@@ -276,12 +288,6 @@ impl Builder<'_> {
                     self.error(whole, "`all(...)` needs a condition: `all(x in xs: condition)`");
                 }
                 ExprKind::Quantified { kind, binding, cond }
-            }
-            Rule::comprehension => {
-                let mut inner = pair.into_inner();
-                let elem = Box::new(self.expr(inner.next().expect("grammar: element")));
-                let bindings = inner.filter(|p| p.as_rule() == Rule::binding).map(|b| self.binding(b)).collect();
-                ExprKind::Comprehension { elem, bindings }
             }
             other => unreachable!("grammar: unexpected primary {other:?}"),
         };
@@ -412,8 +418,7 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::if_expr
         | Rule::quantifier
         | Rule::quantifier_kind
-        | Rule::comprehension
-        | Rule::array
+        | Rule::list
         | Rule::object
         | Rule::call
         | Rule::null
@@ -437,6 +442,8 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::op_mul
         | Rule::op_div
         | Rule::op_rem => "an operator",
+        Rule::comprehension => "`for`",
+        Rule::array_rest => "`,` or `]`",
         Rule::field => "`.field`",
         Rule::index => "`[index]`",
         Rule::object_entry => "an entry such as `key: value`",
