@@ -1,14 +1,15 @@
 //! `policy check`: load inputs, evaluate the policies, report, and exit 0 / 1 / 2.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use vigil::pipeline::{CheckOptions, check};
 use vigil::report::{human, json};
-use vigil::{Engine, Kind, Severity, Value};
+use vigil::{Kind, Severity};
 
 use super::Outcome;
 use super::output::{eprint, print, style_for};
+use super::policies::{PolicyArgs, compile, usage};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -58,24 +59,14 @@ impl FailOn {
 pub struct CheckArgs {
     /// Files and folders to check [default: .]
     paths: Vec<PathBuf>,
-    /// Policy file or folder of `.policy` files to add (repeatable).
-    #[arg(short = 'p', long = "policy", value_name = "PATH")]
-    policies: Vec<PathBuf>,
-    /// Leave out the bundled policies.
-    #[arg(long)]
-    no_builtin: bool,
+    #[command(flatten)]
+    policies: PolicyArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value = "human")]
     format: Format,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "low", value_name = "SEVERITY")]
     fail_on: FailOn,
-    /// Override a policy `param`: NAME=VALUE, VALUE as JSON or a bare string (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    params: Vec<String>,
-    /// Pin "now" for date rules: YYYY-MM-DD or an RFC 3339 timestamp.
-    #[arg(long, value_name = "DATE")]
-    now: Option<String>,
     /// Force the kind of documents in matching files: GLOB=KIND (repeatable).
     #[arg(long = "kind", value_name = "GLOB=KIND")]
     kinds: Vec<String>,
@@ -92,25 +83,6 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> Outcome {
     let style = style_for(&std::io::stderr());
-    let usage = |message: String| {
-        eprint(&format!("error: {message}\n"));
-        Outcome::Error
-    };
-    let mut builder = Engine::builder();
-    for param in &args.params {
-        let Some((name, value)) = param.split_once('=') else {
-            return usage(format!("`--param {param}` needs the form NAME=VALUE"));
-        };
-        // JSON when it parses (`["a"]`, `3`, `true`), otherwise the text itself.
-        let value = Value::from_json(value).unwrap_or_else(|_| Value::from(value));
-        builder = builder.param(name.trim(), value);
-    }
-    if let Some(now) = &args.now {
-        match parse_now(now) {
-            Ok(ts) => builder = builder.now(ts),
-            Err(e) => return usage(e),
-        }
-    }
     let mut kinds = Vec::new();
     for spec in &args.kinds {
         let Some((glob, kind)) = spec.rsplit_once('=') else {
@@ -121,34 +93,9 @@ pub fn run(args: CheckArgs) -> Outcome {
             Err(e) => return usage(e),
         }
     }
-    let mut sources: Vec<(String, String)> = Vec::new();
-    if !args.no_builtin {
-        sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (format!("<bundled>/{n}"), t.to_string())));
-    }
-    for path in &args.policies {
-        if let Err(e) = read_policies(path, &mut sources) {
-            return usage(e);
-        }
-    }
-    if sources.is_empty() {
-        return usage("no policies: `--no-builtin` needs at least one `--policy PATH`".into());
-    }
-    let engine = builder.build();
-    let policies = match engine.compile(sources) {
+    let policies = match compile(&args.policies, matches!(args.format, Format::Json)) {
         Ok(p) => p,
-        Err(diagnostics) => {
-            match args.format {
-                Format::Json => print(&json::render_policy_errors(&diagnostics)),
-                Format::Human => {
-                    for d in diagnostics.iter() {
-                        eprint(&style.render(d));
-                    }
-                    let n = diagnostics.len();
-                    eprint(&format!("error: {n} problem{} in the policies\n", if n == 1 { "" } else { "s" }));
-                }
-            }
-            return Outcome::Error;
-        }
+        Err(outcome) => return outcome,
     };
     let mut load = vigil::input::LoadOptions::default();
     load.artifacts.hash = !args.no_hash;
@@ -183,36 +130,4 @@ pub fn run(args: CheckArgs) -> Outcome {
     } else {
         Outcome::Pass
     }
-}
-
-fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
-    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        return Ok(ts);
-    }
-    text.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).ok())
-        .ok_or_else(|| format!("`--now {text}` is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"))
-}
-
-/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable).
-fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{name}: {e}"))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "policy"))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            read_policies(&entry, out)?;
-        }
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    out.push((name, text));
-    Ok(())
 }

@@ -3,7 +3,9 @@
 
 mod check;
 mod inspect;
+mod list;
 mod output;
+mod policies;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Show documents as policies see them: the data (`input`) and metadata (`doc`) of each.
     Inspect(inspect::InspectArgs),
+    /// List the loaded rules, filtered by kind or control, as a table, JSON or Markdown.
+    List(list::ListArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -49,6 +53,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::List(args) => list::run(args),
     };
     ExitCode::from(outcome as u8)
 }

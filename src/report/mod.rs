@@ -1,5 +1,6 @@
 //! Reports: what a run found, and every way of showing it. The only module that formats output.
 
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod human;
 pub mod json;

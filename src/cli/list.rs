@@ -1,0 +1,61 @@
+//! `policy list`: the loaded rules, filtered by kind or control, as a table, JSON or Markdown.
+
+use clap::{Args, ValueEnum};
+use vigil::report::catalog;
+use vigil::{Kind, RuleInfo};
+
+use super::Outcome;
+use super::policies::{PolicyArgs, compile};
+
+const EXAMPLES: &str = "Examples:
+  policy list                                  every bundled rule
+  policy list --kind ModelCard                 rules that check model cards
+  policy list --control OWASP-LLM03            rules mapped to a framework control
+  policy list --format markdown > docs/rules.md
+  policy list -p policies/ --no-builtin        your own rules only";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// A JSON array of rules.
+    Json,
+    /// A Markdown catalogue.
+    Markdown,
+}
+
+#[derive(Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ListArgs {
+    #[command(flatten)]
+    policies: PolicyArgs,
+    /// Only rules that apply to documents of this kind.
+    #[arg(long, value_name = "KIND")]
+    kind: Option<Kind>,
+    /// Only rules mapped to this control (exact, or a prefix such as `EU-AI-Act`).
+    #[arg(long, value_name = "CONTROL")]
+    control: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+pub fn run(args: ListArgs) -> Outcome {
+    let policies = match compile(&args.policies, false) {
+        Ok(p) => p,
+        Err(outcome) => return outcome,
+    };
+    let rules: Vec<&RuleInfo> = policies
+        .rules()
+        .map(|r| &**r)
+        .filter(|r| args.kind.is_none_or(|k| r.kinds.iter().any(|rk| rk.covers(k))))
+        .filter(|r| args.control.as_ref().is_none_or(|c| r.controls.iter().any(|rc| rc.starts_with(c.as_str()))))
+        .collect();
+    let text = match args.format {
+        Format::Table => catalog::table(&rules),
+        Format::Json => catalog::json(&rules),
+        Format::Markdown => catalog::markdown(&rules),
+    };
+    super::output::print(&text);
+    Outcome::Pass
+}

@@ -1,0 +1,103 @@
+//! Options shared by the subcommands that load policies: which policy files, parameters and the clock.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use vigil::report::json;
+use vigil::{Engine, PolicySet, Value};
+
+use super::Outcome;
+use super::output::{eprint, print, style_for};
+
+#[derive(Args, Clone, Debug)]
+pub struct PolicyArgs {
+    /// Policy file or folder of `.policy` files to add (repeatable).
+    #[arg(short = 'p', long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// Leave out the bundled policies.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Override a policy `param`: NAME=VALUE, VALUE as JSON or a bare string (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Pin "now" for date rules: YYYY-MM-DD or an RFC 3339 timestamp.
+    #[arg(long, value_name = "DATE")]
+    pub now: Option<String>,
+}
+
+/// Prints a usage error; exit code 2.
+pub fn usage(message: impl std::fmt::Display) -> Outcome {
+    eprint(&format!("error: {message}\n"));
+    Outcome::Error
+}
+
+/// Reads and compiles the policies; problems are printed (as JSON when `as_json`) and become exit code 2.
+pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
+    let mut builder = Engine::builder();
+    for param in &args.params {
+        let Some((name, value)) = param.split_once('=') else {
+            return Err(usage(format!("`--param {param}` needs the form NAME=VALUE")));
+        };
+        // JSON when it parses (`["a"]`, `3`, `true`), otherwise the text itself.
+        let value = Value::from_json(value).unwrap_or_else(|_| Value::from(value));
+        builder = builder.param(name.trim(), value);
+    }
+    if let Some(now) = &args.now {
+        builder = builder.now(parse_now(now).map_err(usage)?);
+    }
+    let mut sources: Vec<(String, String)> = Vec::new();
+    if !args.no_builtin {
+        sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (format!("<bundled>/{n}"), t.to_string())));
+    }
+    for path in &args.policies {
+        read_policies(path, &mut sources).map_err(usage)?;
+    }
+    if sources.is_empty() {
+        return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
+    }
+    builder.build().compile(sources).map_err(|diagnostics| {
+        if as_json {
+            print(&json::render_policy_errors(&diagnostics));
+        } else {
+            let style = style_for(&std::io::stderr());
+            for d in diagnostics.iter() {
+                eprint(&style.render(d));
+            }
+            let n = diagnostics.len();
+            eprint(&format!("error: {n} problem{} in the policies\n", if n == 1 { "" } else { "s" }));
+        }
+        Outcome::Error
+    })
+}
+
+fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    text.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).ok())
+        .ok_or_else(|| format!("`--now {text}` is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"))
+}
+
+/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable).
+fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{name}: {e}"))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "policy"))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            read_policies(&entry, out)?;
+        }
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    out.push((name, text));
+    Ok(())
+}
