@@ -1,0 +1,184 @@
+//! Data-driven tests of the bundled policy packs (`policies/**/*.policy`, compiled into the binary): every
+//! `tests/cases/policies/*.yml` file holds cases of inputs and the exact findings the bundled policies must
+//! report on them, in order. Same format as `tests/cases/*.yaml` (see tests/cases.rs), except that there is
+//! no `policy:` (the bundled set is always what runs) and a case may narrow the comparison to some rules:
+//!
+//! ```yaml
+//! cases:
+//!   - name: what it shows
+//!     only: [GHA-PIN-]              # optional: compare only findings whose rule id starts with one of these
+//!     params: {trusted_registries: ["ghcr.io"]}
+//!     inputs:
+//!       - {name: ci.yml, text: "..."}
+//!     findings:
+//!       - {rule: GHA-PIN-001, message: "...", line: 9, pointer: /jobs/build/steps/0/uses}
+//! ```
+//!
+//! The files use the `.yml` extension so that the language-case runner (tests/cases.rs, which loads every
+//! `*.yaml` under tests/cases and requires a `policy:`) leaves them alone.
+//!
+//! Every bundled rule must appear in some expected finding, so a rule without a failing case fails CI.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use vigil::{Document, Engine, PolicySet, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    #[serde(default)]
+    only: Vec<String>,
+    #[serde(default)]
+    params: BTreeMap<String, serde_json::Value>,
+    inputs: Vec<InputFile>,
+    #[serde(default)]
+    findings: Vec<ExpectedFinding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputFile {
+    name: String,
+    text: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct ExpectedFinding {
+    rule: String,
+    message: String,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    line: Option<usize>,
+    #[serde(default)]
+    column: Option<usize>,
+    #[serde(default)]
+    pointer: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+}
+
+fn case_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/policies");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/cases/policies exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Loads a case file with Vigil's own YAML loader and deserializes it.
+fn load(path: &Path) -> CaseFile {
+    let docs = Document::from_path(path).unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_value(docs[0].data()).expect("serializable");
+    serde_json::from_value(json).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn compile(params: &BTreeMap<String, serde_json::Value>) -> Result<PolicySet, String> {
+    let mut builder = Engine::builder().now("2026-01-01T00:00:00Z".parse().expect("timestamp"));
+    for (name, value) in params {
+        builder = builder.param(name.clone(), Value::from(value.clone()));
+    }
+    builder.build().compile(vigil::bundled::BUNDLED.iter().copied()).map_err(|d| format!("bundled policies: {d}"))
+}
+
+fn run_case(file: &Path, case: &Case, defaults: &PolicySet) -> Result<Vec<String>, String> {
+    let with_params;
+    let policies = if case.params.is_empty() {
+        defaults
+    } else {
+        with_params = compile(&case.params)?;
+        &with_params
+    };
+    let mut docs = Vec::new();
+    for input in &case.inputs {
+        let options = vigil::input::LoadOptions {
+            kind: input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file")),
+            ..Default::default()
+        };
+        docs.extend(Document::parse(&input.name, &input.text, &options).map_err(|e| format!("input: {e}"))?);
+    }
+    let selected = |rule: &str| case.only.is_empty() || case.only.iter().any(|p| rule.starts_with(p.as_str()));
+    let report = policies.evaluate(&docs);
+    let got: Vec<ExpectedFinding> = report
+        .findings
+        .iter()
+        .filter(|f| selected(&f.rule.id))
+        .map(|f| {
+            let at = f.line_col();
+            ExpectedFinding {
+                rule: f.rule.id.clone(),
+                message: f.message.clone(),
+                file: Some(f.file().to_string()),
+                line: at.map(|p| p.0),
+                column: at.map(|p| p.1),
+                pointer: Some(f.pointer().to_string()),
+                cause: Some(f.cause.name().to_string()),
+            }
+        })
+        .collect();
+    let matches = got.len() == case.findings.len()
+        && got.iter().zip(&case.findings).all(|(g, w)| {
+            g.rule == w.rule
+                && g.message == w.message
+                && (w.file.is_none() || g.file == w.file)
+                && (w.line.is_none() || g.line == w.line)
+                && (w.column.is_none() || g.column == w.column)
+                && (w.pointer.is_none() || g.pointer == w.pointer)
+                && (w.cause.is_none() || g.cause == w.cause)
+        });
+    if matches {
+        Ok(case.findings.iter().map(|f| f.rule.clone()).collect())
+    } else {
+        let show = |fs: &[ExpectedFinding]| fs.iter().map(|f| format!("  {f:?}")).collect::<Vec<_>>().join("\n");
+        Err(format!("{}: findings differ\nexpected:\n{}\ngot:\n{}", file.display(), show(&case.findings), show(&got)))
+    }
+}
+
+#[test]
+fn bundled_policies_compile_with_metadata() {
+    let policies = compile(&BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
+    for rule in policies.rules() {
+        let id = &rule.id;
+        assert!(!rule.title.is_empty(), "{id} has no title");
+        assert!(!rule.controls.is_empty(), "{id} maps to no framework controls");
+        assert!(rule.remediation.as_deref().is_some_and(|r| !r.is_empty()), "{id} has no remediation");
+        assert!(!rule.description.trim().is_empty(), "{id} has no `///` description");
+    }
+}
+
+#[test]
+fn bundled_policy_cases() {
+    let files = case_files();
+    let defaults = compile(&BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    let mut count = 0;
+    let mut covered = BTreeSet::new();
+    for file in &files {
+        for case in load(file).cases {
+            count += 1;
+            match run_case(file, &case, &defaults) {
+                Ok(rules) => covered.extend(rules),
+                Err(e) => failures.push(format!("--- {} :: {}\n{e}", file.display(), case.name)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {count} cases failed:\n{}", failures.len(), failures.join("\n\n"));
+    let untested: Vec<&str> = defaults.rules().map(|r| r.id.as_str()).filter(|id| !covered.contains(*id)).collect();
+    assert!(untested.is_empty(), "bundled rules with no failing case in tests/cases/policies: {untested:?}");
+    assert!(count >= 50, "only {count} bundled-policy cases found: the list may only grow");
+}
