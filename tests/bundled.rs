@@ -178,7 +178,12 @@ fn bundled_policy_cases() {
         }
     }
     assert!(failures.is_empty(), "{} of {count} cases failed:\n{}", failures.len(), failures.join("\n\n"));
-    let untested: Vec<&str> = defaults.rules().map(|r| r.id.as_str()).filter(|id| !covered.contains(*id)).collect();
+    // Artifact rules need binary inputs; tests/artifact_rules.rs breaks each of them with a generated file.
+    let untested: Vec<&str> = defaults
+        .rules()
+        .map(|r| r.id.as_str())
+        .filter(|id| !id.starts_with("ART-") && !covered.contains(*id))
+        .collect();
     assert!(untested.is_empty(), "bundled rules with no failing case in tests/cases/policies: {untested:?}");
     assert!(count >= 50, "only {count} bundled-policy cases found: the list may only grow");
 }

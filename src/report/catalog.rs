@@ -47,7 +47,15 @@ pub fn markdown(rules: &[&RuleInfo]) -> String {
         );
     }
     for r in rules {
-        let _ = write!(out, "\n## {}\n\n**{}** — {} · applies to {} · `{}`\n", r.id, cell(&r.title), r.severity, kinds(r), r.file);
+        let _ = write!(
+            out,
+            "\n## {}\n\n**{}** — {} · applies to {} · `{}`\n",
+            r.id,
+            cell(&r.title),
+            r.severity,
+            kinds(r),
+            r.file
+        );
         if !r.description.is_empty() {
             let _ = write!(out, "\n{}\n", r.description);
         }

@@ -1,0 +1,132 @@
+//! The bundled artifact rules (`policies/artifacts/`) over model files generated here, byte by byte: each rule
+//! fires on the file made to break it and stays quiet on the clean ones. (Binary inputs cannot live in the
+//! YAML case files, so these rules are covered here; `tests/bundled.rs` covers the others.)
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use vigil::pipeline::{CheckOptions, check};
+use vigil::{Engine, PolicySet};
+
+fn bundled() -> PolicySet {
+    Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile")
+}
+
+/// A safetensors file with the given header JSON and data length.
+fn safetensors(header: &str, data: usize) -> Vec<u8> {
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend(std::iter::repeat_n(0u8, data));
+    out
+}
+
+/// A zip archive with the given entries.
+fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    {
+        let mut writer = zip::ZipWriter::new(&mut cursor);
+        for (name, bytes) in entries {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("zip entry");
+            writer.write_all(bytes).expect("zip data");
+        }
+        writer.finish().expect("zip");
+    }
+    cursor.into_inner()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the fixtures into `dir`; returns the clean ones' names.
+fn fixtures(dir: &Path) {
+    let good = safetensors(r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, 8);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("clean/model.safetensors", good.clone()),
+        // os.system via GLOBAL, protocol 2.
+        ("evil/exploit.pkl", b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.".to_vec()),
+        // An unknown global (not on the safe list, not dangerous): mylib.Model.
+        ("evil/custom.pkl", b"\x80\x02cmylib\nModel\nq\x00)\x81q\x01.".to_vec()),
+        // Offsets that overlap: end 4 < shape size 8.
+        ("evil/broken.safetensors", safetensors(r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, 4)),
+        (
+            "evil/lambda.keras",
+            zip(&[
+                ("config.json", br#"{"class_name":"Sequential","config":{"layers":[{"class_name":"Lambda","config":{"name":"shell"}}]}}"#),
+                ("metadata.json", br#"{"keras_version":"3.0.0"}"#),
+            ]),
+        ),
+        ("evil/archive.7z", b"7z\xbc\xaf\x27\x1c\x00\x04rest-of-archive".to_vec()),
+        ("evil/mystery.bin", b"\x00\x01\x02 not any model format at all".to_vec()),
+        ("evil/tampered.safetensors", good.clone()),
+    ];
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write fixture");
+    }
+    // The card declares the real digest of the clean file and a wrong one for the tampered file.
+    let card = format!(
+        "---\nlicense: mit\nartifacts:\n  - path: clean/model.safetensors\n    sha256: {}\n  - path: tampered.safetensors\n    sha256: {}\n---\n# card\n",
+        sha256(&good),
+        "ab".repeat(32)
+    );
+    std::fs::write(dir.join("README.md"), card).expect("write card");
+}
+
+#[test]
+fn every_artifact_rule_fires_on_its_fixture_and_not_on_clean_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixtures(dir.path());
+    let report = check(&bundled(), &CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() });
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let art: Vec<(String, String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.id.starts_with("ART-"))
+        .map(|f| {
+            let file = Path::new(f.file()).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (f.rule.id.clone(), file, f.message.clone())
+        })
+        .collect();
+    let has =
+        |rule: &str, file: &str, text: &str| art.iter().any(|(r, f, m)| r == rule && f == file && m.contains(text));
+    assert!(has("ART-001", "exploit.pkl", "imports `os.system`"), "{art:#?}");
+    assert!(has("ART-002", "custom.pkl", "`mylib.Model`"), "{art:#?}");
+    assert!(has("ART-003", "exploit.pkl", "stored as pickle"), "{art:#?}");
+    assert!(has("ART-004", "broken.safetensors", "malformed safetensors header"), "{art:#?}");
+    assert!(has("ART-005", "lambda.keras", "Lambda layer `shell`"), "{art:#?}");
+    assert!(has("ART-006", "archive.7z", "could not be inspected completely"), "{art:#?}");
+    assert!(has("ART-007", "mystery.bin", "matches no known model format"), "{art:#?}");
+    assert!(has("ART-008", "tampered.safetensors", "but its model card declares abab"), "{art:#?}");
+    assert!(!art.iter().any(|(_, f, _)| f == "model.safetensors"), "the clean file has no findings: {art:#?}");
+
+    let fired: BTreeSet<&str> = art.iter().map(|(r, _, _)| r.as_str()).collect();
+    let policies = bundled();
+    let all: BTreeSet<&str> = policies.rules().map(|r| r.id.as_str()).filter(|id| id.starts_with("ART-")).collect();
+    assert_eq!(fired, all, "every artifact rule has a fixture that breaks it");
+}
+
+#[test]
+fn digests_can_be_skipped_or_cached() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixtures(dir.path());
+    let mut options = CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() };
+    options.load.artifacts.hash = false;
+    let report = check(&bundled(), &options);
+    assert!(
+        report.findings.iter().any(|f| f.rule.id == "ART-008" && f.message.contains("hashing is switched off")),
+        "without digests the digest rule says it cannot verify"
+    );
+    let cache_file = dir.path().join("cache.json");
+    let mut options = CheckOptions { paths: vec![dir.path().join("clean")], ..CheckOptions::default() };
+    options.load.hash_cache = Some(std::sync::Arc::new(vigil::input::HashCache::open(&cache_file)));
+    let first = check(&bundled(), &options);
+    options.load.hash_cache.as_ref().expect("cache").save().expect("save");
+    assert!(cache_file.is_file());
+    options.load.hash_cache = Some(std::sync::Arc::new(vigil::input::HashCache::open(&cache_file)));
+    let second = check(&bundled(), &options);
+    assert_eq!(first.findings.len(), second.findings.len());
+}
