@@ -110,11 +110,14 @@ impl Engine {
         N: Into<Arc<str>>,
         T: Into<Arc<str>>,
     {
+        use rayon::prelude::*;
+        let sources: Vec<Arc<Source>> = sources.into_iter().map(|(name, text)| Source::new(name, text)).collect();
+        // Files parse independently: in parallel, then back in the order given.
+        let parsed: Vec<_> = sources.par_iter().map(|source| (source.clone(), crate::syntax::parse(source))).collect();
         let mut errors = Vec::new();
         let mut files = Vec::new();
-        for (name, text) in sources {
-            let source = Source::new(name, text);
-            match crate::syntax::parse(&source) {
+        for (source, result) in parsed {
+            match result {
                 Ok(file) => files.push((source, file)),
                 Err(e) => errors.extend(e),
             }

@@ -1,7 +1,7 @@
 //! pest parse trees → [`ast`](super::ast) nodes, and pest errors → diagnostics in plain words.
 
 use std::cell::Cell;
-use std::sync::{Arc, LazyLock, Once};
+use std::sync::{Arc, LazyLock};
 
 use pest::Parser as _;
 use pest::iterators::Pair;
@@ -14,6 +14,12 @@ use crate::source::{Source, Span};
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/policy.pest"]
 struct PolicyParser;
+
+/// Words that cannot name anything (the grammar's `keyword` rule).
+const KEYWORDS: &[&str] = &[
+    "package", "const", "param", "fn", "rule", "let", "when", "require", "forbid", "for", "in", "where", "else", "at",
+    "and", "or", "not", "if", "then", "true", "false", "null",
+];
 
 /// Deepest nesting of expressions accepted; deeper input is an error, not a stack overflow.
 const MAX_DEPTH: usize = 200;
@@ -43,10 +49,17 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 /// Parses one policy file.
 pub fn parse(source: &Arc<Source>) -> Result<File, Vec<Diagnostic>> {
-    static DETAIL: Once = Once::new();
-    // Record what the parser expected at the failure point, so errors can name it.
-    DETAIL.call_once(|| pest::set_error_detail(true));
-    let mut pairs = PolicyParser::parse(Rule::file, source.text()).map_err(|e| vec![syntax_error(source, &e)])?;
+    // Tracking what the parser expected costs time on every parse; it is switched on only to explain a
+    // failure, by parsing the broken file a second time.
+    let mut pairs = PolicyParser::parse(Rule::file, source.text()).map_err(|_| {
+        pest::set_error_detail(true);
+        let detailed = PolicyParser::parse(Rule::file, source.text());
+        pest::set_error_detail(false);
+        match detailed {
+            Err(e) => vec![syntax_error(source, &e)],
+            Ok(_) => vec![Diagnostic::new("vigil::syntax", source, Span::new(0, 0), "the policy could not be parsed")],
+        }
+    })?;
     let file = pairs.next().expect("the file rule always yields one pair");
     let builder = Builder { source, errors: Vec::new().into(), depth: Cell::new(0) };
     let ast = builder.file(file);
@@ -71,7 +84,11 @@ impl Builder<'_> {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: span(&pair) }
+        let ident = Ident { name: pair.as_str().to_string(), span: span(&pair) };
+        if pair.as_rule() == Rule::ident && KEYWORDS.contains(&ident.name.as_str()) {
+            self.error(ident.span, format!("`{}` is a keyword, not a name", ident.name));
+        }
+        ident
     }
 
     fn file(&self, pair: Pair<'_, Rule>) -> File {
@@ -227,7 +244,6 @@ impl Builder<'_> {
             Rule::boolean => ExprKind::Bool(text == "true"),
             Rule::number => self.number(text, whole),
             Rule::string => ExprKind::Str(self.string(pair)),
-            Rule::ident => ExprKind::Name(text.to_string()),
             Rule::regex => {
                 let mut parts = pair.into_inner();
                 let pattern = parts.next().map_or("", |p| p.as_str()).replace("\\/", "/");
@@ -262,8 +278,12 @@ impl Builder<'_> {
             ),
             Rule::call => {
                 let mut inner = pair.into_inner();
-                let name = self.ident(inner.next().expect("grammar: function name"));
-                ExprKind::Call(name, inner.map(|p| self.expr(p)).collect())
+                let name = self.ident(inner.next().expect("grammar: name"));
+                match inner.next() {
+                    Some(args) => ExprKind::Call(name, args.into_inner().map(|p| self.expr(p)).collect()),
+                    // The pair may end after whitespace skipped while looking for `(`: use the name's own span.
+                    None => return Expr { span: name.span, kind: ExprKind::Name(name.name) },
+                }
             }
             Rule::if_expr => {
                 let mut parts = pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p));
@@ -444,6 +464,7 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::op_rem => "an operator",
         Rule::comprehension => "`for`",
         Rule::array_rest => "`,` or `]`",
+        Rule::arguments => "`(`",
         Rule::field => "`.field`",
         Rule::index => "`[index]`",
         Rule::object_entry => "an entry such as `key: value`",
