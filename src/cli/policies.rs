@@ -47,7 +47,7 @@ pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
     }
     let mut sources: Vec<(String, String)> = Vec::new();
     if !args.no_builtin {
-        sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (format!("<bundled>/{n}"), t.to_string())));
+        sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
     for path in &args.policies {
         read_policies(path, &mut sources).map_err(usage)?;

@@ -31,7 +31,7 @@ struct Summary {
     errors: usize,
     skipped: usize,
     fail_on: Option<Severity>,
-    failing: usize,
+    failing: Option<usize>,
     by_severity: BTreeMap<&'static str, usize>,
     kinds: BTreeMap<&'static str, usize>,
 }
@@ -124,7 +124,7 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
             errors: report.errors.len(),
             skipped: report.skipped.len(),
             fail_on,
-            failing: fail_on.map_or(0, |s| report.failing(s)),
+            failing: fail_on.map(|s| report.failing(s)),
             by_severity,
             kinds: report.kinds.iter().map(|(k, n)| (k.name(), *n)).collect(),
         },
