@@ -18,7 +18,8 @@ fn check_file(relative: &str, expected: &str) {
 
 #[test]
 fn rules_md_lists_the_bundled_rules() {
-    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+    let policies =
+        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let rules: Vec<_> = policies.rules().map(|r| &**r).collect();
     check_file("docs/rules.md", &catalog::markdown(&rules));
 }

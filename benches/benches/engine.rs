@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use vigil::input::{Loaded, LoadOptions, collect, load};
+use vigil::input::{LoadOptions, Loaded, collect, load};
 use vigil::pipeline::{CheckOptions, check};
 use vigil::{Document, Engine};
 use vigil_bench::{Rng, WORKLOAD_POLICY, model_card_yaml, write_model_cards};
@@ -62,7 +62,9 @@ fn throughput(c: &mut Criterion) {
             collected.inputs.par_iter().filter(|i| matches!(load(i, &load_options), Ok(Loaded::Documents(_)))).count()
         })
     });
-    group.bench_function("policy check (ten rules)", |b| b.iter(|| black_box(check(&workload, &options)).findings.len()));
+    group.bench_function("policy check (ten rules)", |b| {
+        b.iter(|| black_box(check(&workload, &options)).findings.len())
+    });
     group.finish();
 }
 

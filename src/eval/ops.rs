@@ -177,11 +177,6 @@ pub(super) fn contains<'a>(
     }
 }
 
-thread_local! {
-    /// Patterns that come from data, compiled once per thread.
-    static PATTERNS: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> = Default::default();
-}
-
 pub(super) fn matches_dynamic<'a>(
     v: &Value,
     pattern: &Value,
@@ -190,17 +185,5 @@ pub(super) fn matches_dynamic<'a>(
 ) -> Result<bool, Faulty<'a>> {
     let Value::String(s) = v else { return Err(Fault::wrong_type(a.0, Ty::STRING, v, a.1)) };
     let Value::String(p) = pattern else { return Err(Fault::wrong_type(b.0, Ty::STRING, pattern, b.1)) };
-    PATTERNS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() > 256 {
-            cache.clear();
-        }
-        let regex = cache
-            .entry(p.to_string())
-            .or_insert_with(|| regex::RegexBuilder::new(p).size_limit(1 << 20).dfa_size_limit(1 << 20).build().ok());
-        match regex {
-            Some(r) => Ok(r.is_match(s)),
-            None => Err(Fault::error(format!("`{p}` is not a valid regular expression"), b.1)),
-        }
-    })
+    crate::functions::regex_is_match(p, s).map_err(|message| Fault::error(message, b.1))
 }

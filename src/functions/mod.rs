@@ -6,6 +6,7 @@
 //! clock, which `--now` pins.
 
 mod builtins;
+pub(crate) use patterns::regex_is_match;
 mod collections;
 mod images;
 mod licenses;

@@ -34,6 +34,12 @@ fn regex_error(name: &str, pattern: &str, err: &regex::Error) -> String {
     format!("`{name}`: {} is not a valid regular expression: {why}", quoted(pattern))
 }
 
+/// Whether `text` matches `pattern`, compiling the pattern once per thread: the `matches` operator uses this
+/// for patterns that come from data or parameters.
+pub(crate) fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> {
+    with_regex("matches", pattern, |re| re.is_match(text))
+}
+
 /// Runs `apply` with the compiled regular expression `pattern`.
 fn with_regex<R>(name: &str, pattern: &str, apply: impl FnOnce(&Regex) -> R) -> Result<R, String> {
     let compile = |p: &str| {

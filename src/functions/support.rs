@@ -42,13 +42,13 @@ const CACHE_CAPACITY: usize = 64;
 /// Compiled patterns by source text, least recently used evicted first. Patterns often come from data
 /// (an allowlist applied to every element), so compiling each once per thread matters.
 pub(super) struct PatternCache<T> {
-    entries: HashMap<String, (T, u64)>,
+    entries: HashMap<String, (T, u64), foldhash::fast::RandomState>,
     clock: u64,
 }
 
 impl<T> Default for PatternCache<T> {
     fn default() -> Self {
-        PatternCache { entries: HashMap::new(), clock: 0 }
+        PatternCache { entries: HashMap::default(), clock: 0 }
     }
 }
 
