@@ -10,6 +10,7 @@ pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod value;
+pub mod waiver;
 
 pub(crate) mod check;
 mod engine;

@@ -138,6 +138,7 @@ impl<'a> Runner<'_, 'a> {
             document: self.doc.index(),
             kind: self.doc.kind(),
             location,
+            waiver: None,
         });
     }
 }

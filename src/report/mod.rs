@@ -25,6 +25,19 @@ pub struct Report {
     pub kinds: BTreeMap<Kind, usize>,
     /// Files read.
     pub files: usize,
+    /// Every input file read, with its SHA-256 (for the audit log and digest-pinned waivers).
+    pub inputs: Vec<InputRecord>,
+    /// Waivers that matched no finding.
+    pub unused_waivers: Vec<std::sync::Arc<crate::waiver::Waiver>>,
+}
+
+/// An input file and the SHA-256 of its bytes.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InputRecord {
+    /// The path, as given.
+    pub path: String,
+    /// Lowercase hex SHA-256 (`null` when hashing of model files is switched off).
+    pub sha256: Option<String>,
 }
 
 impl Report {
@@ -38,8 +51,13 @@ impl Report {
         self.kinds.values().sum()
     }
 
-    /// Findings at or above `threshold`.
+    /// Findings at or above `threshold` that no current waiver covers.
     pub fn failing(&self, threshold: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity >= threshold).count()
+        self.findings.iter().filter(|f| f.severity >= threshold && !f.waived()).count()
+    }
+
+    /// Findings a current waiver covers.
+    pub fn waived(&self) -> usize {
+        self.findings.iter().filter(|f| f.waived()).count()
     }
 }
