@@ -148,7 +148,8 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|c| *c != name)
         .filter_map(|c| {
             // Typos (transpositions count once), or a misspelt extension of a short name (`lenght` → `len`).
-            let distance = strsim::osa_distance(name, c);
+            // Case differences alone (`MLBOM` for `MLBom`) count as the closest match.
+            let distance = if name.eq_ignore_ascii_case(c) { 0 } else { strsim::osa_distance(name, c) };
             let extends = c.len() >= 3 && name.starts_with(c) && name.len() <= c.len() * 2;
             (distance <= limit || extends).then_some((distance, c))
         })

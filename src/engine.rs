@@ -31,6 +31,7 @@ use crate::functions::{CallContext, Function, Registry, Ty};
 use crate::input::{Document, Kind};
 use crate::ir::{Expr, Program, RuleInfo};
 use crate::report::Report;
+use crate::settings::{RuleSettings, RuleTable};
 use crate::source::{Source, Span};
 use crate::value::Value;
 
@@ -112,6 +113,7 @@ impl Engine {
     {
         use rayon::prelude::*;
         let sources: Vec<Arc<Source>> = sources.into_iter().map(|(name, text)| Source::new(name, text)).collect();
+        let digest = policy_digest(&sources);
         // Files parse independently: in parallel, then back in the order given.
         let parsed: Vec<_> = sources.par_iter().map(|source| (source.clone(), crate::syntax::parse(source))).collect();
         let mut errors = Vec::new();
@@ -132,10 +134,12 @@ impl Engine {
         };
         let program = self.evaluate_constants(program)?;
         Ok(PolicySet {
+            table: RuleTable::defaults(&program),
             program: Arc::new(program),
             registry: self.registry.clone(),
             now: self.now,
             max_steps: self.max_steps,
+            digest,
         })
     }
 
@@ -216,6 +220,19 @@ impl Engine {
     }
 }
 
+/// SHA-256 over every policy file's name and text, in order: identifies the exact policy set of a run.
+fn policy_digest(sources: &[Arc<Source>]) -> Arc<str> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for source in sources {
+        for part in [source.name(), source.text()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>().into()
+}
+
 /// `x in <constant array>` becomes a hash-set lookup when the array is long enough for that to pay.
 fn optimise_membership(program: &mut Program) {
     for i in 0..program.exprs.len() {
@@ -237,6 +254,8 @@ pub struct PolicySet {
     registry: Arc<Registry>,
     now: Option<jiff::Timestamp>,
     max_steps: u64,
+    table: Arc<RuleTable>,
+    digest: Arc<str>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -249,6 +268,27 @@ impl PolicySet {
     /// The rules, in the order they were written.
     pub fn rules(&self) -> impl Iterator<Item = &Arc<RuleInfo>> {
         self.program.rules.iter().map(|r| &r.info)
+    }
+
+    /// The same policies with rules switched off or on, or their severity changed (configuration and
+    /// profiles). Fails when a pattern matches no loaded rule.
+    pub fn with_settings(&self, settings: &RuleSettings) -> Result<PolicySet, String> {
+        Ok(PolicySet { table: RuleTable::with(&self.program, settings)?, ..self.clone() })
+    }
+
+    /// SHA-256 of the policy sources (names and texts, in order), for the audit log.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The moment "now" for date rules: pinned by the builder, else the clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.now.unwrap_or_else(jiff::Timestamp::now)
+    }
+
+    /// Whether the rule with this id runs under the current settings.
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.program.rules.iter().zip(&self.table.enabled).any(|(r, on)| *on && r.info.id == id)
     }
 
     /// How many rules apply to documents of `kind`.
@@ -280,7 +320,7 @@ impl PolicySet {
         Session {
             policies: self.clone(),
             world: Arc::new(World::new(&self.program, documents)),
-            cx: CallContext { now: self.now.unwrap_or_else(jiff::Timestamp::now) },
+            cx: CallContext { now: self.now() },
         }
     }
 }
@@ -304,7 +344,13 @@ impl Session {
         }
         let mut ev = Eval::new(program, &program.consts, &self.policies.registry, &self.world, self.cx);
         ev.max_steps = self.policies.max_steps;
-        run_rules(&mut ev, rules.iter().map(|&i| &program.rules[i as usize]), doc, &mut out);
+        let table = &self.policies.table;
+        let active = rules
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| table.enabled[i])
+            .map(|i| (&program.rules[i], table.severity[i]));
+        run_rules(&mut ev, active, doc, &mut out);
         // By position in the file; the stable sort keeps rule order among findings at the same place.
         out.sort_by_key(|f| f.location.as_ref().map_or(0, |l| l.span.start));
         out

@@ -1,12 +1,15 @@
 //! Vigil: policy-as-code for AI systems.
 
+pub mod audit;
 pub mod bundled;
+pub mod config;
 pub mod diagnostic;
 pub mod functions;
 pub mod input;
 pub mod ir;
 pub mod pipeline;
 pub mod report;
+pub mod settings;
 pub mod source;
 pub mod syntax;
 pub mod value;
@@ -22,4 +25,5 @@ pub use eval::{Cause, Finding};
 pub use input::{Document, Kind, LoadError, Location};
 pub use ir::{RuleInfo, Severity};
 pub use report::Report;
+pub use settings::RuleSettings;
 pub use value::Value;

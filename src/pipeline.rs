@@ -1,17 +1,19 @@
-//! The whole job of `policy check`: find inputs, load them, evaluate, and gather one report.
+//! The whole job of `policy check`: find inputs, load them, evaluate, apply waivers, and gather one report.
 //!
 //! Files are loaded and evaluated in parallel, and the report keeps input order, so output is deterministic.
 //! When no rule reads other documents, each file is loaded, evaluated and dropped on its own, so memory
 //! stays flat however many files there are; otherwise every document is loaded first.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::engine::{PolicySet, Session};
 use crate::eval::Finding;
 use crate::input::{self, Document, Input, Kind, LoadError, LoadOptions, Loaded, Skipped};
-use crate::report::Report;
+use crate::report::{InputRecord, Report};
+use crate::waiver::{Waiver, WaiverMatch};
 
 /// What to check and how to load it.
 #[derive(Clone, Debug, Default)]
@@ -24,11 +26,16 @@ pub struct CheckOptions {
     pub kinds: Vec<(String, Kind)>,
     /// Load limits.
     pub load: LoadOptions,
+    /// Accountable exceptions; an expired one no longer applies.
+    pub waivers: Vec<Arc<Waiver>>,
+    /// Record the SHA-256 of every input in the report (for the audit log); needed anyway by waivers that
+    /// pin a digest.
+    pub digests: bool,
 }
 
 /// One file's outcome.
 enum FileResult {
-    Checked { documents: Vec<(Kind, usize)>, findings: Vec<Finding> },
+    Checked { documents: Vec<(Kind, usize)>, findings: Vec<Finding>, input: InputRecord },
     Skipped(Skipped),
     Failed(LoadError),
 }
@@ -51,6 +58,9 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
         }
         input::load(input, &opts)
     };
+    let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
+    let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
+    let file = FileContext { waivers: &options.waivers, today, digests };
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
@@ -63,44 +73,97 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             .flatten()
             .collect();
         let session = policies.session(&all);
-        loaded.into_par_iter().map(|l| evaluate(&session, l)).collect()
+        loaded.into_par_iter().zip(&collected.inputs).map(|(l, i)| file.evaluate(&session, i, l)).collect()
     } else {
         let session = policies.session(&[]);
-        collected.inputs.par_iter().map(|i| evaluate(&session, load(i))).collect()
+        collected.inputs.par_iter().map(|i| file.evaluate(&session, i, load(i))).collect()
     };
     for result in results {
         match result {
-            FileResult::Checked { documents, findings } => {
+            FileResult::Checked { documents, findings, input } => {
                 report.files += 1;
                 for (kind, n) in documents {
                     *report.kinds.entry(kind).or_default() += n;
                 }
                 report.findings.extend(findings);
+                report.inputs.push(input);
             }
             FileResult::Skipped(s) => report.skipped.push(s),
             FileResult::Failed(e) => report.errors.push(e),
         }
     }
+    report.unused_waivers = options
+        .waivers
+        .iter()
+        .filter(|w| !report.findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
+        .cloned()
+        .collect();
     report
 }
 
-fn evaluate(session: &Session, loaded: Result<Loaded, LoadError>) -> FileResult {
-    match loaded {
-        Ok(Loaded::Documents(docs)) => {
-            let mut findings = Vec::new();
-            let mut documents: Vec<(Kind, usize)> = Vec::new();
-            for doc in &docs {
-                findings.extend(session.evaluate(doc));
-                match documents.iter_mut().find(|(k, _)| *k == doc.kind()) {
-                    Some((_, n)) => *n += 1,
-                    None => documents.push((doc.kind(), 1)),
-                }
+/// What evaluating one file needs besides the policies.
+struct FileContext<'a> {
+    waivers: &'a [Arc<Waiver>],
+    today: jiff::civil::Date,
+    digests: bool,
+}
+
+impl FileContext<'_> {
+    fn evaluate(&self, session: &Session, input: &Input, loaded: Result<Loaded, LoadError>) -> FileResult {
+        let docs = match loaded {
+            Ok(Loaded::Documents(docs)) => docs,
+            Ok(Loaded::Skipped(s)) => return FileResult::Skipped(s),
+            Err(e) => return FileResult::Failed(e),
+        };
+        let mut findings = Vec::new();
+        let mut documents: Vec<(Kind, usize)> = Vec::new();
+        for doc in &docs {
+            findings.extend(session.evaluate(doc));
+            match documents.iter_mut().find(|(k, _)| *k == doc.kind()) {
+                Some((_, n)) => *n += 1,
+                None => documents.push((doc.kind(), 1)),
             }
-            FileResult::Checked { documents, findings }
         }
-        Ok(Loaded::Skipped(s)) => FileResult::Skipped(s),
-        Err(e) => FileResult::Failed(e),
+        let path = input.path.to_string_lossy().into_owned();
+        let sha256 = if !self.digests {
+            None
+        } else if let Some(doc) = docs.first() {
+            file_digest(doc)
+        } else {
+            std::fs::read(&input.path).ok().map(|bytes| hex_sha256(&bytes))
+        };
+        for finding in &mut findings {
+            finding.waiver = self.waiver_for(finding, sha256.as_deref());
+        }
+        FileResult::Checked { documents, findings, input: InputRecord { path, sha256 } }
     }
+
+    /// The first waiver covering `finding`: a current one if any, else an expired one (which says so).
+    fn waiver_for(&self, finding: &Finding, digest: Option<&str>) -> Option<WaiverMatch> {
+        let covering =
+            self.waivers.iter().filter(|w| w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest));
+        let mut expired = None;
+        for waiver in covering {
+            if !waiver.expired(self.today) {
+                return Some(WaiverMatch { waiver: waiver.clone(), expired: false });
+            }
+            expired.get_or_insert_with(|| WaiverMatch { waiver: waiver.clone(), expired: true });
+        }
+        expired
+    }
+}
+
+/// The SHA-256 of the file a document came from: of its text, or the digest a model file's inspection took.
+fn file_digest(doc: &Document) -> Option<String> {
+    if doc.format().is_some() {
+        return Some(hex_sha256(doc.source().text().as_bytes()));
+    }
+    doc.data().get("sha256").and_then(|v| v.as_str()).map(str::to_string)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn kind_globs(kinds: &[(String, Kind)]) -> Result<Vec<(globset::GlobMatcher, Kind)>, LoadError> {

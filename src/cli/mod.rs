@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Each subcommand lives in its own file and calls only the
 //! library's public API.
 
+mod audit;
 mod check;
 mod inspect;
 mod list;
@@ -34,11 +35,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check files and folders against the bundled policies and your own.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Show documents as policies see them: the data (`input`) and metadata (`doc`) of each.
     Inspect(inspect::InspectArgs),
     /// List the loaded rules, filtered by kind or control, as a table, JSON or Markdown.
     List(list::ListArgs),
+    /// Work with audit logs: `policy audit verify FILE`.
+    Audit(audit::AuditArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -51,9 +54,10 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(*args),
         Command::Inspect(args) => inspect::run(args),
         Command::List(args) => list::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     ExitCode::from(outcome as u8)
 }

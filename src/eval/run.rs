@@ -7,26 +7,27 @@
 use super::{Cause, Eval, Fault, Finding};
 use crate::input::locate::push_pointer;
 use crate::input::{Document, Location};
-use crate::ir::{Check, Rule, Stmt};
+use crate::ir::{Check, Rule, Severity, Stmt};
 
 /// Evaluates `rules` on `doc`, appending findings to `out`.
 pub(crate) fn run_rules<'a>(
     ev: &mut Eval<'a>,
-    rules: impl Iterator<Item = &'a Rule>,
+    rules: impl Iterator<Item = (&'a Rule, Severity)>,
     doc: &'a Document,
     out: &mut Vec<Finding>,
 ) {
-    for rule in rules {
+    for (rule, severity) in rules {
         ev.set_document(doc.data(), doc.meta());
         ev.reset_frame(rule.locals);
         let start = out.len();
-        let mut runner = Runner { rule, doc, out, start };
+        let mut runner = Runner { rule, severity, doc, out, start };
         runner.block(ev, &rule.body);
     }
 }
 
 struct Runner<'r, 'a> {
     rule: &'a Rule,
+    severity: Severity,
     doc: &'a Document,
     out: &'r mut Vec<Finding>,
     /// Where this rule's findings start in `out`, for de-duplication.
@@ -131,7 +132,7 @@ impl<'a> Runner<'_, 'a> {
         }
         self.out.push(Finding {
             rule: self.rule.info.clone(),
-            severity: self.rule.info.severity,
+            severity: self.severity,
             message,
             cause,
             source: self.doc.source().clone(),

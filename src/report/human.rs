@@ -56,10 +56,14 @@ impl std::error::Error for FindingView<'_> {}
 
 impl Diagnostic for FindingView<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{} · {}", self.finding.rule.id, self.finding.severity)))
+        let waived = if self.finding.waived() { " · waived" } else { "" };
+        Some(Box::new(format!("{} · {}{waived}", self.finding.rule.id, self.finding.severity)))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        if self.finding.waived() {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.finding.severity {
             Severity::Critical | Severity::High => miette::Severity::Error,
             Severity::Medium | Severity::Low => miette::Severity::Warning,
@@ -68,7 +72,19 @@ impl Diagnostic for FindingView<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.finding.rule.remediation.as_ref().map(|r| Box::new(r) as Box<dyn fmt::Display>)
+        let mut help = self.finding.rule.remediation.clone().unwrap_or_default();
+        if let Some(m) = &self.finding.waiver {
+            let w = &m.waiver;
+            let state = if m.expired {
+                format!("the waiver expired on {}", w.expires)
+            } else {
+                format!("waived until {}", w.expires)
+            };
+            let line =
+                format!("{state}: {} (owner {}, approved by {}; {})", w.reason, w.owner, w.approver, w.declared_at);
+            help = if help.is_empty() { line } else { format!("{help}\n{line}") };
+        }
+        (!help.is_empty()).then(|| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -82,12 +98,19 @@ impl Diagnostic for FindingView<'_> {
     }
 }
 
-/// Renders every finding, then the summary.
+/// Renders every finding, then unused waivers and the summary.
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     for finding in &report.findings {
         out.push_str(&render_finding(finding, style));
         out.push('\n');
+    }
+    for w in &report.unused_waivers {
+        let _ = writeln!(
+            out,
+            "warning: the waiver for {} on `{}` ({}) matches no finding; remove it?",
+            w.rule, w.path, w.declared_at
+        );
     }
     out.push_str(&summary(report));
     out.push('\n');
@@ -131,6 +154,13 @@ pub fn summary(report: &Report) -> String {
             plural(report.files, "file"),
         )
     };
+    let waived = report.waived();
+    if waived > 0 {
+        let _ = write!(line, "; {waived} waived");
+    }
+    if !report.unused_waivers.is_empty() {
+        let _ = write!(line, "; {}", plural(report.unused_waivers.len(), "unused waiver"));
+    }
     if !report.errors.is_empty() {
         let _ = write!(line, "; {}", plural(report.errors.len(), "input error"));
     }

@@ -15,6 +15,14 @@ struct Json<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     skipped: Vec<JsonSkipped>,
+    unused_waivers: Vec<&'a crate::waiver::Waiver>,
+}
+
+#[derive(Serialize)]
+struct JsonWaiver<'a> {
+    #[serde(flatten)]
+    waiver: &'a crate::waiver::Waiver,
+    expired: bool,
 }
 
 #[derive(Serialize)]
@@ -32,6 +40,7 @@ struct Summary {
     skipped: usize,
     fail_on: Option<Severity>,
     failing: Option<usize>,
+    waived: usize,
     by_severity: BTreeMap<&'static str, usize>,
     kinds: BTreeMap<&'static str, usize>,
 }
@@ -53,6 +62,8 @@ struct JsonFinding<'a> {
     pointer: &'a str,
     controls: &'a [String],
     remediation: Option<&'a str>,
+    waived: bool,
+    waiver: Option<JsonWaiver<'a>>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +109,8 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
                 pointer: f.pointer(),
                 controls: &f.rule.controls,
                 remediation: f.rule.remediation.as_deref(),
+                waived: f.waived(),
+                waiver: f.waiver.as_ref().map(|m| JsonWaiver { waiver: &m.waiver, expired: m.expired }),
             }
         })
         .collect();
@@ -125,12 +138,14 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
             skipped: report.skipped.len(),
             fail_on,
             failing: fail_on.map(|s| report.failing(s)),
+            waived: report.waived(),
             by_severity,
             kinds: report.kinds.iter().map(|(k, n)| (k.name(), *n)).collect(),
         },
         findings,
         errors,
         skipped,
+        unused_waivers: report.unused_waivers.iter().map(|w| &**w).collect(),
     };
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
     text.push('\n');

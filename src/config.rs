@@ -1,0 +1,374 @@
+//! `vigil.toml`: the project's settings, found from the working directory upward. Every key can also be
+//! given on the command line, which wins. Unknown keys and wrong types are errors pointing into the file, so
+//! a typo never silently changes what is checked.
+//!
+//! ```toml
+//! policies = ["policies/"]              # added to the bundled ones
+//! builtin = true                        # false: only `policies`
+//! paths = ["models/", "deploy/"]        # what `policy check` checks by default
+//! exclude = ["**/testdata/**"]
+//! fail_on = "low"                       # info | low | medium | high | critical | never
+//! waivers = "waivers.yaml"              # a file (or a list); `[[waiver]]` tables work too
+//! audit_log = ".vigil/audit.jsonl"
+//!
+//! [kinds]                               # glob = kind
+//! "boms/*.json" = "MLBom"
+//!
+//! [params]                              # policy parameters
+//! trusted_orgs = ["meta-llama", "acme"]
+//!
+//! [rules]
+//! disable = ["MC-ENV-001"]
+//! severity = { "GHA-PIN-001" = "critical" }
+//!
+//! [profiles.dev]                        # policy check --profile dev
+//! fail_on = "critical"
+//! disable = ["K8S-*"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, suggestion};
+use crate::input::{Document, Kind};
+use crate::ir::Severity;
+use crate::settings::RuleSettings;
+use crate::source::Source;
+use crate::value::Value;
+use crate::waiver::{self, Waiver};
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "vigil.toml";
+
+/// When a run fails: at or above a severity, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// Findings at or above this severity fail the run.
+    At(Severity),
+    /// Findings never fail the run (input and policy errors still do).
+    Never,
+}
+
+impl FailOn {
+    /// The threshold, if any.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            FailOn::At(s) => Some(s),
+            FailOn::Never => None,
+        }
+    }
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FailOn, String> {
+        if s == "never" {
+            return Ok(FailOn::Never);
+        }
+        s.parse::<Severity>()
+            .map(FailOn::At)
+            .map_err(|_| format!("`{s}` is not info, low, medium, high, critical or never"))
+    }
+}
+
+/// A named set of changes: `policy check --profile prod`.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    /// Overrides `fail_on`.
+    pub fail_on: Option<FailOn>,
+    /// Rules to switch off, back on, or re-rate.
+    pub rules: RuleSettings,
+    /// Parameter values for this profile.
+    pub params: Vec<(String, Value)>,
+}
+
+/// Everything `vigil.toml` may set.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Extra policy files or folders.
+    pub policies: Vec<PathBuf>,
+    /// Whether the bundled policies are on.
+    pub builtin: Option<bool>,
+    /// What to check when no path is given.
+    pub paths: Vec<PathBuf>,
+    /// Globs to leave out.
+    pub exclude: Vec<String>,
+    /// `(glob, kind)` overrides.
+    pub kinds: Vec<(String, Kind)>,
+    /// Policy parameters.
+    pub params: Vec<(String, Value)>,
+    /// When the run fails.
+    pub fail_on: Option<FailOn>,
+    /// Rule settings for every run.
+    pub rules: RuleSettings,
+    /// Waivers from `waivers` files and `[[waiver]]` tables.
+    pub waivers: Vec<Arc<Waiver>>,
+    /// An unused waiver is an error.
+    pub strict_waivers: Option<bool>,
+    /// Where to append the audit log.
+    pub audit_log: Option<PathBuf>,
+    /// Named profiles.
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Finds `vigil.toml` in `start` or the nearest folder above it.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    start.ancestors().map(|dir| dir.join(FILE_NAME)).find(|p| p.is_file())
+}
+
+const KEYS: [&str; 13] = [
+    "policies",
+    "builtin",
+    "paths",
+    "exclude",
+    "fail_on",
+    "waivers",
+    "waiver",
+    "strict_waivers",
+    "audit_log",
+    "kinds",
+    "params",
+    "rules",
+    "profiles",
+];
+const RULE_KEYS: [&str; 3] = ["disable", "enable", "severity"];
+const PROFILE_KEYS: [&str; 5] = ["fail_on", "disable", "enable", "severity", "params"];
+
+/// Loads and validates a configuration file; every problem is reported with its place in the file.
+pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let shown = path.to_string_lossy();
+    let options = crate::input::LoadOptions::default();
+    let docs = Document::load(path, &options).map_err(|e| {
+        let source = e.source_text().cloned().unwrap_or_else(|| Source::new(e.file.clone(), ""));
+        vec![Diagnostic::new("vigil::config", &source, e.span.unwrap_or_default(), e.message)]
+    })?;
+    let Some(doc) = docs.first() else { return Ok(Config { file: path.to_path_buf(), ..Config::default() }) };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut reader = Reader { doc, base, errors: Vec::new() };
+    let mut config = Config { file: path.to_path_buf(), ..Config::default() };
+    let root = doc.data().clone();
+    for (key, value) in reader.table(&root, &KEYS, "top-level key") {
+        match key.as_str() {
+            "policies" => config.policies = reader.strings(value).into_iter().map(|p| reader.path(&p)).collect(),
+            "builtin" => config.builtin = reader.boolean(value),
+            "paths" => config.paths = reader.strings(value).into_iter().map(|p| reader.path(&p)).collect(),
+            "exclude" => config.exclude = reader.strings(value),
+            "fail_on" => config.fail_on = reader.fail_on(value),
+            "strict_waivers" => config.strict_waivers = reader.boolean(value),
+            "audit_log" => config.audit_log = reader.string(value).map(|p| reader.path(&p)),
+            "params" => config.params = reader.params(value),
+            "rules" => config.rules = reader.rules(value, &RULE_KEYS),
+            "kinds" => config.kinds = reader.kinds(value),
+            "waivers" => {
+                for file in reader.strings(value) {
+                    match waiver::load_file(&reader.path(&file)) {
+                        Ok(w) => config.waivers.extend(w),
+                        Err(e) => reader.errors.extend(e),
+                    }
+                }
+            }
+            "waiver" => match waiver::parse_list(value, doc, &shown) {
+                Ok(w) => config.waivers.extend(w),
+                Err(e) => reader.errors.extend(e),
+            },
+            "profiles" => {
+                for (name, table) in reader.table(value, &[], "") {
+                    let mut profile = Profile { rules: reader.rules(table, &PROFILE_KEYS), ..Profile::default() };
+                    if let Some(v) = table.get("fail_on") {
+                        profile.fail_on = reader.fail_on(v);
+                    }
+                    if let Some(v) = table.get("params") {
+                        profile.params = reader.params(v);
+                    }
+                    config.profiles.insert(name, profile);
+                }
+            }
+            _ => {}
+        }
+    }
+    if reader.errors.is_empty() { Ok(config) } else { Err(reader.errors) }
+}
+
+/// Reads typed values out of the TOML document, collecting located errors.
+struct Reader<'a> {
+    doc: &'a Document,
+    base: PathBuf,
+    errors: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, at: &Value, message: impl Into<String>) -> &mut Diagnostic {
+        let source = self.doc.source().clone();
+        let span = self.doc.locate(at).map(|l| l.label_span(source.text())).unwrap_or_default();
+        self.errors.push(Diagnostic::new("vigil::config", &source, span, message));
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    /// The entries of a table; with `known`, other keys are errors (with "did you mean").
+    fn table<'v>(&mut self, value: &'v Value, known: &[&str], what: &str) -> Vec<(String, &'v Value)> {
+        let Some(map) = value.as_object() else {
+            self.error(value, "expected a table");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, v) in map.iter() {
+            if !known.is_empty() && !known.contains(&&**key) {
+                let help = suggestion(key, known.iter().copied())
+                    .or_else(|| Some(format!("known keys: {}", known.join(", "))));
+                self.error(v, format!("unknown {what} `{key}`")).help = help;
+                continue;
+            }
+            out.push((key.to_string(), v));
+        }
+        out
+    }
+
+    fn string(&mut self, value: &Value) -> Option<String> {
+        match value.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                self.error(value, "expected a string");
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, value: &Value) -> Vec<String> {
+        match value {
+            Value::String(s) => vec![s.to_string()],
+            Value::Array(items) => items.iter().filter_map(|i| self.string(i)).collect(),
+            _ => {
+                self.error(value, "expected a string or a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    fn boolean(&mut self, value: &Value) -> Option<bool> {
+        match value.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.error(value, "expected true or false");
+                None
+            }
+        }
+    }
+
+    fn fail_on(&mut self, value: &Value) -> Option<FailOn> {
+        let text = self.string(value)?;
+        match text.parse() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.error(value, e);
+                None
+            }
+        }
+    }
+
+    /// A path relative to the configuration file's folder (kept relative when that is the current folder).
+    fn path(&self, relative: &str) -> PathBuf {
+        let path = Path::new(relative);
+        let here = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
+        let base = std::fs::canonicalize(&self.base).ok();
+        if path.is_absolute() || self.base.as_os_str().is_empty() || (here.is_some() && here == base) {
+            path.to_path_buf()
+        } else {
+            self.base.join(path)
+        }
+    }
+
+    fn params(&mut self, value: &Value) -> Vec<(String, Value)> {
+        self.table(value, &[], "").into_iter().map(|(k, v)| (k, v.clone())).collect()
+    }
+
+    fn kinds(&mut self, value: &Value) -> Vec<(String, Kind)> {
+        let mut out = Vec::new();
+        for (glob, kind) in self.table(value, &[], "") {
+            let Some(name) = self.string(kind) else { continue };
+            match name.parse::<Kind>() {
+                Ok(k) => out.push((glob, k)),
+                Err(e) => {
+                    let help = suggestion(&name, Kind::ALL.iter().map(|k| k.name()));
+                    self.error(kind, e).help = help;
+                }
+            }
+        }
+        out
+    }
+
+    fn rules(&mut self, value: &Value, known: &[&str]) -> RuleSettings {
+        let mut settings = RuleSettings::default();
+        for (key, v) in self.table(value, known, "key") {
+            match key.as_str() {
+                "disable" => settings.disable = self.strings(v),
+                "enable" => settings.enable = self.strings(v),
+                "severity" => {
+                    for (rule, level) in self.table(v, &[], "") {
+                        let Some(text) = self.string(level) else { continue };
+                        match text.parse::<Severity>() {
+                            Ok(s) => settings.severity.push((rule, s)),
+                            Err(e) => {
+                                self.error(level, e);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        std::fs::write(dir.path().join("waivers.yaml"), "[]\n").unwrap();
+        load(&path)
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let config = load_text(
+            "policies = [\"p/\"]\nbuiltin = false\nfail_on = \"high\"\nwaivers = \"waivers.yaml\"\nexclude = [\"x/**\"]\n\
+             [kinds]\n\"b/*.json\" = \"MLBom\"\n[params]\ntrusted = [\"acme\"]\n[rules]\ndisable = [\"MC-*\"]\n\
+             severity = { \"GHA-PIN-001\" = \"critical\" }\n[profiles.prod]\nfail_on = \"never\"\nenable = [\"MC-LIC-001\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.builtin, Some(false));
+        assert_eq!(config.fail_on, Some(FailOn::At(Severity::High)));
+        assert_eq!(config.kinds, vec![("b/*.json".to_string(), Kind::MLBom)]);
+        assert_eq!(config.rules.disable, vec!["MC-*"]);
+        assert_eq!(config.rules.severity, vec![("GHA-PIN-001".to_string(), Severity::Critical)]);
+        assert_eq!(config.profiles["prod"].fail_on, Some(FailOn::Never));
+        assert_eq!(config.params[0].0, "trusted");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_point_into_the_file() {
+        let errors = load_text("fail_onn = \"high\"\n[rules]\ndisabel = []\n[profiles.dev]\nfail_on = \"loud\"\n[kinds]\n\"*.json\" = \"MLBOM\"\n")
+            .unwrap_err();
+        let got: Vec<String> = errors
+            .iter()
+            .map(|d| format!("{}: {} ({:?})", d.location().rsplit('/').next().unwrap_or(""), d.message, d.help))
+            .collect();
+        assert!(
+            got.iter()
+                .any(|m| m.starts_with("vigil.toml:1:12: unknown top-level key `fail_onn`") && m.contains("fail_on")),
+            "{got:?}"
+        );
+        assert!(got.iter().any(|m| m.starts_with("vigil.toml:3:11: unknown key `disabel`")), "{got:?}");
+        assert!(got.iter().any(|m| m.contains("`loud` is not info")), "{got:?}");
+        assert!(got.iter().any(|m| m.contains("unknown document kind `MLBOM`") && m.contains("MLBom")), "{got:?}");
+    }
+}

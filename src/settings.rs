@@ -1,0 +1,83 @@
+//! Rule settings: which rules run and at what severity. Configuration files and profiles change these
+//! without editing a policy; a pattern that names no loaded rule is an error, so a typo cannot silently
+//! leave a rule on (or off).
+
+use std::sync::Arc;
+
+use globset::Glob;
+
+use crate::ir::{Program, Severity};
+
+/// Rule ids or globs (`MC-*`) to switch off or back on, and severities to override.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleSettings {
+    /// Rules to switch off.
+    pub disable: Vec<String>,
+    /// Rules to switch back on (applied after `disable`, so a profile can re-enable what the base config disabled).
+    pub enable: Vec<String>,
+    /// `(rule id or glob, severity)`: later entries win.
+    pub severity: Vec<(String, Severity)>,
+}
+
+impl RuleSettings {
+    /// These settings followed by `other`'s (a profile on top of the base configuration).
+    pub fn then(&self, other: &RuleSettings) -> RuleSettings {
+        RuleSettings {
+            disable: self.disable.iter().chain(&other.disable).cloned().collect(),
+            enable: self.enable.iter().chain(&other.enable).cloned().collect(),
+            severity: self.severity.iter().chain(&other.severity).cloned().collect(),
+        }
+    }
+}
+
+/// Per-rule state, indexed like `Program::rules`.
+#[derive(Debug)]
+pub(crate) struct RuleTable {
+    pub enabled: Vec<bool>,
+    pub severity: Vec<Severity>,
+}
+
+impl RuleTable {
+    pub(crate) fn defaults(program: &Program) -> Arc<RuleTable> {
+        Arc::new(RuleTable {
+            enabled: vec![true; program.rules.len()],
+            severity: program.rules.iter().map(|r| r.info.severity).collect(),
+        })
+    }
+
+    /// Applies `settings`; every pattern must match at least one rule.
+    pub(crate) fn with(program: &Program, settings: &RuleSettings) -> Result<Arc<RuleTable>, String> {
+        let ids: Vec<&str> = program.rules.iter().map(|r| r.info.id.as_str()).collect();
+        let matching = |pattern: &str| -> Result<Vec<usize>, String> {
+            let glob =
+                Glob::new(pattern).map_err(|e| format!("invalid rule pattern `{pattern}`: {e}"))?.compile_matcher();
+            let hits: Vec<usize> = ids.iter().enumerate().filter(|(_, id)| glob.is_match(id)).map(|(i, _)| i).collect();
+            if hits.is_empty() {
+                let help = crate::diagnostic::suggestion(pattern, ids.iter().copied())
+                    .map_or(String::new(), |s| format!(" ({s})"));
+                return Err(format!("no loaded rule matches `{pattern}`{help}"));
+            }
+            Ok(hits)
+        };
+        let mut table = RuleTable {
+            enabled: vec![true; ids.len()],
+            severity: program.rules.iter().map(|r| r.info.severity).collect(),
+        };
+        for pattern in &settings.disable {
+            for i in matching(pattern)? {
+                table.enabled[i] = false;
+            }
+        }
+        for pattern in &settings.enable {
+            for i in matching(pattern)? {
+                table.enabled[i] = true;
+            }
+        }
+        for (pattern, severity) in &settings.severity {
+            for i in matching(pattern)? {
+                table.severity[i] = *severity;
+            }
+        }
+        Ok(Arc::new(table))
+    }
+}
