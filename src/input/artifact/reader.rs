@@ -56,7 +56,15 @@ impl<'a> ByteReader<'a> {
     }
 
     fn with_source(src: Source<'a>, offset: u64) -> Self {
-        ByteReader { src, buf: vec![0; BUF_SIZE], pos: 0, len: 0, offset }
+        // Most model files in a scan are small pickles or headers: start with a buffer that fits what is
+        // left (or 4 KiB for streams) and grow on demand, instead of zeroing 64 KiB per file.
+        let initial = match &src {
+            Source::Seekable { end, .. } => {
+                end.saturating_sub(offset).saturating_add(1).clamp(16, BUF_SIZE as u64) as usize
+            }
+            Source::Stream(_) => 4096,
+        };
+        ByteReader { src, buf: vec![0; initial], pos: 0, len: 0, offset }
     }
 
     /// Absolute offset of the next byte.
@@ -68,6 +76,11 @@ impl<'a> ByteReader<'a> {
     fn fill(&mut self) -> io::Result<bool> {
         if self.pos < self.len {
             return Ok(true);
+        }
+        // A buffer filled to the brim means more is coming: read bigger chunks from now on.
+        if self.len == self.buf.len() && self.buf.len() < BUF_SIZE {
+            let bigger = (self.buf.len() * 4).min(BUF_SIZE);
+            self.buf.resize(bigger, 0);
         }
         self.pos = 0;
         self.len = 0;
