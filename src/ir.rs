@@ -53,6 +53,19 @@ pub(crate) struct Loop {
     pub filter: Option<ExprId>,
 }
 
+/// A member name read by `obj.name`, with its hash computed once at compile time.
+#[derive(Debug)]
+pub(crate) struct FieldKey {
+    pub name: Arc<str>,
+    pub hash: u64,
+}
+
+impl FieldKey {
+    pub fn new(name: &str) -> FieldKey {
+        FieldKey { name: Arc::from(name), hash: crate::value::key_hash(name) }
+    }
+}
+
 /// A piece of a message template.
 #[derive(Debug)]
 pub(crate) enum Part {
@@ -71,7 +84,7 @@ pub(crate) enum Expr {
     Doc,
     /// A local slot of the current frame.
     Local(u32),
-    Field(ExprId, Arc<str>),
+    Field(ExprId, FieldKey),
     Index(ExprId, ExprId),
     Not(ExprId),
     Neg(ExprId),

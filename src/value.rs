@@ -9,9 +9,32 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use indexmap::map::RawEntryApiV1;
 
 /// An object: keys in insertion (source) order.
-pub type Map = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+pub type Map = IndexMap<Arc<str>, Value, KeyHasher>;
+
+/// The hasher of object keys: seeded at random once per process, so that the hash of a key a policy reads
+/// can be computed when the policy is compiled and reused for every document (hostile inputs still cannot
+/// predict it across runs).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHasher;
+
+static KEY_STATE: std::sync::LazyLock<foldhash::fast::SeedableRandomState> =
+    std::sync::LazyLock::new(foldhash::fast::SeedableRandomState::random);
+
+impl std::hash::BuildHasher for KeyHasher {
+    type Hasher = foldhash::fast::FoldHasher<'static>;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        KEY_STATE.build_hasher()
+    }
+}
+
+/// The hash an object uses for `key`.
+pub fn key_hash(key: &str) -> u64 {
+    KeyHasher.hash_one(key)
+}
 
 /// A JSON-like value.
 ///
@@ -103,6 +126,14 @@ impl Value {
     /// Builds an object from key/value pairs.
     pub fn object_from<K: Into<Arc<str>>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(Arc::new(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()))
+    }
+
+    /// The member `key` of an object, given `hash == key_hash(key)` (skips hashing on hot paths).
+    pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Value> {
+        match self {
+            Value::Object(map) => map.raw_entry_v1().from_key_hashed_nocheck(hash, key).map(|(_, v)| v),
+            _ => None,
+        }
     }
 
     /// The member `key` of an object.

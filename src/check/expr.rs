@@ -7,7 +7,7 @@ use super::{Checker, Local};
 use crate::diagnostic::suggestion;
 use crate::functions::Ty;
 use crate::input::Kind;
-use crate::ir::{Arith, Cmp, Expr, ExprId, Loop, Part, Quant};
+use crate::ir::{Arith, Cmp, Expr, ExprId, FieldKey, Loop, Part, Quant};
 use crate::source::Span;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Quantifier, UnaryOp};
 use crate::value::{Map, Value};
@@ -43,7 +43,7 @@ impl Checker<'_> {
                         format!("`.{}` reads a member, but this is {ty}", field.name),
                     );
                 }
-                (self.push(Expr::Field(o, Arc::from(field.name.as_str())), span), Ty::ANY)
+                (self.push(Expr::Field(o, FieldKey::new(&field.name)), span), Ty::ANY)
             }
             ExprKind::Index(obj, index) => {
                 let (o, oty) = self.expr(obj);

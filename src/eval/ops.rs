@@ -1,25 +1,27 @@
 //! Operators: member access, comparison, arithmetic, membership and dynamic regexes.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use super::{Fault, Faulty, Key, R};
 use crate::functions::{Ty, describe_value};
-use crate::ir::{Arith, Cmp, ExprId};
+use crate::ir::{Arith, Cmp, ExprId, FieldKey};
 use crate::value::Value;
 
 /// An operand: the expression it came from and, if it is part of a document, the node itself.
 type Operand<'a> = (ExprId, Option<&'a Value>);
 
 /// `obj.key`; `at` is the whole access, `obj_expr` the object's expression.
-pub(super) fn field<'a>(obj: Cow<'a, Value>, key: &Arc<str>, obj_expr: ExprId, at: ExprId) -> R<'a> {
+pub(super) fn field<'a>(obj: Cow<'a, Value>, key: &FieldKey, obj_expr: ExprId, at: ExprId) -> R<'a> {
     match obj {
-        Cow::Borrowed(v @ Value::Object(map)) => {
-            map.get(&**key).map(Cow::Borrowed).ok_or_else(|| Fault::missing(Some(v), Key::Field(key.clone()), at))
-        }
-        Cow::Owned(Value::Object(map)) => {
-            map.get(&**key).cloned().map(Cow::Owned).ok_or_else(|| Fault::missing(None, Key::Field(key.clone()), at))
-        }
+        Cow::Borrowed(v @ Value::Object(_)) => v
+            .get_hashed(&key.name, key.hash)
+            .map(Cow::Borrowed)
+            .ok_or_else(|| Fault::missing(Some(v), Key::Field(key.name.clone()), at)),
+        Cow::Owned(v @ Value::Object(_)) => v
+            .get_hashed(&key.name, key.hash)
+            .cloned()
+            .map(Cow::Owned)
+            .ok_or_else(|| Fault::missing(None, Key::Field(key.name.clone()), at)),
         other => {
             let n = match &other {
                 Cow::Borrowed(v) => Some(*v),
