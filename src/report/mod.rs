@@ -1,9 +1,12 @@
 //! Reports: what a run found, and every way of showing it. The only module that formats output.
 
 pub mod catalog;
+pub mod github;
 #[cfg(feature = "cli")]
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod yaml;
 
 use std::collections::BTreeMap;
