@@ -309,7 +309,9 @@ impl PolicySet {
         for doc in documents {
             report.findings.extend(session.evaluate(doc));
             report.count_document(doc);
-            files.insert(doc.name());
+            if files.insert(doc.name()) {
+                report.inputs.push(crate::report::InputRecord { path: doc.name().to_string(), sha256: None });
+            }
         }
         report.files = files.len();
         report

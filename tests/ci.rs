@@ -198,14 +198,22 @@ fn waivers_pin_digests_and_name_loaded_rules() {
 #[test]
 fn several_outputs_at_once() {
     let p = project(BASE, &[]);
-    let out = policy(&["check", "--output", "json=out/report.json", "--output", "human=gh.txt"], p.path());
+    let out = policy(
+        &["check", "--output", "json=out/report.json", "--output", "github=gh.txt", "--output", "sarif=vigil.sarif"],
+        p.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("✖ 3 findings"), "the terminal keeps the human view");
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join("out/report.json")).unwrap_or_default())
             .unwrap_or_default();
     assert_eq!(written["summary"]["findings"], 3);
-    assert!(p.path().join("gh.txt").is_file());
+    let annotations = std::fs::read_to_string(p.path().join("gh.txt")).unwrap_or_default();
+    assert!(annotations.lines().any(|l| l.starts_with("::error file=models/card.yaml,line=4")), "{annotations}");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path().join("vigil.sarif")).unwrap_or_default())
+            .unwrap_or_default();
+    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(3));
     let bad = policy(&["check", "--output", "pdf=x.pdf"], p.path());
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
 }

@@ -36,6 +36,12 @@ pub enum Format {
     Human,
     /// One JSON object (docs/output.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML, for CI test reports (GitLab, Jenkins, Azure DevOps).
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 #[derive(Args)]
@@ -111,7 +117,11 @@ pub fn run(args: CheckArgs) -> Outcome {
             spec.split_once('=').and_then(|(f, file)| Some((Format::from_str(f, true).ok()?, PathBuf::from(file))));
         match parsed {
             Some(output) => outputs.push(output),
-            None => return usage(format!("`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json")),
+            None => {
+                return usage(format!(
+                    "`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json, sarif, junit, github"
+                ));
+            }
         }
     }
     let plan = match plan(&args) {
@@ -124,6 +134,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     {
         eprint(&format!("warning: could not save the hash cache: {e}\n"));
     }
+    let rules: Vec<&vigil::RuleInfo> = plan.policies.rules().map(|r| &**r).collect();
     let render = |format: Format, color: bool| -> String {
         match format {
             Format::Human => {
@@ -132,6 +143,11 @@ pub fn run(args: CheckArgs) -> Outcome {
                 human::render(&report, style)
             }
             Format::Json => json::render(&report, plan.fail_on),
+            Format::Sarif => {
+                vigil::report::sarif::render(&report, &rules, &std::env::current_dir().unwrap_or_default())
+            }
+            Format::Junit => vigil::report::junit::render(&report, &rules),
+            Format::Github => vigil::report::github::render(&report),
         }
     };
     let mut failed_outputs = false;
