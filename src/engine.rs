@@ -242,7 +242,7 @@ fn optimise_membership(program: &mut Program) {
         if items.len() < 4 {
             continue;
         }
-        program.sets.push(items.iter().cloned().collect::<std::collections::HashSet<Value>>());
+        program.sets.push(items.iter().cloned().collect());
         program.exprs[i] = Expr::InSet(x, (program.sets.len() - 1) as u32, negate);
     }
 }

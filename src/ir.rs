@@ -265,7 +265,7 @@ pub(crate) struct Program {
     pub consts: Vec<Value>,
     pub const_inits: Vec<ConstInit>,
     pub regexes: Vec<regex::Regex>,
-    pub sets: Vec<HashSet<Value>>,
+    pub sets: Vec<HashSet<Value, foldhash::fast::RandomState>>,
     pub fns: Vec<UserFn>,
     pub rules: Vec<Rule>,
     /// Rule indexes per document kind (indexed by `Kind as usize`), in rule order.
