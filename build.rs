@@ -1,25 +1,55 @@
-//! Embeds the bundled policy packs (`policies/**/*.policy`) into the library.
+//! Embeds the bundled policy packs (`policies/**/*.policy`) into the library, already parsed.
+//!
+//! Parsing is most of what a cold `policy check` costs, so the build script runs the crate's own parser
+//! (the same source files, included below) over the bundled policies and stores their syntax trees with
+//! postcard; at run time they are deserialized instead of parsed. A bundled policy that does not parse fails
+//! the build, with the parser's message.
+
+#![allow(dead_code, reason = "the parser's modules are shared with the library; the build uses a part of them")]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[path = "src/diagnostic.rs"]
+mod diagnostic;
+#[path = "src/source.rs"]
+mod source;
+#[path = "src/syntax/mod.rs"]
+mod syntax;
 
 fn main() {
     let root = Path::new("policies");
     println!("cargo::rerun-if-changed=policies");
+    for watched in ["grammar/policy.pest", "src/syntax", "src/source.rs", "src/diagnostic.rs"] {
+        println!("cargo::rerun-if-changed={watched}");
+    }
     let mut files = Vec::new();
     collect(root, &mut files);
     files.sort();
     let mut out = String::from(
         "/// The bundled policies: `(path, text)`, sorted by path.\npub static BUNDLED: &[(&str, &str)] = &[\n",
     );
+    let mut trees = Vec::new();
     for file in &files {
         let rel = file.to_string_lossy().replace('\\', "/");
         let abs = std::fs::canonicalize(file).expect("policy file path");
         out.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", abs.to_string_lossy()));
         println!("cargo::rerun-if-changed={}", file.display());
+        let text = std::fs::read_to_string(file).expect("readable policy");
+        let source: Arc<source::Source> = source::Source::new(rel.as_str(), text.as_str());
+        match syntax::parse(&source) {
+            Ok(tree) => trees.push(tree),
+            Err(errors) => {
+                let messages: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.location(), e.message)).collect();
+                panic!("bundled policy does not parse:\n{}", messages.join("\n"));
+            }
+        }
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("bundled.rs");
-    std::fs::write(dest, out).expect("write bundled.rs");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out_dir.join("bundled.rs"), out).expect("write bundled.rs");
+    let blob = postcard::to_allocvec(&trees).expect("serializable syntax trees");
+    std::fs::write(out_dir.join("bundled.ast"), blob).expect("write bundled.ast");
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {

@@ -114,8 +114,15 @@ impl Engine {
         use rayon::prelude::*;
         let sources: Vec<Arc<Source>> = sources.into_iter().map(|(name, text)| Source::new(name, text)).collect();
         let digest = policy_digest(&sources);
-        // Files parse independently: in parallel, then back in the order given.
-        let parsed: Vec<_> = sources.par_iter().map(|source| (source.clone(), crate::syntax::parse(source))).collect();
+        // Bundled policies come parsed from the build; the others parse in parallel, then everything is
+        // put back in the order given.
+        let names: Vec<(&str, &str)> = sources.iter().map(|s| (s.name(), s.text())).collect();
+        let prebuilt = crate::bundled::trees_for(&names);
+        let parsed: Vec<_> = sources
+            .par_iter()
+            .zip(prebuilt)
+            .map(|(source, tree)| (source.clone(), tree.map_or_else(|| crate::syntax::parse(source), Ok)))
+            .collect();
         let mut errors = Vec::new();
         let mut files = Vec::new();
         for (source, result) in parsed {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 /// A byte range `start..end` inside one source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: u32,

@@ -1,9 +1,12 @@
 //! The syntax tree of a policy file. Every node carries its span; nothing here is resolved yet.
+//! Trees are serializable so the bundled policies can be parsed once, when Vigil is built (see build.rs).
+
+use serde::{Deserialize, Serialize};
 
 use crate::source::Span;
 
 /// A name and where it was written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Ident {
     /// The name.
     pub name: String,
@@ -12,7 +15,7 @@ pub struct Ident {
 }
 
 /// One parsed `.policy` file.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct File {
     /// `package a.b`
     pub package: Ident,
@@ -21,7 +24,7 @@ pub struct File {
 }
 
 /// A top-level declaration.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Item {
     /// `const name = expr`
     Const(ValueDecl),
@@ -34,7 +37,7 @@ pub enum Item {
 }
 
 /// `const` or `param`.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ValueDecl {
     /// The `///` text.
     pub doc: String,
@@ -45,7 +48,7 @@ pub struct ValueDecl {
 }
 
 /// `fn name(a, b) = body`
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FnDecl {
     /// The `///` text.
     pub doc: String,
@@ -58,7 +61,7 @@ pub struct FnDecl {
 }
 
 /// `rule "ID" { statements }`
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RuleDecl {
     /// The `///` text: the rule's description.
     pub doc: String,
@@ -71,7 +74,7 @@ pub struct RuleDecl {
 }
 
 /// A statement inside a rule or a `for` block.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Stmt {
     /// `title = "..."` and the other metadata fields.
     Meta {
@@ -103,7 +106,7 @@ pub enum Stmt {
 }
 
 /// `require` / `forbid`.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Check {
     /// `forbid` rather than `require`.
     pub forbid: bool,
@@ -118,7 +121,7 @@ pub struct Check {
 }
 
 /// `x in xs where cond` or `k, v in obj`.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Binding {
     /// The first name of two (`i` in `i, x in xs`).
     pub key: Option<Ident>,
@@ -131,7 +134,7 @@ pub struct Binding {
 }
 
 /// A message with `{expr}` interpolations.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Template {
     /// Text and expressions, in order.
     pub parts: Vec<TemplatePart>,
@@ -140,7 +143,7 @@ pub struct Template {
 }
 
 /// A piece of a [`Template`].
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum TemplatePart {
     /// Literal text.
     Text(String),
@@ -149,7 +152,7 @@ pub enum TemplatePart {
 }
 
 /// An expression and its span.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Expr {
     /// What it is.
     pub kind: ExprKind,
@@ -158,7 +161,7 @@ pub struct Expr {
 }
 
 /// Unary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnaryOp {
     /// `not`
     Not,
@@ -167,7 +170,7 @@ pub enum UnaryOp {
 }
 
 /// Binary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinaryOp {
     /// `or`
     Or,
@@ -231,7 +234,7 @@ impl BinaryOp {
 }
 
 /// Quantifiers over a collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Quantifier {
     /// Every element satisfies the condition.
     All,
@@ -244,7 +247,7 @@ pub enum Quantifier {
 }
 
 /// The kinds of expression.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum ExprKind {
     /// `null`
     Null,
