@@ -22,8 +22,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use common::{ExpectedFinding, InputFile};
 use serde::Deserialize;
-use vigil::{Document, Engine, PolicySet, Value};
+use vigil::{Engine, PolicySet, Value};
+
+mod common;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,32 +47,6 @@ struct Case {
     findings: Vec<ExpectedFinding>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InputFile {
-    name: String,
-    text: String,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-#[derive(Deserialize, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct ExpectedFinding {
-    rule: String,
-    message: String,
-    #[serde(default)]
-    file: Option<String>,
-    #[serde(default)]
-    line: Option<usize>,
-    #[serde(default)]
-    column: Option<usize>,
-    #[serde(default)]
-    pointer: Option<String>,
-    #[serde(default)]
-    cause: Option<String>,
-}
-
 fn case_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/policies");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -79,13 +56,6 @@ fn case_files() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-/// Loads a case file with Vigil's own YAML loader and deserializes it.
-fn load(path: &Path) -> CaseFile {
-    let docs = Document::from_path(path).unwrap_or_else(|e| panic!("{e}"));
-    let json = serde_json::to_value(docs[0].data()).expect("serializable");
-    serde_json::from_value(json).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn compile(params: &BTreeMap<String, serde_json::Value>) -> Result<PolicySet, String> {
@@ -104,49 +74,11 @@ fn run_case(file: &Path, case: &Case, defaults: &PolicySet) -> Result<Vec<String
         with_params = compile(&case.params)?;
         &with_params
     };
-    let mut docs = Vec::new();
-    for input in &case.inputs {
-        let options = vigil::input::LoadOptions {
-            kind: input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file")),
-            ..Default::default()
-        };
-        docs.extend(Document::parse(&input.name, &input.text, &options).map_err(|e| format!("input: {e}"))?);
-    }
+    let docs = common::documents(&case.inputs)?;
     let selected = |rule: &str| case.only.is_empty() || case.only.iter().any(|p| rule.starts_with(p.as_str()));
     let report = policies.evaluate(&docs);
-    let got: Vec<ExpectedFinding> = report
-        .findings
-        .iter()
-        .filter(|f| selected(&f.rule.id))
-        .map(|f| {
-            let at = f.line_col();
-            ExpectedFinding {
-                rule: f.rule.id.clone(),
-                message: f.message.clone(),
-                file: Some(f.file().to_string()),
-                line: at.map(|p| p.0),
-                column: at.map(|p| p.1),
-                pointer: Some(f.pointer().to_string()),
-                cause: Some(f.cause.name().to_string()),
-            }
-        })
-        .collect();
-    let matches = got.len() == case.findings.len()
-        && got.iter().zip(&case.findings).all(|(g, w)| {
-            g.rule == w.rule
-                && g.message == w.message
-                && (w.file.is_none() || g.file == w.file)
-                && (w.line.is_none() || g.line == w.line)
-                && (w.column.is_none() || g.column == w.column)
-                && (w.pointer.is_none() || g.pointer == w.pointer)
-                && (w.cause.is_none() || g.cause == w.cause)
-        });
-    if matches {
-        Ok(case.findings.iter().map(|f| f.rule.clone()).collect())
-    } else {
-        let show = |fs: &[ExpectedFinding]| fs.iter().map(|f| format!("  {f:?}")).collect::<Vec<_>>().join("\n");
-        Err(format!("{}: findings differ\nexpected:\n{}\ngot:\n{}", file.display(), show(&case.findings), show(&got)))
-    }
+    common::compare(file, &case.findings, report.findings.iter().filter(|f| selected(&f.rule.id)))?;
+    Ok(case.findings.iter().map(|f| f.rule.clone()).collect())
 }
 
 #[test]
@@ -169,7 +101,7 @@ fn bundled_policy_cases() {
     let mut count = 0;
     let mut covered = BTreeSet::new();
     for file in &files {
-        for case in load(file).cases {
+        for case in common::load::<CaseFile>(file).cases {
             count += 1;
             match run_case(file, &case, &defaults) {
                 Ok(rules) => covered.extend(rules),

@@ -24,8 +24,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use common::{ExpectedFinding, InputFile};
 use serde::Deserialize;
-use vigil::{Document, Engine, Value};
+use vigil::{Engine, Value};
+
+mod common;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,32 +53,6 @@ struct Case {
     errors: Vec<ExpectedError>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InputFile {
-    name: String,
-    text: String,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-#[derive(Deserialize, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct ExpectedFinding {
-    rule: String,
-    message: String,
-    #[serde(default)]
-    file: Option<String>,
-    #[serde(default)]
-    line: Option<usize>,
-    #[serde(default)]
-    column: Option<usize>,
-    #[serde(default)]
-    pointer: Option<String>,
-    #[serde(default)]
-    cause: Option<String>,
-}
-
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct ExpectedError {
@@ -97,13 +74,6 @@ fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-/// Loads a case file with Vigil's own YAML loader (so the loader is exercised too) and deserializes it.
-fn load(path: &Path) -> CaseFile {
-    let docs = Document::from_path(path).unwrap_or_else(|e| panic!("{e}"));
-    let json = serde_json::to_value(docs[0].data()).expect("serializable");
-    serde_json::from_value(json).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn run_case(file: &Path, case: &Case) -> Result<(), String> {
@@ -149,47 +119,9 @@ fn run_case(file: &Path, case: &Case) -> Result<(), String> {
             return Ok(());
         }
     };
-    let mut docs = Vec::new();
-    for input in &case.inputs {
-        let options = vigil::input::LoadOptions {
-            kind: input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file")),
-            ..Default::default()
-        };
-        docs.extend(Document::parse(&input.name, &input.text, &options).map_err(|e| format!("input: {e}"))?);
-    }
+    let docs = common::documents(&case.inputs)?;
     let report = policies.evaluate(&docs);
-    let got: Vec<ExpectedFinding> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let at = f.line_col();
-            ExpectedFinding {
-                rule: f.rule.id.clone(),
-                message: f.message.clone(),
-                file: Some(f.file().to_string()),
-                line: at.map(|p| p.0),
-                column: at.map(|p| p.1),
-                pointer: Some(f.pointer().to_string()),
-                cause: Some(f.cause.name().to_string()),
-            }
-        })
-        .collect();
-    let matches = got.len() == case.findings.len()
-        && got.iter().zip(&case.findings).all(|(g, w)| {
-            g.rule == w.rule
-                && g.message == w.message
-                && (w.file.is_none() || g.file == w.file)
-                && (w.line.is_none() || g.line == w.line)
-                && (w.column.is_none() || g.column == w.column)
-                && (w.pointer.is_none() || g.pointer == w.pointer)
-                && (w.cause.is_none() || g.cause == w.cause)
-        });
-    if matches {
-        Ok(())
-    } else {
-        let show = |fs: &[ExpectedFinding]| fs.iter().map(|f| format!("  {f:?}")).collect::<Vec<_>>().join("\n");
-        Err(format!("{}: findings differ\nexpected:\n{}\ngot:\n{}", file.display(), show(&case.findings), show(&got)))
-    }
+    common::compare(file, &case.findings, report.findings.iter())
 }
 
 #[test]
@@ -201,7 +133,7 @@ fn language_cases() {
     let mut failures = Vec::new();
     let mut count = 0;
     for file in &files {
-        for case in load(file).cases {
+        for case in common::load::<CaseFile>(file).cases {
             count += 1;
             if let Err(e) = run_case(file, &case) {
                 failures.push(format!("--- {} :: {}\n{e}", file.display(), case.name));
