@@ -222,7 +222,7 @@ impl Engine {
             }
         }
         program.consts = consts;
-        optimise_membership(&mut program);
+        crate::optimise::optimise(&mut program, &self.registry, cx, self.max_steps);
         if errors.is_empty() { Ok(program) } else { Err(Diagnostics(errors)) }
     }
 }
@@ -238,20 +238,6 @@ fn policy_digest(sources: &[Arc<Source>]) -> Arc<str> {
         }
     }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>().into()
-}
-
-/// `x in <constant array>` becomes a hash-set lookup when the array is long enough for that to pay.
-fn optimise_membership(program: &mut Program) {
-    for i in 0..program.exprs.len() {
-        let Expr::In(x, xs, negate) = program.exprs[i] else { continue };
-        let Expr::Const(slot) = program.exprs[xs as usize] else { continue };
-        let Value::Array(items) = &program.consts[slot as usize] else { continue };
-        if items.len() < 4 {
-            continue;
-        }
-        program.sets.push(items.iter().cloned().collect());
-        program.exprs[i] = Expr::InSet(x, (program.sets.len() - 1) as u32, negate);
-    }
 }
 
 /// Compiled policies: immutable, `Send + Sync`, shareable across threads.

@@ -242,6 +242,8 @@ pub(crate) struct Rule {
 pub(crate) struct UserFn {
     pub locals: u32,
     pub body: ExprId,
+    /// Reads the document or the clock (directly or through other functions): never constant.
+    pub contextual: bool,
 }
 
 /// A `const` or `param` to evaluate once, at compile time, in dependency order.
@@ -270,6 +272,51 @@ pub(crate) struct Program {
     pub rules: Vec<Rule>,
     /// Rule indexes per document kind (indexed by `Kind as usize`), in rule order.
     pub by_kind: Vec<Vec<u32>>,
+}
+
+impl Expr {
+    /// The sub-expressions evaluated by this one, and the local slots it binds for some of them.
+    pub(crate) fn children(&self) -> (Vec<ExprId>, Vec<u32>) {
+        let loop_parts = |lp: &Loop, out: &mut Vec<ExprId>, bound: &mut Vec<u32>| {
+            out.push(lp.source);
+            out.extend(lp.filter);
+            bound.extend(lp.key);
+            bound.push(lp.var);
+        };
+        let mut out = Vec::new();
+        let mut bound = Vec::new();
+        match self {
+            Expr::Const(_) | Expr::Input | Expr::Doc | Expr::Local(_) | Expr::Documents(_) => {}
+            Expr::Field(x, _) | Expr::Not(x) | Expr::Neg(x) | Expr::IsNull(x, _) | Expr::Exists(x) => out.push(*x),
+            Expr::InSet(x, _, _) | Expr::Matches(x, _) => out.push(*x),
+            Expr::Index(a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Compare(_, a, b)
+            | Expr::Arith(_, a, b)
+            | Expr::Default(a, b)
+            | Expr::In(a, b, _)
+            | Expr::MatchesDynamic(a, b) => out.extend([*a, *b]),
+            Expr::Call(_, args) | Expr::CallUser(_, args) | Expr::Array(args) => out.extend(args.iter()),
+            Expr::Object(entries) => out.extend(entries.iter().map(|(_, e)| *e)),
+            Expr::If(c, t, e) => out.extend([*c, *t, *e]),
+            Expr::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
+                Part::Expr(e) => Some(*e),
+                Part::Text(_) => None,
+            })),
+            Expr::Quantified(_, lp, cond) => {
+                loop_parts(lp, &mut out, &mut bound);
+                out.extend(*cond);
+            }
+            Expr::Comprehension(elem, loops) => {
+                for lp in loops.iter() {
+                    loop_parts(lp, &mut out, &mut bound);
+                }
+                out.push(*elem);
+            }
+        }
+        (out, bound)
+    }
 }
 
 impl Program {

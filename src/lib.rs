@@ -18,6 +18,7 @@ pub mod waiver;
 pub(crate) mod check;
 mod engine;
 mod eval;
+mod optimise;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use engine::{Engine, EngineBuilder, PolicySet, Session};

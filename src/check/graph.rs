@@ -139,6 +139,11 @@ impl Graph {
         problems
     }
 
+    /// Whether function `id` reads the document or the clock, directly or through what it calls.
+    pub fn fn_is_contextual(&self, id: u32) -> bool {
+        self.reaches_context(Node::Fn(id))
+    }
+
     fn reaches_context(&self, start: Node) -> bool {
         let mut seen = vec![start];
         let mut todo = vec![start];

@@ -193,7 +193,7 @@ impl Checker<'_> {
                 }
                 let id = self.graph.add_fn(&name.name, origin);
                 let decl = FnDecl { id, params, ty: Ty::ANY, origin };
-                self.program.fns.push(UserFn { locals: 0, body: 0 });
+                self.program.fns.push(UserFn { locals: 0, body: 0, contextual: true });
                 self.package().fns.insert(name.name.clone(), decl);
             } else {
                 self.program.consts.push(Value::Null);
@@ -306,6 +306,9 @@ impl Checker<'_> {
     }
 
     fn finish_graph(&mut self) {
+        for (id, f) in self.program.fns.iter_mut().enumerate() {
+            f.contextual = self.graph.fn_is_contextual(id as u32);
+        }
         for problem in self.graph.analyse(&mut self.program.const_inits) {
             let source = &self.program.sources[problem.origin.source as usize];
             let d = Diagnostic::new("vigil::definition", source, problem.origin.span, problem.message)
