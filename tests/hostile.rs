@@ -142,3 +142,12 @@ fn hostile_model_files_are_inspected_in_bounded_time() {
     }
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml").is_file());
 }
+
+#[test]
+fn a_block_scalar_at_the_very_end_of_a_file_loads() {
+    // libyaml-safer 0.3 panics on this unless the input ends with a line break.
+    let docs = Document::from_str("card.yaml", "license: mit\nnotes: |\n  text").expect("valid YAML");
+    assert_eq!(docs[0].data().get("notes").and_then(|v| v.as_str()), Some("text\n"));
+    let docs = Document::from_str("README.md", "---\nnotes: >\n  folded\n---\n").expect("valid front matter");
+    assert!(docs[0].data().get("notes").is_some());
+}

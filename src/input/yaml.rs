@@ -20,6 +20,23 @@ const CORE_TAG: &str = "tag:yaml.org,2002:";
 
 /// Parses every document of a YAML stream; `text` starts at byte `base` of `src` (front matter sits inside Markdown).
 pub(crate) fn parse_stream(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<Tree>, LoadError> {
+    // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break (`key: |\n  text`
+    // at end of file); a trailing newline moves no span (it only gives such a scalar its final line break). Any
+    // other panic in the parser is
+    // caught below and reported as an error, never a crash.
+    let owned;
+    let text = if text.ends_with('\n') || text.is_empty() {
+        text
+    } else {
+        owned = format!("{text}\n");
+        owned.as_str()
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| events(src, text, base, limits))).unwrap_or_else(|_| {
+        Err(LoadError::syntax(src, Span::new(base, base), "invalid YAML: the parser failed on this input (please report it)"))
+    })
+}
+
+fn events(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<Tree>, LoadError> {
     let mut builder = Builder { src, base, limits, docs: Vec::new(), state: None };
     let mut bytes = text.as_bytes();
     let mut parser = Parser::new();
