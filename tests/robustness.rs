@@ -25,7 +25,10 @@ impl Rng {
 /// A damaged copy of `seed`: a few random edits of the kinds that break parsers.
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut bytes = seed.to_vec();
-    const INTERESTING: &[&[u8]] = &[b"\n", b"---\n", b"{", b"[", b"\"", b"'", b"&a ", b"*a", b"<<: ", b"!!", b"\\", b":", b"- ", b"\t", b"\x00", b"\xff", b"]]]", b"}}}", b"#"];
+    const INTERESTING: &[&[u8]] = &[
+        b"\n", b"---\n", b"{", b"[", b"\"", b"'", b"&a ", b"*a", b"<<: ", b"!!", b"\\", b":", b"- ", b"\t", b"\x00",
+        b"\xff", b"]]]", b"}}}", b"#",
+    ];
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
         match rng.below(5) {

@@ -21,9 +21,8 @@ const CORE_TAG: &str = "tag:yaml.org,2002:";
 /// Parses every document of a YAML stream; `text` starts at byte `base` of `src` (front matter sits inside Markdown).
 pub(crate) fn parse_stream(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<Tree>, LoadError> {
     // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break (`key: |\n  text`
-    // at end of file); a trailing newline moves no span (it only gives such a scalar its final line break). Any
-    // other panic in the parser is
-    // caught below and reported as an error, never a crash.
+    // at end of file); a trailing newline moves no span (it only gives such a scalar its final line break).
+    // Any other panic in the parser is caught below and reported as an error, never a crash.
     let owned;
     let text = if text.ends_with('\n') || text.is_empty() {
         text
@@ -32,7 +31,11 @@ pub(crate) fn parse_stream(src: &Source, text: &str, base: usize, limits: &Limit
         owned.as_str()
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| events(src, text, base, limits))).unwrap_or_else(|_| {
-        Err(LoadError::syntax(src, Span::new(base, base), "invalid YAML: the parser failed on this input (please report it)"))
+        Err(LoadError::syntax(
+            src,
+            Span::new(base, base),
+            "invalid YAML: the parser failed on this input (please report it)",
+        ))
     })
 }
 
