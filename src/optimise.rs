@@ -42,11 +42,9 @@ fn fold_constants(program: &mut Program, registry: &Registry, cx: CallContext, m
     let constant: Vec<bool> = (0..n).map(|id| is_constant(program, registry, id as ExprId, &mut Vec::new())).collect();
     // The largest constant sub-trees: constant, and not inside a constant parent. Literals are already done.
     let mut parent_constant = vec![false; n];
-    for id in 0..n {
-        if constant[id] {
-            for child in program.exprs[id].children().0 {
-                parent_constant[child as usize] = true;
-            }
+    for (expr, _) in program.exprs.iter().zip(&constant).filter(|(_, c)| **c) {
+        for child in expr.children().0 {
+            parent_constant[child as usize] = true;
         }
     }
     let roots: Vec<ExprId> = (0..n)
