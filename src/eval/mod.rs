@@ -151,25 +151,20 @@ impl<'a> Eval<'a> {
                 let i = self.eval(*index)?;
                 ops::index(o, &i, *obj, id)
             }
-            Expr::Not(x) => Ok(Cow::Owned(Value::Bool(!self.boolean(*x)?))),
+            // Conditions are computed as plain booleans (see `boolean`), wrapped only when used as values.
+            Expr::Not(_)
+            | Expr::And(..)
+            | Expr::Or(..)
+            | Expr::Compare(..)
+            | Expr::IsNull(..)
+            | Expr::Exists(_)
+            | Expr::In(..)
+            | Expr::InSet(..)
+            | Expr::Matches(..)
+            | Expr::MatchesDynamic(..) => Ok(Cow::Owned(Value::Bool(self.boolean(id)?))),
             Expr::Neg(x) => {
                 let v = self.eval(*x)?;
                 ops::negate(&v, *x, node(&v))
-            }
-            Expr::And(a, b) => Ok(Cow::Owned(Value::Bool(self.boolean(*a)? && self.boolean(*b)?))),
-            Expr::Or(a, b) => Ok(Cow::Owned(Value::Bool(self.boolean(*a)? || self.boolean(*b)?))),
-            Expr::Compare(cmp, a, b) => {
-                let l = self.eval(*a)?;
-                let r = self.eval(*b)?;
-                ops::compare(*cmp, &l, &r, (*a, node(&l)), (*b, node(&r))).map(|b| Cow::Owned(Value::Bool(b)))
-            }
-            Expr::IsNull(x, negate) => {
-                let is_null = match self.eval(*x) {
-                    Ok(v) => v.is_null(),
-                    Err(f) if f.is_absence() => true,
-                    Err(f) => return Err(f),
-                };
-                Ok(Cow::Owned(Value::Bool(is_null != *negate)))
             }
             Expr::Arith(op, a, b) => {
                 let l = self.eval(*a)?;
@@ -182,32 +177,6 @@ impl<'a> Eval<'a> {
                 Err(f) if f.is_absence() => self.eval(*b),
                 Err(f) => Err(f),
             },
-            Expr::Exists(x) => match self.eval(*x) {
-                Ok(v) => Ok(Cow::Owned(Value::Bool(!v.is_null()))),
-                Err(f) if f.is_absence() => Ok(Cow::Owned(Value::Bool(false))),
-                Err(f) => Err(f),
-            },
-            Expr::In(x, xs, negate) => {
-                let item = self.eval(*x)?;
-                let set = self.eval(*xs)?;
-                ops::contains(&set, &item, *xs, node(&set)).map(|b| Cow::Owned(Value::Bool(b != *negate)))
-            }
-            Expr::InSet(x, set, negate) => {
-                let item = self.eval(*x)?;
-                Ok(Cow::Owned(Value::Bool(program.sets[*set as usize].contains(&*item) != *negate)))
-            }
-            Expr::Matches(x, regex) => {
-                let v = self.eval(*x)?;
-                match &*v {
-                    Value::String(s) => Ok(Cow::Owned(Value::Bool(program.regexes[*regex as usize].is_match(s)))),
-                    other => Err(Fault::wrong_type(*x, Ty::STRING, other, node(&v))),
-                }
-            }
-            Expr::MatchesDynamic(x, pattern) => {
-                let v = self.eval(*x)?;
-                let p = self.eval(*pattern)?;
-                ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p))).map(|b| Cow::Owned(Value::Bool(b)))
-            }
             Expr::Call(function, args) => self.call(*function, args),
             Expr::CallUser(function, args) => self.call_user(*function, args),
             Expr::Array(items) => {
@@ -242,12 +211,60 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// Evaluates a condition that must be a boolean.
+    /// Evaluates a condition that must be a boolean. Operators that yield booleans are computed here
+    /// directly, without building a `Value` for every intermediate result.
     pub(crate) fn boolean(&mut self, id: ExprId) -> Result<bool, Faulty<'a>> {
-        let v = self.eval(id)?;
-        match &*v {
-            Value::Bool(b) => Ok(*b),
-            other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
+        let program = self.program;
+        match &program.exprs[id as usize] {
+            Expr::Not(x) => Ok(!self.boolean(*x)?),
+            Expr::And(a, b) => Ok(self.boolean(*a)? && self.boolean(*b)?),
+            Expr::Or(a, b) => Ok(self.boolean(*a)? || self.boolean(*b)?),
+            Expr::Compare(cmp, a, b) => {
+                let l = self.eval(*a)?;
+                let r = self.eval(*b)?;
+                ops::compare(*cmp, &l, &r, (*a, node(&l)), (*b, node(&r)))
+            }
+            Expr::IsNull(x, negate) => {
+                let is_null = match self.eval(*x) {
+                    Ok(v) => v.is_null(),
+                    Err(f) if f.is_absence() => true,
+                    Err(f) => return Err(f),
+                };
+                Ok(is_null != *negate)
+            }
+            Expr::Exists(x) => match self.eval(*x) {
+                Ok(v) => Ok(!v.is_null()),
+                Err(f) if f.is_absence() => Ok(false),
+                Err(f) => Err(f),
+            },
+            Expr::In(x, xs, negate) => {
+                let item = self.eval(*x)?;
+                let set = self.eval(*xs)?;
+                ops::contains(&set, &item, *xs, node(&set)).map(|b| b != *negate)
+            }
+            Expr::InSet(x, set, negate) => {
+                let item = self.eval(*x)?;
+                Ok(program.sets[*set as usize].contains(&*item) != *negate)
+            }
+            Expr::Matches(x, regex) => {
+                let v = self.eval(*x)?;
+                match &*v {
+                    Value::String(s) => Ok(program.regexes[*regex as usize].is_match(s)),
+                    other => Err(Fault::wrong_type(*x, Ty::STRING, other, node(&v))),
+                }
+            }
+            Expr::MatchesDynamic(x, pattern) => {
+                let v = self.eval(*x)?;
+                let p = self.eval(*pattern)?;
+                ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p)))
+            }
+            _ => {
+                let v = self.eval(id)?;
+                match &*v {
+                    Value::Bool(b) => Ok(*b),
+                    other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
+                }
+            }
         }
     }
 
