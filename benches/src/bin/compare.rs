@@ -1,0 +1,196 @@
+//! Side-by-side comparison of Vigil with regorus (interpreter and RVM) and a hand-written Rust baseline on the
+//! shared model-card workload. See docs/performance.md for how to read the output.
+//!
+//! ```text
+//! cargo run --release -p vigil-bench --bin compare -- [--count N] [--data DIR] [--passes P] [--warmup W]
+//!     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling]
+//! ```
+//!
+//! All engines are measured in one run, interleaved per document, because absolute times on a shared machine
+//! drift by 1.5× between runs: only the ratios carry over.
+
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+use vigil_bench::engines::{Contender, Format, Parsed, REGO_QUERY, modelcard_contenders};
+use vigil_bench::measure::{
+    Columns, Samples, Table, interleaved, machine, median_micros, timing_headers, timing_rows, timing_table, today,
+};
+use vigil_bench::workload::{DataDir, Workload, agreement, rego_policy};
+use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY, scaling};
+
+/// Command-line options.
+struct Args {
+    count: usize,
+    data: Option<PathBuf>,
+    passes: usize,
+    warmup: usize,
+    only: Option<Vec<String>>,
+    yaml: bool,
+    scaling: bool,
+}
+
+const USAGE: &str = "usage: compare [--count N] [--data DIR] [--passes P] [--warmup W] \
+                     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { count: 10_000, data: None, passes: 3, warmup: 3, only: None, yaml: true, scaling: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let number = |v: String| v.replace('_', "").parse::<usize>().map_err(|e| format!("{v}: {e}"));
+        match flag.as_str() {
+            "--count" => args.count = number(value()?)?,
+            "--data" => args.data = Some(PathBuf::from(value()?)),
+            "--passes" => args.passes = number(value()?)?.max(1),
+            "--warmup" => args.warmup = number(value()?)?,
+            "--only" => args.only = Some(value()?.split(',').map(|s| s.trim().to_lowercase()).collect()),
+            "--no-yaml" => args.yaml = false,
+            "--scaling" => args.scaling = true,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+/// The short name `--only` uses for a contender.
+fn key(name: &str) -> &'static str {
+    match name {
+        "Vigil" => "vigil",
+        "regorus" => "regorus",
+        "regorus RVM" => "rvm",
+        _ => "baseline",
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("compare: {message}");
+    exit(1)
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| fail(e));
+    println!("# Vigil vs regorus {REGORUS_VERSION} vs hand-written Rust\n");
+    println!("Machine: {}. Date: {}.\n", machine(), today());
+    if args.scaling {
+        run_scaling();
+        return;
+    }
+    let rego = rego_policy().unwrap_or_else(|e| fail(format!("cannot read modelcard.rego: {e}")));
+    let data = DataDir::prepare(args.data.clone(), args.count, args.yaml).unwrap_or_else(|e| fail(e));
+    let workload = Workload::read(&data.path, args.yaml).unwrap_or_else(|e| fail(e));
+    let docs = workload.json.len();
+
+    let mut engines = modelcard_contenders(WORKLOAD_POLICY, &rego).unwrap_or_else(|e| fail(e));
+    if let Some(only) = &args.only {
+        engines.retain(|e| only.iter().any(|o| o == key(e.name())));
+    }
+    if engines.is_empty() {
+        fail("--only kept no engine");
+    }
+    let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
+    let index = |k: &str| names.iter().position(|n| key(n) == k);
+    // Compile steps, each as the engine's user would run it once per policy set.
+    let compile: Vec<f64> = names
+        .iter()
+        .map(|n| match key(n) {
+            "vigil" => median_micros(20, || modelcard_contenders(WORKLOAD_POLICY, &rego).map(|mut v| v.remove(0))),
+            "regorus" => median_micros(20, || vigil_bench::engines::RegorusEngine::new(&rego)),
+            "rvm" => median_micros(20, || vigil_bench::engines::RegorusVm::new(&rego)),
+            _ => median_micros(20, vigil_bench::baseline::Baseline::new),
+        })
+        .collect();
+
+    // Agreement first: a fast engine that computes something else is not faster.
+    let json = parse_inputs(&engines, &workload.json, Format::Json);
+    let agreed = agreement(&mut engines, &json, Some(&workload.expected))
+        .unwrap_or_else(|e| fail(format!("engines disagree on JSON input: {e}")));
+    if args.yaml {
+        let yaml = parse_inputs(&engines, &workload.yaml, Format::Yaml);
+        agreement(&mut engines, &yaml, Some(&workload.expected))
+            .unwrap_or_else(|e| fail(format!("engines disagree on YAML input: {e}")));
+    }
+    let total: usize = agreed.records_per_rule.values().sum();
+    println!(
+        "Workload: {docs} documents from generate.py, {total} violation records ({}). All engines agree document by \
+         document with each other and with expected.json (JSON{} input).\n",
+        agreed.records_per_rule.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(" "),
+        if args.yaml { " and YAML" } else { "" }
+    );
+    println!(
+        "{} recorded pass(es) over every document after {} warm-up pass(es) over the first 1,000; single thread; \
+         engines interleaved per document in rotating order. regorus: `set_input` + `eval_rule(\"{REGO_QUERY}\")`; \
+         RVM: the same policy compiled once for that entry point.\n",
+        args.passes, args.warmup
+    );
+
+    // Table 1: pre-parsed input.
+    let samples = interleaved(&names, docs, args.passes, args.warmup, |e, i| {
+        let start = Instant::now();
+        std::hint::black_box(engines[e].run(&json[e][i]));
+        (start.elapsed(), Duration::ZERO)
+    });
+    drop(json);
+    let cols = Columns {
+        reference: index("regorus"),
+        floor: index("baseline"),
+        compile: Some(&compile),
+        ..Columns::default()
+    };
+    println!("## Table 1: pre-parsed input, one thread\n\n{}", timing_table(&samples, &cols).render());
+
+    // Table 2: end to end from text. Ratios compare engines on the same input format, so each format is its
+    // own block of rows.
+    let cols = Columns { reference: index("regorus"), floor: index("baseline"), parse: true, ..Columns::default() };
+    let mut table2 = Table::new(&timing_headers(&cols));
+    for (format, texts) in [(Format::Json, &workload.json), (Format::Yaml, &workload.yaml)] {
+        if texts.is_empty() {
+            continue;
+        }
+        let files: Vec<String> = (0..docs).map(|i| format!("doc-{i:05}.{}", format.extension())).collect();
+        let samples: Vec<Samples> = interleaved(&names, docs, args.passes, args.warmup, |e, i| {
+            let engine = &mut engines[e];
+            let start = Instant::now();
+            let parsed = engine.parse(&files[i], &texts[i], format).unwrap_or_else(|err| fail(err));
+            let parsed_at = Instant::now();
+            std::hint::black_box(engine.run(&parsed));
+            drop(parsed);
+            (start.elapsed(), parsed_at - start)
+        });
+        let label = if format == Format::Json { "JSON — " } else { "YAML — " };
+        let lead = vec![label.to_string(); names.len()];
+        timing_rows(&mut table2, &samples, &Columns { lead: &lead, ..cols.clone() });
+    }
+    println!("## Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+}
+
+/// Parses every text with every engine, aborting on the first failure.
+fn parse_inputs(engines: &[Box<dyn Contender>], texts: &[String], format: Format) -> Vec<Vec<Parsed>> {
+    engines
+        .iter()
+        .map(|e| {
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| e.parse(&format!("doc-{i:05}.{}", format.extension()), t, format))
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap_or_else(|err| fail(format!("{} cannot parse: {err}", e.name())))
+        })
+        .collect()
+}
+
+/// `--scaling`: the three scaling tables of docs/performance.md.
+fn run_scaling() {
+    // One recorded pass: the largest configurations take minutes per pass on two shared cores.
+    let passes = 1;
+    let run = |name: &str, table: Result<String, String>| {
+        let table = table.unwrap_or_else(|e| fail(format!("scaling by {name}: {e}")));
+        println!("### By {name}\n\n{table}");
+    };
+    println!("## Scaling (median per document, pre-parsed input, one thread)\n");
+    run("number of documents (ten rules)", scaling::documents(&[1_000, 10_000, 100_000], passes));
+    run("number of rules (300 documents)", scaling::rules(&[10, 100, 1_000], 300, passes));
+    run("array size (artifacts in one document)", scaling::items(&[10, 1_000, 100_000]));
+}
