@@ -170,6 +170,9 @@ impl RegorusVm {
         let compiled = engine.compile_with_entrypoint(&REGO_QUERY.into()).map_err(|e| e.to_string())?;
         let program = Compiler::compile_from_policy(&compiled, &[REGO_QUERY]).map_err(|e| e.to_string())?;
         let mut vm = RegoVM::new();
+        // The default budget (25,000 instructions) stops a 1,000-rule policy or a 100,000-item document; the
+        // interpreter has no such limit, so neither does the comparison.
+        vm.set_max_instructions(usize::MAX);
         vm.load_program(program);
         Ok(RegorusVm { vm })
     }
