@@ -8,11 +8,11 @@ pub mod measure;
 pub mod scaling;
 pub mod workload;
 
-/// The regorus release the comparison runs (kept equal to Cargo.lock by a test).
-pub const REGORUS_VERSION: &str = "0.14.1";
-
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// The regorus release the comparison runs (kept equal to Cargo.lock by a test).
+pub const REGORUS_VERSION: &str = "0.14.1";
 
 /// A small deterministic PRNG (xorshift64*): the same seed gives the same documents on every machine.
 pub struct Rng(u64);

@@ -243,7 +243,9 @@ fn run_scaling(tables: &[String]) {
 fn profile_items(n: usize, passes: usize) {
     let data = DataDir::prepare(None, 50, false).unwrap_or_else(|e| fail(e));
     let workload = Workload::read(&data.path, false).unwrap_or_else(|e| fail(e));
-    let card: serde_json::Value = serde_json::from_str(&workload.json[0]).unwrap_or_else(|e| fail(e));
+    // The same compliant card the scaling table grows, so the profile explains that table.
+    let compliant = workload.expected.rules_per_doc.iter().position(Vec::is_empty).unwrap_or_default();
+    let card: serde_json::Value = serde_json::from_str(&workload.json[compliant]).unwrap_or_else(|e| fail(e));
     let text = scaling::card_with_artifacts(&card, n);
     let mut vigil = VigilEngine::new("modelcard.policy", WORKLOAD_POLICY).unwrap_or_else(|e| fail(e));
     let doc = vigil.parse("card.json", &text, Format::Json).unwrap_or_else(|e| fail(e));
