@@ -1,8 +1,18 @@
 //! Shared pieces of Vigil's benchmarks: a deterministic generator of model-card documents shaped like the
-//! shared benchmark workload (`../shared/bench/modelcard`), and helpers to write them out.
+//! shared benchmark workload (`../shared/bench/modelcard`), and helpers to write them out; and the pieces of
+//! the side-by-side comparison with regorus (`src/bin/compare.rs`, `tests/conformance.rs`).
+
+pub mod baseline;
+pub mod engines;
+pub mod measure;
+pub mod scaling;
+pub mod workload;
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// The regorus release the comparison runs (kept equal to Cargo.lock by a test).
+pub const REGORUS_VERSION: &str = "0.14.1";
 
 /// A small deterministic PRNG (xorshift64*): the same seed gives the same documents on every machine.
 pub struct Rng(u64);
@@ -14,7 +24,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -23,7 +33,7 @@ impl Rng {
 
     /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     /// One of `items`.

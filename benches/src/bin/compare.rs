@@ -1,0 +1,257 @@
+//! Side-by-side comparison of Vigil with regorus (interpreter and RVM) and a hand-written Rust baseline on the
+//! shared model-card workload. See docs/performance.md for how to read the output.
+//!
+//! ```text
+//! cargo run --release -p vigil-bench --bin compare -- [--count N] [--data DIR] [--passes P] [--warmup W]
+//!     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling | --scaling-only documents,rules,items] [--profile-items N]
+//! ```
+//!
+//! All engines are measured in one run, interleaved per document, because absolute times on a shared machine
+//! drift by 1.5× between runs: only the ratios carry over.
+
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+use vigil_bench::engines::{Contender, Format, Parsed, REGO_QUERY, VigilEngine, modelcard_contenders};
+use vigil_bench::measure::{
+    Columns, Samples, Table, interleaved, machine, median_micros, micros, thousands, timing_headers, timing_rows,
+    timing_table, today,
+};
+use vigil_bench::workload::{DataDir, Workload, agreement, rego_policy, rule_order};
+use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY, scaling};
+
+/// Command-line options.
+struct Args {
+    count: usize,
+    data: Option<PathBuf>,
+    passes: usize,
+    warmup: usize,
+    only: Option<Vec<String>>,
+    yaml: bool,
+    scaling: Option<Vec<String>>,
+    profile_items: Option<usize>,
+}
+
+const USAGE: &str = "usage: compare [--count N] [--data DIR] [--passes P] [--warmup W] \
+                     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling | --scaling-only documents,rules,items]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        count: 10_000,
+        data: None,
+        passes: 3,
+        warmup: 3,
+        only: None,
+        yaml: true,
+        scaling: None,
+        profile_items: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let number = |v: String| v.replace('_', "").parse::<usize>().map_err(|e| format!("{v}: {e}"));
+        match flag.as_str() {
+            "--count" => args.count = number(value()?)?,
+            "--data" => args.data = Some(PathBuf::from(value()?)),
+            "--passes" => args.passes = number(value()?)?.max(1),
+            "--warmup" => args.warmup = number(value()?)?,
+            "--only" => args.only = Some(value()?.split(',').map(|s| s.trim().to_lowercase()).collect()),
+            "--no-yaml" => args.yaml = false,
+            "--scaling" => args.scaling = Some(vec!["documents".into(), "rules".into(), "items".into()]),
+            "--scaling-only" => {
+                args.scaling = Some(value()?.split(',').map(|s| s.trim().to_lowercase()).collect());
+            }
+            "--profile-items" => args.profile_items = Some(number(value()?)?),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+/// The short name `--only` uses for a contender.
+fn key(name: &str) -> &'static str {
+    match name {
+        "Vigil" => "vigil",
+        "regorus" => "regorus",
+        "regorus RVM" => "rvm",
+        _ => "baseline",
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("compare: {message}");
+    exit(1)
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| fail(e));
+    println!("# Vigil vs regorus {REGORUS_VERSION} vs hand-written Rust\n");
+    println!("Machine: {}. Date: {}.\n", machine(), today());
+    if let Some(n) = args.profile_items {
+        profile_items(n, args.passes);
+        return;
+    }
+    if let Some(tables) = &args.scaling {
+        run_scaling(tables);
+        return;
+    }
+    let rego = rego_policy().unwrap_or_else(|e| fail(format!("cannot read modelcard.rego: {e}")));
+    let data = DataDir::prepare(args.data.clone(), args.count, args.yaml).unwrap_or_else(|e| fail(e));
+    let workload = Workload::read(&data.path, args.yaml).unwrap_or_else(|e| fail(e));
+    let docs = workload.json.len();
+
+    let mut engines = modelcard_contenders(WORKLOAD_POLICY, &rego).unwrap_or_else(|e| fail(e));
+    if let Some(only) = &args.only {
+        engines.retain(|e| only.iter().any(|o| o == key(e.name())));
+    }
+    if engines.is_empty() {
+        fail("--only kept no engine");
+    }
+    let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
+    let index = |k: &str| names.iter().position(|n| key(n) == k);
+    // Compile steps, each as the engine's user would run it once per policy set.
+    let compile: Vec<f64> = names
+        .iter()
+        .map(|n| match key(n) {
+            "vigil" => median_micros(20, || modelcard_contenders(WORKLOAD_POLICY, &rego).map(|mut v| v.remove(0))),
+            "regorus" => median_micros(20, || vigil_bench::engines::RegorusEngine::new(&rego)),
+            "rvm" => median_micros(20, || vigil_bench::engines::RegorusVm::new(&rego)),
+            _ => median_micros(20, vigil_bench::baseline::Baseline::new),
+        })
+        .collect();
+
+    // Agreement first: a fast engine that computes something else is not faster.
+    let json = parse_inputs(&engines, &workload.json, Format::Json);
+    let agreed = agreement(&mut engines, &json, Some(&workload.expected))
+        .unwrap_or_else(|e| fail(format!("engines disagree on JSON input: {e}")));
+    if args.yaml {
+        let yaml = parse_inputs(&engines, &workload.yaml, Format::Yaml);
+        agreement(&mut engines, &yaml, Some(&workload.expected))
+            .unwrap_or_else(|e| fail(format!("engines disagree on YAML input: {e}")));
+    }
+    let total: usize = agreed.records_per_rule.values().sum();
+    let mut per_rule: Vec<_> = agreed.records_per_rule.iter().collect();
+    per_rule.sort_by_key(|(r, _)| rule_order(r));
+    println!(
+        "Workload: {} documents from generate.py, {total} violation records ({}). All engines agree document by \
+         document with each other and with expected.json (JSON{} input).\n",
+        thousands(docs as f64),
+        per_rule.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(" "),
+        if args.yaml { " and YAML" } else { "" }
+    );
+    println!(
+        "{} recorded pass(es) over every document after {} warm-up pass(es) over the first {}; single thread; \
+         engines interleaved per document in rotating order. regorus: `set_input` + `eval_rule(\"{REGO_QUERY}\")`; \
+         RVM: the same policy compiled once for that entry point.\n",
+        args.passes,
+        args.warmup,
+        thousands(docs.min(1000) as f64)
+    );
+
+    // Table 1: pre-parsed input. A Vigil document builds its index of source locations the first time a
+    // finding needs one and keeps it, so once the agreement check has run, evaluating the pre-parsed documents
+    // skips that work. An extra row shows Vigil on documents never evaluated before: each is parsed just
+    // before its evaluation, outside the timed region.
+    let vigil = index("vigil");
+    let mut table1_names = names.clone();
+    if vigil.is_some() {
+        table1_names.push("Vigil, first evaluation of each card");
+    }
+    let json_files: Vec<String> = (0..docs).map(|i| format!("doc-{i:05}.json")).collect();
+    let samples = interleaved(&table1_names, docs, args.passes, args.warmup, |e, i| {
+        if e == names.len() {
+            let engine = &mut engines[vigil.unwrap_or_default()];
+            let fresh = engine.parse(&json_files[i], &workload.json[i], Format::Json).unwrap_or_else(|err| fail(err));
+            let start = Instant::now();
+            std::hint::black_box(engine.run(&fresh));
+            return (start.elapsed(), Duration::ZERO);
+        }
+        let start = Instant::now();
+        std::hint::black_box(engines[e].run(&json[e][i]));
+        (start.elapsed(), Duration::ZERO)
+    });
+    drop(json);
+    let cols = Columns {
+        reference: index("regorus"),
+        floor: index("baseline"),
+        compile: Some(&compile),
+        ..Columns::default()
+    };
+    println!("## Table 1: pre-parsed input, one thread\n\n{}", timing_table(&samples, &cols).render());
+
+    // Table 2: end to end from text. Ratios compare engines on the same input format, so each format is its
+    // own block of rows.
+    let cols = Columns { reference: index("regorus"), floor: index("baseline"), parse: true, ..Columns::default() };
+    let mut table2 = Table::new(&timing_headers(&cols));
+    for (format, texts) in [(Format::Json, &workload.json), (Format::Yaml, &workload.yaml)] {
+        if texts.is_empty() {
+            continue;
+        }
+        let files: Vec<String> = (0..docs).map(|i| format!("doc-{i:05}.{}", format.extension())).collect();
+        let samples: Vec<Samples> = interleaved(&names, docs, args.passes, args.warmup, |e, i| {
+            let engine = &mut engines[e];
+            let start = Instant::now();
+            let parsed = engine.parse(&files[i], &texts[i], format).unwrap_or_else(|err| fail(err));
+            let parsed_at = Instant::now();
+            std::hint::black_box(engine.run(&parsed));
+            drop(parsed);
+            (start.elapsed(), parsed_at - start)
+        });
+        let label = if format == Format::Json { "JSON — " } else { "YAML — " };
+        let lead = vec![label.to_string(); names.len()];
+        timing_rows(&mut table2, &samples, &Columns { lead: &lead, ..cols.clone() });
+    }
+    println!("## Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+}
+
+/// Parses every text with every engine, aborting on the first failure.
+fn parse_inputs(engines: &[Box<dyn Contender>], texts: &[String], format: Format) -> Vec<Vec<Parsed>> {
+    engines
+        .iter()
+        .map(|e| {
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| e.parse(&format!("doc-{i:05}.{}", format.extension()), t, format))
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap_or_else(|err| fail(format!("{} cannot parse: {err}", e.name())))
+        })
+        .collect()
+}
+
+/// `--scaling`: the three scaling tables of docs/performance.md.
+fn run_scaling(tables: &[String]) {
+    // One recorded pass: the largest configurations take minutes per pass on two shared cores.
+    let passes = 1;
+    let run = |key: &str, name: &str, table: &dyn Fn() -> Result<String, String>| {
+        if tables.iter().any(|t| t == key) {
+            let table = table().unwrap_or_else(|e| fail(format!("scaling by {name}: {e}")));
+            println!("### By {name}\n\n{table}");
+        }
+    };
+    println!("## Scaling (median per document, pre-parsed input, one thread)\n");
+    run("documents", "number of documents (ten rules)", &|| scaling::documents(&[1_000, 10_000, 100_000], passes));
+    run("rules", "number of rules (300 documents)", &|| scaling::rules(&[10, 100, 1_000], 300, passes));
+    run("items", "array size (artifacts in one document)", &|| scaling::items(&[10, 1_000, 100_000]));
+}
+
+/// `--profile-items N`: Vigil alone on one workload card with `N` artifacts, `passes` times, for a profiler
+/// (`valgrind --tool=callgrind --toggle-collect='*Session*evaluate*'`): the scaling table's largest documents
+/// without the minutes regorus needs for them.
+fn profile_items(n: usize, passes: usize) {
+    let data = DataDir::prepare(None, 50, false).unwrap_or_else(|e| fail(e));
+    let workload = Workload::read(&data.path, false).unwrap_or_else(|e| fail(e));
+    // The same compliant card the scaling table grows, so the profile explains that table.
+    let compliant = workload.expected.rules_per_doc.iter().position(Vec::is_empty).unwrap_or_default();
+    let card: serde_json::Value = serde_json::from_str(&workload.json[compliant]).unwrap_or_else(|e| fail(e));
+    let text = scaling::card_with_artifacts(&card, n);
+    let mut vigil = VigilEngine::new("modelcard.policy", WORKLOAD_POLICY).unwrap_or_else(|e| fail(e));
+    let doc = vigil.parse("card.json", &text, Format::Json).unwrap_or_else(|e| fail(e));
+    for _ in 0..passes {
+        let start = Instant::now();
+        let findings = vigil.run(&doc);
+        println!("{n} artifacts: {findings} findings in {}", micros(start.elapsed().as_secs_f64() * 1e6));
+    }
+}
