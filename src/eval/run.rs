@@ -20,7 +20,7 @@ pub(crate) fn run_rules<'a>(
         ev.set_document(doc.data(), doc.meta());
         ev.reset_frame(rule.locals);
         let start = out.len();
-        let mut runner = Runner { rule, severity, doc, out, start };
+        let mut runner = Runner { rule, severity, doc, out, start, seen: Default::default() };
         runner.block(ev, &rule.body);
     }
 }
@@ -32,6 +32,8 @@ struct Runner<'r, 'a> {
     out: &'r mut Vec<Finding>,
     /// Where this rule's findings start in `out`, for de-duplication.
     start: usize,
+    /// Hashes of the (message, pointer) pairs this rule has reported.
+    seen: std::collections::HashSet<u64, foldhash::fast::RandomState>,
 }
 
 impl<'a> Runner<'_, 'a> {
@@ -124,11 +126,18 @@ impl<'a> Runner<'_, 'a> {
     fn push(&mut self, message: String, cause: Cause, location: Option<Location>) {
         // Without a better place, a finding points at the document itself.
         let location = location.or_else(|| self.doc.locate(self.doc.data()));
-        let duplicate = self.out[self.start..].iter().any(|f| {
-            f.message == message && f.location.as_ref().map(|l| &l.pointer) == location.as_ref().map(|l| &l.pointer)
-        });
-        if duplicate {
-            return;
+        // One finding per (message, place) and rule; hashed, so a rule over a huge array stays linear.
+        let key = {
+            use std::hash::BuildHasher;
+            foldhash::fast::FixedState::default().hash_one((&message, location.as_ref().map(|l| &l.pointer)))
+        };
+        if !self.seen.insert(key) {
+            let same = |f: &Finding| {
+                f.message == message && f.location.as_ref().map(|l| &l.pointer) == location.as_ref().map(|l| &l.pointer)
+            };
+            if self.out[self.start..].iter().any(same) {
+                return;
+            }
         }
         self.out.push(Finding {
             rule: self.rule.info.clone(),

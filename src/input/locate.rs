@@ -9,6 +9,9 @@
 //! exactly as the YAML loader recorded it — and later occurrences take the span of the alias.
 
 use std::collections::{HashMap, HashSet};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use crate::source::Span;
@@ -71,7 +74,7 @@ struct Entry {
 /// An index from node addresses to locations, for one tree.
 #[derive(Debug, Default)]
 pub(crate) struct Locator {
-    by_address: HashMap<usize, u32>,
+    by_address: FastMap<usize, u32>,
     entries: Vec<Entry>,
     /// A prefix for pointers (`/sections` for the document's section tree).
     prefix: &'static str,
@@ -84,8 +87,12 @@ fn address(value: &Value) -> usize {
 impl Locator {
     /// Walks `root` in the loader's pre-order, pairing nodes with `spans`.
     pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &'static str) -> Locator {
-        let mut locator = Locator { prefix, ..Locator::default() };
-        let mut seen = HashSet::new();
+        let mut locator = Locator {
+            prefix,
+            by_address: FastMap::with_capacity_and_hasher(spans.len(), Default::default()),
+            entries: Vec::with_capacity(spans.len()),
+        };
+        let mut seen = FastSet::default();
         let mut next_span = spans.iter().copied();
         // (node, parent entry, segment); children pushed in reverse so they pop in order.
         let mut stack: Vec<(&Value, Option<u32>, Segment)> = vec![(root, None, Segment::Root)];
