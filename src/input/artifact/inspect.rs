@@ -1,17 +1,20 @@
 //! Dispatch from the sniffed format to the format parsers, and the final
 //! roll-up of findings into the document's summary fields.
 
-use std::collections::HashMap;
-use std::io::{Read, SeekFrom};
+use std::io::{Cursor, Read, SeekFrom};
 
 use super::document::{Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict};
 use super::pickle::{self, ScanOptions};
+use super::pickle_state::FastMap;
 use super::reader::{ByteReader, ReadSeek};
 use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
 pub(super) const HEAD_BYTES: usize = 4096;
+
+/// Distinct globals looked up by linear search in `finish` before it builds a hash index.
+const LINEAR_LOOKUP: usize = 16;
 
 /// Legacy `torch.save` writes exactly five pickles (magic number, protocol
 /// version, sys info, the object, storage keys) followed by raw storage bytes.
@@ -50,22 +53,42 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
     ctx.art.format = format.unwrap_or(Format::Unknown);
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
-        Some(Format::SevenZip) => {
-            ctx.uninspected = true;
-            ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
-        }
-        Some(Format::JoblibCompressed) => {
-            ctx.uninspected = true;
-            ctx.warn(
-                "compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into(),
-            );
-        }
+        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
             Err(e) => ctx.error(format!("read error: {e}")),
         },
     }
     finish(ctx)
+}
+
+/// [`run`] over bytes already in memory: parsed in place, no copy and no I/O.
+pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOptions) -> Artifact {
+    let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
+    let format = sniff::sniff(bytes.get(..HEAD_BYTES).unwrap_or(bytes));
+    ctx.art.format = format.unwrap_or(Format::Unknown);
+    match format {
+        Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
+        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
+        other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
+    }
+    finish(ctx)
+}
+
+/// The document of a file whose content could not be read.
+pub(super) fn read_failed(art: Artifact, e: &std::io::Error, opts: &InspectOptions) -> Artifact {
+    let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
+    ctx.error(format!("read error: {e}"));
+    finish(ctx)
+}
+
+fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
+    ctx.uninspected = true;
+    if format == Format::SevenZip {
+        ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
+    } else {
+        ctx.warn("compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+    }
 }
 
 fn read_head(src: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
@@ -134,33 +157,50 @@ pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
 /// Summaries, verdict and the flags derived from everything found.
 fn finish(mut ctx: Ctx<'_>) -> Artifact {
     let art = &mut ctx.art;
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut summaries: Vec<GlobalSummary> = Vec::new();
     let mut pickle_errors = Vec::new();
-    for p in &art.pickles {
-        for g in &p.globals {
-            let key = (g.module.clone(), g.name.clone());
-            match index.get(&key) {
-                Some(&i) => {
-                    if let Some(s) = summaries.get_mut(i) {
-                        s.occurrences += 1;
+    {
+        // (module, name) of each summary, borrowed from the pickle reports.
+        // Most artifacts import a handful of globals: those are looked up
+        // linearly; past LINEAR_LOOKUP a hash index takes over.
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        let mut index: FastMap<(&str, &str), usize> = FastMap::default();
+        for p in &art.pickles {
+            for g in &p.globals {
+                let key = (g.module.as_str(), g.name.as_str());
+                let found = if keys.len() <= LINEAR_LOOKUP {
+                    keys.iter().position(|k| *k == key)
+                } else {
+                    if index.is_empty() {
+                        index.extend(keys.iter().enumerate().map(|(i, k)| (*k, i)));
+                    }
+                    index.get(&key).copied()
+                };
+                match found {
+                    Some(i) => {
+                        if let Some(s) = summaries.get_mut(i) {
+                            s.occurrences += 1;
+                        }
+                    }
+                    None => {
+                        if !index.is_empty() {
+                            index.insert(key, keys.len());
+                        }
+                        keys.push(key);
+                        summaries.push(GlobalSummary {
+                            module: g.module.clone(),
+                            name: g.name.clone(),
+                            qualified: format!("{}.{}", g.module, g.name),
+                            classification: g.classification,
+                            reason: g.reason.clone(),
+                            occurrences: 1,
+                        });
                     }
                 }
-                None => {
-                    index.insert(key, summaries.len());
-                    summaries.push(GlobalSummary {
-                        module: g.module.clone(),
-                        name: g.name.clone(),
-                        qualified: format!("{}.{}", g.module, g.name),
-                        classification: g.classification,
-                        reason: g.reason.clone(),
-                        occurrences: 1,
-                    });
-                }
             }
+            let label = p.entry.as_deref().unwrap_or("pickle");
+            pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
         }
-        let label = p.entry.as_deref().unwrap_or("pickle");
-        pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
     }
     art.errors.extend(pickle_errors);
     let of = |c: Classification| -> Vec<String> {

@@ -14,7 +14,8 @@ pub(super) enum ArgVal<'s> {
     Line(&'s [u8]),
     /// Text line that was too long to keep.
     LongLine,
-    Pair(String, String),
+    /// Module and name lines of GLOBAL / INST.
+    Pair(&'s str, &'s str),
     /// Counted payload; `None` when skipped rather than kept.
     Payload(Option<&'s [u8]>),
 }
@@ -54,9 +55,13 @@ pub(super) fn read_arg<'s>(
             Line::TooLong => Err(format!("invalid {} at offset {off}: argument longer than {max} bytes", info.name)),
         },
         Arg::LinePair => {
-            let mut parts = [Vec::new(), Vec::new()];
-            for part in &mut parts {
-                match r.line(max, part).map_err(io)? {
+            // Both lines go into the scratch buffer, one after the other; each
+            // is bounded by `max` on its own.
+            let mut split = 0usize;
+            for part in 0..2 {
+                // `line` bounds what the buffer holds in total: allow `max` more.
+                let limit = scratch.len().saturating_add(max);
+                match r.line(limit, scratch).map_err(io)? {
                     Line::Complete => {}
                     Line::Eof => {
                         return Err(format!("truncated at offset {off}: {} needs module and name lines", info.name));
@@ -65,9 +70,13 @@ pub(super) fn read_arg<'s>(
                         return Err(format!("invalid {} at offset {off}: name longer than {max} bytes", info.name));
                     }
                 }
+                if part == 0 {
+                    split = scratch.len();
+                }
             }
-            let [m, n] = parts;
-            match (String::from_utf8(m), String::from_utf8(n)) {
+            let both: &'s [u8] = scratch;
+            let (m, n) = both.split_at(split.min(both.len()));
+            match (std::str::from_utf8(m), std::str::from_utf8(n)) {
                 (Ok(m), Ok(n)) => Ok(ArgVal::Pair(m, n)),
                 _ => Err(format!(
                     "invalid {} at offset {off}: module/name is not UTF-8 (the unpickler would fail here)",

@@ -4,8 +4,11 @@
 //! which keeps one fixed buffer, tracks the absolute offset (for error
 //! messages and findings) and can skip large payloads cheaply — by seeking
 //! when the source allows it (files, in-memory buffers) and by reading into a
-//! scratch buffer otherwise (decompressing zip entries).
+//! scratch buffer otherwise (decompressing zip entries). Bytes already in
+//! memory (small files read whole, [`super::inspect_bytes`]) are parsed in
+//! place: the reader borrows them and never copies or calls into I/O.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Anything we can both read and seek; blanket-implemented so `File`,
@@ -14,8 +17,13 @@ pub(super) trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 
 const BUF_SIZE: usize = 64 * 1024;
+/// First buffer of a seekable source: headers and the pickles of legacy
+/// torch files are usually much smaller than the file; grow when needed.
+const FIRST_BUF: usize = 16 * 1024;
 
 enum Source<'a> {
+    /// Everything is already in `buf` (borrowed): end of buffer is end of stream.
+    Memory,
     Stream(&'a mut dyn Read),
     /// `end` is the absolute end of the stream, so skips can be clamped.
     Seekable {
@@ -34,7 +42,7 @@ pub(super) enum Line {
 
 pub(super) struct ByteReader<'a> {
     src: Source<'a>,
-    buf: Vec<u8>,
+    buf: Cow<'a, [u8]>,
     pos: usize,
     len: usize,
     /// Absolute offset of `buf[pos]`.
@@ -55,16 +63,21 @@ impl<'a> ByteReader<'a> {
         Ok(Self::with_source(Source::Seekable { inner, end }, start))
     }
 
+    /// Read bytes held in memory, in place; offsets start at 0.
+    pub(super) fn memory(bytes: &'a [u8]) -> Self {
+        ByteReader { src: Source::Memory, buf: Cow::Borrowed(bytes), pos: 0, len: bytes.len(), offset: 0 }
+    }
+
     fn with_source(src: Source<'a>, offset: u64) -> Self {
         // Most model files in a scan are small pickles or headers: start with a buffer that fits what is
         // left (or 4 KiB for streams) and grow on demand, instead of zeroing 64 KiB per file.
         let initial = match &src {
             Source::Seekable { end, .. } => {
-                end.saturating_sub(offset).saturating_add(1).clamp(16, BUF_SIZE as u64) as usize
+                end.saturating_sub(offset).saturating_add(1).clamp(16, FIRST_BUF as u64) as usize
             }
-            Source::Stream(_) => 4096,
+            Source::Stream(_) | Source::Memory => 4096,
         };
-        ByteReader { src, buf: vec![0; initial], pos: 0, len: 0, offset }
+        ByteReader { src, buf: Cow::Owned(vec![0; initial]), pos: 0, len: 0, offset }
     }
 
     /// Absolute offset of the next byte.
@@ -77,17 +90,22 @@ impl<'a> ByteReader<'a> {
         if self.pos < self.len {
             return Ok(true);
         }
+        if matches!(self.src, Source::Memory) {
+            return Ok(false);
+        }
+        let buf = self.buf.to_mut();
         // A buffer filled to the brim means more is coming: read bigger chunks from now on.
-        if self.len == self.buf.len() && self.buf.len() < BUF_SIZE {
-            let bigger = (self.buf.len() * 4).min(BUF_SIZE);
-            self.buf.resize(bigger, 0);
+        if self.len == buf.len() && buf.len() < BUF_SIZE {
+            let bigger = (buf.len() * 4).min(BUF_SIZE);
+            buf.resize(bigger, 0);
         }
         self.pos = 0;
         self.len = 0;
         loop {
             let res = match &mut self.src {
-                Source::Stream(r) => r.read(&mut self.buf),
-                Source::Seekable { inner, .. } => inner.read(&mut self.buf),
+                Source::Memory => Ok(0),
+                Source::Stream(r) => r.read(buf),
+                Source::Seekable { inner, .. } => inner.read(buf),
             };
             match res {
                 Ok(n) => {
@@ -107,7 +125,15 @@ impl<'a> ByteReader<'a> {
         Ok(self.buf.get(self.pos).copied())
     }
 
+    #[inline]
     pub(super) fn byte(&mut self) -> io::Result<Option<u8>> {
+        if self.pos < self.len
+            && let Some(&b) = self.buf.get(self.pos)
+        {
+            self.pos += 1;
+            self.offset = self.offset.saturating_add(1);
+            return Ok(Some(b));
+        }
         let b = self.peek()?;
         if b.is_some() {
             self.pos += 1;
@@ -118,7 +144,21 @@ impl<'a> ByteReader<'a> {
 
     /// Append up to `n` bytes to `out`; returns how many were appended (fewer at EOF).
     /// Callers bound `n` themselves (by `Limits::max_string` or a format constant).
+    #[inline]
     pub(super) fn read_into(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<usize> {
+        // Fast path: all of it is buffered.
+        if let Some(end) = self.pos.checked_add(n).filter(|end| *end <= self.len)
+            && let Some(chunk) = self.buf.get(self.pos..end)
+        {
+            out.extend_from_slice(chunk);
+            self.pos = end;
+            self.offset = self.offset.saturating_add(n as u64);
+            return Ok(n);
+        }
+        self.read_into_slow(n, out)
+    }
+
+    fn read_into_slow(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<usize> {
         let mut done = 0usize;
         while done < n {
             if !self.fill()? {
@@ -136,11 +176,19 @@ impl<'a> ByteReader<'a> {
 
     /// Read exactly `N` bytes into an array, or `None` at EOF.
     pub(super) fn array<const N: usize>(&mut self) -> io::Result<Option<[u8; N]>> {
-        let mut v = Vec::with_capacity(N);
-        if self.read_into(N, &mut v)? < N {
-            return Ok(None);
+        let mut out = [0u8; N];
+        let mut done = 0usize;
+        while done < N {
+            if !self.fill()? {
+                return Ok(None);
+            }
+            let take = (self.len - self.pos).min(N - done);
+            out[done..done + take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+            done += take;
+            self.offset = self.offset.saturating_add(take as u64);
         }
-        Ok(v.try_into().ok())
+        Ok(Some(out))
     }
 
     /// Skip `n` bytes; returns how many were actually skipped (fewer at EOF).
@@ -154,6 +202,8 @@ impl<'a> ByteReader<'a> {
             return Ok(n);
         }
         match &mut self.src {
+            // The whole stream was in the buffer: nothing is left to skip.
+            Source::Memory => Ok(in_buf),
             Source::Seekable { inner, end } => {
                 // The buffer is empty here, so `offset` is the inner position.
                 let target = self.offset.saturating_add(remaining).min(*end);
