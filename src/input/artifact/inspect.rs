@@ -13,7 +13,8 @@ use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
 /// heuristic can look at several opcodes).
 pub(super) const HEAD_BYTES: usize = 4096;
 
-/// Distinct globals looked up by linear search in `finish` before it builds a hash index.
+/// Pickle globals (all pickles together) up to which `finish` matches them to
+/// summaries by linear search rather than through a hash index.
 const LINEAR_LOOKUP: usize = 16;
 
 /// Legacy `torch.save` writes exactly five pickles (magic number, protocol
@@ -157,24 +158,19 @@ pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
 /// Summaries, verdict and the flags derived from everything found.
 fn finish(mut ctx: Ctx<'_>) -> Artifact {
     let art = &mut ctx.art;
-    let mut summaries: Vec<GlobalSummary> = Vec::new();
+    // Pickle globals (most artifacts have a handful) are matched to their
+    // summary by linear search, or through an index when there are many.
+    let total: usize = art.pickles.iter().map(|p| p.globals.len()).sum();
+    let mut summaries: Vec<GlobalSummary> = Vec::with_capacity(total.min(LINEAR_LOOKUP));
     let mut pickle_errors = Vec::new();
     {
-        // (module, name) of each summary, borrowed from the pickle reports.
-        // Most artifacts import a handful of globals: those are looked up
-        // linearly; past LINEAR_LOOKUP a hash index takes over.
-        let mut keys: Vec<(&str, &str)> = Vec::new();
         let mut index: FastMap<(&str, &str), usize> = FastMap::default();
         for p in &art.pickles {
             for g in &p.globals {
-                let key = (g.module.as_str(), g.name.as_str());
-                let found = if keys.len() <= LINEAR_LOOKUP {
-                    keys.iter().position(|k| *k == key)
+                let found = if total <= LINEAR_LOOKUP {
+                    summaries.iter().position(|s| s.module == g.module && s.name == g.name)
                 } else {
-                    if index.is_empty() {
-                        index.extend(keys.iter().enumerate().map(|(i, k)| (*k, i)));
-                    }
-                    index.get(&key).copied()
+                    index.get(&(g.module.as_str(), g.name.as_str())).copied()
                 };
                 match found {
                     Some(i) => {
@@ -183,14 +179,17 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
                         }
                     }
                     None => {
-                        if !index.is_empty() {
-                            index.insert(key, keys.len());
+                        if total > LINEAR_LOOKUP {
+                            index.insert((g.module.as_str(), g.name.as_str()), summaries.len());
                         }
-                        keys.push(key);
+                        let mut qualified = String::with_capacity(g.module.len() + 1 + g.name.len());
+                        qualified.push_str(&g.module);
+                        qualified.push('.');
+                        qualified.push_str(&g.name);
                         summaries.push(GlobalSummary {
                             module: g.module.clone(),
                             name: g.name.clone(),
-                            qualified: format!("{}.{}", g.module, g.name),
+                            qualified,
                             classification: g.classification,
                             reason: g.reason.clone(),
                             occurrences: 1,

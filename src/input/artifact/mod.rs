@@ -113,17 +113,20 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
     if size > 0 && size <= WHOLE_FILE_MAX {
         // Small files (most pickles, headers-only test files) are read whole
         // with one read and parsed in place: no seeks, no second read to hash.
-        let bytes = match read_whole(&mut file, size) {
+        let (buf, got) = match read_whole(&mut file, size) {
             Ok(b) => b,
             // As in the streaming path: unreadable content is an error in the
             // document, unless hashing (which must read everything) failed.
             Err(e) if !opts.hash => return Ok(inspect::read_failed(art, &e, opts)),
             Err(e) => return Err(e),
         };
+        let bytes = buf.get(..got).unwrap_or_default();
         if opts.hash {
-            art.sha256 = Some(hex(&Sha256::digest(&bytes)));
+            art.sha256 = Some(hex(&Sha256::digest(bytes)));
         }
-        return Ok(inspect::run_bytes(art, &bytes, size, opts));
+        let art = inspect::run_bytes(art, bytes, size, opts);
+        reader::give_buffer(buf);
+        return Ok(art);
     }
     if opts.hash {
         art.sha256 = Some(hash_stream(&mut file)?);
@@ -136,22 +139,30 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
 /// buffer is this large anyway); larger ones are streamed and seeked.
 const WHOLE_FILE_MAX: u64 = 64 * 1024;
 
-/// The file's `size` bytes (fewer if it shrank since `metadata`).
-fn read_whole(file: &mut File, size: u64) -> std::io::Result<Vec<u8>> {
+/// Read the file's `size` bytes (fewer if it shrank since `metadata`) into
+/// the start of a recycled buffer; returns it and how many bytes were read.
+/// Hand the buffer back with `reader::give_buffer`.
+fn read_whole(file: &mut File, size: u64) -> std::io::Result<(Vec<u8>, usize)> {
     // `size <= WHOLE_FILE_MAX`, so it fits usize.
     let want = usize::try_from(size).unwrap_or(0);
-    let mut bytes = vec![0u8; want];
+    let mut buf = reader::take_buffer();
+    // Stale contents are overwritten by the read; only growth is zeroed.
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
     let mut got = 0usize;
     while got < want {
-        match file.read(&mut bytes[got..]) {
+        match file.read(&mut buf[got..want]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                reader::give_buffer(buf);
+                return Err(e);
+            }
         }
     }
-    bytes.truncate(got);
-    Ok(bytes)
+    Ok((buf, got))
 }
 
 /// Inspect bytes held in memory (tests, fuzzing, already-fetched blobs).

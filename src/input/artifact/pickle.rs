@@ -39,8 +39,11 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
     let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
     let start = r.offset();
     let mut seg_ops = 0u64;
+    // Opcode arguments are read into this buffer (borrowed by the decoded
+    // argument while `m` changes, so it is kept outside the machine).
+    let mut scratch = std::mem::take(&mut m.scratch);
     loop {
-        let next = m.next(r);
+        let next = m.next(r, &mut scratch);
         match next {
             Ok(Next::Op(Flow::Continue)) => seg_ops += 1,
             Ok(Next::Op(Flow::Stop)) => {
@@ -76,7 +79,8 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
         }
     }
     m.report.bytes_scanned = r.offset().saturating_sub(start);
-    m.report
+    m.scratch = scratch;
+    m.finish()
 }
 
 /// What the next byte of the stream turned out to be.
@@ -88,7 +92,7 @@ enum Next {
 
 impl Machine<'_> {
     /// Decode and apply one opcode.
-    fn next(&mut self, r: &mut ByteReader<'_>) -> Result<Next, String> {
+    fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
         // Between two opcodes every live value is on a stack or in a memo.
         if self.should_collect() {
             self.collect_garbage();
@@ -109,7 +113,7 @@ impl Machine<'_> {
             return Ok(Next::NotOpcode(b, off));
         };
         self.report.opcodes += 1;
-        self.step(r, b, info, off).map(Next::Op)
+        self.apply(r, b, info, off, scratch).map(Next::Op)
     }
 
     /// joblib writes object arrays as a separate `pickle.dump` that
@@ -125,8 +129,9 @@ impl Machine<'_> {
             memo: std::mem::take(&mut self.memo),
         });
         self.nesting += 1;
+        let mut scratch = Vec::new();
         let res = loop {
-            match self.next(r) {
+            match self.next(r, &mut scratch) {
                 Ok(Next::Op(Flow::Stop)) => break Ok(()),
                 Ok(Next::Op(Flow::Continue)) => {}
                 Ok(Next::Eof(at)) => {
@@ -149,15 +154,7 @@ impl Machine<'_> {
         res
     }
 
-    fn step(&mut self, r: &mut ByteReader<'_>, b: u8, info: &OpInfo, off: u64) -> Result<Flow, String> {
-        // The scratch buffer is moved out so argument slices can borrow it
-        // while `self` is mutated, then put back for the next opcode.
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let res = self.apply(r, b, info, off, &mut scratch);
-        self.scratch = scratch;
-        res
-    }
-
+    #[inline(always)]
     fn apply(
         &mut self,
         r: &mut ByteReader<'_>,
@@ -174,7 +171,7 @@ impl Machine<'_> {
                 return Ok(Flow::Stop);
             }
             (0x80, ArgVal::Fixed(v)) => {
-                let p = v.first().copied().unwrap_or(0);
+                let p = v.as_slice().first().copied().unwrap_or(0);
                 if p > 5 {
                     return Err(bad(&format!("unsupported protocol {p}")));
                 }
@@ -190,9 +187,12 @@ impl Machine<'_> {
                 };
                 self.push(v)?;
             }
-            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v)))))?,
-            (b'K', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(v.first().copied().unwrap_or(0))))?,
+            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v.as_slice())))))?,
+            (b'K', ArgVal::Fixed(v)) => {
+                self.push(Value::Int(i64::from(v.as_slice().first().copied().unwrap_or(0))))?;
+            }
             (b'M', ArgVal::Fixed(v)) => {
+                let v = v.as_slice();
                 let n = u16::from_le_bytes([v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0)]);
                 self.push(Value::Int(i64::from(n)))?;
             }
@@ -322,6 +322,7 @@ impl Machine<'_> {
             }
             // Imports.
             (0x82..=0x84, ArgVal::Fixed(v)) => {
+                let v = v.as_slice();
                 let mut le = [0u8; 4];
                 le[..v.len().min(4)].copy_from_slice(&v[..v.len().min(4)]);
                 let code = i32::from_le_bytes(le);
@@ -439,5 +440,78 @@ impl Machine<'_> {
         {
             *top = v;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `bytes` through a machine whose collector starts at `gc_min`;
+    /// the report and the largest arena weight seen between opcodes.
+    fn run(bytes: &[u8], gc_min: usize) -> (PickleReport, usize) {
+        let limits = Limits::default();
+        let mut m = Machine::new(&limits, PickleReport::default());
+        m.gc_min = gc_min;
+        m.gc_at = gc_min;
+        let mut r = ByteReader::memory(bytes);
+        let mut scratch = Vec::new();
+        let mut peak = 0usize;
+        while let Ok(Next::Op(_)) = m.next(&mut r, &mut scratch) {
+            peak = peak.max(m.arena.weight());
+        }
+        (m.finish(), peak)
+    }
+
+    /// Garbage (tuples and strings popped right away) between a memoized
+    /// STACK_GLOBAL operand and its use.
+    fn garbage_between(rounds: usize) -> Vec<u8> {
+        let mut v = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94(".to_vec();
+        for i in 0..rounds {
+            v.extend_from_slice(b"\x8c\x03abcK\x01\x86\x850");
+            if i % 100 == 0 {
+                v.extend_from_slice(b"}\x94(\x8c\x01kK\x02u0");
+            }
+        }
+        v.extend_from_slice(b"1h\x00h\x01\x93)R.");
+        v
+    }
+
+    #[test]
+    fn garbage_is_collected_and_live_values_survive() {
+        let bytes = garbage_between(5_000);
+        let (with_gc, peak) = run(&bytes, 256);
+        let (without, peak_without) = run(&bytes, usize::MAX);
+        assert!(peak < 2_000, "arena grew to {peak}");
+        assert!(peak_without > 15_000, "{peak_without}");
+        assert_eq!(with_gc.globals, without.globals);
+        assert_eq!(with_gc.globals.len(), 1);
+        assert_eq!((with_gc.globals[0].module.as_str(), with_gc.globals[0].name.as_str()), ("os", "system"));
+        assert_eq!(with_gc.errors, without.errors);
+        assert!(with_gc.errors.is_empty(), "{:?}", with_gc.errors);
+    }
+
+    #[test]
+    fn many_globals_are_indexed_and_deduplicated() {
+        let mut v = Vec::new();
+        for round in 0..2 {
+            for i in 0..40 {
+                v.extend_from_slice(format!("cmod{i}\nf{round}\n0cmod{i}\nf{round}\n0").as_bytes());
+            }
+        }
+        v.push(b'.');
+        let limits = Limits::default();
+        let rep = scan(&mut ByteReader::memory(&v), &limits, ScanOptions::default());
+        assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+        assert_eq!(rep.globals.len(), 80);
+        let names: Vec<String> = rep.globals.iter().map(|g| format!("{}.{}", g.module, g.name)).collect();
+        assert_eq!(names[0], "mod0.f0");
+        assert_eq!(names[39], "mod39.f0");
+        assert_eq!(names[40], "mod0.f1");
+        // The second import of each is the same global, found again.
+        assert!(rep.globals.iter().all(|g| g.opcode == "GLOBAL"));
+        // Each global keeps the offset of its first import.
+        let first = v.windows(9).position(|w| w == b"cmod1\nf1\n").and_then(|i| u64::try_from(i).ok());
+        assert_eq!(Some(rep.globals[41].offset), first);
     }
 }

@@ -10,7 +10,7 @@ use super::reader::{ByteReader, Line};
 /// opcode after another) does not allocate.
 pub(super) enum ArgVal<'s> {
     None,
-    Fixed(&'s [u8]),
+    Fixed(Fixed),
     Line(&'s [u8]),
     /// Text line that was too long to keep.
     LongLine,
@@ -20,9 +20,23 @@ pub(super) enum ArgVal<'s> {
     Payload(Option<&'s [u8]>),
 }
 
+/// A fixed-size argument (at most 8 bytes), held by value.
+#[derive(Clone, Copy)]
+pub(super) struct Fixed {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl Fixed {
+    pub(super) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
 /// Read the argument of opcode `b` (already consumed, at offset `off`).
 /// Text the scanner may need is kept up to `max` bytes; longer payloads are
 /// skipped without being buffered.
+#[inline(always)]
 pub(super) fn read_arg<'s>(
     r: &mut ByteReader<'_>,
     b: u8,
@@ -36,12 +50,11 @@ pub(super) fn read_arg<'s>(
     let trunc = |need: u64| format!("truncated at offset {off}: {} needs {need} more bytes", info.name);
     match info.arg {
         Arg::None => Ok(ArgVal::None),
-        Arg::Fixed(n) => {
-            if r.read_into(n, scratch).map_err(io)? < n {
-                return Err(trunc(n as u64));
-            }
-            Ok(ArgVal::Fixed(scratch))
-        }
+        // Every fixed argument in the opcode table is 1 to 8 bytes.
+        Arg::Fixed(n) => match r.fixed(n).map_err(io)? {
+            Some(bytes) => Ok(ArgVal::Fixed(Fixed { bytes, len: n.min(8) })),
+            None => Err(trunc(n as u64)),
+        },
         Arg::Line | Arg::QuotedLine | Arg::UnicodeLine => match r.line(max, scratch).map_err(io)? {
             Line::Complete => Ok(ArgVal::Line(scratch)),
             Line::Eof => Err(format!("truncated at offset {off}: {} line has no newline", info.name)),
@@ -137,8 +150,8 @@ pub(super) fn fixed4(v: &[u8]) -> [u8; 4] {
 pub(super) fn memo_key(arg: &ArgVal) -> Option<u64> {
     match arg {
         ArgVal::Line(l) => std::str::from_utf8(l).ok()?.trim().parse().ok(),
-        ArgVal::Fixed(v) if v.len() == 1 => v.first().map(|b| u64::from(*b)),
-        ArgVal::Fixed(v) => Some(u64::from(u32::from_le_bytes(fixed4(v)))),
+        ArgVal::Fixed(v) if v.len == 1 => Some(u64::from(v.bytes[0])),
+        ArgVal::Fixed(v) => Some(u64::from(u32::from_le_bytes(fixed4(v.as_slice())))),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@
 //! copies the values reachable from the stack and the memo into fresh arenas
 //! (between two opcodes, where no value is held anywhere else).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use super::Limits;
@@ -158,8 +159,16 @@ impl Arena {
         }
     }
 
+    fn clear(&mut self) {
+        self.text.clear();
+        self.items.clear();
+        self.objs.clear();
+        self.dicts.clear();
+        self.dict_items = 0;
+    }
+
     /// Rough size in value-sized units, for deciding when to collect.
-    fn weight(&self) -> usize {
+    pub(super) fn weight(&self) -> usize {
         self.items.len() + self.objs.len() + self.dicts.len() + self.dict_items * 2 + self.text.len() / 16
     }
 }
@@ -214,18 +223,16 @@ impl Memo {
         self.len
     }
 
+    #[inline]
     pub(super) fn get(&self, key: u64) -> Option<Value> {
-        if key < DENSE_MEMO {
-            self.dense.get(key as usize).copied().flatten()
-        } else {
-            self.sparse.get(&key).copied()
-        }
+        if key < DENSE_MEMO { self.dense.get(key as usize).copied().flatten() } else { self.sparse.get(&key).copied() }
     }
 
     pub(super) fn contains(&self, key: u64) -> bool {
         self.get(key).is_some()
     }
 
+    #[inline]
     pub(super) fn insert(&mut self, key: u64, v: Value) {
         let fresh = if key < DENSE_MEMO {
             let i = key as usize;
@@ -239,6 +246,12 @@ impl Memo {
         if fresh {
             self.len += 1;
         }
+    }
+
+    fn clear(&mut self) {
+        self.dense.clear();
+        self.sparse.clear();
+        self.len = 0;
     }
 
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
@@ -258,12 +271,41 @@ pub(super) enum Unresolved {
 /// Globals seen in the stream, by (module, name).
 #[derive(Default)]
 pub(super) struct Globals {
-    /// Key: module length (8 bytes LE), module, name. Value: index in the report's `globals`.
+    /// Index of the report's `globals`, built once there are more than
+    /// `LINEAR_GLOBALS` (fewer are searched directly). Key: module length
+    /// (8 bytes LE), module, name. Value: index in the report's `globals`.
     seen: FastMap<Box<[u8]>, u32>,
     key: Vec<u8>,
 }
 
+/// Distinct globals searched linearly before `Globals` builds its index.
+const LINEAR_GLOBALS: usize = 16;
+
 impl Globals {
+    /// Put the index key of `module.name` in `self.key`.
+    fn set_key(&mut self, module: &str, name: &str) {
+        self.key.clear();
+        self.key.extend_from_slice(&(module.len() as u64).to_le_bytes());
+        self.key.extend_from_slice(module.as_bytes());
+        self.key.extend_from_slice(name.as_bytes());
+    }
+
+    fn find(&mut self, report: &PickleReport, module: &str, name: &str) -> Option<u32> {
+        let known = &report.globals;
+        if known.len() <= LINEAR_GLOBALS {
+            let i = known.iter().position(|g| g.module == module && g.name == name)?;
+            return u32::try_from(i).ok();
+        }
+        if self.seen.is_empty() {
+            for (i, g) in known.iter().enumerate() {
+                self.set_key(&g.module, &g.name);
+                self.seen.insert(self.key.as_slice().into(), u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        self.set_key(module, name);
+        self.seen.get(self.key.as_slice()).copied()
+    }
+
     /// The index of `module.name` in `report.globals`, recording it (with its
     /// classification) the first time it is seen.
     pub(super) fn record(
@@ -275,14 +317,10 @@ impl Globals {
         opcode: &'static str,
         unresolved: Option<Unresolved>,
     ) -> Result<u32, String> {
-        self.key.clear();
-        self.key.extend_from_slice(&(module.len() as u64).to_le_bytes());
-        self.key.extend_from_slice(module.as_bytes());
-        self.key.extend_from_slice(name.as_bytes());
-        if let Some(&i) = self.seen.get(self.key.as_slice()) {
+        if let Some(i) = self.find(report, module, name) {
             return Ok(i);
         }
-        if self.seen.len() >= MAX_GLOBALS {
+        if report.globals.len() >= MAX_GLOBALS {
             return Err(format!("limit at offset {off}: more than {MAX_GLOBALS} distinct globals"));
         }
         let (classification, reason) = match unresolved {
@@ -301,7 +339,10 @@ impl Globals {
         };
         // MAX_GLOBALS < u32::MAX, so the index fits.
         let i = u32::try_from(report.globals.len()).unwrap_or(u32::MAX);
-        self.seen.insert(self.key.as_slice().into(), i);
+        if !self.seen.is_empty() {
+            self.set_key(module, name);
+            self.seen.insert(self.key.as_slice().into(), i);
+        }
         report.globals.push(GlobalRef {
             module: module.to_string(),
             name: name.to_string(),
@@ -311,6 +352,11 @@ impl Globals {
             opcode,
         });
         Ok(i)
+    }
+
+    fn clear(&mut self) {
+        self.seen.clear();
+        self.key.clear();
     }
 }
 
@@ -339,6 +385,8 @@ pub(super) struct Machine<'l> {
     pub(super) saved: Vec<Saved>,
     /// Arena weight at which garbage is next collected.
     pub(super) gc_at: usize,
+    /// Arena weight below which garbage is never collected (`GC_MIN`; tests lower it).
+    pub(super) gc_min: usize,
     /// Reused buffer for opcode arguments.
     pub(super) scratch: Vec<u8>,
     /// Reused buffer for decoded STRING arguments and EXT names.
@@ -346,23 +394,88 @@ pub(super) struct Machine<'l> {
     pub(super) report: PickleReport,
 }
 
+/// The machine's growable parts, kept per thread between scans so that
+/// scanning many small pickles does not allocate them again every time.
+#[derive(Default)]
+struct Buffers {
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Memo,
+    arena: Arena,
+    globals: Globals,
+    scratch: Vec<u8>,
+    decoded: Vec<u8>,
+}
+
+/// Buffers larger than this (in elements or bytes) are freed after a scan
+/// instead of being kept for the next one.
+const KEEP_CAPACITY: usize = 1 << 16;
+
+thread_local! {
+    static SPARE: Cell<Option<Buffers>> = const { Cell::new(None) };
+}
+
+impl Buffers {
+    /// Empty the buffers; false if any grew too large to be worth keeping.
+    fn reset(&mut self) -> bool {
+        let small = self.stack.capacity() <= KEEP_CAPACITY
+            && self.marks.capacity() <= KEEP_CAPACITY
+            && self.memo.dense.capacity() <= KEEP_CAPACITY
+            && self.memo.sparse.capacity() <= KEEP_CAPACITY
+            && self.arena.text.capacity() <= KEEP_CAPACITY
+            && self.arena.items.capacity() <= KEEP_CAPACITY
+            && self.arena.objs.capacity() <= KEEP_CAPACITY
+            && self.arena.dicts.capacity() <= KEEP_CAPACITY
+            && self.globals.seen.capacity() <= KEEP_CAPACITY
+            && self.scratch.capacity() <= KEEP_CAPACITY
+            && self.decoded.capacity() <= KEEP_CAPACITY;
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        self.arena.clear();
+        self.globals.clear();
+        self.scratch.clear();
+        self.decoded.clear();
+        small
+    }
+}
+
 impl<'l> Machine<'l> {
     pub(super) fn new(limits: &'l Limits, report: PickleReport) -> Self {
+        let b = SPARE.with(Cell::take).unwrap_or_default();
         Machine {
             limits,
-            stack: Vec::new(),
-            marks: Vec::new(),
-            memo: Memo::default(),
-            arena: Arena::default(),
-            globals: Globals::default(),
+            stack: b.stack,
+            marks: b.marks,
+            memo: b.memo,
+            arena: b.arena,
+            globals: b.globals,
             retained: 0,
             nesting: 0,
             saved: Vec::new(),
             gc_at: GC_MIN,
-            scratch: Vec::new(),
-            decoded: Vec::new(),
+            gc_min: GC_MIN,
+            scratch: b.scratch,
+            decoded: b.decoded,
             report,
         }
+    }
+
+    /// The report; the buffers go back to the thread's spare set.
+    pub(super) fn finish(self) -> PickleReport {
+        let mut b = Buffers {
+            stack: self.stack,
+            marks: self.marks,
+            memo: self.memo,
+            arena: self.arena,
+            globals: self.globals,
+            scratch: self.scratch,
+            decoded: self.decoded,
+        };
+        if b.reset() {
+            SPARE.with(|s| s.set(Some(b)));
+        }
+        self.report
     }
 }
 
@@ -371,6 +484,7 @@ impl Machine<'_> {
         self.report.errors.push(msg);
     }
 
+    #[inline]
     pub(super) fn memoize(&mut self, key: u64, off: u64) -> Result<(), String> {
         if self.memo.len() >= self.limits.max_memo && !self.memo.contains(key) {
             return Err(format!("limit at offset {off}: memo holds more than {} entries", self.limits.max_memo));
@@ -421,6 +535,7 @@ impl Machine<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn push(&mut self, v: Value) -> Result<(), String> {
         if self.stack.len() >= MAX_STACK {
             return Err(format!("limit: stack deeper than {MAX_STACK}"));
@@ -430,23 +545,22 @@ impl Machine<'_> {
     }
 
     /// Where the current stack (above the last MARK) starts.
+    #[inline]
     pub(super) fn base(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
 
     /// Top of the current stack.
+    #[inline]
     pub(super) fn top(&self) -> Option<Value> {
         if self.stack.len() > self.base() { self.stack.last().copied() } else { None }
     }
 
     /// Lenient pop: an empty current stack yields `Opaque` so scanning can go
     /// on (e.g. the outer pickle resuming after a joblib object-array pickle).
+    #[inline]
     pub(super) fn pop(&mut self) -> Value {
-        if self.stack.len() > self.base() {
-            self.stack.pop().unwrap_or(Value::Opaque)
-        } else {
-            Value::Opaque
-        }
+        if self.stack.len() > self.base() { self.stack.pop().unwrap_or(Value::Opaque) } else { Value::Opaque }
     }
 
     /// MARK: the current stack is set aside until the matching pop_mark.
@@ -471,6 +585,7 @@ impl Machine<'_> {
         self.stack.truncate(start);
     }
 
+    #[inline]
     pub(super) fn should_collect(&self) -> bool {
         self.arena.weight() >= self.gc_at
     }
@@ -498,7 +613,7 @@ impl Machine<'_> {
         }
         c.scan();
         self.arena = c.new;
-        self.gc_at = GC_MIN.max(self.arena.weight().saturating_mul(2));
+        self.gc_at = self.gc_min.max(self.arena.weight().saturating_mul(2));
     }
 }
 

@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::value::{Map, Value};
 
 use super::document::{
-    ArchiveInfo, Artifact, Classification, Format, GgufInfo, GlobalRef, GlobalSummary, KerasInfo, NumpyArray,
-    OnnxInfo, OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
+    ArchiveInfo, Artifact, Classification, Format, GgufInfo, GlobalRef, GlobalSummary, KerasInfo, NumpyArray, OnnxInfo,
+    OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };
 
 const ARTIFACT_KEYS: [&str; 20] = [
@@ -116,8 +116,7 @@ const SERIALIZATIONS: [Serialization; 7] = [
     Serialization::Unknown,
 ];
 const VERDICTS: [Verdict; 4] = [Verdict::Clean, Verdict::Uninspected, Verdict::Suspicious, Verdict::Dangerous];
-const CLASSIFICATIONS: [Classification; 3] =
-    [Classification::Safe, Classification::Unknown, Classification::Dangerous];
+const CLASSIFICATIONS: [Classification; 3] = [Classification::Safe, Classification::Unknown, Classification::Dangerous];
 /// Opcodes that import globals (the only ones a `GlobalRef` names).
 const IMPORT_OPCODES: [&str; 6] = ["GLOBAL", "STACK_GLOBAL", "INST", "EXT1", "EXT2", "EXT4"];
 
@@ -228,32 +227,47 @@ impl Shared {
     }
 
     fn artifact(&self, a: &Artifact) -> Value {
-        let pickles = self.array(a.pickles.iter().map(|p| self.pickle(p)).collect());
+        // Each summary repeats the module, name and reason of the first
+        // pickle global it counts: those strings are shared, not copied.
+        let mut firsts: Vec<Option<[Value; 3]>> = vec![None; a.globals.len()];
+        let mut next = 0usize;
+        let pickles =
+            self.array(a.pickles.iter().map(|p| self.pickle(p, &a.globals, &mut firsts, &mut next)).collect());
         // Each summary's `qualified` is shared with the dangerous/unknown lists that repeat it.
         let qualified: Vec<Value> = a.globals.iter().map(|g| text(&g.qualified)).collect();
-        let summaries = self.array(a.globals.iter().zip(&qualified).map(|(g, q)| self.summary(g, q.clone())).collect());
-        Shared::object(&self.artifact, [
-            text(&a.path),
-            text(&a.name),
-            unsigned(a.size),
-            a.sha256.as_deref().map_or(Value::Null, text),
-            self.format(a.format),
-            self.serialization(a.serialization),
-            Value::Bool(a.executes_code_on_load),
-            self.verdict(a.verdict),
-            pickles,
-            summaries,
-            self.subsequence(&a.dangerous_globals, &qualified),
-            self.subsequence(&a.unknown_globals, &qualified),
-            a.safetensors.as_ref().map_or(Value::Null, |s| self.safetensors(s)),
-            a.gguf.as_ref().map_or(Value::Null, |g| self.gguf(g)),
-            a.keras.as_ref().map_or(Value::Null, |k| self.keras(k)),
-            self.array(a.numpy.iter().map(|n| self.numpy(n)).collect()),
-            a.archive.as_ref().map_or(Value::Null, |x| self.archive(x)),
-            a.onnx.as_ref().map_or(Value::Null, |o| self.onnx(o)),
-            self.strings(&a.warnings),
-            self.strings(&a.errors),
-        ])
+        let summaries = self.array(
+            a.globals
+                .iter()
+                .zip(&qualified)
+                .zip(firsts)
+                .map(|((g, q), first)| self.summary(g, q.clone(), first))
+                .collect(),
+        );
+        Shared::object(
+            &self.artifact,
+            [
+                text(&a.path),
+                text(&a.name),
+                unsigned(a.size),
+                a.sha256.as_deref().map_or(Value::Null, text),
+                self.format(a.format),
+                self.serialization(a.serialization),
+                Value::Bool(a.executes_code_on_load),
+                self.verdict(a.verdict),
+                pickles,
+                summaries,
+                self.subsequence(&a.dangerous_globals, &qualified),
+                self.subsequence(&a.unknown_globals, &qualified),
+                a.safetensors.as_ref().map_or(Value::Null, |s| self.safetensors(s)),
+                a.gguf.as_ref().map_or(Value::Null, |g| self.gguf(g)),
+                a.keras.as_ref().map_or(Value::Null, |k| self.keras(k)),
+                self.array(a.numpy.iter().map(|n| self.numpy(n)).collect()),
+                a.archive.as_ref().map_or(Value::Null, |x| self.archive(x)),
+                a.onnx.as_ref().map_or(Value::Null, |o| self.onnx(o)),
+                self.strings(&a.warnings),
+                self.strings(&a.errors),
+            ],
+        )
     }
 
     /// `items` as strings, reusing the values of `pool` (in which they appear
@@ -276,116 +290,157 @@ impl Shared {
         self.array(values)
     }
 
-    fn pickle(&self, p: &PickleReport) -> Value {
-        Shared::object(&self.pickle, [
-            p.entry.as_deref().map_or(Value::Null, text),
-            p.protocol.map_or(Value::Null, |v| Value::Int(i64::from(v))),
-            unsigned(p.opcodes),
-            unsigned(p.segments),
-            self.array(p.globals.iter().map(|g| self.global(g)).collect()),
-            unsigned(p.calls),
-            unsigned(p.persistent_ids),
-            unsigned(p.joblib_arrays),
-            unsigned(p.bytes_scanned),
-            self.strings(&p.errors),
-        ])
+    /// A pickle report. `summaries[*next]` is the next summary whose first
+    /// occurrence has not been met yet; its strings are left in `firsts`.
+    fn pickle(
+        &self,
+        p: &PickleReport,
+        summaries: &[GlobalSummary],
+        firsts: &mut [Option<[Value; 3]>],
+        next: &mut usize,
+    ) -> Value {
+        let globals = p
+            .globals
+            .iter()
+            .map(|g| {
+                let strings = [text(&g.module), text(&g.name), g.reason.as_deref().map_or(Value::Null, text)];
+                if let (Some(s), Some(slot)) = (summaries.get(*next), firsts.get_mut(*next))
+                    && s.module == g.module
+                    && s.name == g.name
+                    && s.reason == g.reason
+                {
+                    *slot = Some(strings.clone());
+                    *next += 1;
+                }
+                self.global(g, strings)
+            })
+            .collect();
+        Shared::object(
+            &self.pickle,
+            [
+                p.entry.as_deref().map_or(Value::Null, text),
+                p.protocol.map_or(Value::Null, |v| Value::Int(i64::from(v))),
+                unsigned(p.opcodes),
+                unsigned(p.segments),
+                self.array(globals),
+                unsigned(p.calls),
+                unsigned(p.persistent_ids),
+                unsigned(p.joblib_arrays),
+                unsigned(p.bytes_scanned),
+                self.strings(&p.errors),
+            ],
+        )
     }
 
-    fn global(&self, g: &GlobalRef) -> Value {
-        Shared::object(&self.global, [
-            text(&g.module),
-            text(&g.name),
-            self.classification(g.classification),
-            g.reason.as_deref().map_or(Value::Null, text),
-            unsigned(g.offset),
-            self.opcode(g.opcode),
-        ])
+    /// A pickle global, given its module, name and reason values.
+    fn global(&self, g: &GlobalRef, [module, name, reason]: [Value; 3]) -> Value {
+        Shared::object(
+            &self.global,
+            [module, name, self.classification(g.classification), reason, unsigned(g.offset), self.opcode(g.opcode)],
+        )
     }
 
-    fn summary(&self, g: &GlobalSummary, qualified: Value) -> Value {
-        Shared::object(&self.summary, [
-            text(&g.module),
-            text(&g.name),
-            qualified,
-            self.classification(g.classification),
-            g.reason.as_deref().map_or(Value::Null, text),
-            unsigned(g.occurrences),
-        ])
+    /// A summary; `first` holds the module, name and reason values of its first occurrence.
+    fn summary(&self, g: &GlobalSummary, qualified: Value, first: Option<[Value; 3]>) -> Value {
+        let [module, name, reason] =
+            first.unwrap_or_else(|| [text(&g.module), text(&g.name), g.reason.as_deref().map_or(Value::Null, text)]);
+        Shared::object(
+            &self.summary,
+            [module, name, qualified, self.classification(g.classification), reason, unsigned(g.occurrences)],
+        )
     }
 
     fn safetensors(&self, s: &SafetensorsInfo) -> Value {
-        Shared::object(&self.safetensors, [
-            Value::Bool(s.valid),
-            s.error.as_deref().map_or(Value::Null, text),
-            unsigned(s.tensors),
-            self.strings(&s.dtypes),
-            unsigned(s.parameters),
-            s.metadata.as_ref().map_or(Value::Null, |m| string_map(m.iter().map(|(k, v)| (k, text(v))))),
-            unsigned(s.header_bytes),
-            unsigned(s.data_bytes),
-        ])
+        Shared::object(
+            &self.safetensors,
+            [
+                Value::Bool(s.valid),
+                s.error.as_deref().map_or(Value::Null, text),
+                unsigned(s.tensors),
+                self.strings(&s.dtypes),
+                unsigned(s.parameters),
+                s.metadata.as_ref().map_or(Value::Null, |m| string_map(m.iter().map(|(k, v)| (k, text(v))))),
+                unsigned(s.header_bytes),
+                unsigned(s.data_bytes),
+            ],
+        )
     }
 
     fn gguf(&self, g: &GgufInfo) -> Value {
-        Shared::object(&self.gguf, [
-            Value::Int(i64::from(g.version)),
-            unsigned(g.tensors),
-            unsigned(g.metadata_keys),
-            g.architecture.as_deref().map_or(Value::Null, text),
-            g.model_name.as_deref().map_or(Value::Null, text),
-            g.quantization.as_deref().map_or(Value::Null, text),
-            g.license.as_deref().map_or(Value::Null, text),
-            g.parameters.map_or(Value::Null, unsigned),
-            string_map(g.tensor_types.iter().map(|(k, v)| (k, unsigned(*v)))),
-            Value::Bool(g.has_chat_template),
-            string_map(g.metadata.iter().map(|(k, v)| (k, Value::from(v.clone())))),
-        ])
+        Shared::object(
+            &self.gguf,
+            [
+                Value::Int(i64::from(g.version)),
+                unsigned(g.tensors),
+                unsigned(g.metadata_keys),
+                g.architecture.as_deref().map_or(Value::Null, text),
+                g.model_name.as_deref().map_or(Value::Null, text),
+                g.quantization.as_deref().map_or(Value::Null, text),
+                g.license.as_deref().map_or(Value::Null, text),
+                g.parameters.map_or(Value::Null, unsigned),
+                string_map(g.tensor_types.iter().map(|(k, v)| (k, unsigned(*v)))),
+                Value::Bool(g.has_chat_template),
+                string_map(g.metadata.iter().map(|(k, v)| (k, Value::from(v.clone())))),
+            ],
+        )
     }
 
     fn keras(&self, k: &KerasInfo) -> Value {
-        Shared::object(&self.keras, [
-            k.keras_version.as_deref().map_or(Value::Null, text),
-            unsigned(k.layers),
-            self.strings(&k.lambda_layers),
-            self.strings(&k.external_modules),
-        ])
+        Shared::object(
+            &self.keras,
+            [
+                k.keras_version.as_deref().map_or(Value::Null, text),
+                unsigned(k.layers),
+                self.strings(&k.lambda_layers),
+                self.strings(&k.external_modules),
+            ],
+        )
     }
 
     fn numpy(&self, n: &NumpyArray) -> Value {
-        Shared::object(&self.numpy, [
-            n.entry.as_deref().map_or(Value::Null, text),
-            text(&n.version),
-            text(&n.dtype),
-            self.array(n.shape.iter().map(|d| unsigned(*d)).collect()),
-            Value::Bool(n.fortran_order),
-            Value::Bool(n.object),
-        ])
+        Shared::object(
+            &self.numpy,
+            [
+                n.entry.as_deref().map_or(Value::Null, text),
+                text(&n.version),
+                text(&n.dtype),
+                self.array(n.shape.iter().map(|d| unsigned(*d)).collect()),
+                Value::Bool(n.fortran_order),
+                Value::Bool(n.object),
+            ],
+        )
     }
 
     fn archive(&self, a: &ArchiveInfo) -> Value {
-        Shared::object(&self.archive, [
-            unsigned(a.entries),
-            Value::Bool(a.encrypted),
-            self.strings(&a.encrypted_entries),
-            self.strings(&a.names),
-            unsigned(a.declared_bytes),
-            unsigned(a.read_bytes),
-            self.strings(&a.capped_entries),
-            unsigned(a.nested_archives),
-            unsigned(a.skipped_entries),
-        ])
+        Shared::object(
+            &self.archive,
+            [
+                unsigned(a.entries),
+                Value::Bool(a.encrypted),
+                self.strings(&a.encrypted_entries),
+                self.strings(&a.names),
+                unsigned(a.declared_bytes),
+                unsigned(a.read_bytes),
+                self.strings(&a.capped_entries),
+                unsigned(a.nested_archives),
+                unsigned(a.skipped_entries),
+            ],
+        )
     }
 
     fn onnx(&self, o: &OnnxInfo) -> Value {
-        Shared::object(&self.onnx, [
-            o.ir_version.map_or(Value::Null, unsigned),
-            o.producer_name.as_deref().map_or(Value::Null, text),
-            o.producer_version.as_deref().map_or(Value::Null, text),
-            o.domain.as_deref().map_or(Value::Null, text),
-            o.model_version.map_or(Value::Null, unsigned),
-            self.array(o.opsets.iter().map(|s| self.opset(s)).collect()),
-            string_map(o.metadata.iter().map(|(k, v)| (k, text(v)))),
-        ])
+        Shared::object(
+            &self.onnx,
+            [
+                o.ir_version.map_or(Value::Null, unsigned),
+                o.producer_name.as_deref().map_or(Value::Null, text),
+                o.producer_version.as_deref().map_or(Value::Null, text),
+                o.domain.as_deref().map_or(Value::Null, text),
+                o.model_version.map_or(Value::Null, unsigned),
+                self.array(o.opsets.iter().map(|s| self.opset(s)).collect()),
+                string_map(o.metadata.iter().map(|(k, v)| (k, text(v)))),
+            ],
+        )
     }
 
     fn opset(&self, s: &OnnxOpset) -> Value {
@@ -473,10 +528,8 @@ mod tests {
         a.gguf = Some(GgufInfo { parameters: Some(1), ..GgufInfo::default() });
         a.keras = Some(KerasInfo { lambda_layers: vec!["l".into()], ..KerasInfo::default() });
         a.archive = Some(ArchiveInfo { names: vec!["x".into()], ..ArchiveInfo::default() });
-        a.onnx = Some(OnnxInfo {
-            opsets: vec![OnnxOpset { domain: String::new(), version: 17 }],
-            ..OnnxInfo::default()
-        });
+        a.onnx =
+            Some(OnnxInfo { opsets: vec![OnnxOpset { domain: String::new(), version: 17 }], ..OnnxInfo::default() });
         a.numpy = vec![NumpyArray { shape: vec![2, 3], ..NumpyArray::default() }];
         a.warnings = vec!["w".into()];
         assert_same(&a);

@@ -120,4 +120,5 @@ fn mutated_inputs_never_panic() {
         assert!(serde_json::to_string(&a).is_ok());
     }
 }
-#[cfg(test)] mod replay_tmp;
+#[cfg(test)]
+mod replay_tmp;
