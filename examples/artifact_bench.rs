@@ -8,10 +8,14 @@
 //! MODE is one of:
 //! - `doc`: `Document::from_artifact` (hashing off) on every file, document dropped right away;
 //! - `open`: only what reading a small file costs at least (open, metadata, one read, close);
-//! - `cli`: what `policy inspect --format jsonl --no-hash` does in one process (collect, load, JSON text).
+//! - `cli`: what `policy inspect --format jsonl --no-hash` does in one process (collect, load, JSON text);
+//! - `stream`: the same output written document by document (each dropped once written), for comparison.
 //!
 //! Prints microseconds per file. Under `valgrind --tool=callgrind --toggle-collect=artifact_bench::one`,
 //! `doc` counts the instructions of one document, made and dropped.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -36,6 +40,7 @@ fn main() {
             "doc" => paths.iter().map(|p| one(p, &options)).sum(),
             "open" => paths.iter().map(|p| open_read(p)).sum(),
             "cli" => cli(&paths, &options),
+            "stream" => stream(&paths, &options),
             _ => {
                 eprintln!("unknown mode {mode}");
                 std::process::exit(2);
@@ -67,21 +72,44 @@ fn open_read(path: &Path) -> usize {
     f.read(&mut buf).unwrap_or(0)
 }
 
+/// The JSON line of one document, as `policy inspect` prints it.
+fn entry(d: &Document) -> Value {
+    Value::object_from([
+        ("path", Value::from(d.name())),
+        ("index", Value::Int(i64::try_from(d.index()).unwrap_or(0))),
+        ("kind", Value::from(d.kind().name())),
+        ("input", d.data().clone()),
+        ("doc", d.meta().clone()),
+    ])
+}
+
+/// `policy inspect --format jsonl` with each line written as soon as its document is loaded.
+fn stream(paths: &[PathBuf], options: &LoadOptions) -> usize {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut written = 0usize;
+    for i in &input::collect(paths, &[]).inputs {
+        if let Ok(Loaded::Documents(docs)) = input::load(i, options) {
+            for d in &docs {
+                if serde_json::to_writer(&mut out, &entry(d)).is_ok() {
+                    out.push(b'\n');
+                }
+            }
+        }
+        if out.len() > 60 * 1024 {
+            written += out.len();
+            out.clear();
+        }
+    }
+    written + out.len()
+}
+
 /// `policy inspect --format jsonl`, without printing.
 fn cli(paths: &[PathBuf], options: &LoadOptions) -> usize {
     let collected = input::collect(paths, &[]);
     let mut entries = Vec::new();
     for i in &collected.inputs {
         if let Ok(Loaded::Documents(docs)) = input::load(i, options) {
-            entries.extend(docs.iter().map(|d| {
-                Value::object_from([
-                    ("path", Value::from(d.name())),
-                    ("index", Value::Int(i64::try_from(d.index()).unwrap_or(0))),
-                    ("kind", Value::from(d.kind().name())),
-                    ("input", d.data().clone()),
-                    ("doc", d.meta().clone()),
-                ])
-            }));
+            entries.extend(docs.iter().map(entry));
         }
     }
     entries.iter().map(|e| e.to_json() + "\n").collect::<String>().len()

@@ -120,5 +120,3 @@ fn mutated_inputs_never_panic() {
         assert!(serde_json::to_string(&a).is_ok());
     }
 }
-#[cfg(test)]
-mod replay_tmp;
