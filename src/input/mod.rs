@@ -221,19 +221,25 @@ impl Document {
     /// See `docs/artifacts.md` for the fields.
     pub fn from_artifact(path: &Path, options: &LoadOptions) -> Result<Document, LoadError> {
         let name = path.to_string_lossy();
-        let meta = std::fs::metadata(path).map_err(|e| LoadError::file(&name, io_message(&e)))?;
+        // The digest cache is keyed by size and modification time; without it (or without hashing) the file's
+        // metadata is only needed by the inspector itself, which reads it from the open file.
+        let cache = options.hash_cache.as_ref().filter(|_| options.artifacts.hash);
+        let meta = match cache {
+            Some(_) => Some(std::fs::metadata(path).map_err(|e| LoadError::file(&name, io_message(&e)))?),
+            None => None,
+        };
         let mut inspect = options.artifacts.clone();
-        let cached = if inspect.hash { options.hash_cache.as_ref().and_then(|c| c.lookup(path, &meta)) } else { None };
+        let cached = cache.zip(meta.as_ref()).and_then(|(c, meta)| c.lookup(path, meta));
         if cached.is_some() {
             inspect.hash = false;
         }
         let mut facts = artifact::inspect_path(path, &inspect).map_err(|e| LoadError::file(&name, io_message(&e)))?;
         if let Some(sha) = cached {
             facts.sha256 = Some(sha);
-        } else if let (Some(cache), Some(sha)) = (&options.hash_cache, &facts.sha256) {
-            cache.store(path, &meta, sha);
+        } else if let (Some(cache), Some(meta), Some(sha)) = (cache, &meta, &facts.sha256) {
+            cache.store(path, meta, sha);
         }
-        let data = serde_json::to_value(&facts).map(Value::from).unwrap_or_default();
+        let data = facts.to_value();
         let kind = options.kind.unwrap_or(Kind::ModelArtifact);
         Ok(Document::from_value(&name, kind, data))
     }
@@ -241,7 +247,7 @@ impl Document {
     /// Inspects model-file bytes held in memory (already fetched blobs, fuzzing) as a `ModelArtifact` document.
     pub fn from_artifact_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> Document {
         let facts = artifact::inspect_bytes(name, bytes, &options.artifacts);
-        let data = serde_json::to_value(&facts).map(Value::from).unwrap_or_default();
+        let data = facts.to_value();
         Document::from_value(name, options.kind.unwrap_or(Kind::ModelArtifact), data)
     }
 

@@ -214,7 +214,7 @@ pub(super) fn classify(module: &str, name: &str) -> (Classification, Option<Stri
     if m2 == module && n2 == name {
         return direct;
     }
-    let mapped = classify_one(&m2, &n2);
+    let mapped = classify_one(m2, n2);
     // Protocol < 3 loads the remapped name, so an allowlisted target makes
     // the alias safe; otherwise the more severe verdict wins.
     if direct.0 == Classification::Unknown && mapped.0 == Classification::Safe {
@@ -270,13 +270,12 @@ fn dotted_prefix(name: &str, entry: &str) -> bool {
 }
 
 /// The subset of CPython's `_compat_pickle` mappings that matter for safety.
-fn remap_py2(module: &str, name: &str) -> (String, String) {
-    let pair = |m: &str, n: &str| (m.to_string(), n.to_string());
+fn remap_py2<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a str) {
     match (module, name) {
-        ("__builtin__", "reduce") => return pair("functools", "reduce"),
-        ("__builtin__", "intern") => return pair("sys", "intern"),
+        ("__builtin__", "reduce") => return ("functools", "reduce"),
+        ("__builtin__", "intern") => return ("sys", "intern"),
         ("urllib", "urlopen" | "urlretrieve" | "URLopener" | "FancyURLopener") => {
-            return pair("urllib.request", name);
+            return ("urllib.request", name);
         }
         _ => {}
     }
@@ -291,7 +290,7 @@ fn remap_py2(module: &str, name: &str) -> (String, String) {
         "UserDict" | "UserList" | "UserString" => "collections",
         _ => module,
     };
-    pair(m, name)
+    (m, name)
 }
 
 #[cfg(test)]

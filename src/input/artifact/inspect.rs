@@ -1,17 +1,21 @@
 //! Dispatch from the sniffed format to the format parsers, and the final
 //! roll-up of findings into the document's summary fields.
 
-use std::collections::HashMap;
-use std::io::{Read, SeekFrom};
+use std::io::{Cursor, Read, SeekFrom};
 
 use super::document::{Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict};
 use super::pickle::{self, ScanOptions};
+use super::pickle_state::FastMap;
 use super::reader::{ByteReader, ReadSeek};
 use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
 pub(super) const HEAD_BYTES: usize = 4096;
+
+/// Pickle globals (all pickles together) up to which `finish` matches them to
+/// summaries by linear search rather than through a hash index.
+const LINEAR_LOOKUP: usize = 16;
 
 /// Legacy `torch.save` writes exactly five pickles (magic number, protocol
 /// version, sys info, the object, storage keys) followed by raw storage bytes.
@@ -50,22 +54,42 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
     ctx.art.format = format.unwrap_or(Format::Unknown);
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
-        Some(Format::SevenZip) => {
-            ctx.uninspected = true;
-            ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
-        }
-        Some(Format::JoblibCompressed) => {
-            ctx.uninspected = true;
-            ctx.warn(
-                "compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into(),
-            );
-        }
+        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
             Err(e) => ctx.error(format!("read error: {e}")),
         },
     }
     finish(ctx)
+}
+
+/// [`run`] over bytes already in memory: parsed in place, no copy and no I/O.
+pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOptions) -> Artifact {
+    let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
+    let format = sniff::sniff(bytes.get(..HEAD_BYTES).unwrap_or(bytes));
+    ctx.art.format = format.unwrap_or(Format::Unknown);
+    match format {
+        Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
+        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
+        other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
+    }
+    finish(ctx)
+}
+
+/// The document of a file whose content could not be read.
+pub(super) fn read_failed(art: Artifact, e: &std::io::Error, opts: &InspectOptions) -> Artifact {
+    let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
+    ctx.error(format!("read error: {e}"));
+    finish(ctx)
+}
+
+fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
+    ctx.uninspected = true;
+    if format == Format::SevenZip {
+        ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
+    } else {
+        ctx.warn("compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+    }
 }
 
 fn read_head(src: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
@@ -134,33 +158,48 @@ pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
 /// Summaries, verdict and the flags derived from everything found.
 fn finish(mut ctx: Ctx<'_>) -> Artifact {
     let art = &mut ctx.art;
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    let mut summaries: Vec<GlobalSummary> = Vec::new();
+    // Pickle globals (most artifacts have a handful) are matched to their
+    // summary by linear search, or through an index when there are many.
+    let total: usize = art.pickles.iter().map(|p| p.globals.len()).sum();
+    let mut summaries: Vec<GlobalSummary> = Vec::with_capacity(total.min(LINEAR_LOOKUP));
     let mut pickle_errors = Vec::new();
-    for p in &art.pickles {
-        for g in &p.globals {
-            let key = (g.module.clone(), g.name.clone());
-            match index.get(&key) {
-                Some(&i) => {
-                    if let Some(s) = summaries.get_mut(i) {
-                        s.occurrences += 1;
+    {
+        let mut index: FastMap<(&str, &str), usize> = FastMap::default();
+        for p in &art.pickles {
+            for g in &p.globals {
+                let found = if total <= LINEAR_LOOKUP {
+                    summaries.iter().position(|s| s.module == g.module && s.name == g.name)
+                } else {
+                    index.get(&(g.module.as_str(), g.name.as_str())).copied()
+                };
+                match found {
+                    Some(i) => {
+                        if let Some(s) = summaries.get_mut(i) {
+                            s.occurrences += 1;
+                        }
+                    }
+                    None => {
+                        if total > LINEAR_LOOKUP {
+                            index.insert((g.module.as_str(), g.name.as_str()), summaries.len());
+                        }
+                        let mut qualified = String::with_capacity(g.module.len() + 1 + g.name.len());
+                        qualified.push_str(&g.module);
+                        qualified.push('.');
+                        qualified.push_str(&g.name);
+                        summaries.push(GlobalSummary {
+                            module: g.module.clone(),
+                            name: g.name.clone(),
+                            qualified,
+                            classification: g.classification,
+                            reason: g.reason.clone(),
+                            occurrences: 1,
+                        });
                     }
                 }
-                None => {
-                    index.insert(key, summaries.len());
-                    summaries.push(GlobalSummary {
-                        module: g.module.clone(),
-                        name: g.name.clone(),
-                        qualified: format!("{}.{}", g.module, g.name),
-                        classification: g.classification,
-                        reason: g.reason.clone(),
-                        occurrences: 1,
-                    });
-                }
             }
+            let label = p.entry.as_deref().unwrap_or("pickle");
+            pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
         }
-        let label = p.entry.as_deref().unwrap_or("pickle");
-        pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
     }
     art.errors.extend(pickle_errors);
     let of = |c: Classification| -> Vec<String> {

@@ -11,7 +11,8 @@
 //! Object arrays are not raw: joblib writes a nested protocol-2 pickle, which
 //! the scanner simply keeps scanning through.
 
-use super::pickle::{Obj, Value};
+use super::document::GlobalRef;
+use super::pickle_state::{Arena, Obj, Value, scalar_only};
 use super::reader::ByteReader;
 
 /// What to step over after a NumpyArrayWrapper BUILD.
@@ -22,32 +23,53 @@ pub(super) struct Skip {
     pub bytes: u64,
 }
 
-/// A joblib wrapper whose dtype is `object`: a nested pickle follows.
-pub(super) fn is_object_array(obj: &Obj, state: &Value) -> bool {
-    wrapper_fields(obj, state).is_some_and(|(_, typestr, _, _)| kind(&typestr).starts_with('O'))
+/// What the values of a pickle scan point into.
+pub(super) struct View<'a> {
+    pub arena: &'a Arena,
+    /// The report's globals, which `Obj::class` indexes.
+    pub globals: &'a [GlobalRef],
 }
 
-/// `(dtype, type string, shape, alignment)` of a NumpyArrayWrapper's state.
-type Fields = (std::rc::Rc<Obj>, String, Option<Value>, Option<Value>);
+impl View<'_> {
+    /// `obj` is a joblib NumpyArrayWrapper.
+    fn is_wrapper(&self, obj: u32) -> bool {
+        let class = self.arena.obj(obj).and_then(|o| o.class).and_then(|c| self.globals.get(c as usize));
+        class.is_some_and(|g| g.name == "NumpyArrayWrapper" && g.module.ends_with("numpy_pickle"))
+    }
+}
 
-fn wrapper_fields(obj: &Obj, state: &Value) -> Option<Fields> {
-    let class = obj.class.as_ref()?;
-    if class.1 != "NumpyArrayWrapper" || !class.0.ends_with("numpy_pickle") {
+/// A joblib wrapper whose dtype is `object`: a nested pickle follows.
+pub(super) fn is_object_array(view: &View<'_>, obj: u32, state: Value) -> bool {
+    wrapper_fields(view, obj, state).is_some_and(|f| kind(f.typestr).starts_with('O'))
+}
+
+/// A NumpyArrayWrapper's state: its dtype, the dtype's type string, shape and alignment.
+struct Fields<'a> {
+    dtype: &'a Obj,
+    typestr: &'a str,
+    shape: Option<Value>,
+    align: Option<Value>,
+}
+
+fn wrapper_fields<'a>(view: &View<'a>, obj: u32, state: Value) -> Option<Fields<'a>> {
+    if !view.is_wrapper(obj) {
         return None;
     }
     let Value::Dict(d) = state else {
         return None;
     };
-    let d = d.borrow();
-    let get = |key: &str| d.iter().find(|(k, _)| matches!(k, Value::Str(s) if &**s == key)).map(|(_, v)| v.clone());
+    let arena = view.arena;
+    let d = arena.dict(d);
+    let get = |key: &str| d.iter().find(|(k, _)| matches!(k, Value::Str(s) if arena.str(*s) == key)).map(|(_, v)| *v);
     let Some(Value::Obj(dtype)) = get("dtype") else {
         return None;
     };
-    let typestr = match dtype.args.as_ref().and_then(|a| a.first().cloned()) {
-        Some(Value::Str(s)) => s.to_string(),
+    let dtype = arena.obj(dtype)?;
+    let typestr = match dtype.args.and_then(|a| arena.tuple(a).first().copied()) {
+        Some(Value::Str(s)) => arena.str(s),
         _ => return None,
     };
-    Some((dtype, typestr, get("shape"), get("numpy_array_alignment_bytes")))
+    Some(Fields { dtype, typestr, shape: get("shape"), align: get("numpy_array_alignment_bytes") })
 }
 
 fn kind(typestr: &str) -> &str {
@@ -57,26 +79,25 @@ fn kind(typestr: &str) -> &str {
 /// `Some` when `obj` is a joblib NumpyArrayWrapper being built with `state`;
 /// `Err` when it is one but its size cannot be determined (the scan must stop:
 /// we would no longer know where the pickle resumes).
-pub(super) fn array_skip(obj: &Obj, state: &Value) -> Option<Result<Skip, String>> {
-    let class = obj.class.as_ref()?;
-    if class.1 != "NumpyArrayWrapper" || !class.0.ends_with("numpy_pickle") {
+pub(super) fn array_skip(view: &View<'_>, obj: u32, state: Value) -> Option<Result<Skip, String>> {
+    if !view.is_wrapper(obj) {
         return None;
     }
-    let Some((dtype, typestr, shape, align)) = wrapper_fields(obj, state) else {
+    let Some(f) = wrapper_fields(view, obj, state) else {
         return Some(Err("wrapper state has no dict with a numpy.dtype".into()));
     };
-    if kind(&typestr).starts_with('O') {
+    if kind(f.typestr).starts_with('O') {
         // Object arrays are a nested pickle (see `is_object_array`).
         return None;
     }
-    let Some(itemsize) = itemsize(&dtype, kind(&typestr)) else {
-        return Some(Err(format!("unknown item size for dtype {typestr:?}")));
+    let Some(itemsize) = itemsize(view.arena, f.dtype, kind(f.typestr)) else {
+        return Some(Err(format!("unknown item size for dtype {:?}", f.typestr)));
     };
-    let Some(Value::Tuple(dims)) = shape else {
+    let Some(Value::Tuple(dims)) = f.shape else {
         return Some(Err("shape is not a tuple".into()));
     };
     let mut count = 1u64;
-    for d in dims.iter() {
+    for d in view.arena.tuple(dims) {
         let Value::Int(v) = d else {
             return Some(Err("shape holds a non-integer".into()));
         };
@@ -88,21 +109,22 @@ pub(super) fn array_skip(obj: &Obj, state: &Value) -> Option<Result<Skip, String
     let Some(bytes) = count.checked_mul(itemsize) else {
         return Some(Err("array byte size overflows".into()));
     };
-    let padded = matches!(align, Some(Value::Int(n)) if n > 0);
+    let padded = matches!(f.align, Some(Value::Int(n)) if n > 0);
     Some(Ok(Skip { padded, bytes }))
 }
 
 /// Item size: the dtype state's `elsize` (set for flexible types such as
 /// `U10` → 40) or the digits of the type string (`f8` → 8, `c16` → 16).
-fn itemsize(dtype: &Obj, kind: &str) -> Option<u64> {
-    if let Some(state) = dtype.state.borrow().as_ref()
-        && let Some(Value::Int(el)) = state.get(5)
-        && *el > 0
+fn itemsize(arena: &Arena, dtype: &Obj, kind: &str) -> Option<u64> {
+    if let Some(state) = dtype.state
+        && let Some(Value::Int(el)) = arena.tuple(state).get(5).map(|v| scalar_only(*v))
+        && el > 0
     {
-        return u64::try_from(*el).ok();
+        return u64::try_from(el).ok();
     }
-    let digits: String = kind.chars().skip(1).take_while(char::is_ascii_digit).collect();
-    digits.parse().ok().filter(|n| *n > 0)
+    let digits = kind.chars().next().map_or("", |c| &kind[c.len_utf8()..]);
+    let end = digits.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok().filter(|n| *n > 0)
 }
 
 /// Consume the padding and the array bytes.
@@ -123,53 +145,66 @@ pub(super) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), Strin
 
 #[cfg(test)]
 mod tests {
+    use super::super::classify::Classification;
+    use super::super::pickle_state::Span;
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
 
-    fn s(v: &str) -> Value {
-        Value::Str(Rc::from(v))
+    fn s(a: &mut Arena, v: &str) -> Value {
+        let start = u32::try_from(a.text.len()).unwrap_or(0);
+        a.text.push_str(v);
+        Value::Str(Span { start, len: u32::try_from(v.len()).unwrap_or(0) })
     }
 
-    fn wrapper_state(typestr: &str, state5: i64, shape: &[i64], aligned: bool) -> (Obj, Value) {
-        let dtype = Obj {
-            class: Some(Rc::new(("numpy".into(), "dtype".into()))),
-            args: Some(Rc::from(vec![s(typestr), Value::Int(0), Value::Int(1)])),
-            state: RefCell::new(Some(Rc::from(vec![
-                Value::Int(3),
-                s("<"),
-                Value::Nil,
-                Value::Nil,
-                Value::Nil,
-                Value::Int(state5),
-            ]))),
-        };
-        let mut items = vec![
-            (s("shape"), Value::Tuple(shape.iter().map(|d| Value::Int(*d)).collect())),
-            (s("dtype"), Value::Obj(Rc::new(dtype))),
-        ];
-        if aligned {
-            items.push((s("numpy_array_alignment_bytes"), Value::Int(16)));
+    fn global(module: &str, name: &str) -> GlobalRef {
+        GlobalRef {
+            module: module.into(),
+            name: name.into(),
+            classification: Classification::Safe,
+            reason: None,
+            offset: 0,
+            opcode: "GLOBAL",
         }
-        let wrapper = Obj {
-            class: Some(Rc::new(("joblib.numpy_pickle".into(), "NumpyArrayWrapper".into()))),
-            args: None,
-            state: RefCell::new(None),
-        };
-        (wrapper, Value::Dict(Rc::new(RefCell::new(items))))
+    }
+
+    /// (arena, globals, wrapper object, BUILD state)
+    fn wrapper_state(typestr: &str, state5: i64, shape: &[i64], aligned: bool) -> (Arena, Vec<GlobalRef>, u32, Value) {
+        let globals = vec![global("numpy", "dtype"), global("joblib.numpy_pickle", "NumpyArrayWrapper")];
+        let mut a = Arena::default();
+        let ts = s(&mut a, typestr);
+        let args = a.new_tuple(&[ts, Value::Int(0), Value::Int(1)]);
+        let dtype = a.new_obj(Value::Global(0), args);
+        let lt = s(&mut a, "<");
+        let state = a.new_tuple(&[Value::Int(3), lt, Value::Nil, Value::Nil, Value::Nil, Value::Int(state5)]);
+        if let (Value::Obj(o), Value::Tuple(t)) = (dtype, state) {
+            a.objs[o as usize].state = Some(t);
+        }
+        let dims: Vec<Value> = shape.iter().map(|d| Value::Int(*d)).collect();
+        let shape = a.new_tuple(&dims);
+        let mut items = vec![s(&mut a, "shape"), shape, s(&mut a, "dtype"), dtype];
+        if aligned {
+            items.extend([s(&mut a, "numpy_array_alignment_bytes"), Value::Int(16)]);
+        }
+        let d = a.new_dict();
+        if let Value::Dict(i) = d {
+            a.insert_pairs(i, &items);
+        }
+        let Value::Obj(wrapper) = a.new_obj(Value::Global(1), Value::Opaque) else { panic!("obj") };
+        (a, globals, wrapper, d)
+    }
+
+    fn skip(typestr: &str, state5: i64, shape: &[i64], aligned: bool) -> Option<Result<Skip, String>> {
+        let (a, g, w, st) = wrapper_state(typestr, state5, shape, aligned);
+        array_skip(&View { arena: &a, globals: &g }, w, st)
     }
 
     #[test]
     fn sizes() {
-        let (w, st) = wrapper_state("f8", -1, &[3, 4], true);
-        assert_eq!(array_skip(&w, &st), Some(Ok(Skip { padded: true, bytes: 96 })));
-        let (w, st) = wrapper_state("U10", 40, &[2], false);
-        assert_eq!(array_skip(&w, &st), Some(Ok(Skip { padded: false, bytes: 80 })));
-        let (w, st) = wrapper_state("O8", -1, &[2], true);
-        assert_eq!(array_skip(&w, &st), None);
-        let (w, st) = wrapper_state("f8", -1, &[i64::MAX, 4], true);
-        assert!(matches!(array_skip(&w, &st), Some(Err(_))));
-        let (w, st) = wrapper_state("f8", -1, &[-1], true);
-        assert!(matches!(array_skip(&w, &st), Some(Err(_))));
+        assert_eq!(skip("f8", -1, &[3, 4], true), Some(Ok(Skip { padded: true, bytes: 96 })));
+        assert_eq!(skip("U10", 40, &[2], false), Some(Ok(Skip { padded: false, bytes: 80 })));
+        assert_eq!(skip("O8", -1, &[2], true), None);
+        assert!(matches!(skip("f8", -1, &[i64::MAX, 4], true), Some(Err(_))));
+        assert!(matches!(skip("f8", -1, &[-1], true), Some(Err(_))));
+        let (a, g, w, st) = wrapper_state("O8", -1, &[2], true);
+        assert!(is_object_array(&View { arena: &a, globals: &g }, w, st));
     }
 }

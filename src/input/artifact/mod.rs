@@ -10,7 +10,8 @@
 //! written against (see ARTIFACT_DOCUMENT.md).
 //!
 //! This module tree only uses `super::`/`self::` paths so it can be moved
-//! verbatim under another parent module.
+//! verbatim under another parent module, except to_value.rs, which builds the
+//! engine's `crate::value::Value` from the document.
 
 mod classify;
 mod document;
@@ -30,10 +31,13 @@ mod safetensors;
 mod sniff;
 #[cfg(test)]
 mod tests;
+mod to_value;
 mod zip;
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+#[cfg(test)]
+use std::io::Cursor;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -106,11 +110,59 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
     }
     let size = meta.len();
     let mut art = Artifact::empty(&path.to_string_lossy(), size);
+    if size > 0 && size <= WHOLE_FILE_MAX {
+        // Small files (most pickles, headers-only test files) are read whole
+        // with one read and parsed in place: no seeks, no second read to hash.
+        let (buf, got) = match read_whole(&mut file, size) {
+            Ok(b) => b,
+            // As in the streaming path: unreadable content is an error in the
+            // document, unless hashing (which must read everything) failed.
+            Err(e) if !opts.hash => return Ok(inspect::read_failed(art, &e, opts)),
+            Err(e) => return Err(e),
+        };
+        let bytes = buf.get(..got).unwrap_or_default();
+        if opts.hash {
+            art.sha256 = Some(hex(&Sha256::digest(bytes)));
+        }
+        let art = inspect::run_bytes(art, bytes, size, opts);
+        reader::give_buffer(buf);
+        return Ok(art);
+    }
     if opts.hash {
         art.sha256 = Some(hash_stream(&mut file)?);
         file.seek(SeekFrom::Start(0))?;
     }
     Ok(inspect::run(art, &mut file, size, opts))
+}
+
+/// Files up to this size are read into memory whole (the streaming reader's
+/// buffer is this large anyway); larger ones are streamed and seeked.
+const WHOLE_FILE_MAX: u64 = 64 * 1024;
+
+/// Read the file's `size` bytes (fewer if it shrank since `metadata`) into
+/// the start of a recycled buffer; returns it and how many bytes were read.
+/// Hand the buffer back with `reader::give_buffer`.
+fn read_whole(file: &mut File, size: u64) -> std::io::Result<(Vec<u8>, usize)> {
+    // `size <= WHOLE_FILE_MAX`, so it fits usize.
+    let want = usize::try_from(size).unwrap_or(0);
+    let mut buf = reader::take_buffer();
+    // Stale contents are overwritten by the read; only growth is zeroed.
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut got = 0usize;
+    while got < want {
+        match file.read(&mut buf[got..want]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                reader::give_buffer(buf);
+                return Err(e);
+            }
+        }
+    }
+    Ok((buf, got))
 }
 
 /// Inspect bytes held in memory (tests, fuzzing, already-fetched blobs).
@@ -120,7 +172,7 @@ pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &InspectOptions) -> Artifac
     if opts.hash {
         art.sha256 = Some(hex(&Sha256::digest(bytes)));
     }
-    inspect::run(art, &mut Cursor::new(bytes), size, opts)
+    inspect::run_bytes(art, bytes, size, opts)
 }
 
 fn hash_stream(r: &mut dyn Read) -> std::io::Result<String> {

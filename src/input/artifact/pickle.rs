@@ -9,19 +9,12 @@
 //! dangerous by definition. Scanning continues after `STOP` (concatenated
 //! pickles) and keeps every finding made before an error.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-
-use super::pickle_state::Machine;
-pub(super) use super::pickle_state::{Obj, Value};
-
 use super::Limits;
 use super::document::PickleReport;
 use super::joblib;
 use super::opcodes::{self, OpInfo};
 use super::pickle_arg::{self, ArgVal, fixed4, memo_key};
-use super::pickle_state::{insert_pairs, obj, scalar_only, str_or_q, tuple};
+use super::pickle_state::{Machine, Saved, Span, Unresolved, Value, str_or_q};
 use super::pystr::{self, PyInt};
 use super::reader::ByteReader;
 
@@ -43,30 +36,21 @@ enum Flow {
 
 /// Scan one pickle stream from the reader's current position.
 pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
-    let mut m = Machine {
-        limits,
-        stack: Vec::new(),
-        meta: Vec::new(),
-        meta_total: 0,
-        memo: HashMap::new(),
-        seen: HashMap::new(),
-        retained: 0,
-        nesting: 0,
-        scratch: Vec::new(),
-        report: PickleReport { entry: opts.entry, ..PickleReport::default() },
-    };
+    let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
     let start = r.offset();
     let mut seg_ops = 0u64;
+    // Opcode arguments are read into this buffer (borrowed by the decoded
+    // argument while `m` changes, so it is kept outside the machine).
+    let mut scratch = std::mem::take(&mut m.scratch);
     loop {
-        let next = m.next(r);
+        let next = m.next(r, &mut scratch);
         match next {
             Ok(Next::Op(Flow::Continue)) => seg_ops += 1,
             Ok(Next::Op(Flow::Stop)) => {
                 m.report.segments += 1;
                 seg_ops = 0;
                 m.stack.clear();
-                m.meta.clear();
-                m.meta_total = 0;
+                m.marks.clear();
                 if opts.max_segments.is_some_and(|max| m.report.segments >= max) {
                     break;
                 }
@@ -95,7 +79,8 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
         }
     }
     m.report.bytes_scanned = r.offset().saturating_sub(start);
-    m.report
+    m.scratch = scratch;
+    m.finish()
 }
 
 /// What the next byte of the stream turned out to be.
@@ -107,7 +92,11 @@ enum Next {
 
 impl Machine<'_> {
     /// Decode and apply one opcode.
-    fn next(&mut self, r: &mut ByteReader<'_>) -> Result<Next, String> {
+    fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
+        // Between two opcodes every live value is on a stack or in a memo.
+        if self.should_collect() {
+            self.collect_garbage();
+        }
         let off = r.offset();
         if self.report.opcodes >= self.limits.max_pickle_ops as u64 {
             return Err(format!(
@@ -124,7 +113,7 @@ impl Machine<'_> {
             return Ok(Next::NotOpcode(b, off));
         };
         self.report.opcodes += 1;
-        self.step(r, b, info, off).map(Next::Op)
+        self.apply(r, b, info, off, scratch).map(Next::Op)
     }
 
     /// joblib writes object arrays as a separate `pickle.dump` that
@@ -134,13 +123,15 @@ impl Machine<'_> {
         if self.nesting >= MAX_NESTING {
             return Err(format!("limit at offset {off}: joblib object arrays nested too deeply"));
         }
-        let stack = std::mem::take(&mut self.stack);
-        let meta = std::mem::take(&mut self.meta);
-        let memo = std::mem::take(&mut self.memo);
-        let meta_total = std::mem::replace(&mut self.meta_total, 0);
+        self.saved.push(Saved {
+            stack: std::mem::take(&mut self.stack),
+            marks: std::mem::take(&mut self.marks),
+            memo: std::mem::take(&mut self.memo),
+        });
         self.nesting += 1;
+        let mut scratch = Vec::new();
         let res = loop {
-            match self.next(r) {
+            match self.next(r, &mut scratch) {
                 Ok(Next::Op(Flow::Stop)) => break Ok(()),
                 Ok(Next::Op(Flow::Continue)) => {}
                 Ok(Next::Eof(at)) => {
@@ -155,22 +146,15 @@ impl Machine<'_> {
             }
         };
         self.nesting -= 1;
-        self.stack = stack;
-        self.meta = meta;
-        self.memo = memo;
-        self.meta_total = meta_total;
+        if let Some(outer) = self.saved.pop() {
+            self.stack = outer.stack;
+            self.marks = outer.marks;
+            self.memo = outer.memo;
+        }
         res
     }
 
-    fn step(&mut self, r: &mut ByteReader<'_>, b: u8, info: &OpInfo, off: u64) -> Result<Flow, String> {
-        // The scratch buffer is moved out so argument slices can borrow it
-        // while `self` is mutated, then put back for the next opcode.
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let res = self.apply(r, b, info, off, &mut scratch);
-        self.scratch = scratch;
-        res
-    }
-
+    #[inline(always)]
     fn apply(
         &mut self,
         r: &mut ByteReader<'_>,
@@ -187,7 +171,7 @@ impl Machine<'_> {
                 return Ok(Flow::Stop);
             }
             (0x80, ArgVal::Fixed(v)) => {
-                let p = v.first().copied().unwrap_or(0);
+                let p = v.as_slice().first().copied().unwrap_or(0);
                 if p > 5 {
                     return Err(bad(&format!("unsupported protocol {p}")));
                 }
@@ -203,9 +187,12 @@ impl Machine<'_> {
                 };
                 self.push(v)?;
             }
-            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v)))))?,
-            (b'K', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(v.first().copied().unwrap_or(0))))?,
+            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v.as_slice())))))?,
+            (b'K', ArgVal::Fixed(v)) => {
+                self.push(Value::Int(i64::from(v.as_slice().first().copied().unwrap_or(0))))?;
+            }
             (b'M', ArgVal::Fixed(v)) => {
+                let v = v.as_slice();
                 let n = u16::from_le_bytes([v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0)]);
                 self.push(Value::Int(i64::from(n)))?;
             }
@@ -224,20 +211,28 @@ impl Machine<'_> {
             (0x89, _) => self.push(Value::Int(0))?,
             // Text: these can become STACK_GLOBAL operands, so keep them.
             (b'S', ArgVal::Line(l)) => {
-                let raw = pystr::decode_quoted(l).ok_or_else(|| bad("STRING argument is not quoted"))?;
-                let v = self.text(&pystr::latin1(&raw));
+                let mut raw = std::mem::take(&mut self.decoded);
+                if !pystr::decode_quoted_into(l, &mut raw) {
+                    self.decoded = raw;
+                    return Err(bad("STRING argument is not quoted"));
+                }
+                let v = self.text(|t| pystr::latin1_into(&raw, t));
+                self.decoded = raw;
                 self.push(v)?;
             }
             (b'V', ArgVal::Line(l)) => {
-                let v = self.text(&pystr::decode_raw_unicode_escape(l));
+                let v = self.text(|t| pystr::raw_unicode_escape_into(l, t));
                 self.push(v)?;
             }
             (b'T' | b'U', ArgVal::Payload(Some(p))) => {
-                let v = self.text(&pystr::latin1(p));
+                let v = self.text(|t| pystr::latin1_into(p, t));
                 self.push(v)?;
             }
             (b'X' | 0x8c | 0x8d, ArgVal::Payload(Some(p))) => {
-                let v = self.text(&String::from_utf8_lossy(p));
+                let v = self.text(|t| match std::str::from_utf8(p) {
+                    Ok(s) => t.push_str(s),
+                    Err(_) => t.push_str(&String::from_utf8_lossy(p)),
+                });
                 self.push(v)?;
             }
             // Everything else that just pushes an opaque object.
@@ -248,64 +243,73 @@ impl Machine<'_> {
             (b'a', _) => {
                 self.pop();
             }
-            (b'e' | 0x90, _) => {
-                self.pop_mark();
-            }
+            (b'e' | 0x90, _) => self.discard_mark(),
             (b'l' | 0x91, _) => {
-                self.pop_mark();
+                self.discard_mark();
                 self.push(Value::Opaque)?;
             }
-            (b')', _) => self.push(Value::Tuple(Rc::from(Vec::new())))?,
+            (b')', _) => self.push(Value::Tuple(Span::default()))?,
             (b't', _) => {
-                let items = self.pop_mark();
-                self.push(tuple(items))?;
+                let start = self.pop_mark();
+                let t = self.arena.new_tuple(&self.stack[start..]);
+                self.stack.truncate(start);
+                self.push(t)?;
             }
             (0x85..=0x87, _) => {
                 let n = usize::from(b - 0x84);
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(self.pop());
+                let mut items = [Value::Opaque; 3];
+                for slot in items[..n].iter_mut().rev() {
+                    *slot = self.pop();
                 }
-                items.reverse();
-                self.push(tuple(items))?;
+                let t = self.arena.new_tuple(&items[..n]);
+                self.push(t)?;
             }
-            (b'}', _) => self.push(Value::Dict(Rc::new(RefCell::new(Vec::new()))))?,
+            (b'}', _) => {
+                let d = self.arena.new_dict();
+                self.push(d)?;
+            }
             (b'd', _) => {
-                let items = self.pop_mark();
-                let d = Rc::new(RefCell::new(Vec::new()));
-                insert_pairs(&d, items);
-                self.push(Value::Dict(d))?;
+                let start = self.pop_mark();
+                let d = self.arena.new_dict();
+                if let Value::Dict(i) = d {
+                    self.arena.insert_pairs(i, &self.stack[start..]);
+                }
+                self.stack.truncate(start);
+                self.push(d)?;
             }
             (b's', _) => {
                 let v = self.pop();
                 let k = self.pop();
-                if let Some(Value::Dict(d)) = self.stack.last() {
-                    insert_pairs(d, vec![k, v]);
+                if let Some(Value::Dict(d)) = self.top() {
+                    self.arena.insert_pairs(d, &[k, v]);
                 }
             }
             (b'u', _) => {
-                let items = self.pop_mark();
-                if let Some(Value::Dict(d)) = self.stack.last() {
-                    insert_pairs(d, items);
+                let start = self.pop_mark();
+                // The dict is the top of the stack below the MARK.
+                let below = if start > self.base() { self.stack.get(start - 1).copied() } else { None };
+                if let Some(Value::Dict(d)) = below {
+                    self.arena.insert_pairs(d, &self.stack[start..]);
                 }
+                self.stack.truncate(start);
             }
             (b'0', _) => {
-                if self.stack.pop().is_none() {
-                    self.pop_mark();
+                if self.stack.len() > self.base() {
+                    self.stack.pop();
+                } else {
+                    self.discard_mark();
                 }
             }
             (b'2', _) => {
-                let top = self.stack.last().cloned().unwrap_or(Value::Opaque);
+                let top = self.top().unwrap_or(Value::Opaque);
                 self.push(top)?;
             }
             (b'(', _) => self.mark(off)?,
-            (b'1', _) => {
-                self.pop_mark();
-            }
+            (b'1', _) => self.discard_mark(),
             // Memo.
             (b'g' | b'h' | b'j', arg) => {
                 let key = memo_key(&arg).ok_or_else(|| bad("bad memo key"))?;
-                let v = self.memo.get(&key).cloned().unwrap_or(Value::Opaque);
+                let v = self.memo.get(key).unwrap_or(Value::Opaque);
                 self.push(v)?;
             }
             (b'p' | b'q' | b'r', arg) => {
@@ -318,29 +322,27 @@ impl Machine<'_> {
             }
             // Imports.
             (0x82..=0x84, ArgVal::Fixed(v)) => {
+                let v = v.as_slice();
                 let mut le = [0u8; 4];
                 le[..v.len().min(4)].copy_from_slice(&v[..v.len().min(4)]);
                 let code = i32::from_le_bytes(le);
-                let why = format!("extension registry code {code} cannot be resolved statically");
-                let g = self.record("?".into(), format!("ext:{code}"), off, info.name, Some(why))?;
-                self.push(Value::Global(g))?;
+                let name = format!("ext:{code}");
+                let g = self.record("?", &name, off, info.name, Some(Unresolved::Extension(code)))?;
+                self.push(g)?;
             }
             (b'c', ArgVal::Pair(m, n)) => {
                 let g = self.record(m, n, off, info.name, None)?;
-                self.push(Value::Global(g))?;
+                self.push(g)?;
             }
             (0x93, _) => {
                 let name = self.pop();
                 let module = self.pop();
-                let g = match (module, name) {
-                    (Value::Str(m), Value::Str(n)) => {
-                        self.record(m.to_string(), n.to_string(), off, info.name, None)?
-                    }
-                    (m, n) => {
-                        let why = "STACK_GLOBAL operand is not a string constant (computed at load time or missing from the memo)";
-                        self.record(str_or_q(&m), str_or_q(&n), off, info.name, Some(why.into()))?
-                    }
+                let unresolved = match (module, name) {
+                    (Value::Str(_), Value::Str(_)) => None,
+                    _ => Some(Unresolved::StackGlobal),
                 };
+                let (m, n) = (str_or_q(&self.arena, module), str_or_q(&self.arena, name));
+                let g = self.globals.record(&mut self.report, m, n, off, info.name, unresolved)?;
                 self.push(Value::Global(g))?;
             }
             // Calls: the opcodes that make loading a pickle run code.
@@ -348,32 +350,44 @@ impl Machine<'_> {
                 let args = self.pop();
                 let callable = self.pop();
                 self.report.calls += 1;
-                self.push(obj(&callable, args))?;
+                let o = self.arena.new_obj(callable, args);
+                self.push(o)?;
             }
             (0x81, _) => {
                 let args = self.pop();
                 let cls = self.pop();
                 self.report.calls += 1;
-                self.push(obj(&cls, args))?;
+                let o = self.arena.new_obj(cls, args);
+                self.push(o)?;
             }
             (0x92, _) => {
                 let _kwargs = self.pop();
                 let args = self.pop();
                 let cls = self.pop();
                 self.report.calls += 1;
-                self.push(obj(&cls, args))?;
+                let o = self.arena.new_obj(cls, args);
+                self.push(o)?;
             }
             (b'o', _) => {
-                let mut items = self.pop_mark();
+                let start = self.pop_mark();
                 self.report.calls += 1;
-                let cls = if items.is_empty() { Value::Opaque } else { items.remove(0) };
-                self.push(obj(&cls, tuple(items)))?;
+                let (cls, args) = match self.stack.get(start..) {
+                    Some([cls, rest @ ..]) => (*cls, rest),
+                    _ => (Value::Opaque, &[][..]),
+                };
+                let args = self.arena.new_tuple(args);
+                self.stack.truncate(start);
+                let o = self.arena.new_obj(cls, args);
+                self.push(o)?;
             }
             (b'i', ArgVal::Pair(m, n)) => {
                 let g = self.record(m, n, off, info.name, None)?;
-                let items = self.pop_mark();
+                let start = self.pop_mark();
                 self.report.calls += 1;
-                self.push(obj(&Value::Global(g), tuple(items)))?;
+                let args = self.arena.new_tuple(&self.stack[start..]);
+                self.stack.truncate(start);
+                let o = self.arena.new_obj(g, args);
+                self.push(o)?;
             }
             (b'b', _) => {
                 let state = self.pop();
@@ -397,27 +411,107 @@ impl Machine<'_> {
     /// BUILD: remember tuple state (numpy dtypes) and step over the raw array
     /// bytes joblib writes right after a NumpyArrayWrapper's BUILD.
     fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
-        let Some(Value::Obj(o)) = self.stack.last().cloned() else {
+        let Some(Value::Obj(o)) = self.top() else {
             return Ok(());
         };
-        if let Value::Tuple(t) = &state {
-            let scalars: Vec<Value> = t.iter().map(scalar_only).collect();
-            *o.state.borrow_mut() = Some(Rc::from(scalars));
+        if let (Value::Tuple(t), Some(obj)) = (state, self.arena.objs.get_mut(o as usize)) {
+            obj.state = Some(t);
         }
-        if joblib::is_object_array(&o, &state) {
+        let view = joblib::View { arena: &self.arena, globals: &self.report.globals };
+        if joblib::is_object_array(&view, o, state) {
+            // Garbage may be collected while the nested pickle is scanned:
+            // `o` and `state` must not be used after this call.
             self.nested_pickle(r, off)?;
             self.report.joblib_arrays += 1;
-            if let Some(top) = self.stack.last_mut() {
-                *top = Value::Opaque;
-            }
-        } else if let Some(skip) = joblib::array_skip(&o, &state) {
+            self.set_top(Value::Opaque);
+        } else if let Some(skip) = joblib::array_skip(&view, o, state) {
             let skip = skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
             joblib::step_over(r, &skip).map_err(|e| format!("joblib array at offset {off}: {e}"))?;
             self.report.joblib_arrays += 1;
-            if let Some(top) = self.stack.last_mut() {
-                *top = Value::Opaque;
-            }
+            self.set_top(Value::Opaque);
         }
         Ok(())
+    }
+
+    /// Replace the top of the current stack, if there is one.
+    fn set_top(&mut self, v: Value) {
+        if self.stack.len() > self.base()
+            && let Some(top) = self.stack.last_mut()
+        {
+            *top = v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `bytes` through a machine whose collector starts at `gc_min`;
+    /// the report and the largest arena weight seen between opcodes.
+    fn run(bytes: &[u8], gc_min: usize) -> (PickleReport, usize) {
+        let limits = Limits::default();
+        let mut m = Machine::new(&limits, PickleReport::default());
+        m.gc_min = gc_min;
+        m.gc_at = gc_min;
+        let mut r = ByteReader::memory(bytes);
+        let mut scratch = Vec::new();
+        let mut peak = 0usize;
+        while let Ok(Next::Op(_)) = m.next(&mut r, &mut scratch) {
+            peak = peak.max(m.arena.weight());
+        }
+        (m.finish(), peak)
+    }
+
+    /// Garbage (tuples and strings popped right away) between a memoized
+    /// STACK_GLOBAL operand and its use.
+    fn garbage_between(rounds: usize) -> Vec<u8> {
+        let mut v = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94(".to_vec();
+        for i in 0..rounds {
+            v.extend_from_slice(b"\x8c\x03abcK\x01\x86\x850");
+            if i % 100 == 0 {
+                v.extend_from_slice(b"}\x94(\x8c\x01kK\x02u0");
+            }
+        }
+        v.extend_from_slice(b"1h\x00h\x01\x93)R.");
+        v
+    }
+
+    #[test]
+    fn garbage_is_collected_and_live_values_survive() {
+        let bytes = garbage_between(5_000);
+        let (with_gc, peak) = run(&bytes, 256);
+        let (without, peak_without) = run(&bytes, usize::MAX);
+        assert!(peak < 2_000, "arena grew to {peak}");
+        assert!(peak_without > 15_000, "{peak_without}");
+        assert_eq!(with_gc.globals, without.globals);
+        assert_eq!(with_gc.globals.len(), 1);
+        assert_eq!((with_gc.globals[0].module.as_str(), with_gc.globals[0].name.as_str()), ("os", "system"));
+        assert_eq!(with_gc.errors, without.errors);
+        assert!(with_gc.errors.is_empty(), "{:?}", with_gc.errors);
+    }
+
+    #[test]
+    fn many_globals_are_indexed_and_deduplicated() {
+        let mut v = Vec::new();
+        for round in 0..2 {
+            for i in 0..40 {
+                v.extend_from_slice(format!("cmod{i}\nf{round}\n0cmod{i}\nf{round}\n0").as_bytes());
+            }
+        }
+        v.push(b'.');
+        let limits = Limits::default();
+        let rep = scan(&mut ByteReader::memory(&v), &limits, ScanOptions::default());
+        assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+        assert_eq!(rep.globals.len(), 80);
+        let names: Vec<String> = rep.globals.iter().map(|g| format!("{}.{}", g.module, g.name)).collect();
+        assert_eq!(names[0], "mod0.f0");
+        assert_eq!(names[39], "mod39.f0");
+        assert_eq!(names[40], "mod0.f1");
+        // The second import of each is the same global, found again.
+        assert!(rep.globals.iter().all(|g| g.opcode == "GLOBAL"));
+        // Each global keeps the offset of its first import.
+        let first = v.windows(9).position(|w| w == b"cmod1\nf1\n").and_then(|i| u64::try_from(i).ok());
+        assert_eq!(Some(rep.globals[41].offset), first);
     }
 }

@@ -10,18 +10,33 @@ use super::reader::{ByteReader, Line};
 /// opcode after another) does not allocate.
 pub(super) enum ArgVal<'s> {
     None,
-    Fixed(&'s [u8]),
+    Fixed(Fixed),
     Line(&'s [u8]),
     /// Text line that was too long to keep.
     LongLine,
-    Pair(String, String),
+    /// Module and name lines of GLOBAL / INST.
+    Pair(&'s str, &'s str),
     /// Counted payload; `None` when skipped rather than kept.
     Payload(Option<&'s [u8]>),
+}
+
+/// A fixed-size argument (at most 8 bytes), held by value.
+#[derive(Clone, Copy)]
+pub(super) struct Fixed {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl Fixed {
+    pub(super) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// Read the argument of opcode `b` (already consumed, at offset `off`).
 /// Text the scanner may need is kept up to `max` bytes; longer payloads are
 /// skipped without being buffered.
+#[inline(always)]
 pub(super) fn read_arg<'s>(
     r: &mut ByteReader<'_>,
     b: u8,
@@ -35,12 +50,11 @@ pub(super) fn read_arg<'s>(
     let trunc = |need: u64| format!("truncated at offset {off}: {} needs {need} more bytes", info.name);
     match info.arg {
         Arg::None => Ok(ArgVal::None),
-        Arg::Fixed(n) => {
-            if r.read_into(n, scratch).map_err(io)? < n {
-                return Err(trunc(n as u64));
-            }
-            Ok(ArgVal::Fixed(scratch))
-        }
+        // Every fixed argument in the opcode table is 1 to 8 bytes.
+        Arg::Fixed(n) => match r.fixed(n).map_err(io)? {
+            Some(bytes) => Ok(ArgVal::Fixed(Fixed { bytes, len: n.min(8) })),
+            None => Err(trunc(n as u64)),
+        },
         Arg::Line | Arg::QuotedLine | Arg::UnicodeLine => match r.line(max, scratch).map_err(io)? {
             Line::Complete => Ok(ArgVal::Line(scratch)),
             Line::Eof => Err(format!("truncated at offset {off}: {} line has no newline", info.name)),
@@ -54,9 +68,13 @@ pub(super) fn read_arg<'s>(
             Line::TooLong => Err(format!("invalid {} at offset {off}: argument longer than {max} bytes", info.name)),
         },
         Arg::LinePair => {
-            let mut parts = [Vec::new(), Vec::new()];
-            for part in &mut parts {
-                match r.line(max, part).map_err(io)? {
+            // Both lines go into the scratch buffer, one after the other; each
+            // is bounded by `max` on its own.
+            let mut split = 0usize;
+            for part in 0..2 {
+                // `line` bounds what the buffer holds in total: allow `max` more.
+                let limit = scratch.len().saturating_add(max);
+                match r.line(limit, scratch).map_err(io)? {
                     Line::Complete => {}
                     Line::Eof => {
                         return Err(format!("truncated at offset {off}: {} needs module and name lines", info.name));
@@ -65,9 +83,13 @@ pub(super) fn read_arg<'s>(
                         return Err(format!("invalid {} at offset {off}: name longer than {max} bytes", info.name));
                     }
                 }
+                if part == 0 {
+                    split = scratch.len();
+                }
             }
-            let [m, n] = parts;
-            match (String::from_utf8(m), String::from_utf8(n)) {
+            let both: &'s [u8] = scratch;
+            let (m, n) = both.split_at(split.min(both.len()));
+            match (std::str::from_utf8(m), std::str::from_utf8(n)) {
                 (Ok(m), Ok(n)) => Ok(ArgVal::Pair(m, n)),
                 _ => Err(format!(
                     "invalid {} at offset {off}: module/name is not UTF-8 (the unpickler would fail here)",
@@ -128,8 +150,8 @@ pub(super) fn fixed4(v: &[u8]) -> [u8; 4] {
 pub(super) fn memo_key(arg: &ArgVal) -> Option<u64> {
     match arg {
         ArgVal::Line(l) => std::str::from_utf8(l).ok()?.trim().parse().ok(),
-        ArgVal::Fixed(v) if v.len() == 1 => v.first().map(|b| u64::from(*b)),
-        ArgVal::Fixed(v) => Some(u64::from(u32::from_le_bytes(fixed4(v)))),
+        ArgVal::Fixed(v) if v.len == 1 => Some(u64::from(v.bytes[0])),
+        ArgVal::Fixed(v) => Some(u64::from(u32::from_le_bytes(fixed4(v.as_slice())))),
         _ => None,
     }
 }

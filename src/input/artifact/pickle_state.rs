@@ -1,51 +1,183 @@
-//! State of the pickle stack machine: its symbolic values, stack, memo and
-//! the bookkeeping (limits, string budget, global recording) around them.
+//! State of the symbolic pickle machine: values, the arenas they live in, the
+//! stack with its MARK levels, the memo and the table of globals.
 //!
-//! Only what the scanner needs to reason about is modelled: strings (they may
-//! name a global), ints (joblib shapes), globals, call results and tuples /
-//! dicts of those. Dicts are the only mutable values and are never stored
-//! inside another value (they become `Opaque` there), so `Rc` cycles, and the
-//! leaks they would cause, cannot be built by a hostile pickle.
+//! Values are small `Copy` handles. Strings, tuples, call results and dicts
+//! live in per-scan arenas ([`Arena`]), so pushing, duplicating, memoizing and
+//! popping never touch the allocator. Memory stays bounded by what is still
+//! reachable, as it was with reference counting: when an arena has grown past
+//! twice what was live at the last collection, [`Machine::collect_garbage`]
+//! copies the values reachable from the stack and the memo into fresh arenas
+//! (between two opcodes, where no value is held anywhere else).
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use super::Limits;
 use super::classify::{Classification, classify};
 use super::document::{GlobalRef, PickleReport};
 
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Dict entries remembered per dict (enough for joblib wrapper state).
 const MAX_DICT_ITEMS: usize = 64;
 
-#[derive(Clone, Debug)]
+/// A run of entries in an arena (bytes of `text`, values of `items`).
+/// Empty runs are always `{0, 0}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(super) struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+
+    fn key(self) -> u64 {
+        (u64::from(self.start) << 32) | u64::from(self.len)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Value {
-    Str(Rc<str>),
+    /// Text in [`Arena::text`].
+    Str(Span),
     /// Python ints and bools (True is 1).
     Int(i64),
     Nil,
-    Global(Rc<(String, String)>),
-    Obj(Rc<Obj>),
-    Tuple(Rc<[Value]>),
-    /// The only mutable value. Dicts are never stored inside other values
-    /// (they become `Opaque` there), which rules out reference cycles.
-    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    /// Index into the report's `globals`.
+    Global(u32),
+    /// Result of a call: index into [`Arena::objs`].
+    Obj(u32),
+    /// Items in [`Arena::items`]; immutable once made.
+    Tuple(Span),
+    /// Index into [`Arena::dicts`]. The only mutable container. Dicts are
+    /// never stored inside other values (they become `Opaque` there), so the
+    /// value graph has no cycles through them.
+    Dict(u32),
     Opaque,
 }
 
 /// Result of a call (REDUCE, NEWOBJ, ...): what was called and with what.
-#[derive(Debug)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Obj {
-    pub class: Option<Rc<(String, String)>>,
-    pub args: Option<Rc<[Value]>>,
-    /// BUILD state when it is a tuple, with only scalar members kept.
-    pub state: RefCell<Option<Rc<[Value]>>>,
+    /// Index into the report's `globals`.
+    pub class: Option<u32>,
+    pub args: Option<Span>,
+    /// BUILD state when it is a tuple. Only its scalar members count: read
+    /// it through [`scalar_only`].
+    pub state: Option<Span>,
 }
 
-pub(super) fn str_or_q(v: &Value) -> String {
+/// Everything the values of one pickle stream point into.
+#[derive(Default)]
+pub(super) struct Arena {
+    pub text: String,
+    pub items: Vec<Value>,
+    pub objs: Vec<Obj>,
+    pub dicts: Vec<Vec<(Value, Value)>>,
+    /// Entries in all dicts together.
+    dict_items: usize,
+}
+
+impl Arena {
+    pub(super) fn str(&self, s: Span) -> &str {
+        self.text.get(s.range()).unwrap_or("")
+    }
+
+    pub(super) fn tuple(&self, s: Span) -> &[Value] {
+        self.items.get(s.range()).unwrap_or(&[])
+    }
+
+    pub(super) fn obj(&self, i: u32) -> Option<&Obj> {
+        self.objs.get(i as usize)
+    }
+
+    pub(super) fn dict(&self, i: u32) -> &[(Value, Value)] {
+        self.dicts.get(i as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// A tuple of `values`, dicts inside it made opaque. `Opaque` if the
+    /// arena's 32-bit indexes would overflow.
+    pub(super) fn new_tuple(&mut self, values: &[Value]) -> Value {
+        if values.is_empty() {
+            return Value::Tuple(Span::default());
+        }
+        let start = self.items.len();
+        let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(values.len())) else {
+            return Value::Opaque;
+        };
+        if s.checked_add(l).is_none() {
+            return Value::Opaque;
+        }
+        self.items.extend(values.iter().map(|v| nested(*v)));
+        Value::Tuple(Span { start: s, len: l })
+    }
+
+    /// The result of calling `callable` with `args`.
+    pub(super) fn new_obj(&mut self, callable: Value, args: Value) -> Value {
+        let class = match callable {
+            Value::Global(g) => Some(g),
+            _ => None,
+        };
+        let args = match args {
+            Value::Tuple(t) => Some(t),
+            _ => None,
+        };
+        match u32::try_from(self.objs.len()) {
+            Ok(i) => {
+                self.objs.push(Obj { class, args, state: None });
+                Value::Obj(i)
+            }
+            Err(_) => Value::Opaque,
+        }
+    }
+
+    pub(super) fn new_dict(&mut self) -> Value {
+        match u32::try_from(self.dicts.len()) {
+            Ok(i) => {
+                self.dicts.push(Vec::new());
+                Value::Dict(i)
+            }
+            Err(_) => Value::Opaque,
+        }
+    }
+
+    /// Add `items` (key, value, key, value, ...) to dict `d`, up to `MAX_DICT_ITEMS` entries.
+    pub(super) fn insert_pairs(&mut self, d: u32, items: &[Value]) {
+        let Some(dict) = self.dicts.get_mut(d as usize) else {
+            return;
+        };
+        for pair in items.chunks_exact(2) {
+            if dict.len() >= MAX_DICT_ITEMS {
+                break;
+            }
+            dict.push((nested(pair[0]), nested(pair[1])));
+            self.dict_items += 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.items.clear();
+        self.objs.clear();
+        self.dicts.clear();
+        self.dict_items = 0;
+    }
+
+    /// Rough size in value-sized units, for deciding when to collect.
+    pub(super) fn weight(&self) -> usize {
+        self.items.len() + self.objs.len() + self.dicts.len() + self.dict_items * 2 + self.text.len() / 16
+    }
+}
+
+/// `s` when the value is a string, `"?"` otherwise.
+pub(super) fn str_or_q(arena: &Arena, v: Value) -> &str {
     match v {
-        Value::Str(s) => s.to_string(),
-        _ => "?".to_string(),
+        Value::Str(s) => arena.str(s),
+        _ => "?",
     }
 }
 
@@ -57,64 +189,294 @@ pub(super) fn nested(v: Value) -> Value {
     }
 }
 
-pub(super) fn scalar_only(v: &Value) -> Value {
+pub(super) fn scalar_only(v: Value) -> Value {
     match v {
-        Value::Str(_) | Value::Int(_) | Value::Nil => v.clone(),
+        Value::Str(_) | Value::Int(_) | Value::Nil => v,
         _ => Value::Opaque,
-    }
-}
-
-pub(super) fn tuple(items: Vec<Value>) -> Value {
-    Value::Tuple(items.into_iter().map(nested).collect())
-}
-
-pub(super) fn obj(callable: &Value, args: Value) -> Value {
-    let class = match callable {
-        Value::Global(g) => Some(g.clone()),
-        _ => None,
-    };
-    let args = match args {
-        Value::Tuple(t) => Some(t),
-        _ => None,
-    };
-    Value::Obj(Rc::new(Obj { class, args, state: RefCell::new(None) }))
-}
-
-pub(super) fn insert_pairs(d: &RefCell<Vec<(Value, Value)>>, items: Vec<Value>) {
-    let mut d = d.borrow_mut();
-    let mut it = items.into_iter();
-    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        if d.len() >= MAX_DICT_ITEMS {
-            break;
-        }
-        d.push((nested(k), nested(v)));
     }
 }
 
 /// Deepest stack (all MARK levels together) we simulate. Real pickles stay
 /// shallow: containers are filled in batches of 1000 by APPENDS/SETITEMS.
-const MAX_STACK: usize = 100_000;
+pub(super) const MAX_STACK: usize = 100_000;
 /// Distinct globals recorded per stream before the scan gives up.
 const MAX_GLOBALS: usize = 65_536;
 /// Total bytes of strings retained as symbolic values; past it, new strings
 /// become opaque (so a STACK_GLOBAL on them is reported unresolvable).
 const STRING_BUDGET: u64 = 256 << 20;
+/// Memo keys below this live in a vector indexed by key (pickles number their
+/// memo entries 0, 1, 2, ...); larger ones in a hash map.
+const DENSE_MEMO: u64 = 1 << 16;
+/// Arena weight below which garbage is never collected.
+pub(super) const GC_MIN: usize = 1 << 20;
 
-/// The machine: a stack of symbolic values with MARK levels kept Python-style
-/// (`meta` holds the stacks below each MARK), plus the memo.
+/// The memo: key → value, with the number of distinct keys.
+#[derive(Default)]
+pub(super) struct Memo {
+    dense: Vec<Option<Value>>,
+    sparse: FastMap<u64, Value>,
+    len: usize,
+}
+
+impl Memo {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(super) fn get(&self, key: u64) -> Option<Value> {
+        if key < DENSE_MEMO { self.dense.get(key as usize).copied().flatten() } else { self.sparse.get(&key).copied() }
+    }
+
+    pub(super) fn contains(&self, key: u64) -> bool {
+        self.get(key).is_some()
+    }
+
+    #[inline]
+    pub(super) fn insert(&mut self, key: u64, v: Value) {
+        let fresh = if key < DENSE_MEMO {
+            let i = key as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i].replace(v).is_none()
+        } else {
+            self.sparse.insert(key, v).is_none()
+        };
+        if fresh {
+            self.len += 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.dense.clear();
+        self.sparse.clear();
+        self.len = 0;
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.dense.iter_mut().flatten().chain(self.sparse.values_mut())
+    }
+}
+
+/// Why a global cannot be classified by its name.
+#[derive(Clone, Copy)]
+pub(super) enum Unresolved {
+    /// EXT1/2/4 with this code.
+    Extension(i32),
+    /// STACK_GLOBAL on something other than two string constants.
+    StackGlobal,
+}
+
+/// Globals seen in the stream, by (module, name).
+#[derive(Default)]
+pub(super) struct Globals {
+    /// Index of the report's `globals`, built once there are more than
+    /// `LINEAR_GLOBALS` (fewer are searched directly). Key: module length
+    /// (8 bytes LE), module, name. Value: index in the report's `globals`.
+    seen: FastMap<Box<[u8]>, u32>,
+    key: Vec<u8>,
+}
+
+/// Distinct globals searched linearly before `Globals` builds its index.
+const LINEAR_GLOBALS: usize = 16;
+
+impl Globals {
+    /// Put the index key of `module.name` in `self.key`.
+    fn set_key(&mut self, module: &str, name: &str) {
+        self.key.clear();
+        self.key.extend_from_slice(&(module.len() as u64).to_le_bytes());
+        self.key.extend_from_slice(module.as_bytes());
+        self.key.extend_from_slice(name.as_bytes());
+    }
+
+    fn find(&mut self, report: &PickleReport, module: &str, name: &str) -> Option<u32> {
+        let known = &report.globals;
+        if known.len() <= LINEAR_GLOBALS {
+            let i = known.iter().position(|g| g.module == module && g.name == name)?;
+            return u32::try_from(i).ok();
+        }
+        if self.seen.is_empty() {
+            for (i, g) in known.iter().enumerate() {
+                self.set_key(&g.module, &g.name);
+                self.seen.insert(self.key.as_slice().into(), u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        self.set_key(module, name);
+        self.seen.get(self.key.as_slice()).copied()
+    }
+
+    /// The index of `module.name` in `report.globals`, recording it (with its
+    /// classification) the first time it is seen.
+    pub(super) fn record(
+        &mut self,
+        report: &mut PickleReport,
+        module: &str,
+        name: &str,
+        off: u64,
+        opcode: &'static str,
+        unresolved: Option<Unresolved>,
+    ) -> Result<u32, String> {
+        if let Some(i) = self.find(report, module, name) {
+            return Ok(i);
+        }
+        if report.globals.len() >= MAX_GLOBALS {
+            return Err(format!("limit at offset {off}: more than {MAX_GLOBALS} distinct globals"));
+        }
+        let (classification, reason) = match unresolved {
+            Some(Unresolved::Extension(code)) => (
+                Classification::Dangerous,
+                Some(format!("extension registry code {code} cannot be resolved statically")),
+            ),
+            Some(Unresolved::StackGlobal) => (
+                Classification::Dangerous,
+                Some(
+                    "STACK_GLOBAL operand is not a string constant (computed at load time or missing from the memo)"
+                        .to_string(),
+                ),
+            ),
+            None => classify(module, name),
+        };
+        // MAX_GLOBALS < u32::MAX, so the index fits.
+        let i = u32::try_from(report.globals.len()).unwrap_or(u32::MAX);
+        if !self.seen.is_empty() {
+            self.set_key(module, name);
+            self.seen.insert(self.key.as_slice().into(), i);
+        }
+        report.globals.push(GlobalRef {
+            module: module.to_string(),
+            name: name.to_string(),
+            classification,
+            reason,
+            offset: off,
+            opcode,
+        });
+        Ok(i)
+    }
+
+    fn clear(&mut self) {
+        self.seen.clear();
+        self.key.clear();
+    }
+}
+
+/// The stack and memo of a pickle set aside while a joblib object-array
+/// pickle nested inside it is scanned.
+pub(super) struct Saved {
+    pub stack: Vec<Value>,
+    pub marks: Vec<usize>,
+    pub memo: Memo,
+}
+
+/// The machine: one stack of symbolic values with MARK levels kept as the
+/// stack heights where they were set (the values above the last one are the
+/// "current" stack, Python-style), plus the memo, the arenas and the globals.
 pub(super) struct Machine<'l> {
     pub(super) limits: &'l Limits,
     pub(super) stack: Vec<Value>,
-    pub(super) meta: Vec<Vec<Value>>,
-    pub(super) meta_total: usize,
-    pub(super) memo: HashMap<u64, Value>,
-    pub(super) seen: HashMap<(String, String), usize>,
+    pub(super) marks: Vec<usize>,
+    pub(super) memo: Memo,
+    pub(super) arena: Arena,
+    pub(super) globals: Globals,
     pub(super) retained: u64,
     /// Depth of joblib object-array pickles being scanned.
     pub(super) nesting: usize,
+    /// Outer pickles' stacks and memos while nested ones are scanned.
+    pub(super) saved: Vec<Saved>,
+    /// Arena weight at which garbage is next collected.
+    pub(super) gc_at: usize,
+    /// Arena weight below which garbage is never collected (`GC_MIN`; tests lower it).
+    pub(super) gc_min: usize,
     /// Reused buffer for opcode arguments.
     pub(super) scratch: Vec<u8>,
+    /// Reused buffer for decoded STRING arguments and EXT names.
+    pub(super) decoded: Vec<u8>,
     pub(super) report: PickleReport,
+}
+
+/// The machine's growable parts, kept per thread between scans so that
+/// scanning many small pickles does not allocate them again every time.
+#[derive(Default)]
+struct Buffers {
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Memo,
+    arena: Arena,
+    globals: Globals,
+    scratch: Vec<u8>,
+    decoded: Vec<u8>,
+}
+
+/// Buffers larger than this (in elements or bytes) are freed after a scan
+/// instead of being kept for the next one.
+const KEEP_CAPACITY: usize = 1 << 16;
+
+thread_local! {
+    static SPARE: Cell<Option<Buffers>> = const { Cell::new(None) };
+}
+
+impl Buffers {
+    /// Empty the buffers; false if any grew too large to be worth keeping.
+    fn reset(&mut self) -> bool {
+        let small = self.stack.capacity() <= KEEP_CAPACITY
+            && self.marks.capacity() <= KEEP_CAPACITY
+            && self.memo.dense.capacity() <= KEEP_CAPACITY
+            && self.memo.sparse.capacity() <= KEEP_CAPACITY
+            && self.arena.text.capacity() <= KEEP_CAPACITY
+            && self.arena.items.capacity() <= KEEP_CAPACITY
+            && self.arena.objs.capacity() <= KEEP_CAPACITY
+            && self.arena.dicts.capacity() <= KEEP_CAPACITY
+            && self.globals.seen.capacity() <= KEEP_CAPACITY
+            && self.scratch.capacity() <= KEEP_CAPACITY
+            && self.decoded.capacity() <= KEEP_CAPACITY;
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        self.arena.clear();
+        self.globals.clear();
+        self.scratch.clear();
+        self.decoded.clear();
+        small
+    }
+}
+
+impl<'l> Machine<'l> {
+    pub(super) fn new(limits: &'l Limits, report: PickleReport) -> Self {
+        let b = SPARE.with(Cell::take).unwrap_or_default();
+        Machine {
+            limits,
+            stack: b.stack,
+            marks: b.marks,
+            memo: b.memo,
+            arena: b.arena,
+            globals: b.globals,
+            retained: 0,
+            nesting: 0,
+            saved: Vec::new(),
+            gc_at: GC_MIN,
+            gc_min: GC_MIN,
+            scratch: b.scratch,
+            decoded: b.decoded,
+            report,
+        }
+    }
+
+    /// The report; the buffers go back to the thread's spare set.
+    pub(super) fn finish(self) -> PickleReport {
+        let mut b = Buffers {
+            stack: self.stack,
+            marks: self.marks,
+            memo: self.memo,
+            arena: self.arena,
+            globals: self.globals,
+            scratch: self.scratch,
+            decoded: self.decoded,
+        };
+        if b.reset() {
+            SPARE.with(|s| s.set(Some(b)));
+        }
+        self.report
+    }
 }
 
 impl Machine<'_> {
@@ -122,87 +484,240 @@ impl Machine<'_> {
         self.report.errors.push(msg);
     }
 
+    #[inline]
     pub(super) fn memoize(&mut self, key: u64, off: u64) -> Result<(), String> {
-        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
+        if self.memo.len() >= self.limits.max_memo && !self.memo.contains(key) {
             return Err(format!("limit at offset {off}: memo holds more than {} entries", self.limits.max_memo));
         }
-        let top = self.stack.last().cloned().unwrap_or(Value::Opaque);
+        let top = self.top().unwrap_or(Value::Opaque);
         self.memo.insert(key, top);
         Ok(())
     }
 
+    /// Record a global (see [`Globals::record`]).
     pub(super) fn record(
         &mut self,
-        module: String,
-        name: String,
+        module: &str,
+        name: &str,
         off: u64,
         opcode: &'static str,
-        unresolved: Option<String>,
-    ) -> Result<Rc<(String, String)>, String> {
-        let key = (module, name);
-        if !self.seen.contains_key(&key) {
-            if self.seen.len() >= MAX_GLOBALS {
-                return Err(format!("limit at offset {off}: more than {MAX_GLOBALS} distinct globals"));
-            }
-            let (classification, reason) = match unresolved {
-                Some(why) => (Classification::Dangerous, Some(why)),
-                None => classify(&key.0, &key.1),
-            };
-            self.seen.insert(key.clone(), self.report.globals.len());
-            self.report.globals.push(GlobalRef {
-                module: key.0.clone(),
-                name: key.1.clone(),
-                classification,
-                reason,
-                offset: off,
-                opcode,
-            });
-        }
-        Ok(Rc::new(key))
+        unresolved: Option<Unresolved>,
+    ) -> Result<Value, String> {
+        self.globals.record(&mut self.report, module, name, off, opcode, unresolved).map(Value::Global)
     }
 
-    pub(super) fn text(&mut self, s: &str) -> Value {
-        let len = s.len() as u64;
-        if self.retained.saturating_add(len) > STRING_BUDGET {
+    /// A string value whose text `write` appends to the arena; `Opaque` once
+    /// the string budget is spent.
+    pub(super) fn text(&mut self, write: impl FnOnce(&mut String)) -> Value {
+        let start = self.arena.text.len();
+        write(&mut self.arena.text);
+        let len = self.arena.text.len() - start;
+        if self.retained.saturating_add(len as u64) > STRING_BUDGET {
+            self.arena.text.truncate(start);
             if self.retained <= STRING_BUDGET {
                 self.retained = STRING_BUDGET.saturating_add(1);
                 self.error("limit: string budget exhausted; later strings are treated as unresolvable".into());
             }
             return Value::Opaque;
         }
-        self.retained += len;
-        Value::Str(Rc::from(s))
+        self.retained += len as u64;
+        if len == 0 {
+            return Value::Str(Span::default());
+        }
+        // The arena never holds more text than the budget since the last
+        // collection, so this only fails if the budget is raised past 4 GiB.
+        match (u32::try_from(start), u32::try_from(len)) {
+            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Value::Str(Span { start, len }),
+            _ => {
+                self.arena.text.truncate(start);
+                Value::Opaque
+            }
+        }
     }
 
+    #[inline]
     pub(super) fn push(&mut self, v: Value) -> Result<(), String> {
-        if self.stack.len().saturating_add(self.meta_total) >= MAX_STACK {
+        if self.stack.len() >= MAX_STACK {
             return Err(format!("limit: stack deeper than {MAX_STACK}"));
         }
         self.stack.push(v);
         Ok(())
     }
 
-    /// Lenient pop: an empty stack yields `Opaque` so scanning can go on
-    /// (e.g. the outer pickle resuming after a joblib object-array pickle).
+    /// Where the current stack (above the last MARK) starts.
+    #[inline]
+    pub(super) fn base(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    /// Top of the current stack.
+    #[inline]
+    pub(super) fn top(&self) -> Option<Value> {
+        if self.stack.len() > self.base() { self.stack.last().copied() } else { None }
+    }
+
+    /// Lenient pop: an empty current stack yields `Opaque` so scanning can go
+    /// on (e.g. the outer pickle resuming after a joblib object-array pickle).
+    #[inline]
     pub(super) fn pop(&mut self) -> Value {
-        self.stack.pop().unwrap_or(Value::Opaque)
+        if self.stack.len() > self.base() { self.stack.pop().unwrap_or(Value::Opaque) } else { Value::Opaque }
     }
 
     /// MARK: the current stack is set aside until the matching pop_mark.
     pub(super) fn mark(&mut self, off: u64) -> Result<(), String> {
-        if self.meta.len() >= MAX_STACK {
+        if self.marks.len() >= MAX_STACK {
             return Err(format!("limit at offset {off}: MARK nesting deeper than {MAX_STACK}"));
         }
-        let s = std::mem::take(&mut self.stack);
-        self.meta_total = self.meta_total.saturating_add(s.len());
-        self.meta.push(s);
+        self.marks.push(self.stack.len());
         Ok(())
     }
 
-    pub(super) fn pop_mark(&mut self) -> Vec<Value> {
-        let below = self.meta.pop().unwrap_or_default();
-        self.meta_total = self.meta_total.saturating_sub(below.len());
-        std::mem::replace(&mut self.stack, below)
+    /// Drop the last MARK. The values that were above it are `stack[start..]`
+    /// for the returned `start`; the caller uses them and truncates the stack
+    /// there. Without a MARK the whole stack is taken.
+    pub(super) fn pop_mark(&mut self) -> usize {
+        self.marks.pop().unwrap_or(0).min(self.stack.len())
+    }
+
+    /// `pop_mark` whose values are discarded.
+    pub(super) fn discard_mark(&mut self) {
+        let start = self.pop_mark();
+        self.stack.truncate(start);
+    }
+
+    #[inline]
+    pub(super) fn should_collect(&self) -> bool {
+        self.arena.weight() >= self.gc_at
+    }
+
+    /// Copy every value reachable from the stacks and memos into fresh
+    /// arenas. Only called between opcodes: every live value is then on a
+    /// stack or in a memo.
+    pub(super) fn collect_garbage(&mut self) {
+        let old = std::mem::take(&mut self.arena);
+        let mut c = Copier {
+            obj_fwd: vec![u32::MAX; old.objs.len()],
+            dict_fwd: vec![u32::MAX; old.dicts.len()],
+            old,
+            new: Arena::default(),
+            spans: FastMap::default(),
+            texts: FastMap::default(),
+        };
+        let roots = self
+            .stack
+            .iter_mut()
+            .chain(self.memo.values_mut())
+            .chain(self.saved.iter_mut().flat_map(|s| s.stack.iter_mut().chain(s.memo.values_mut())));
+        for v in roots {
+            *v = c.copy(*v);
+        }
+        c.scan();
+        self.arena = c.new;
+        self.gc_at = self.gc_min.max(self.arena.weight().saturating_mul(2));
+    }
+}
+
+/// Cheney-style copying of reachable values between arenas.
+struct Copier {
+    old: Arena,
+    new: Arena,
+    obj_fwd: Vec<u32>,
+    dict_fwd: Vec<u32>,
+    /// Old tuple span → new start.
+    spans: FastMap<u64, u32>,
+    /// Old string span → new start.
+    texts: FastMap<u64, u32>,
+}
+
+impl Copier {
+    fn copy(&mut self, v: Value) -> Value {
+        match v {
+            Value::Str(s) if s.len > 0 => {
+                let new = &mut self.new;
+                let old = &self.old;
+                let start = *self.texts.entry(s.key()).or_insert_with(|| {
+                    let at = new.text.len();
+                    new.text.push_str(old.str(s));
+                    // Live text is a subset of the old arena's, so it fits u32.
+                    u32::try_from(at).unwrap_or(u32::MAX)
+                });
+                Value::Str(Span { start, len: s.len })
+            }
+            Value::Tuple(s) => Value::Tuple(self.copy_span(s)),
+            Value::Obj(i) => match self.obj_fwd.get(i as usize).copied() {
+                Some(u32::MAX) => {
+                    let at = u32::try_from(self.new.objs.len()).unwrap_or(u32::MAX);
+                    self.new.objs.push(self.old.obj(i).cloned().unwrap_or_default());
+                    self.obj_fwd[i as usize] = at;
+                    Value::Obj(at)
+                }
+                Some(at) => Value::Obj(at),
+                None => Value::Opaque,
+            },
+            Value::Dict(i) => match self.dict_fwd.get(i as usize).copied() {
+                Some(u32::MAX) => {
+                    let at = u32::try_from(self.new.dicts.len()).unwrap_or(u32::MAX);
+                    let entries = self.old.dict(i).to_vec();
+                    self.new.dict_items += entries.len();
+                    self.new.dicts.push(entries);
+                    self.dict_fwd[i as usize] = at;
+                    Value::Dict(at)
+                }
+                Some(at) => Value::Dict(at),
+                None => Value::Opaque,
+            },
+            other => other,
+        }
+    }
+
+    /// Copy a tuple's items (still pointing into the old arena; `scan` fixes them).
+    fn copy_span(&mut self, s: Span) -> Span {
+        if s.len == 0 {
+            return Span::default();
+        }
+        let new = &mut self.new;
+        let old = &self.old;
+        let start = *self.spans.entry(s.key()).or_insert_with(|| {
+            let at = new.items.len();
+            new.items.extend_from_slice(old.tuple(s));
+            u32::try_from(at).unwrap_or(u32::MAX)
+        });
+        Span { start, len: s.len }
+    }
+
+    /// Forward everything the copied values point to, until nothing new is copied.
+    fn scan(&mut self) {
+        let (mut items, mut objs, mut dicts) = (0usize, 0usize, 0usize);
+        loop {
+            let mut progress = false;
+            while items < self.new.items.len() {
+                let v = self.copy(self.new.items[items]);
+                self.new.items[items] = v;
+                items += 1;
+                progress = true;
+            }
+            while objs < self.new.objs.len() {
+                let o = self.new.objs[objs].clone();
+                let args = o.args.map(|s| self.copy_span(s));
+                let state = o.state.map(|s| self.copy_span(s));
+                self.new.objs[objs].args = args;
+                self.new.objs[objs].state = state;
+                objs += 1;
+                progress = true;
+            }
+            while dicts < self.new.dicts.len() {
+                for j in 0..self.new.dicts[dicts].len() {
+                    let (k, v) = self.new.dicts[dicts][j];
+                    let pair = (self.copy(k), self.copy(v));
+                    self.new.dicts[dicts][j] = pair;
+                }
+                dicts += 1;
+                progress = true;
+            }
+            if !progress {
+                break;
+            }
+        }
     }
 }
 
@@ -210,43 +725,93 @@ impl Machine<'_> {
 mod tests {
     use super::*;
 
-    fn dict() -> Rc<RefCell<Vec<(Value, Value)>>> {
-        Rc::new(RefCell::new(Vec::new()))
+    fn s(arena: &mut Arena, text: &str) -> Value {
+        let start = u32::try_from(arena.text.len()).unwrap_or(0);
+        arena.text.push_str(text);
+        Value::Str(Span { start, len: u32::try_from(text.len()).unwrap_or(0) })
     }
 
     #[test]
     fn dicts_never_nest_so_no_cycles() {
         // `d[k] = d` (SETITEM with the dict fetched back from the memo) must
-        // not create an Rc cycle: the nested copy becomes opaque.
-        let d = dict();
-        insert_pairs(&d, vec![Value::Str(Rc::from("self")), Value::Dict(d.clone())]);
-        assert!(matches!(d.borrow()[0].1, Value::Opaque));
-        assert_eq!(Rc::strong_count(&d), 1);
+        // not create a cycle: the nested copy becomes opaque.
+        let mut a = Arena::default();
+        let d = a.new_dict();
+        let Value::Dict(di) = d else { panic!("dict") };
+        let k = s(&mut a, "self");
+        a.insert_pairs(di, &[k, d]);
+        assert!(matches!(a.dict(di)[0].1, Value::Opaque));
         // Tuples holding a dict do not keep it either.
-        let t = tuple(vec![Value::Dict(d.clone()), Value::Int(1)]);
-        assert_eq!(Rc::strong_count(&d), 1);
-        assert!(matches!(t, Value::Tuple(ref items) if matches!(items[0], Value::Opaque)));
+        let t = a.new_tuple(&[d, Value::Int(1)]);
+        assert!(matches!(t, Value::Tuple(sp) if matches!(a.tuple(sp)[0], Value::Opaque)));
     }
 
     #[test]
     fn dict_capture_is_bounded() {
-        let d = dict();
+        let mut a = Arena::default();
+        let Value::Dict(d) = a.new_dict() else { panic!("dict") };
         let items: Vec<Value> = (0..1000).map(Value::Int).collect();
-        insert_pairs(&d, items);
-        assert_eq!(d.borrow().len(), MAX_DICT_ITEMS);
+        a.insert_pairs(d, &items);
+        assert_eq!(a.dict(d).len(), MAX_DICT_ITEMS);
     }
 
     #[test]
     fn calls_remember_their_callable_and_args() {
-        let g = Value::Global(Rc::new(("numpy".into(), "dtype".into())));
-        let o = obj(&g, tuple(vec![Value::Str(Rc::from("f8"))]));
-        assert!(matches!(o, Value::Obj(ref o)
-            if o.class.as_ref().is_some_and(|c| c.1 == "dtype")
-                && o.args.as_ref().is_some_and(|a| a.len() == 1)));
-        let opaque = obj(&Value::Opaque, Value::Opaque);
-        assert!(matches!(opaque, Value::Obj(ref o) if o.class.is_none() && o.args.is_none()));
-        assert_eq!(str_or_q(&Value::Int(3)), "?");
-        assert!(matches!(scalar_only(&g), Value::Opaque));
-        assert!(matches!(scalar_only(&Value::Nil), Value::Nil));
+        let mut a = Arena::default();
+        let g = Value::Global(7);
+        let f8 = s(&mut a, "f8");
+        let args = a.new_tuple(&[f8]);
+        let o = a.new_obj(g, args);
+        assert!(matches!(o, Value::Obj(i)
+            if a.obj(i).is_some_and(|o| o.class == Some(7) && o.args.is_some_and(|t| t.len == 1))));
+        let opaque = a.new_obj(Value::Opaque, Value::Opaque);
+        assert!(matches!(opaque, Value::Obj(i) if a.obj(i).is_some_and(|o| o.class.is_none() && o.args.is_none())));
+        assert_eq!(str_or_q(&a, Value::Int(3)), "?");
+        assert_eq!(str_or_q(&a, f8), "f8");
+        assert!(matches!(scalar_only(g), Value::Opaque));
+        assert!(matches!(scalar_only(Value::Nil), Value::Nil));
+    }
+
+    #[test]
+    fn memo_dense_and_sparse_keys() {
+        let mut m = Memo::default();
+        m.insert(3, Value::Int(1));
+        m.insert(1 << 40, Value::Nil);
+        m.insert(3, Value::Int(2));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(3), Some(Value::Int(2)));
+        assert_eq!(m.get(1 << 40), Some(Value::Nil));
+        assert_eq!(m.get(2), None);
+        assert!(!m.contains(DENSE_MEMO));
+    }
+
+    #[test]
+    fn collection_keeps_reachable_values_and_identity() {
+        let limits = Limits::default();
+        let mut m = Machine::new(&limits, PickleReport::default());
+        let garbage = m.text(|t| t.push_str("garbage"));
+        let _ = m.arena.new_tuple(&[garbage, garbage]);
+        let os = m.text(|t| t.push_str("os"));
+        let inner = m.arena.new_tuple(&[os, Value::Int(5)]);
+        let d = m.arena.new_dict();
+        let Value::Dict(di) = d else { panic!("dict") };
+        let obj = m.arena.new_obj(Value::Global(0), inner);
+        m.arena.insert_pairs(di, &[os, obj]);
+        m.stack.extend([d, inner]);
+        m.memo.insert(0, d);
+        m.memo.insert(1, obj);
+        m.collect_garbage();
+        assert_eq!(m.arena.text, "os");
+        // The dict on the stack and in the memo is still one dict.
+        assert_eq!(m.stack[0], m.memo.get(0).unwrap_or(Value::Opaque));
+        let Value::Dict(di) = m.stack[0] else { panic!("dict") };
+        let (k, v) = m.arena.dict(di)[0];
+        assert_eq!(str_or_q(&m.arena, k), "os");
+        assert_eq!(v, m.memo.get(1).unwrap_or(Value::Opaque));
+        let Value::Obj(oi) = v else { panic!("obj") };
+        let args = m.arena.obj(oi).and_then(|o| o.args).unwrap_or_default();
+        assert_eq!(Value::Tuple(args), m.stack[1]);
+        assert_eq!(str_or_q(&m.arena, m.arena.tuple(args)[0]), "os");
+        assert_eq!(m.arena.tuple(args)[1], Value::Int(5));
     }
 }

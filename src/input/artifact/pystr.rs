@@ -5,19 +5,41 @@
 /// Decode a `STRING` argument: a quoted Python 2 `repr` with backslash escapes
 /// (`codecs.escape_decode`). Returns `None` when the quotes are missing or
 /// mismatched, which makes the real unpickler raise too.
+#[cfg(test)]
 pub(super) fn decode_quoted(line: &[u8]) -> Option<Vec<u8>> {
-    let (&first, rest) = line.split_first()?;
-    let (&last, body) = rest.split_last()?;
-    if first != last || !(first == b'\'' || first == b'"') {
-        return None;
+    let mut out = Vec::new();
+    decode_quoted_into(line, &mut out).then_some(out)
+}
+
+/// Whether a `STRING` argument is quoted the way [`decode_quoted_into`] accepts.
+pub(super) fn is_quoted(line: &[u8]) -> bool {
+    match line {
+        [first, .., last] => first == last && (*first == b'\'' || *first == b'"'),
+        _ => false,
     }
-    Some(escape_decode(body))
+}
+
+/// [`decode_quoted`] into a reused buffer (cleared first); false when the
+/// quotes are missing or mismatched.
+pub(super) fn decode_quoted_into(line: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let Some((&first, rest)) = line.split_first() else {
+        return false;
+    };
+    let Some((&last, body)) = rest.split_last() else {
+        return false;
+    };
+    if first != last || !(first == b'\'' || first == b'"') {
+        return false;
+    }
+    escape_decode(body, out);
+    true
 }
 
 /// `codecs.escape_decode`: `\\ \' \" \a \b \f \n \r \t \v \ooo \xhh` and
-/// backslash-newline; any other escape is kept literally.
-fn escape_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
+/// backslash-newline; any other escape is kept literally. Appends to `out`.
+fn escape_decode(s: &[u8], out: &mut Vec<u8>) {
+    out.reserve(s.len());
     let mut i = 0usize;
     while i < s.len() {
         let c = s[i];
@@ -63,7 +85,6 @@ fn escape_decode(s: &[u8]) -> Vec<u8> {
             }
         }
     }
-    out
 }
 
 fn hex_pair(p: &[u8]) -> Option<u8> {
@@ -74,8 +95,15 @@ fn hex_pair(p: &[u8]) -> Option<u8> {
 
 /// `raw-unicode-escape` decoding used by the `UNICODE` opcode: bytes are
 /// Latin-1 except `\uXXXX` and `\UXXXXXXXX`.
+#[cfg(test)]
 pub(super) fn decode_raw_unicode_escape(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
+    raw_unicode_escape_into(s, &mut out);
+    out
+}
+
+/// [`decode_raw_unicode_escape`], appending to `out`.
+pub(super) fn raw_unicode_escape_into(s: &[u8], out: &mut String) {
     let mut i = 0usize;
     while i < s.len() {
         let c = s[i];
@@ -101,12 +129,18 @@ pub(super) fn decode_raw_unicode_escape(s: &[u8]) -> String {
         out.push(char::from(c));
         i += 1;
     }
-    out
 }
 
-/// Latin-1 decoding for BINSTRING payloads (Python 2 `str` globals).
-pub(super) fn latin1(s: &[u8]) -> String {
-    s.iter().map(|&b| char::from(b)).collect()
+/// Latin-1 decoding for BINSTRING payloads (Python 2 `str` globals),
+/// appending to `out` (ASCII is copied as is).
+pub(super) fn latin1_into(s: &[u8], out: &mut String) {
+    if s.is_ascii()
+        && let Ok(ascii) = std::str::from_utf8(s)
+    {
+        out.push_str(ascii);
+        return;
+    }
+    out.extend(s.iter().map(|&b| char::from(b)));
 }
 
 /// Parsed value of an `INT`/`LONG` line.
@@ -146,11 +180,16 @@ pub(super) fn parse_int_line(line: &[u8], long: bool) -> Option<PyInt> {
     if !valid {
         return None;
     }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    match clean.parse::<i64>() {
-        Ok(v) => Some(PyInt::Int(if neg { v.checked_neg()? } else { v })),
-        Err(_) => Some(PyInt::Big),
+    // The digits without underscores, as a non-negative i64 (like parsing
+    // them with `str::parse::<i64>`), or Big when they do not fit.
+    let mut v = 0i64;
+    for d in bytes.iter().filter(|b| **b != b'_') {
+        match v.checked_mul(10).and_then(|x| x.checked_add(i64::from(d - b'0'))) {
+            Some(next) => v = next,
+            None => return Some(PyInt::Big),
+        }
     }
+    Some(PyInt::Int(if neg { v.checked_neg()? } else { v }))
 }
 
 /// Little-endian two's-complement integer of LONG1/LONG4, if it fits i64.

@@ -4,8 +4,12 @@
 //! which keeps one fixed buffer, tracks the absolute offset (for error
 //! messages and findings) and can skip large payloads cheaply — by seeking
 //! when the source allows it (files, in-memory buffers) and by reading into a
-//! scratch buffer otherwise (decompressing zip entries).
+//! scratch buffer otherwise (decompressing zip entries). Bytes already in
+//! memory (small files read whole, [`super::inspect_bytes`]) are parsed in
+//! place: the reader borrows them and never copies or calls into I/O.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Anything we can both read and seek; blanket-implemented so `File`,
@@ -16,6 +20,16 @@ impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 const BUF_SIZE: usize = 64 * 1024;
 
 enum Source<'a> {
+    /// Everything is already in `buf` (borrowed); end of `buf` is end of
+    /// stream. `buf[pos..len]` is a window that advances exactly as a
+    /// seekable reader's buffer would fill (`cap` its size, `last` the
+    /// length of the last fill), so what a parser sees at buffer boundaries
+    /// (how much of an over-long line was consumed) does not depend on
+    /// whether the bytes came from memory or from a file.
+    Memory {
+        cap: usize,
+        last: usize,
+    },
     Stream(&'a mut dyn Read),
     /// `end` is the absolute end of the stream, so skips can be clamped.
     Seekable {
@@ -34,7 +48,11 @@ pub(super) enum Line {
 
 pub(super) struct ByteReader<'a> {
     src: Source<'a>,
-    buf: Vec<u8>,
+    /// The bytes (memory) or the buffer (streams; may be longer than `size`,
+    /// as buffers are recycled).
+    buf: Cow<'a, [u8]>,
+    /// How much of `buf` a stream reads into at a time.
+    size: usize,
     pos: usize,
     len: usize,
     /// Absolute offset of `buf[pos]`.
@@ -55,6 +73,19 @@ impl<'a> ByteReader<'a> {
         Ok(Self::with_source(Source::Seekable { inner, end }, start))
     }
 
+    /// Read bytes held in memory, in place; offsets start at 0.
+    pub(super) fn memory(bytes: &'a [u8]) -> Self {
+        let cap = bytes.len().saturating_add(1).clamp(16, BUF_SIZE);
+        ByteReader {
+            src: Source::Memory { cap, last: 0 },
+            buf: Cow::Borrowed(bytes),
+            size: 0,
+            pos: 0,
+            len: 0,
+            offset: 0,
+        }
+    }
+
     fn with_source(src: Source<'a>, offset: u64) -> Self {
         // Most model files in a scan are small pickles or headers: start with a buffer that fits what is
         // left (or 4 KiB for streams) and grow on demand, instead of zeroing 64 KiB per file.
@@ -62,9 +93,13 @@ impl<'a> ByteReader<'a> {
             Source::Seekable { end, .. } => {
                 end.saturating_sub(offset).saturating_add(1).clamp(16, BUF_SIZE as u64) as usize
             }
-            Source::Stream(_) => 4096,
+            Source::Stream(_) | Source::Memory { .. } => 4096,
         };
-        ByteReader { src, buf: vec![0; initial], pos: 0, len: 0, offset }
+        let mut buf = take_buffer();
+        if buf.len() < initial {
+            buf.resize(initial, 0);
+        }
+        ByteReader { src, buf: Cow::Owned(buf), size: initial, pos: 0, len: 0, offset }
     }
 
     /// Absolute offset of the next byte.
@@ -77,17 +112,34 @@ impl<'a> ByteReader<'a> {
         if self.pos < self.len {
             return Ok(true);
         }
-        // A buffer filled to the brim means more is coming: read bigger chunks from now on.
-        if self.len == self.buf.len() && self.buf.len() < BUF_SIZE {
-            let bigger = (self.buf.len() * 4).min(BUF_SIZE);
-            self.buf.resize(bigger, 0);
+        if let Source::Memory { cap, last } = &mut self.src {
+            let total = self.buf.len();
+            if self.pos >= total {
+                return Ok(false);
+            }
+            if *last == *cap && *cap < BUF_SIZE {
+                *cap = (*cap * 4).min(BUF_SIZE);
+            }
+            self.len = self.pos.saturating_add(*cap).min(total);
+            *last = self.len - self.pos;
+            return Ok(true);
         }
+        // A buffer filled to the brim means more is coming: read bigger chunks from now on.
+        if self.len == self.size && self.size < BUF_SIZE {
+            self.size = (self.size * 4).min(BUF_SIZE);
+        }
+        let buf = self.buf.to_mut();
+        if buf.len() < self.size {
+            buf.resize(self.size, 0);
+        }
+        let buf = &mut buf[..self.size];
         self.pos = 0;
         self.len = 0;
         loop {
             let res = match &mut self.src {
-                Source::Stream(r) => r.read(&mut self.buf),
-                Source::Seekable { inner, .. } => inner.read(&mut self.buf),
+                Source::Memory { .. } => Ok(0),
+                Source::Stream(r) => r.read(buf),
+                Source::Seekable { inner, .. } => inner.read(buf),
             };
             match res {
                 Ok(n) => {
@@ -107,7 +159,15 @@ impl<'a> ByteReader<'a> {
         Ok(self.buf.get(self.pos).copied())
     }
 
+    #[inline]
     pub(super) fn byte(&mut self) -> io::Result<Option<u8>> {
+        if self.pos < self.len
+            && let Some(&b) = self.buf.get(self.pos)
+        {
+            self.pos += 1;
+            self.offset = self.offset.saturating_add(1);
+            return Ok(Some(b));
+        }
         let b = self.peek()?;
         if b.is_some() {
             self.pos += 1;
@@ -118,7 +178,21 @@ impl<'a> ByteReader<'a> {
 
     /// Append up to `n` bytes to `out`; returns how many were appended (fewer at EOF).
     /// Callers bound `n` themselves (by `Limits::max_string` or a format constant).
+    #[inline]
     pub(super) fn read_into(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<usize> {
+        // Fast path: all of it is buffered.
+        if let Some(end) = self.pos.checked_add(n).filter(|end| *end <= self.len)
+            && let Some(chunk) = self.buf.get(self.pos..end)
+        {
+            out.extend_from_slice(chunk);
+            self.pos = end;
+            self.offset = self.offset.saturating_add(n as u64);
+            return Ok(n);
+        }
+        self.read_into_slow(n, out)
+    }
+
+    fn read_into_slow(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<usize> {
         let mut done = 0usize;
         while done < n {
             if !self.fill()? {
@@ -134,13 +208,49 @@ impl<'a> ByteReader<'a> {
         Ok(done)
     }
 
+    /// Read exactly `n <= 8` bytes into the start of an array, or `None` at
+    /// EOF (what was there is consumed, as with `read_into`).
+    #[inline]
+    pub(super) fn fixed(&mut self, n: usize) -> io::Result<Option<[u8; 8]>> {
+        let mut out = [0u8; 8];
+        let n = n.min(8);
+        if let Some(end) = self.pos.checked_add(n).filter(|end| *end <= self.len)
+            && let Some(chunk) = self.buf.get(self.pos..end)
+        {
+            out[..n].copy_from_slice(chunk);
+            self.pos = end;
+            self.offset = self.offset.saturating_add(n as u64);
+            return Ok(Some(out));
+        }
+        let mut done = 0usize;
+        while done < n {
+            if !self.fill()? {
+                return Ok(None);
+            }
+            let take = (self.len - self.pos).min(n - done);
+            out[done..done + take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+            done += take;
+            self.offset = self.offset.saturating_add(take as u64);
+        }
+        Ok(Some(out))
+    }
+
     /// Read exactly `N` bytes into an array, or `None` at EOF.
     pub(super) fn array<const N: usize>(&mut self) -> io::Result<Option<[u8; N]>> {
-        let mut v = Vec::with_capacity(N);
-        if self.read_into(N, &mut v)? < N {
-            return Ok(None);
+        let mut out = [0u8; N];
+        let mut done = 0usize;
+        while done < N {
+            if !self.fill()? {
+                return Ok(None);
+            }
+            let take = (self.len - self.pos).min(N - done);
+            out[done..done + take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+            done += take;
+            self.offset = self.offset.saturating_add(take as u64);
         }
-        Ok(v.try_into().ok())
+        Ok(Some(out))
     }
 
     /// Skip `n` bytes; returns how many were actually skipped (fewer at EOF).
@@ -154,6 +264,17 @@ impl<'a> ByteReader<'a> {
             return Ok(n);
         }
         match &mut self.src {
+            Source::Memory { .. } => {
+                // As a seek: the window is empty here and `offset == pos`.
+                let total = self.buf.len() as u64;
+                let target = self.offset.saturating_add(remaining).min(total);
+                let skipped = target.saturating_sub(self.offset);
+                self.offset = target;
+                // `target <= total`, a usize.
+                self.pos = target as usize;
+                self.len = self.pos;
+                Ok(in_buf + skipped)
+            }
             Source::Seekable { inner, end } => {
                 // The buffer is empty here, so `offset` is the inner position.
                 let target = self.offset.saturating_add(remaining).min(*end);
@@ -202,6 +323,39 @@ impl<'a> ByteReader<'a> {
     }
 }
 
+impl Drop for ByteReader<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(buf) = std::mem::take(&mut self.buf) {
+            give_buffer(buf);
+        }
+    }
+}
+
+thread_local! {
+    /// Spare stream buffers (initialised, so reusing one costs no zeroing).
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Spare buffers kept per thread.
+const SPARE_BUFFERS: usize = 4;
+
+/// A recycled buffer (any length, contents stale) or a new empty one.
+pub(super) fn take_buffer() -> Vec<u8> {
+    SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Hand a buffer back for reuse (large ones are freed).
+pub(super) fn give_buffer(buf: Vec<u8>) {
+    if buf.capacity() <= BUF_SIZE {
+        SPARE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < SPARE_BUFFERS {
+                s.push(buf);
+            }
+        });
+    }
+}
+
 impl ByteReader<'_> {
     /// Consume bytes up to and including the next `\n` (for over-long text
     /// lines that are skipped rather than kept). False if EOF came first.
@@ -242,6 +396,59 @@ mod tests {
         assert_eq!(r.byte().ok().flatten(), Some(b'r'));
         assert_eq!(r.skip(1_000_000).ok(), Some(11));
         assert_eq!(r.byte().ok().flatten(), None);
+    }
+
+    /// The in-memory reader sees the same windows as a seekable reader over
+    /// the same bytes: same lines, same over-long-line consumption, same skips.
+    #[test]
+    fn memory_reader_behaves_like_a_seekable_one() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // A line longer than the limit that spans a buffer refill: the part
+        // before the refill is consumed, then the line is refused.
+        let mut long = vec![b'a'; 70_000];
+        long.push(b'\n');
+        let mut cur = Cursor::new(&long[..]);
+        let Ok(mut a) = ByteReader::seekable(&mut cur) else { panic!("cursor") };
+        let mut b = ByteReader::memory(&long);
+        let (mut la, mut lb) = (Vec::new(), Vec::new());
+        assert_eq!(a.line(65_546, &mut la).ok(), Some(Line::TooLong));
+        assert_eq!(b.line(65_546, &mut lb).ok(), Some(Line::TooLong));
+        assert_eq!((a.offset(), b.offset()), (65_536, 65_536));
+        for (size, every) in
+            [(0usize, 50u64), (1, 50), (17, 5), (4096, 50), (65536, 50), (65537, 30_000), (150_000, 30_000)]
+        {
+            let data: Vec<u8> = (0..size).map(|_| if next() % every == 0 { b'\n' } else { b'a' }).collect();
+            let mut cur = Cursor::new(&data[..]);
+            let Ok(mut a) = ByteReader::seekable(&mut cur) else { panic!("cursor") };
+            let mut b = ByteReader::memory(&data);
+            for _ in 0..400 {
+                let (mut la, mut lb) = (Vec::new(), Vec::new());
+                match next() % 5 {
+                    0 => {
+                        let n = next() % 70_000;
+                        assert_eq!(a.skip(n).ok(), b.skip(n).ok());
+                    }
+                    1 => {
+                        let n = usize::try_from(next() % 9).unwrap_or(0);
+                        assert_eq!(a.fixed(n).ok(), b.fixed(n).ok());
+                    }
+                    2 => assert_eq!(a.skip_line().ok(), b.skip_line().ok()),
+                    _ => {
+                        let bound = if next() % 2 == 0 { 100 } else { 80_000 };
+                        let max = usize::try_from(next() % bound).unwrap_or(0);
+                        assert_eq!(a.line(max, &mut la).ok(), b.line(max, &mut lb).ok());
+                        assert_eq!(la, lb);
+                    }
+                }
+                assert_eq!(a.offset(), b.offset(), "size {size}");
+            }
+        }
     }
 
     #[test]

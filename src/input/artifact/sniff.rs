@@ -154,7 +154,7 @@ fn line_ok(op: u8, line: &[u8], complete: bool) -> bool {
         b'F' => pystr::plausible_float(line) || (!complete && line.is_empty()),
         b'S' => {
             if complete {
-                pystr::decode_quoted(line).is_some()
+                pystr::is_quoted(line)
             } else {
                 line.first().is_none_or(|q| *q == b'\'' || *q == b'"')
             }

@@ -19,7 +19,7 @@ use super::inspect::{self, Ctx, HEAD_BYTES};
 use super::keras;
 use super::numpy;
 use super::pickle::{self, ScanOptions};
-use super::reader::{ByteReader, ReadSeek};
+use super::reader::{self, ByteReader, ReadSeek};
 use super::sniff::sniff;
 
 /// Entry extensions picklescan scans as pickles even without a PROTO header.
@@ -203,9 +203,47 @@ fn entry(
     encrypted: bool,
     keras_files: &mut keras::KerasFiles,
 ) {
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    let read = (&mut *r).take(HEAD_BYTES as u64).read_to_end(&mut head);
-    let sniffed = sniff(&head);
+    // The first HEAD_BYTES, read the way `take(HEAD_BYTES).read_to_end`
+    // would (bytes read before an error are kept), into a recycled buffer.
+    let mut buf = reader::take_buffer();
+    if buf.len() < HEAD_BYTES {
+        buf.resize(HEAD_BYTES, 0);
+    }
+    let (got, read) = read_head(r, &mut buf[..HEAD_BYTES]);
+    let head = buf.get(..got).unwrap_or_default();
+    entry_with_head(ctx, r, head, read, full, name, kind, depth, encrypted, keras_files);
+    reader::give_buffer(buf);
+}
+
+/// Fill `out` from `r` until it is full or `r` ends; how much was read, and
+/// the error that stopped it, if any.
+fn read_head(r: &mut dyn Read, out: &mut [u8]) -> (usize, io::Result<()>) {
+    let mut got = 0usize;
+    while got < out.len() {
+        match r.read(&mut out[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (got, Err(e)),
+        }
+    }
+    (got, Ok(()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry_with_head(
+    ctx: &mut Ctx<'_>,
+    r: &mut dyn Read,
+    head: &[u8],
+    read: io::Result<()>,
+    full: &str,
+    name: &str,
+    kind: Format,
+    depth: usize,
+    encrypted: bool,
+    keras_files: &mut keras::KerasFiles,
+) {
+    let sniffed = sniff(head);
     if let Err(e) = read
         && sniffed.is_none()
     {
