@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use vigil::input::{self, LoadOptions, Loaded};
 use vigil::report::yaml;
 use vigil::{Kind, Value};
@@ -49,25 +50,19 @@ pub fn run(args: InspectArgs) -> Outcome {
     options.artifacts.hash = !args.no_hash;
     let collected = input::collect(&args.paths, &[]);
     let mut errors = collected.errors;
+    // Files are inspected in parallel; rayon's ordered collect keeps the output in input order.
+    let loaded: Vec<_> = collected.inputs.par_iter().map(|i| input::load(i, &options)).collect();
     let mut entries = Vec::new();
-    for input in &collected.inputs {
-        match input::load(input, &options) {
-            Ok(Loaded::Documents(docs)) => entries.extend(docs.iter().map(|d| {
-                Value::object_from([
-                    ("path", Value::from(d.name())),
-                    ("index", Value::Int(d.index() as i64)),
-                    ("kind", Value::from(d.kind().name())),
-                    ("input", d.data().clone()),
-                    ("doc", d.meta().clone()),
-                ])
-            })),
+    for result in loaded {
+        match result {
+            Ok(Loaded::Documents(docs)) => entries.extend(docs.iter().map(entry)),
             Ok(Loaded::Skipped(_)) => {}
             Err(e) => errors.push(e),
         }
     }
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n",
-        Format::Jsonl => entries.iter().map(|e| e.to_json() + "\n").collect(),
+        Format::Jsonl => entries.par_iter().map(|e| e.to_json() + "\n").collect(),
         Format::Yaml => yaml::render(&entries),
     };
     print(&text);
@@ -76,4 +71,15 @@ pub fn run(args: InspectArgs) -> Outcome {
         eprint(&style.render(e));
     }
     if errors.is_empty() { Outcome::Pass } else { Outcome::Error }
+}
+
+/// One output record: where the document came from, what policies see as `input` and as `doc`.
+fn entry(d: &vigil::Document) -> Value {
+    Value::object_from([
+        ("path", Value::from(d.name())),
+        ("index", Value::Int(i64::try_from(d.index()).unwrap_or(i64::MAX))),
+        ("kind", Value::from(d.kind().name())),
+        ("input", d.data().clone()),
+        ("doc", d.meta().clone()),
+    ])
 }

@@ -23,6 +23,7 @@ mod numpy;
 mod onnx;
 mod opcodes;
 mod pickle;
+mod pickle_arena;
 mod pickle_arg;
 mod pickle_state;
 mod pystr;

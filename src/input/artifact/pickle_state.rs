@@ -1,200 +1,16 @@
-//! State of the symbolic pickle machine: values, the arenas they live in, the
-//! stack with its MARK levels, the memo and the table of globals.
-//!
-//! Values are small `Copy` handles. Strings, tuples, call results and dicts
-//! live in per-scan arenas ([`Arena`]), so pushing, duplicating, memoizing and
-//! popping never touch the allocator. Memory stays bounded by what is still
-//! reachable, as it was with reference counting: when an arena has grown past
-//! twice what was live at the last collection, [`Machine::collect_garbage`]
-//! copies the values reachable from the stack and the memo into fresh arenas
-//! (between two opcodes, where no value is held anywhere else).
+//! State of the symbolic pickle machine: the stack with its MARK levels, the
+//! memo and the table of globals. The values themselves live in the arena
+//! ([`super::pickle_arena`]), which this module garbage-collects between opcodes.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use super::Limits;
 use super::classify::{Classification, classify};
 use super::document::{GlobalRef, PickleReport};
+use super::pickle_arena::Copier;
+pub(super) use super::pickle_arena::{Arena, Obj, Span, Value, scalar_only, str_or_q};
 
-pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Dict entries remembered per dict (enough for joblib wrapper state).
-const MAX_DICT_ITEMS: usize = 64;
-
-/// A run of entries in an arena (bytes of `text`, values of `items`).
-/// Empty runs are always `{0, 0}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(super) struct Span {
-    pub start: u32,
-    pub len: u32,
-}
-
-impl Span {
-    fn range(self) -> std::ops::Range<usize> {
-        let start = self.start as usize;
-        start..start + self.len as usize
-    }
-
-    fn key(self) -> u64 {
-        (u64::from(self.start) << 32) | u64::from(self.len)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Value {
-    /// Text in [`Arena::text`].
-    Str(Span),
-    /// Python ints and bools (True is 1).
-    Int(i64),
-    Nil,
-    /// Index into the report's `globals`.
-    Global(u32),
-    /// Result of a call: index into [`Arena::objs`].
-    Obj(u32),
-    /// Items in [`Arena::items`]; immutable once made.
-    Tuple(Span),
-    /// Index into [`Arena::dicts`]. The only mutable container. Dicts are
-    /// never stored inside other values (they become `Opaque` there), so the
-    /// value graph has no cycles through them.
-    Dict(u32),
-    Opaque,
-}
-
-/// Result of a call (REDUCE, NEWOBJ, ...): what was called and with what.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Obj {
-    /// Index into the report's `globals`.
-    pub class: Option<u32>,
-    pub args: Option<Span>,
-    /// BUILD state when it is a tuple. Only its scalar members count: read
-    /// it through [`scalar_only`].
-    pub state: Option<Span>,
-}
-
-/// Everything the values of one pickle stream point into.
-#[derive(Default)]
-pub(super) struct Arena {
-    pub text: String,
-    pub items: Vec<Value>,
-    pub objs: Vec<Obj>,
-    pub dicts: Vec<Vec<(Value, Value)>>,
-    /// Entries in all dicts together.
-    dict_items: usize,
-}
-
-impl Arena {
-    pub(super) fn str(&self, s: Span) -> &str {
-        self.text.get(s.range()).unwrap_or("")
-    }
-
-    pub(super) fn tuple(&self, s: Span) -> &[Value] {
-        self.items.get(s.range()).unwrap_or(&[])
-    }
-
-    pub(super) fn obj(&self, i: u32) -> Option<&Obj> {
-        self.objs.get(i as usize)
-    }
-
-    pub(super) fn dict(&self, i: u32) -> &[(Value, Value)] {
-        self.dicts.get(i as usize).map_or(&[], Vec::as_slice)
-    }
-
-    /// A tuple of `values`, dicts inside it made opaque. `Opaque` if the
-    /// arena's 32-bit indexes would overflow.
-    pub(super) fn new_tuple(&mut self, values: &[Value]) -> Value {
-        if values.is_empty() {
-            return Value::Tuple(Span::default());
-        }
-        let start = self.items.len();
-        let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(values.len())) else {
-            return Value::Opaque;
-        };
-        if s.checked_add(l).is_none() {
-            return Value::Opaque;
-        }
-        self.items.extend(values.iter().map(|v| nested(*v)));
-        Value::Tuple(Span { start: s, len: l })
-    }
-
-    /// The result of calling `callable` with `args`.
-    pub(super) fn new_obj(&mut self, callable: Value, args: Value) -> Value {
-        let class = match callable {
-            Value::Global(g) => Some(g),
-            _ => None,
-        };
-        let args = match args {
-            Value::Tuple(t) => Some(t),
-            _ => None,
-        };
-        match u32::try_from(self.objs.len()) {
-            Ok(i) => {
-                self.objs.push(Obj { class, args, state: None });
-                Value::Obj(i)
-            }
-            Err(_) => Value::Opaque,
-        }
-    }
-
-    pub(super) fn new_dict(&mut self) -> Value {
-        match u32::try_from(self.dicts.len()) {
-            Ok(i) => {
-                self.dicts.push(Vec::new());
-                Value::Dict(i)
-            }
-            Err(_) => Value::Opaque,
-        }
-    }
-
-    /// Add `items` (key, value, key, value, ...) to dict `d`, up to `MAX_DICT_ITEMS` entries.
-    pub(super) fn insert_pairs(&mut self, d: u32, items: &[Value]) {
-        let Some(dict) = self.dicts.get_mut(d as usize) else {
-            return;
-        };
-        for pair in items.chunks_exact(2) {
-            if dict.len() >= MAX_DICT_ITEMS {
-                break;
-            }
-            dict.push((nested(pair[0]), nested(pair[1])));
-            self.dict_items += 1;
-        }
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.items.clear();
-        self.objs.clear();
-        self.dicts.clear();
-        self.dict_items = 0;
-    }
-
-    /// Rough size in value-sized units, for deciding when to collect.
-    pub(super) fn weight(&self) -> usize {
-        self.items.len() + self.objs.len() + self.dicts.len() + self.dict_items * 2 + self.text.len() / 16
-    }
-}
-
-/// `s` when the value is a string, `"?"` otherwise.
-pub(super) fn str_or_q(arena: &Arena, v: Value) -> &str {
-    match v {
-        Value::Str(s) => arena.str(s),
-        _ => "?",
-    }
-}
-
-/// Values stored inside containers: dicts become opaque (no cycles possible).
-pub(super) fn nested(v: Value) -> Value {
-    match v {
-        Value::Dict(_) => Value::Opaque,
-        other => other,
-    }
-}
-
-pub(super) fn scalar_only(v: Value) -> Value {
-    match v {
-        Value::Str(_) | Value::Int(_) | Value::Nil => v,
-        _ => Value::Opaque,
-    }
-}
+pub(super) use super::pickle_arena::FastMap;
 
 /// Deepest stack (all MARK levels together) we simulate. Real pickles stay
 /// shallow: containers are filled in batches of 1000 by APPENDS/SETITEMS.
@@ -594,15 +410,7 @@ impl Machine<'_> {
     /// arenas. Only called between opcodes: every live value is then on a
     /// stack or in a memo.
     pub(super) fn collect_garbage(&mut self) {
-        let old = std::mem::take(&mut self.arena);
-        let mut c = Copier {
-            obj_fwd: vec![u32::MAX; old.objs.len()],
-            dict_fwd: vec![u32::MAX; old.dicts.len()],
-            old,
-            new: Arena::default(),
-            spans: FastMap::default(),
-            texts: FastMap::default(),
-        };
+        let mut c = Copier::new(std::mem::take(&mut self.arena));
         let roots = self
             .stack
             .iter_mut()
@@ -611,166 +419,14 @@ impl Machine<'_> {
         for v in roots {
             *v = c.copy(*v);
         }
-        c.scan();
-        self.arena = c.new;
+        self.arena = c.finish();
         self.gc_at = self.gc_min.max(self.arena.weight().saturating_mul(2));
-    }
-}
-
-/// Cheney-style copying of reachable values between arenas.
-struct Copier {
-    old: Arena,
-    new: Arena,
-    obj_fwd: Vec<u32>,
-    dict_fwd: Vec<u32>,
-    /// Old tuple span → new start.
-    spans: FastMap<u64, u32>,
-    /// Old string span → new start.
-    texts: FastMap<u64, u32>,
-}
-
-impl Copier {
-    fn copy(&mut self, v: Value) -> Value {
-        match v {
-            Value::Str(s) if s.len > 0 => {
-                let new = &mut self.new;
-                let old = &self.old;
-                let start = *self.texts.entry(s.key()).or_insert_with(|| {
-                    let at = new.text.len();
-                    new.text.push_str(old.str(s));
-                    // Live text is a subset of the old arena's, so it fits u32.
-                    u32::try_from(at).unwrap_or(u32::MAX)
-                });
-                Value::Str(Span { start, len: s.len })
-            }
-            Value::Tuple(s) => Value::Tuple(self.copy_span(s)),
-            Value::Obj(i) => match self.obj_fwd.get(i as usize).copied() {
-                Some(u32::MAX) => {
-                    let at = u32::try_from(self.new.objs.len()).unwrap_or(u32::MAX);
-                    self.new.objs.push(self.old.obj(i).cloned().unwrap_or_default());
-                    self.obj_fwd[i as usize] = at;
-                    Value::Obj(at)
-                }
-                Some(at) => Value::Obj(at),
-                None => Value::Opaque,
-            },
-            Value::Dict(i) => match self.dict_fwd.get(i as usize).copied() {
-                Some(u32::MAX) => {
-                    let at = u32::try_from(self.new.dicts.len()).unwrap_or(u32::MAX);
-                    let entries = self.old.dict(i).to_vec();
-                    self.new.dict_items += entries.len();
-                    self.new.dicts.push(entries);
-                    self.dict_fwd[i as usize] = at;
-                    Value::Dict(at)
-                }
-                Some(at) => Value::Dict(at),
-                None => Value::Opaque,
-            },
-            other => other,
-        }
-    }
-
-    /// Copy a tuple's items (still pointing into the old arena; `scan` fixes them).
-    fn copy_span(&mut self, s: Span) -> Span {
-        if s.len == 0 {
-            return Span::default();
-        }
-        let new = &mut self.new;
-        let old = &self.old;
-        let start = *self.spans.entry(s.key()).or_insert_with(|| {
-            let at = new.items.len();
-            new.items.extend_from_slice(old.tuple(s));
-            u32::try_from(at).unwrap_or(u32::MAX)
-        });
-        Span { start, len: s.len }
-    }
-
-    /// Forward everything the copied values point to, until nothing new is copied.
-    fn scan(&mut self) {
-        let (mut items, mut objs, mut dicts) = (0usize, 0usize, 0usize);
-        loop {
-            let mut progress = false;
-            while items < self.new.items.len() {
-                let v = self.copy(self.new.items[items]);
-                self.new.items[items] = v;
-                items += 1;
-                progress = true;
-            }
-            while objs < self.new.objs.len() {
-                let o = self.new.objs[objs].clone();
-                let args = o.args.map(|s| self.copy_span(s));
-                let state = o.state.map(|s| self.copy_span(s));
-                self.new.objs[objs].args = args;
-                self.new.objs[objs].state = state;
-                objs += 1;
-                progress = true;
-            }
-            while dicts < self.new.dicts.len() {
-                for j in 0..self.new.dicts[dicts].len() {
-                    let (k, v) = self.new.dicts[dicts][j];
-                    let pair = (self.copy(k), self.copy(v));
-                    self.new.dicts[dicts][j] = pair;
-                }
-                dicts += 1;
-                progress = true;
-            }
-            if !progress {
-                break;
-            }
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn s(arena: &mut Arena, text: &str) -> Value {
-        let start = u32::try_from(arena.text.len()).unwrap_or(0);
-        arena.text.push_str(text);
-        Value::Str(Span { start, len: u32::try_from(text.len()).unwrap_or(0) })
-    }
-
-    #[test]
-    fn dicts_never_nest_so_no_cycles() {
-        // `d[k] = d` (SETITEM with the dict fetched back from the memo) must
-        // not create a cycle: the nested copy becomes opaque.
-        let mut a = Arena::default();
-        let d = a.new_dict();
-        let Value::Dict(di) = d else { panic!("dict") };
-        let k = s(&mut a, "self");
-        a.insert_pairs(di, &[k, d]);
-        assert!(matches!(a.dict(di)[0].1, Value::Opaque));
-        // Tuples holding a dict do not keep it either.
-        let t = a.new_tuple(&[d, Value::Int(1)]);
-        assert!(matches!(t, Value::Tuple(sp) if matches!(a.tuple(sp)[0], Value::Opaque)));
-    }
-
-    #[test]
-    fn dict_capture_is_bounded() {
-        let mut a = Arena::default();
-        let Value::Dict(d) = a.new_dict() else { panic!("dict") };
-        let items: Vec<Value> = (0..1000).map(Value::Int).collect();
-        a.insert_pairs(d, &items);
-        assert_eq!(a.dict(d).len(), MAX_DICT_ITEMS);
-    }
-
-    #[test]
-    fn calls_remember_their_callable_and_args() {
-        let mut a = Arena::default();
-        let g = Value::Global(7);
-        let f8 = s(&mut a, "f8");
-        let args = a.new_tuple(&[f8]);
-        let o = a.new_obj(g, args);
-        assert!(matches!(o, Value::Obj(i)
-            if a.obj(i).is_some_and(|o| o.class == Some(7) && o.args.is_some_and(|t| t.len == 1))));
-        let opaque = a.new_obj(Value::Opaque, Value::Opaque);
-        assert!(matches!(opaque, Value::Obj(i) if a.obj(i).is_some_and(|o| o.class.is_none() && o.args.is_none())));
-        assert_eq!(str_or_q(&a, Value::Int(3)), "?");
-        assert_eq!(str_or_q(&a, f8), "f8");
-        assert!(matches!(scalar_only(g), Value::Opaque));
-        assert!(matches!(scalar_only(Value::Nil), Value::Nil));
-    }
 
     #[test]
     fn memo_dense_and_sparse_keys() {
