@@ -23,3 +23,21 @@ pub(crate) fn trees_for(sources: &[(&str, &str)]) -> Vec<Option<File>> {
     let mut trees: Vec<Option<File>> = trees.into_iter().map(Some).collect();
     positions.into_iter().map(|p| p.and_then(|i| trees.get_mut(i).and_then(Option::take))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BUNDLED;
+    use crate::Engine;
+
+    /// The bundled packs' regexes are only syntax-checked when they are compiled and built on first use, so
+    /// this is where a pattern that exceeds the size limits would show up.
+    #[test]
+    fn every_bundled_regex_builds() {
+        let policies = Engine::default().compile(BUNDLED.iter().copied()).expect("the bundled packs compile");
+        let regexes = &policies.program.regexes;
+        assert!(regexes.len() > 10, "the packs use regexes: {}", regexes.len());
+        for (i, regex) in regexes.iter().enumerate() {
+            assert!(regex.is_match("").is_ok(), "bundled regex {i} does not build: {regex:?}");
+        }
+    }
+}

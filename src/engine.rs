@@ -113,7 +113,6 @@ impl Engine {
     {
         use rayon::prelude::*;
         let sources: Vec<Arc<Source>> = sources.into_iter().map(|(name, text)| Source::new(name, text)).collect();
-        let digest = policy_digest(&sources);
         // Bundled policies come parsed from the build; the others parse in parallel, then everything is
         // put back in the order given.
         let names: Vec<(&str, &str)> = sources.iter().map(|s| (s.name(), s.text())).collect();
@@ -121,17 +120,25 @@ impl Engine {
         let parsed: Vec<_> = sources
             .par_iter()
             .zip(prebuilt)
-            .map(|(source, tree)| (source.clone(), tree.map_or_else(|| crate::syntax::parse(source), Ok)))
+            .map(|(source, tree)| {
+                let bundled = tree.is_some();
+                (source.clone(), bundled, tree.map_or_else(|| crate::syntax::parse(source), Ok))
+            })
             .collect();
         let mut errors = Vec::new();
         let mut files = Vec::new();
-        for (source, result) in parsed {
+        // The bundled packs' regexes are built on first use (the test suite builds every one of them).
+        let mut lazy_regexes = Vec::new();
+        for (source, bundled, result) in parsed {
             match result {
-                Ok(file) => files.push((source, file)),
+                Ok(file) => {
+                    files.push((source, file));
+                    lazy_regexes.push(bundled);
+                }
                 Err(e) => errors.extend(e),
             }
         }
-        let program = match crate::check::check(files, &self.registry) {
+        let program = match crate::check::check(files, lazy_regexes, &self.registry) {
             Ok(program) if errors.is_empty() => program,
             Ok(_) => return Err(Diagnostics(errors)),
             Err(e) => {
@@ -146,7 +153,7 @@ impl Engine {
             registry: self.registry.clone(),
             now: self.now,
             max_steps: self.max_steps,
-            digest,
+            digest: Arc::default(),
         })
     }
 
@@ -243,12 +250,14 @@ fn policy_digest(sources: &[Arc<Source>]) -> Arc<str> {
 /// Compiled policies: immutable, `Send + Sync`, shareable across threads.
 #[derive(Clone)]
 pub struct PolicySet {
-    program: Arc<Program>,
+    pub(crate) program: Arc<Program>,
     registry: Arc<Registry>,
     now: Option<jiff::Timestamp>,
     max_steps: u64,
     table: Arc<RuleTable>,
-    digest: Arc<str>,
+    /// Computed on first use: only the audit log needs it, and hashing every bundled pack costs a sixth of
+    /// a cold start.
+    digest: Arc<std::sync::OnceLock<Arc<str>>>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -271,7 +280,7 @@ impl PolicySet {
 
     /// SHA-256 of the policy sources (names and texts, in order), for the audit log.
     pub fn digest(&self) -> &str {
-        &self.digest
+        self.digest.get_or_init(|| policy_digest(&self.program.sources))
     }
 
     /// The moment "now" for date rules: pinned by the builder, else the clock.

@@ -266,7 +266,7 @@ pub(crate) struct Program {
     pub sources: Vec<Arc<Source>>,
     pub consts: Vec<Value>,
     pub const_inits: Vec<ConstInit>,
-    pub regexes: Vec<regex::Regex>,
+    pub regexes: Vec<crate::pattern::Pattern>,
     pub sets: Vec<HashSet<Value, foldhash::fast::RandomState>>,
     pub fns: Vec<UserFn>,
     pub rules: Vec<Rule>,

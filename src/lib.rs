@@ -19,6 +19,7 @@ pub(crate) mod check;
 mod engine;
 mod eval;
 mod optimise;
+mod pattern;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use engine::{Engine, EngineBuilder, PolicySet, Session};

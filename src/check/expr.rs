@@ -8,6 +8,7 @@ use crate::diagnostic::suggestion;
 use crate::functions::Ty;
 use crate::input::Kind;
 use crate::ir::{Arith, Cmp, Expr, ExprId, FieldKey, Loop, Part, Quant};
+use crate::pattern::Pattern;
 use crate::source::Span;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Quantifier, UnaryOp};
 use crate::value::{Map, Value};
@@ -421,15 +422,11 @@ impl Checker<'_> {
         if let Some(&index) = self.regex_cache.get(&key) {
             return Ok(index);
         }
-        let regex = regex::RegexBuilder::new(pattern)
-            .case_insensitive(flags.contains('i'))
-            .multi_line(flags.contains('m'))
-            .dot_matches_new_line(flags.contains('s'))
-            .ignore_whitespace(flags.contains('x'))
-            .size_limit(1 << 20)
-            .dfa_size_limit(1 << 20)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let regex = if self.lazy_regexes.get(self.source as usize).copied().unwrap_or(false) {
+            Pattern::lazy(pattern, flags)?
+        } else {
+            Pattern::eager(pattern, flags)?
+        };
         self.program.regexes.push(regex);
         let index = (self.program.regexes.len() - 1) as u32;
         self.regex_cache.insert(key, index);

@@ -72,13 +72,20 @@ pub(crate) struct Checker<'r> {
     /// Expressions that are literal constants (foldable into larger literals).
     literals: HashSet<ExprId>,
     regex_cache: HashMap<(String, String), u32>,
+    /// Per source: build its regexes on first use (the bundled packs) instead of now.
+    lazy_regexes: Vec<bool>,
     rule_ids: HashMap<String, Origin>,
     /// The value of each `let` slot of the frame being compiled, to find where a finding should point.
     let_values: HashMap<u32, ExprId>,
 }
 
-/// Checks and compiles parsed policy files.
-pub(crate) fn check(files: Vec<(Arc<Source>, ast::File)>, registry: &Registry) -> Result<Program, Vec<Diagnostic>> {
+/// Checks and compiles parsed policy files. `lazy_regexes[i]`: file `i`'s regexes are trusted to build
+/// (the bundled packs), so only their syntax is checked now.
+pub(crate) fn check(
+    files: Vec<(Arc<Source>, ast::File)>,
+    lazy_regexes: Vec<bool>,
+    registry: &Registry,
+) -> Result<Program, Vec<Diagnostic>> {
     let mut checker = Checker {
         registry,
         program: Program::default(),
@@ -94,6 +101,7 @@ pub(crate) fn check(files: Vec<(Arc<Source>, ast::File)>, registry: &Registry) -
         scope_starts: Vec::new(),
         literals: HashSet::new(),
         regex_cache: HashMap::new(),
+        lazy_regexes,
         rule_ids: HashMap::new(),
         let_values: HashMap::new(),
     };

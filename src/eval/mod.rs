@@ -249,7 +249,9 @@ impl<'a> Eval<'a> {
             Expr::Matches(x, regex) => {
                 let v = self.eval(*x)?;
                 match &*v {
-                    Value::String(s) => Ok(program.regexes[*regex as usize].is_match(s)),
+                    Value::String(s) => program.regexes[*regex as usize]
+                        .is_match(s)
+                        .map_err(|e| Fault::error(format!("regular expression: {e}"), node(&v))),
                     other => Err(Fault::wrong_type(*x, Ty::STRING, other, node(&v))),
                 }
             }
