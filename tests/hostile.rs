@@ -124,6 +124,11 @@ fn hostile_policies_get_errors_not_crashes() {
     assert!(e.contains("invalid regular expression"), "{e}");
     let binary = String::from_utf8_lossy(&[0u8, 159, 146, 150, 255, 10]).into_owned();
     assert!(engine.compile([("junk.policy", binary.as_str())]).is_err());
+    // Found by `cargo fuzz run policy`: the error message's "did you mean" looked for the word before the
+    // error and sliced into the three-byte U+0F70.
+    let multibyte = "# rules look at the\u{f70}";
+    let e = engine.compile([("multibyte.policy", multibyte)]).expect_err("no package").to_string();
+    assert!(e.contains("expected `package`"), "{e}");
 }
 
 #[test]

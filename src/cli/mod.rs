@@ -53,11 +53,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    let outcome = match cli.command {
+    // A panic is a bug, but CI must still see "error", never a pass or Rust's exit code 101: the panic
+    // message is printed by the default hook (also from worker threads, whose panics rayon re-raises here).
+    let run = std::panic::AssertUnwindSafe(|| match cli.command {
         Command::Check(args) => check::run(*args),
         Command::Inspect(args) => inspect::run(args),
         Command::List(args) => list::run(args),
         Command::Audit(args) => audit::run(args),
-    };
+    });
+    let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        eprintln!(
+            "error: internal error in Vigil (a bug: please report it with the message above); the run is incomplete"
+        );
+        Outcome::Error
+    });
     ExitCode::from(outcome as u8)
 }

@@ -184,7 +184,12 @@ fn skip_blank(text: &str, mut pos: usize) -> usize {
 /// The word just before `pos` on the same line (`requir` in `requir x`).
 fn previous_word(text: &str, pos: usize) -> Option<&str> {
     let before = text.get(..pos)?.trim_end_matches([' ', '\t']);
-    let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    // The word starts after the last character that is not part of one (which may be several bytes long).
+    let start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let word = &before[start..];
     (!word.is_empty() && !STATEMENT_KEYWORDS.contains(&word)).then_some(word)
 }
@@ -217,4 +222,19 @@ fn found_token(text: &str, pos: usize) -> Option<String> {
     }
     let len = found_len(text, pos);
     (len > 0).then(|| format!("`{}`", &rest[..len]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::previous_word;
+
+    #[test]
+    fn the_previous_word_may_follow_a_multibyte_character() {
+        // Found by `cargo fuzz run policy`: U+0F70 is three bytes and not part of a word.
+        let text = "a \u{f70}requir x";
+        let pos = text.find(" x").expect("present");
+        assert_eq!(previous_word(text, pos), Some("requir"));
+        assert_eq!(previous_word("\u{e9}t\u{e9} x", "\u{e9}t\u{e9}".len()), Some("\u{e9}t\u{e9}"));
+        assert_eq!(previous_word("\u{f70}", "\u{f70}".len()), None);
+    }
 }
