@@ -25,9 +25,31 @@ impl Rng {
 /// A damaged copy of `seed`: a few random edits of the kinds that break parsers.
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut bytes = seed.to_vec();
+    // The last three are multibyte characters, so that byte offsets inside them get exercised (a "did you
+    // mean" once sliced into one): é (two bytes), U+0F70 (three, not a word character) before a word, 😀.
     const INTERESTING: &[&[u8]] = &[
-        b"\n", b"---\n", b"{", b"[", b"\"", b"'", b"&a ", b"*a", b"<<: ", b"!!", b"\\", b":", b"- ", b"\t", b"\x00",
-        b"\xff", b"]]]", b"}}}", b"#",
+        b"\n",
+        b"---\n",
+        b"{",
+        b"[",
+        b"\"",
+        b"'",
+        b"&a ",
+        b"*a",
+        b"<<: ",
+        b"!!",
+        b"\\",
+        b":",
+        b"- ",
+        b"\t",
+        b"\x00",
+        b"\xff",
+        b"]]]",
+        b"}}}",
+        b"#",
+        b"\xc3\xa9",
+        b"\xe0\xbd\xb0x",
+        b"\xf0\x9f\x98\x80",
     ];
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
