@@ -237,3 +237,49 @@ fn inspect_prints_documents_as_policies_see_them() {
     let yaml = policy(&["inspect", "--format", "yaml", "card.md"], ws.path());
     assert!(text(&yaml.stdout).contains("license: mit"), "{}", text(&yaml.stdout));
 }
+
+#[test]
+fn inspect_streams_many_files_in_order_in_every_format() {
+    // More files than one output batch, one of them broken: the others are all printed, in path order, and
+    // the run ends with exit code 2 and the broken file named.
+    let mut files: Vec<(String, String)> =
+        (0..150).map(|i| (format!("in/{i:03}.yaml"), format!("kind: ModelCard\nlicense: l{i}\n"))).collect();
+    files.push(("in/075b.yaml".into(), "license: [unclosed\n".into()));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let ws = workspace(&refs);
+    let expected: Vec<String> = (0..150).map(|i| format!("l{i}")).collect();
+
+    let out = policy(&["inspect", "in"], ws.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("075b.yaml"), "{}", text(&out.stderr));
+    let array = json(&out);
+    let licenses: Vec<String> = array
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|d| d["input"]["license"].to_string().replace('"', ""))
+        .collect();
+    assert_eq!(licenses, expected);
+    // The pretty array is what serde_json writes for the whole array at once.
+    assert_eq!(text(&out.stdout), serde_json::to_string_pretty(&array).expect("serializes") + "\n");
+
+    let out = policy(&["inspect", "--format", "jsonl", "in"], ws.path());
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(serde_json::Value::Array(lines), array);
+
+    let out = policy(&["inspect", "--format", "yaml", "in"], ws.path());
+    let docs = vigil::Document::from_str("out.yaml", &text(&out.stdout)).expect("a YAML stream");
+    let licenses: Vec<String> = docs
+        .iter()
+        .map(|d| {
+            d.data().get("input").and_then(|i| i.get("license")).and_then(|l| l.as_str()).unwrap_or("?").to_string()
+        })
+        .collect();
+    assert_eq!(licenses, expected);
+
+    // Nothing to show is an empty array, not an empty output.
+    let empty = workspace(&[("docs/notes.txt", "not a document")]);
+    let out = policy(&["inspect", "--format", "json", "docs"], empty.path());
+    assert_eq!(text(&out.stdout), "[]\n", "{}", text(&out.stderr));
+}

@@ -18,7 +18,7 @@ const EXAMPLES: &str = "Examples:
   policy inspect --no-hash big.safetensors        skip the SHA-256 of a large file
   policy inspect --format jsonl models/           one compact JSON object per document";
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A pretty JSON array.
     Json,
@@ -45,32 +45,63 @@ pub struct InspectArgs {
     kind: Option<Kind>,
 }
 
+/// Files inspected (in parallel) and written out per batch: memory stays bounded by the batch, not the run.
+const BATCH: usize = 64;
+
 pub fn run(args: InspectArgs) -> Outcome {
     let mut options = LoadOptions { kind: args.kind, ..LoadOptions::default() };
     options.artifacts.hash = !args.no_hash;
     let collected = input::collect(&args.paths, &[]);
     let mut errors = collected.errors;
-    // Files are inspected in parallel; rayon's ordered collect keeps the output in input order.
-    let loaded: Vec<_> = collected.inputs.par_iter().map(|i| input::load(i, &options)).collect();
-    let mut entries = Vec::new();
-    for result in loaded {
-        match result {
-            Ok(Loaded::Documents(docs)) => entries.extend(docs.iter().map(entry)),
-            Ok(Loaded::Skipped(_)) => {}
-            Err(e) => errors.push(e),
+    let mut first = true;
+    for batch in collected.inputs.chunks(BATCH) {
+        // rayon's ordered collect keeps the output in input order.
+        let rendered: Vec<_> = batch
+            .par_iter()
+            .map(|i| match input::load(i, &options) {
+                Ok(Loaded::Documents(docs)) => Ok(docs.iter().map(|d| render(&entry(d), args.format)).collect()),
+                Ok(Loaded::Skipped(_)) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            })
+            .collect();
+        let mut text = String::new();
+        for result in rendered {
+            match result {
+                Ok(parts) => {
+                    for part in parts {
+                        if args.format == Format::Json {
+                            text.push_str(if first { "[\n" } else { ",\n" });
+                        }
+                        text.push_str(&part);
+                        first = false;
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
         }
+        print(&text);
     }
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n",
-        Format::Jsonl => entries.par_iter().map(|e| e.to_json() + "\n").collect(),
-        Format::Yaml => yaml::render(&entries),
-    };
-    print(&text);
+    if args.format == Format::Json {
+        print(if first { "[]\n" } else { "\n]\n" });
+    }
     let style = style_for(&std::io::stderr());
     for e in &errors {
         eprint(&style.render(e));
     }
     if errors.is_empty() { Outcome::Pass } else { Outcome::Error }
+}
+
+/// One record in the output format: a JSON line, a YAML document, or an element of the pretty JSON array
+/// (indented as `serde_json::to_string_pretty` indents it inside the array, without the separator).
+fn render(record: &Value, format: Format) -> String {
+    match format {
+        Format::Jsonl => record.to_json() + "\n",
+        Format::Yaml => yaml::render(std::slice::from_ref(record)),
+        Format::Json => {
+            let pretty = serde_json::to_string_pretty(record).unwrap_or_default();
+            pretty.lines().map(|line| format!("  {line}")).collect::<Vec<_>>().join("\n")
+        }
+    }
 }
 
 /// One output record: where the document came from, what policies see as `input` and as `doc`.
