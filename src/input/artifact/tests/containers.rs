@@ -269,3 +269,75 @@ fn too_many_declared_entries_are_refused_before_parsing() {
     assert_eq!(a.verdict, Verdict::Uninspected);
     assert_eq!(inspect(&z).archive.map(|x| x.entries), Some(20));
 }
+
+/// `data.pkl` as `torch.save(model.state_dict())` writes it: protocol 2, an OrderedDict of `tensors`
+/// tensors rebuilt by `_rebuild_tensor_v2` from persistent storage ids, globals memoized once and fetched
+/// again with LONG_BINGET (at indexes no string takes), every string memoized with LONG_BINPUT. `poison` adds an `os.system` call at the end.
+fn state_dict(tensors: u32, poison: bool) -> Vec<u8> {
+    let mut v = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(".to_vec();
+    let mut memo = 2u32;
+    let mut put = |v: &mut Vec<u8>| {
+        v.extend_from_slice(&[b'r']);
+        v.extend_from_slice(&memo.to_le_bytes());
+        memo += 1;
+    };
+    let text = |v: &mut Vec<u8>, s: &str| {
+        v.push(b'X');
+        v.extend_from_slice(&u32::try_from(s.len()).unwrap_or(0).to_le_bytes());
+        v.extend_from_slice(s.as_bytes());
+    };
+    for i in 0..tensors {
+        text(&mut v, &format!("encoder.layer.{i}.weight"));
+        put(&mut v);
+        if i == 0 {
+            v.extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\nr\xa0\x86\x01\x00");
+        } else {
+            v.extend_from_slice(b"j\xa0\x86\x01\x00"); // LONG_BINGET 100000
+        }
+        v.extend_from_slice(b"((");
+        text(&mut v, "storage");
+        put(&mut v);
+        if i == 0 {
+            v.extend_from_slice(b"ctorch\nFloatStorage\nr\xa1\x86\x01\x00");
+        } else {
+            v.extend_from_slice(b"j\xa1\x86\x01\x00");
+        }
+        text(&mut v, &i.to_string());
+        put(&mut v);
+        text(&mut v, "cpu");
+        put(&mut v);
+        v.extend_from_slice(b"J\x00\x00\x09\x00tQK\x00M\x00\x03M\x00\x03\x86K\x01M\x00\x03\x86\x89h\x00)RtR");
+    }
+    if poison {
+        text(&mut v, "_metadata");
+        v.extend_from_slice(b"cos\nsystem\n(X\x02\x00\x00\x00idtR");
+    }
+    v.extend_from_slice(b"u.");
+    v
+}
+
+#[test]
+fn a_checkpoint_with_hundreds_of_tensors_is_clean_and_a_poisoned_one_is_not() {
+    for poison in [false, true] {
+        let pkl = state_dict(300, poison);
+        let names: Vec<String> = (0..300).map(|i| format!("archive/data/{i}")).collect();
+        let mut entries: Vec<(&str, &[u8])> = vec![("archive/data.pkl", &pkl)];
+        entries.extend(names.iter().map(|n| (n.as_str(), &[0u8; 64][..])));
+        entries.push(("archive/version", b"3\n"));
+        let a = inspect(&stored(&entries));
+        assert_eq!(a.format, Format::PytorchZip);
+        assert!(a.errors.is_empty() && a.warnings.is_empty(), "{:?} {:?}", a.errors, a.warnings);
+        assert_eq!(a.archive.as_ref().map(|x| x.entries), Some(302));
+        assert_eq!(a.pickles.len(), 1, "storages are not pickles");
+        assert_eq!(a.pickles[0].persistent_ids, 300);
+        let mut globals: Vec<&str> = a.globals.iter().map(|g| g.qualified.as_str()).collect();
+        globals.sort_unstable();
+        if poison {
+            assert_eq!(a.verdict, Verdict::Dangerous);
+            assert_eq!(a.dangerous_globals, ["os.system"]);
+        } else {
+            assert_eq!(a.verdict, Verdict::Clean, "{globals:?}");
+            assert_eq!(globals, ["collections.OrderedDict", "torch.FloatStorage", "torch._utils._rebuild_tensor_v2"]);
+        }
+    }
+}
