@@ -277,7 +277,7 @@ fn state_dict(tensors: u32, poison: bool) -> Vec<u8> {
     let mut v = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(".to_vec();
     let mut memo = 2u32;
     let mut put = |v: &mut Vec<u8>| {
-        v.extend_from_slice(&[b'r']);
+        v.push(b'r');
         v.extend_from_slice(&memo.to_le_bytes());
         memo += 1;
     };
