@@ -8,8 +8,8 @@
 //! MODE is one of:
 //! - `doc`: `Document::from_artifact` (hashing off) on every file, document dropped right away;
 //! - `open`: only what reading a small file costs at least (open, metadata, one read, close);
-//! - `cli`: what `policy inspect --format jsonl --no-hash` does in one process (collect, load, JSON text);
-//! - `stream`: the same output written document by document (each dropped once written), for comparison.
+//! - `cli`: what `policy inspect --format jsonl --no-hash` does on one thread (collect, load, one JSON line per
+//!   document, each document dropped once written).
 //!
 //! Prints microseconds per file. Under `valgrind --tool=callgrind --toggle-collect=artifact_bench::one`,
 //! `doc` counts the instructions of one document, made and dropped.
@@ -40,7 +40,6 @@ fn main() {
             "doc" => paths.iter().map(|p| one(p, &options)).sum(),
             "open" => paths.iter().map(|p| open_read(p)).sum(),
             "cli" => cli(&paths, &options),
-            "stream" => stream(&paths, &options),
             _ => {
                 eprintln!("unknown mode {mode}");
                 std::process::exit(2);
@@ -83,8 +82,9 @@ fn entry(d: &Document) -> Value {
     ])
 }
 
-/// `policy inspect --format jsonl` with each line written as soon as its document is loaded.
-fn stream(paths: &[PathBuf], options: &LoadOptions) -> usize {
+/// `policy inspect --format jsonl` on one thread, without printing: each line written as soon as its document
+/// is loaded.
+fn cli(paths: &[PathBuf], options: &LoadOptions) -> usize {
     let mut out = Vec::with_capacity(64 * 1024);
     let mut written = 0usize;
     for i in &input::collect(paths, &[]).inputs {
@@ -101,16 +101,4 @@ fn stream(paths: &[PathBuf], options: &LoadOptions) -> usize {
         }
     }
     written + out.len()
-}
-
-/// `policy inspect --format jsonl`, without printing.
-fn cli(paths: &[PathBuf], options: &LoadOptions) -> usize {
-    let collected = input::collect(paths, &[]);
-    let mut entries = Vec::new();
-    for i in &collected.inputs {
-        if let Ok(Loaded::Documents(docs)) = input::load(i, options) {
-            entries.extend(docs.iter().map(entry));
-        }
-    }
-    entries.iter().map(|e| e.to_json() + "\n").collect::<String>().len()
 }

@@ -64,20 +64,27 @@ def vigil_documents(binary, paths):
     return docs
 
 
-def time_picklescan(paths, loops):
-    """picklescan's API over every path `loops` times, best of three like Vigil's."""
-    best = None
+def best_of_three(run):
+    """Seconds the fastest of three calls of `run` took: the machine is shared, the minimum is the steadiest."""
+    times = []
     for _ in range(3):
         start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_picklescan(paths, loops):
+    """picklescan's API over every path `loops` times."""
+    def run():
         for _ in range(loops):
             for p in paths:
                 try:
                     scan_file_path(p)
                 except Exception:
                     pass
-        took = time.perf_counter() - start
-        best = took if best is None else min(best, took)
-    return best
+
+    return best_of_three(run)
 
 
 def time_vigil(binary, paths, loops, threads=None):
@@ -89,14 +96,8 @@ def time_vigil(binary, paths, loops, threads=None):
     env = dict(os.environ)
     if threads:
         env["RAYON_NUM_THREADS"] = str(threads)
-    best = None
-    for _ in range(3):  # best of three: the machine is shared
-        start = time.perf_counter()
-        subprocess.run([binary, "inspect", "--format", "jsonl", "--no-hash", *(paths * loops)],
-                       stdout=subprocess.DEVNULL, check=False, env=env)
-        took = time.perf_counter() - start
-        best = took if best is None else min(best, took)
-    return best
+    command = [binary, "inspect", "--format", "jsonl", "--no-hash", *(paths * loops)]
+    return best_of_three(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, check=False, env=env))
 
 
 def main(argv):

@@ -58,6 +58,22 @@ pub trait Contender {
     fn records(&mut self, input: &Parsed) -> Result<Vec<Record>, String>;
 }
 
+/// Every text parsed by every engine (`[engine][document]`), each named `doc-NNNNN.<ext>`; the first failure
+/// names its engine.
+pub fn parse_all(engines: &[Box<dyn Contender>], texts: &[String], format: Format) -> Result<Vec<Vec<Parsed>>, String> {
+    engines
+        .iter()
+        .map(|e| {
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| e.parse(&format!("doc-{i:05}.{}", format.extension()), t, format))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|err| format!("{} cannot parse: {err}", e.name()))
+        })
+        .collect()
+}
+
 /// Vigil with the workload's policy (or any policy text).
 pub struct VigilEngine {
     session: vigil::Session,

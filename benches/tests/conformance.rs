@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use vigil::{Document, Engine};
-use vigil_bench::engines::{Contender, Format, Parsed, modelcard_contenders};
+use vigil_bench::engines::{Format, modelcard_contenders, parse_all};
 use vigil_bench::workload::{Expected, Workload, agreement, generate, multiset, rego_policy, unavailable};
 use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY};
 
@@ -29,19 +29,6 @@ fn workload() -> Option<&'static Workload> {
         Some(Workload::read(&dir, false).expect("generated workload reads back"))
     })
     .as_ref()
-}
-
-fn parse(engines: &[Box<dyn Contender>], texts: &[String]) -> Vec<Vec<Parsed>> {
-    engines
-        .iter()
-        .map(|e| {
-            texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| e.parse(&format!("doc-{i:05}.json"), t, Format::Json).expect("parses"))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
@@ -80,7 +67,7 @@ fn vigil_regorus_and_the_baseline_agree_document_by_document() {
     let Some(w) = workload() else { return };
     let rego = rego_policy().expect("modelcard.rego reads");
     let mut engines = modelcard_contenders(WORKLOAD_POLICY, &rego).expect("every engine compiles its policy");
-    let inputs = parse(&engines, &w.json);
+    let inputs = parse_all(&engines, &w.json, Format::Json).expect("parses");
     // Rule-id multisets across all four engines, identical {rule, message} records across regorus, its RVM and
     // the baseline, and the ground truth.
     let agreed = agreement(&mut engines, &inputs, Some(&w.expected)).unwrap_or_else(|e| panic!("{e}"));
@@ -102,16 +89,7 @@ fn yaml_and_json_inputs_give_the_same_results() {
             yaml_serde::to_string(&v).expect("YAML")
         })
         .collect();
-    let inputs: Vec<Vec<Parsed>> = engines
-        .iter()
-        .map(|e| {
-            texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| e.parse(&format!("doc-{i:05}.yaml"), t, Format::Yaml).expect("parses"))
-                .collect()
-        })
-        .collect();
+    let inputs = parse_all(&engines, &texts, Format::Yaml).expect("parses");
     // Each generated violation is one record of a distinct rule, so the ground truth of a prefix is the count
     // of documents that list each rule.
     let mut expected = Expected { rules_per_doc: w.expected.rules_per_doc[..300].to_vec(), ..Default::default() };

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::exit;
 use std::time::{Duration, Instant};
 
-use vigil_bench::engines::{Contender, Format, Parsed, REGO_QUERY, VigilEngine, modelcard_contenders};
+use vigil_bench::engines::{Contender, Format, Parsed, REGO_QUERY, VigilEngine, modelcard_contenders, parse_all};
 use vigil_bench::measure::{
     Columns, Samples, Table, interleaved, machine, median_micros, micros, thousands, timing_headers, timing_rows,
     timing_table, today,
@@ -208,17 +208,7 @@ fn main() {
 
 /// Parses every text with every engine, aborting on the first failure.
 fn parse_inputs(engines: &[Box<dyn Contender>], texts: &[String], format: Format) -> Vec<Vec<Parsed>> {
-    engines
-        .iter()
-        .map(|e| {
-            texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| e.parse(&format!("doc-{i:05}.{}", format.extension()), t, format))
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap_or_else(|err| fail(format!("{} cannot parse: {err}", e.name())))
-        })
-        .collect()
+    parse_all(engines, texts, format).unwrap_or_else(|err| fail(err))
 }
 
 /// `--scaling`: the three scaling tables of docs/performance.md.

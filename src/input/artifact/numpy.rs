@@ -236,18 +236,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn npy(header: &str, payload: &[u8]) -> Vec<u8> {
-        let mut h = header.to_string();
-        while !(10 + h.len() + 1).is_multiple_of(64) {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut v = b"\x93NUMPY\x01\x00".to_vec();
-        v.extend_from_slice(&u16::try_from(h.len()).unwrap_or(0).to_le_bytes());
-        v.extend_from_slice(h.as_bytes());
-        v.extend_from_slice(payload);
-        v
-    }
+    use super::super::tests::containers::npy;
 
     fn parse(bytes: &[u8]) -> Result<NumpyArray, String> {
         let mut cur = Cursor::new(bytes);

@@ -24,7 +24,8 @@ pub(super) fn stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
     zip_of(entries, CompressionMethod::Stored)
 }
 
-fn npy(header: &str, payload: &[u8]) -> Vec<u8> {
+/// A `.npy` file: magic, version 1.0, `header` padded so the data starts 64-byte aligned, then `payload`.
+pub(in super::super) fn npy(header: &str, payload: &[u8]) -> Vec<u8> {
     let mut h = header.to_string();
     while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');

@@ -1,7 +1,7 @@
 //! End-to-end tests through the public API, with every input assembled in
 //! the test itself (no fixtures on disk).
 
-mod containers;
+pub(super) mod containers;
 mod pickles;
 
 pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};
@@ -35,6 +35,27 @@ pub(super) fn call4(module: &str, name: &str, arg: &str) -> Vec<u8> {
     v.extend(sbu(arg));
     v.extend_from_slice(&[0x85, b'R', b'.']);
     v
+}
+
+/// One small file of each kind the inspector tells apart (pickles, NumPy, GGUF, ONNX, safetensors with
+/// metadata, a zip of two pickles): seeds for tests that run every format through one property.
+pub(super) fn sample_files() -> Vec<Vec<u8>> {
+    let header = br#"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut safetensors = (header.len() as u64).to_le_bytes().to_vec();
+    safetensors.extend_from_slice(header);
+    safetensors.extend_from_slice(&[0; 8]);
+    vec![
+        call4("os", "system", "id"),
+        b"c__builtin__\neval\np0\n(Vprint(1)\np1\ntp2\nRp3\n.".to_vec(),
+        b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }".to_vec(),
+        b"GGUF\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec(),
+        b"\x08\x08\x12\x07pytorch\x3a\x03\x01\x02\x03".to_vec(),
+        safetensors,
+        containers::stored(&[
+            ("a/data.pkl", &call4("os", "system", "x")),
+            ("a/extra.pkl", &call4("os", "system", "y")),
+        ]),
+    ]
 }
 
 #[test]
@@ -77,19 +98,7 @@ fn document_serializes_with_stable_keys() {
 /// splices of valid inputs of every format must never panic.
 #[test]
 fn mutated_inputs_never_panic() {
-    let mut seeds: Vec<Vec<u8>> = vec![
-        call4("os", "system", "id"),
-        b"c__builtin__\neval\np0\n(Vprint(1)\np1\ntp2\nRp3\n.".to_vec(),
-        b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }".to_vec(),
-        b"GGUF\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec(),
-        b"\x08\x08\x12\x07pytorch\x3a\x03\x01\x02\x03".to_vec(),
-    ];
-    let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
-    let mut st = (header.len() as u64).to_le_bytes().to_vec();
-    st.extend_from_slice(header);
-    st.extend_from_slice(&[0; 8]);
-    seeds.push(st);
-    seeds.push(containers::stored(&[("a/data.pkl", &call4("os", "system", "x"))]));
+    let seeds = sample_files();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         state ^= state << 13;

@@ -1,22 +1,7 @@
 //! The direct builder gives exactly the document the serde route gives.
 
-use std::io::{Cursor, Write};
-
-use ::zip::ZipWriter;
-use ::zip::write::SimpleFileOptions;
-
-use super::super::tests::{call4, inspect};
+use super::super::tests::{call4, inspect, sample_files};
 use super::*;
-
-fn stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in entries {
-        if w.start_file(*name, SimpleFileOptions::default()).is_err() || w.write_all(data).is_err() {
-            return Vec::new();
-        }
-    }
-    w.finish().map(Cursor::into_inner).unwrap_or_default()
-}
 
 /// The direct route and the serde_json route agree exactly, key order included.
 fn assert_same(a: &Artifact) {
@@ -28,24 +13,14 @@ fn assert_same(a: &Artifact) {
 
 #[test]
 fn direct_document_equals_the_serde_route() {
-    let mut inputs: Vec<Vec<u8>> = vec![
-        call4("os", "system", "id"),
-        b"c__builtin__\neval\np0\n(Vprint(1)\np1\ntp2\nRp3\n.".to_vec(),
+    let mut inputs = sample_files();
+    inputs.extend([
         b"\x80\x02\x82\x07)R.".to_vec(),
         b"\x80\x04h\x07h\x08\x93.".to_vec(),
         b"ccollections\nOrderedDict\n)R0ctorch\nFloatStorage\n0cmy_pkg.models\nNet\n.".to_vec(),
-        b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }".to_vec(),
-        b"GGUF\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec(),
-        b"\x08\x08\x12\x07pytorch\x3a\x03\x01\x02\x03".to_vec(),
         b"7z\xbc\xaf\x27\x1c\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00".to_vec(),
         b"hello, not a model".to_vec(),
-        stored(&[("a/data.pkl", &call4("os", "system", "x")), ("a/extra.pkl", &call4("os", "system", "y"))]),
-    ];
-    let header = br#"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
-    let mut st = (header.len() as u64).to_le_bytes().to_vec();
-    st.extend_from_slice(header);
-    st.extend_from_slice(&[0; 8]);
-    inputs.push(st);
+    ]);
     for bytes in &inputs {
         assert_same(&inspect(bytes));
     }
