@@ -84,6 +84,13 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 static NULL: Value = Value::Null;
 
 impl<'a> Eval<'a> {
+    /// The document node `v` is, if it is one: constants are borrowed too, but have no place in a document.
+    fn data_node(&self, id: ExprId, v: &Val<'a>) -> Option<&'a Value> {
+        if matches!(self.program.exprs[id as usize], Expr::Const(_)) { None } else { node(v) }
+    }
+}
+
+impl<'a> Eval<'a> {
     pub(crate) fn new(
         program: &'a Program,
         consts: &'a [Value],
@@ -222,7 +229,7 @@ impl<'a> Eval<'a> {
             Expr::Compare(cmp, a, b) => {
                 let l = self.eval(*a)?;
                 let r = self.eval(*b)?;
-                ops::compare(*cmp, &l, &r, (*a, node(&l)), (*b, node(&r)))
+                ops::compare(*cmp, &l, &r, (*a, self.data_node(*a, &l)), (*b, self.data_node(*b, &r)))
             }
             Expr::IsNull(x, negate) => {
                 let is_null = match self.eval(*x) {
@@ -291,10 +298,15 @@ impl<'a> Eval<'a> {
             values.push(self.eval(*arg)?);
         }
         let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(|v| &**v).collect();
-        match self.registry.get(function).call(&refs, &self.cx) {
+        let f = self.registry.get(function);
+        // A wrong-typed argument is invalid data, found at that argument.
+        if let Err((i, message)) = f.check_args(&refs) {
+            return Err(Fault::invalid(message, self.data_node(args[i], &values[i])));
+        }
+        match f.call_checked(&refs, &self.cx) {
             Ok(v) => Ok(Cow::Owned(v)),
             Err(message) => {
-                let at = values.iter().find_map(node);
+                let at = args.iter().zip(&values).find_map(|(id, v)| self.data_node(*id, v));
                 Err(Fault::error(message, at))
             }
         }

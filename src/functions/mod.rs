@@ -250,17 +250,25 @@ impl Function {
 
     /// Runs the function after checking argument types; errors say which argument was wrong.
     pub fn call(&self, args: &[&Value], cx: &CallContext) -> Result<Value, String> {
+        self.check_args(args).map_err(|(_, message)| message)?;
+        (self.imp)(args, cx)
+    }
+
+    /// The first argument of a type the function does not take: its position and what to say.
+    pub(crate) fn check_args(&self, args: &[&Value]) -> Result<(), (usize, String)> {
         for (i, arg) in args.iter().enumerate() {
             let expected = self.param(i).unwrap_or(Ty::ANY);
             if Ty::of(arg).disjoint(expected) {
-                return Err(format!(
-                    "argument {} of `{}` must be {expected}, found {}",
-                    i + 1,
-                    self.name,
-                    describe_value(arg)
-                ));
+                let message =
+                    format!("argument {} of `{}` must be {expected}, found {}", i + 1, self.name, describe_value(arg));
+                return Err((i, message));
             }
         }
+        Ok(())
+    }
+
+    /// Runs the function on arguments [`Function::check_args`] accepted.
+    pub(crate) fn call_checked(&self, args: &[&Value], cx: &CallContext) -> Result<Value, String> {
         (self.imp)(args, cx)
     }
 }
@@ -270,6 +278,8 @@ pub fn describe_value(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean `{b}`"),
+        // JSON has no NaN or infinity: name them as Rust does.
+        Value::Float(x) if !x.is_finite() => format!("the number `{x}`"),
         Value::Int(_) | Value::Float(_) => format!("the number `{v}`"),
         Value::String(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
         Value::String(_) => "a string".into(),
