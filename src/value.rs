@@ -36,6 +36,13 @@ pub fn key_hash(key: &str) -> u64 {
     KeyHasher.hash_one(key)
 }
 
+/// The longest string a policy may build (`+`, `join`, `replace`, `to_string`, messages, ...): as long as the
+/// largest text input, so a policy that doubles a string in a loop gets an error, not the machine's memory.
+pub const MAX_BUILT_STRING: usize = 32 << 20;
+
+/// Bytes of a string that cost one evaluation step when scanned or built.
+pub(crate) const BYTES_PER_STEP: usize = 16;
+
 /// A JSON-like value.
 ///
 /// ```
@@ -207,6 +214,75 @@ impl Value {
     /// Compact JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// [`Display`](fmt::Display) text (strings bare, anything else JSON), or `None` when it would be longer
+    /// than `max` bytes. Stops writing at `max`: a value built from shared parts can be far larger written
+    /// out than held in memory.
+    pub(crate) fn to_string_within(&self, max: usize) -> Option<String> {
+        if let Value::String(s) = self {
+            return (s.len() <= max).then(|| s.to_string());
+        }
+        struct Capped(Vec<u8>, usize);
+        impl std::io::Write for Capped {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0.len() + buf.len() > self.1 {
+                    return Err(std::io::ErrorKind::OutOfMemory.into());
+                }
+                self.0.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Capped(Vec::new(), max);
+        serde_json::to_writer(&mut out, self).ok()?;
+        String::from_utf8(out.0).ok()
+    }
+
+    /// The evaluation steps a shallow look at this value costs: one per element or member, one per
+    /// [`BYTES_PER_STEP`] bytes of a string.
+    pub(crate) fn weight(&self) -> u64 {
+        match self {
+            Value::Array(items) => items.len() as u64,
+            Value::Object(map) => map.len() as u64,
+            Value::String(s) => (s.len() / BYTES_PER_STEP) as u64,
+            _ => 0,
+        }
+    }
+
+    /// The steps a walk over the whole value costs (one per node, plus string bytes as in
+    /// [`Value::weight`]); counting stops, and the walk with it, once the count passes `limit`.
+    pub(crate) fn size_within(&self, limit: u64) -> u64 {
+        let mut count = 0;
+        self.add_size(&mut count, limit);
+        count
+    }
+
+    fn add_size(&self, count: &mut u64, limit: u64) {
+        *count += 1;
+        match self {
+            Value::String(s) => *count += (s.len() / BYTES_PER_STEP) as u64,
+            Value::Array(items) => {
+                for item in items.iter() {
+                    if *count > limit {
+                        return;
+                    }
+                    item.add_size(count, limit);
+                }
+            }
+            Value::Object(map) => {
+                for (key, value) in map.iter() {
+                    if *count > limit {
+                        return;
+                    }
+                    *count += (key.len() / BYTES_PER_STEP) as u64;
+                    value.add_size(count, limit);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Total order used by sorting builtins: null < booleans < numbers < strings < arrays < objects.

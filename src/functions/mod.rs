@@ -138,6 +138,9 @@ pub struct Function {
     doc: Arc<str>,
     /// Reads the clock: may not be used to compute constants.
     contextual: bool,
+    /// Walks its arguments' contents (compares, hashes, sorts or prints elements): the step budget charges
+    /// the size of the whole arguments, not just their length.
+    deep: bool,
     imp: Implementation,
 }
 
@@ -175,6 +178,7 @@ impl Function {
             returns,
             doc: "".into(),
             contextual: true,
+            deep: false,
             imp: Arc::new(imp),
         }
     }
@@ -189,6 +193,18 @@ impl Function {
     pub fn variadic(mut self, ty: Ty) -> Function {
         self.rest = Some(ty);
         self
+    }
+
+    /// Marks a function that walks its arguments' contents (compares, hashes, sorts or prints their
+    /// elements), so each call costs steps for the whole size of its arguments.
+    pub fn deep(mut self) -> Function {
+        self.deep = true;
+        self
+    }
+
+    /// Whether the function walks its arguments' contents ([`Function::deep`]).
+    pub fn is_deep(&self) -> bool {
+        self.deep
     }
 
     /// A one-line description, shown by the docs.

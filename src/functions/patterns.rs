@@ -14,7 +14,7 @@ const SIZE_LIMIT: usize = 1 << 20;
 
 /// Bound on what `regex_replace` builds: an empty match replaced by a long text at every position of a
 /// long input would otherwise grow quadratically.
-const REPLACE_LIMIT: usize = 1 << 24;
+const REPLACE_LIMIT: usize = crate::value::MAX_BUILT_STRING;
 
 thread_local! {
     static REGEXES: RefCell<PatternCache<Regex>> = RefCell::new(PatternCache::default());
@@ -220,9 +220,9 @@ mod tests {
     #[test]
     fn replacement_growth_is_bounded() {
         let input = "x".repeat(1 << 12);
-        let replacement = "y".repeat(1 << 13);
+        let replacement = "y".repeat(1 << 14);
         let err = call("regex_replace", &[s(""), s(&input), s(&replacement)]).unwrap_err();
-        assert_eq!(err, "`regex_replace`: the result would be longer than 16777216 bytes");
+        assert_eq!(err, "`regex_replace`: the result would be longer than 33554432 bytes");
     }
 
     #[test]
