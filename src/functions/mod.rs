@@ -6,7 +6,7 @@
 //! clock, which `--now` pins.
 
 mod builtins;
-pub(crate) use patterns::regex_is_match;
+pub(crate) use patterns::{regex_is_match, validate_pattern};
 mod collections;
 mod images;
 mod licenses;
@@ -141,7 +141,20 @@ pub struct Function {
     /// Walks its arguments' contents (compares, hashes, sorts or prints elements): the step budget charges
     /// the size of the whole arguments, not just their length.
     deep: bool,
+    /// The argument that is a pattern, checked when it is a literal.
+    pattern: Option<(usize, PatternKind)>,
+    /// A call and what it returns, for the docs (a test evaluates every one).
+    example: Option<(Arc<str>, Arc<str>)>,
     imp: Implementation,
+}
+
+/// The pattern language of a function's pattern argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternKind {
+    /// A regular expression (Rust `regex` syntax).
+    Regex,
+    /// A glob (`*`, `?`, `**`, `[a-z]`, `{a,b}`).
+    Glob,
 }
 
 impl fmt::Debug for Function {
@@ -179,6 +192,8 @@ impl Function {
             doc: "".into(),
             contextual: true,
             deep: false,
+            pattern: None,
+            example: None,
             imp: Arc::new(imp),
         }
     }
@@ -205,6 +220,30 @@ impl Function {
     /// Whether the function walks its arguments' contents ([`Function::deep`]).
     pub fn is_deep(&self) -> bool {
         self.deep
+    }
+
+    /// Argument `i` is a pattern of `kind`: the checker validates it when it is a literal, and catches a
+    /// pattern-looking literal passed as the text instead.
+    pub fn pattern_at(mut self, i: usize, kind: PatternKind) -> Function {
+        self.pattern = Some((i, kind));
+        self
+    }
+
+    /// The pattern argument, if any: its position and language.
+    pub fn pattern(&self) -> Option<(usize, PatternKind)> {
+        self.pattern
+    }
+
+    /// An example call and the value it returns, written in the policy language (`"lower(\"MiT\")"`,
+    /// `"\"mit\""`); the docs show it and a test evaluates it.
+    pub fn example(mut self, call: &str, result: &str) -> Function {
+        self.example = Some((call.into(), result.into()));
+        self
+    }
+
+    /// The example call and its result.
+    pub fn example_call(&self) -> Option<(&str, &str)> {
+        self.example.as_ref().map(|(c, r)| (&**c, &**r))
     }
 
     /// A one-line description, shown by the docs.
