@@ -8,6 +8,7 @@
 mod builtins;
 pub(crate) use patterns::{regex_is_match, validate_pattern};
 mod collections;
+mod examples;
 mod images;
 mod licenses;
 mod patterns;

@@ -101,7 +101,6 @@ pub(super) fn functions() -> Vec<Function> {
             with_glob(text(a, 1), |g| Value::Bool(g.is_match(s)))
         })
         .pattern_at(1, PatternKind::Glob)
-        .example(r#"glob_match("weights/model.safetensors", "**/*.safetensors")"#, "true")
         .doc(
             "`glob_match(s, pattern)`: whether all of `s` matches the glob (`*` and `?` \
             stop at `/`, `**` crosses it, `[a-z]`, `{a,b}`).",
@@ -111,7 +110,6 @@ pub(super) fn functions() -> Vec<Function> {
             with_regex("regex_match", text(a, 1), |re| Value::Bool(re.is_match(s)))
         })
         .pattern_at(1, PatternKind::Regex)
-        .example(r#"regex_match("v1.2.3", "^v[0-9]+")"#, "true")
         .doc(
             "`regex_match(s, pattern)`: whether the regular expression matches somewhere in \
             `s` (anchor with `^...$`); the same as `s matches pattern`.",
@@ -121,7 +119,6 @@ pub(super) fn functions() -> Vec<Function> {
             with_regex("regex_find", text(a, 1), |re| re.find(s).map(|m| Value::from(m.as_str())).unwrap_or_default())
         })
         .pattern_at(1, PatternKind::Regex)
-        .example(r#"regex_find("llama-3-70b", "[0-9]+b")"#, r#""70b""#)
         .doc("`regex_find(s, pattern)`: the first match in `s`, or null."),
         Function::new("regex_captures", &[Ty::STRING, Ty::STRING], Ty::ARRAY.or(Ty::NULL), |a| {
             let s = text(a, 0);
@@ -132,10 +129,6 @@ pub(super) fn functions() -> Vec<Function> {
             })
         })
         .pattern_at(1, PatternKind::Regex)
-        .example(
-            r#"regex_captures("org/model@v2", "^(\\w+)/(\\w+)(@(\\w+))?$")"#,
-            r#"["org/model@v2", "org", "model", "@v2", "v2"]"#,
-        )
         .doc(
             "`regex_captures(s, pattern)`: the first match and its groups (`[whole, group1, \
             ...]`, null for a group that took no part), or null.",
@@ -145,7 +138,6 @@ pub(super) fn functions() -> Vec<Function> {
             with_regex("regex_replace", text(a, 1), |re| replace_all(re, s, replacement))?
         })
         .pattern_at(1, PatternKind::Regex)
-        .example(r#"regex_replace("a=1 b=2", "(\\w)=(\\d)", "$2:$1")"#, r#""1:a 2:b""#)
         .doc(
             "`regex_replace(s, pattern, replacement)`: `s` with every match replaced; `$1` \
             or `${name}` insert groups, `$$` a dollar.",
