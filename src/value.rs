@@ -606,6 +606,20 @@ mod tests {
     }
 
     #[test]
+    fn walks_over_values_built_from_shared_parts_stop_early() {
+        // 2^60 leaves in memory as 60 small arrays: every walk must stop long before the end.
+        let mut v = Value::from("leaf");
+        for _ in 0..60 {
+            v = Value::from(vec![v.clone(), v]);
+        }
+        assert_eq!(v.to_string_within(1000), None);
+        assert!(v.size_within(1000) <= 1002, "{}", v.size_within(1000));
+        assert_eq!(Value::from(vec![Value::from("ab")]).to_string_within(6).as_deref(), Some(r#"["ab"]"#));
+        assert_eq!(Value::from(vec![Value::from("ab")]).to_string_within(5), None);
+        assert_eq!(Value::from("x".repeat(64)).weight(), 4);
+    }
+
+    #[test]
     fn objects_compare_without_key_order() {
         let a = Value::from_json(r#"{"a":1,"b":[true,null]}"#).unwrap();
         let b = Value::from_json(r#"{"b":[true,null],"a":1}"#).unwrap();
