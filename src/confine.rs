@@ -32,6 +32,22 @@ pub fn lexical_absolute(path: &Path) -> PathBuf {
     out
 }
 
+/// The longest leading part of an absolute, lexically clean `path` that is made of real folders, with no
+/// symbolic link among them: the folder a name given on the command line really points into. A path named
+/// `models/card.yaml` where `models` is a link in the checkout gets the working folder, so the link has to
+/// stay inside it.
+pub fn real_prefix(path: &Path) -> PathBuf {
+    let mut prefix = PathBuf::new();
+    for component in path.components() {
+        let next = prefix.join(component.as_os_str());
+        match std::fs::symlink_metadata(&next) {
+            Ok(meta) if meta.is_dir() => prefix = next,
+            _ => break,
+        }
+    }
+    prefix
+}
+
 /// Whether `path`, with every symbolic link resolved, lies inside `root` (itself canonical). A path that does
 /// not exist yet is judged by its nearest existing ancestor, and must not climb out with `..` below it.
 pub fn inside(root: &Path, path: &Path) -> bool {

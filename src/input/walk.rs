@@ -70,9 +70,7 @@ pub fn collect(paths: &[PathBuf], excludes: &[String]) -> Collected {
         let name = path.to_string_lossy();
         // The path named is trusted; what it resolves to may not be: a link in the checkout standing where CI
         // expects a file or folder must not lead the gate out of the tree.
-        let named = confine::lexical_absolute(path);
-        let parent = named.parent().map(Path::to_path_buf).unwrap_or_else(|| named.clone());
-        let parent = std::fs::canonicalize(&parent).unwrap_or(parent);
+        let parent = confine::real_prefix(&confine::lexical_absolute(path));
         let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
             Err(e) => {
