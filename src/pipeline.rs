@@ -71,9 +71,11 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     };
     let load = |input: &Input| -> Result<Loaded, LoadError> {
         let mut opts = options.load.clone();
-        if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(&input.path)).map(|(_, k)| *k) {
+        // Globs are written relative to the project (`boms/*.json`), as waivers are: `./` never counts.
+        let path = input.path.strip_prefix(".").unwrap_or(&input.path);
+        if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(path)).map(|(_, k)| *k) {
             opts.kind = Some(kind);
-        } else if let Some(i) = repo_kinds.iter().position(|(g, _)| g.is_match(&input.path)) {
+        } else if let Some(i) = repo_kinds.iter().position(|(g, _)| g.is_match(path)) {
             return load_locked(input, &opts, &lock, i);
         }
         input::load(input, &opts)
