@@ -246,3 +246,50 @@ pub fn check_rules(
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_of(text: &str) -> Result<Option<Lock>, Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trusted.toml");
+        std::fs::write(&path, text).unwrap();
+        super::super::load(&path).map(|c| c.lock).map_err(|e| e.iter().map(|d| d.message.clone()).collect())
+    }
+
+    #[test]
+    fn an_empty_lock_locks_everything_but_unknown_kinds() {
+        let lock = lock_of("[lock]\n").unwrap().expect("a lock");
+        assert!(lock.locks_rule("ART-001") && lock.locks_param("trusted_orgs") && lock.fail_on);
+        assert!(lock.kinds.contains(&Kind::ModelArtifact) && !lock.kinds.contains(&Kind::Unknown));
+        assert!(lock_of("fail_on = \"high\"\n").unwrap().is_none(), "no [lock], no layering");
+    }
+
+    #[test]
+    fn a_lock_opens_only_what_it_says() {
+        let lock = lock_of("[lock]\nrules = [\"ART-*\"]\nparams = []\nkinds = [\"ModelArtifact\"]\nfail_on = false\n")
+            .unwrap()
+            .expect("a lock");
+        assert!(lock.locks_rule("ART-004") && !lock.locks_rule("GHA-PIN-001"));
+        assert!(!lock.locks_param("trusted_orgs") && !lock.fail_on);
+        assert_eq!(lock.kinds, [Kind::ModelArtifact]);
+    }
+
+    #[test]
+    fn lock_mistakes_are_errors() {
+        let errors = lock_of("[lock]\nrule = [\"*\"]\nkinds = [\"Pickle\"]\nparams = [\"[\"]\n").unwrap_err();
+        assert!(errors.iter().any(|m| m.contains("unknown lock key `rule`")), "{errors:?}");
+        assert!(errors.iter().any(|m| m.contains("unknown document kind `Pickle`")), "{errors:?}");
+        assert!(errors.iter().any(|m| m.contains("invalid pattern `[`")), "{errors:?}");
+    }
+
+    #[test]
+    fn never_is_the_loosest_fail_on() {
+        let at = FailOn::At;
+        assert!(looser(FailOn::Never, at(Severity::Critical)));
+        assert!(looser(at(Severity::Critical), at(Severity::High)));
+        assert!(!looser(at(Severity::Medium), at(Severity::High)));
+        assert!(!looser(at(Severity::High), FailOn::Never));
+    }
+}
