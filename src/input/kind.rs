@@ -53,7 +53,7 @@ kinds! {
     SpdxAi,
     /// A model file (weights, pickle, archive) inspected statically.
     ModelArtifact,
-    /// GitHub Actions workflow (`on` and `jobs`).
+    /// GitHub Actions workflow (`on` and `jobs`), or a composite action (`action.yml`).
     GitHubWorkflow,
     /// Kubeflow Pipelines IR spec (`pipelineInfo`, `deploymentSpec`, `root`).
     KubeflowPipeline,
@@ -158,6 +158,11 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
         return Kind::KubeflowPlatform;
     }
     if map.contains_key("jobs") && (map.contains_key("on") || map.contains_key("true")) {
+        return Kind::GitHubWorkflow;
+    }
+    // A composite action's steps run in the caller's job, with its token and secrets: checked like a job.
+    let runs_using = map.get("runs").and_then(|r| r.get("using")).and_then(Value::as_str);
+    if matches!(file_name, "action.yml" | "action.yaml") && runs_using == Some("composite") {
         return Kind::GitHubWorkflow;
     }
     if map.contains_key("ProductionVariants") {
@@ -288,6 +293,9 @@ mod tests {
         assert_eq!(kind_of("dvc.lock", "{}"), Kind::DvcLock);
         assert_eq!(kind_of("doc.yaml", r#"{"kind":"ModelCard"}"#), Kind::ModelCard);
         assert_eq!(kind_of("doc.yaml", r#"{"kind":"Banana"}"#), Kind::Unknown);
+        let composite = r#"{"name":"setup","runs":{"using":"composite","steps":[]}}"#;
+        assert_eq!(kind_of(".github/actions/setup/action.yml", composite), Kind::GitHubWorkflow);
+        assert_eq!(kind_of("setup.yml", composite), Kind::Unknown);
     }
 
     #[test]
