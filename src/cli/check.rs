@@ -106,6 +106,10 @@ pub struct CheckArgs {
     /// leaving the checked folder, a FIFO ...). The JSON report always lists them in `skipped`.
     #[arg(long)]
     list_skipped: bool,
+    /// Exit 0 even when no document was checked (by default a run that checked nothing — a wrong path, every
+    /// file excluded — exits 2, since it proves nothing).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -181,6 +185,12 @@ pub fn run(args: CheckArgs) -> Outcome {
         print(&skipped_list(&report));
     }
     let mut outcome = outcome_of(&report, plan.fail_on);
+    if report.documents() == 0 && !args.allow_empty {
+        eprint(
+            "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
+        );
+        outcome = Outcome::Error;
+    }
     if plan.strict_waivers && !report.unused_waivers.is_empty() {
         for w in &report.unused_waivers {
             eprint(&format!("error: waiver for {} on `{}` ({}) matches no finding\n", w.rule, w.path, w.declared_at));
