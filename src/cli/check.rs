@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use vigil::config::{self, Config, FailOn, Profile};
 use vigil::pipeline::{CheckOptions, KindLock, check};
+use vigil::report::baseline::{Baseline, Diff};
 use vigil::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
@@ -29,6 +30,9 @@ const EXAMPLES: &str = "Examples:
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
   policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry
   policy check --list-skipped .                   also list every file left out, and why
+  policy check --write-baseline .vigil/baseline.json .   record today's findings ...
+  policy check --baseline .vigil/baseline.json .         ... and fail only on new ones
+  policy check --context . models/card.md         check one file; cross-document rules see the whole tree
   policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
                                                   vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
 
@@ -106,6 +110,28 @@ pub struct CheckArgs {
     /// leaving the checked folder, a FIFO ...). The JSON report always lists them in `skipped`.
     #[arg(long)]
     list_skipped: bool,
+    /// A file found in a folder that does not parse is an error even when no rule reads files like it
+    /// (by default it is skipped with the reason: JSON with comments, templates, binary files ...).
+    #[arg(long)]
+    strict: bool,
+    /// Pass when no document was checked (by default an empty run is an error: exit 2).
+    #[arg(long)]
+    allow_empty: bool,
+    /// The repository root SARIF, JUnit and fingerprints name files from [default: the nearest folder
+    /// above holding `.git`, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Report only findings this baseline file does not record, and list the recorded ones now fixed.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in a baseline file (for `--baseline`); the run then passes unless an
+    /// input could not be read.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Files or folders whose documents rules that compare documents (`documents(...)`) also see, without
+    /// checking or reporting them: `policy check --context . CHANGED-FILES` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    context: Vec<PathBuf>,
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -135,7 +161,25 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    let report = check(&plan.policies, &plan.options);
+    let mut report = check(&plan.policies, &plan.options);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    if let Some(file) = &args.write_baseline {
+        return write_baseline(&report, file, args.format);
+    }
+    if let Some(file) = &args.baseline {
+        let name = file.display().to_string();
+        let text = vigil::confine::open_regular(file).and_then(|mut f| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).map(|_| text)
+        });
+        let parsed =
+            text.map_err(|e| format!("cannot read the baseline {name}: {e}")).and_then(|t| Baseline::parse(&name, &t));
+        match parsed {
+            Ok(baseline) => vigil::report::baseline::apply(&mut report, &baseline, &name),
+            Err(e) => return usage(e),
+        }
+    }
     if let Some(cache) = &plan.options.load.hash_cache
         && let Err(e) = cache.save()
     {
@@ -177,6 +221,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     print(&render(args.format, true));
+    if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
+        print(&baseline_lines(diff));
+    }
     if args.list_skipped && args.format == Format::Human {
         print(&skipped_list(&report));
     }
@@ -195,6 +242,55 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     if failed_outputs { Outcome::Error } else { outcome }
+}
+
+/// Writes every finding of `report` to a baseline file. An incomplete run would record an incomplete
+/// baseline, whose missing findings would later pass as new-and-fixed noise: input errors refuse it.
+fn write_baseline(report: &Report, file: &std::path::Path, format: Format) -> Outcome {
+    if format == Format::Human {
+        let style = style_for(&std::io::stderr());
+        for e in &report.errors {
+            eprint(&style.render(e));
+        }
+    }
+    if !report.errors.is_empty() {
+        let n = report.errors.len();
+        return usage(format!(
+            "not writing the baseline {}: {n} input error{} leave the run incomplete",
+            file.display(),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let baseline = Baseline::of(report);
+    // Never through a symbolic link, like every file a run writes.
+    let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+        use std::io::Write;
+        f.write_all(baseline.render().as_bytes())?;
+        f.flush()
+    });
+    if let Err(e) = written {
+        eprint(&format!("error: cannot write {}: {e}\n", file.display()));
+        return Outcome::Error;
+    }
+    let n = baseline.findings.len();
+    eprint(&format!("wrote {} with {n} finding{}\n", file.display(), if n == 1 { "" } else { "s" }));
+    Outcome::Pass
+}
+
+/// What the baseline left out, and what it recorded that is gone.
+fn baseline_lines(diff: &Diff) -> String {
+    let mut out = format!(
+        "baseline {}: {} known finding{} not shown; {} fixed\n",
+        diff.file,
+        diff.unchanged,
+        if diff.unchanged == 1 { "" } else { "s" },
+        diff.fixed.len()
+    );
+    for f in &diff.fixed {
+        let at = if f.pointer.is_empty() { String::new() } else { format!(" at {}", f.pointer) };
+        out.push_str(&format!("fixed: {} {}{at}: {}\n", f.rule, f.file, f.message.escape_debug()));
+    }
+    out
 }
 
 /// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
@@ -371,6 +467,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         waivers,
         digests: audit_log.is_some(),
         locked_kinds,
+        strict: args.strict,
+        allow_empty: args.allow_empty,
+        context: args.context.clone(),
     };
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {

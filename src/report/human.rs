@@ -132,7 +132,9 @@ pub fn summary(report: &Report) -> String {
     let documents = report.documents();
     let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
     let mut line = if report.findings.is_empty() {
-        format!("✔ no findings in {} ({})", plural(documents, "document"), plural(report.files, "file"))
+        // A run that could not read everything has not shown that nothing is wrong: no green tick.
+        let mark = if report.errors.is_empty() { "✔" } else { "✖" };
+        format!("{mark} no findings in {} ({})", plural(documents, "document"), plural(report.files, "file"))
     } else {
         let mut by_doc: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.file(), f.document)).collect();
         by_doc.sort();
