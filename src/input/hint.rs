@@ -79,7 +79,8 @@ pub fn guess(path: &Path, error: &LoadError) -> Option<Guess> {
 
 /// `{{` (but not a workflow expression's `${{`) or `{%`.
 static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^$])\{\{|\{%").expect("valid regex"));
-static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^\s*(//|/\*)").expect("valid regex"));
+/// A comment at the start of a line or after `{`, `[` or `,` (not `//` inside a string such as a URL).
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)(?:^|[{\[,])\s*(?://|/\*)").expect("valid regex"));
 /// A key at the start of a line (YAML) or after `{` or `,` (JSON), optionally quoted.
 fn key(name: &str) -> Regex {
     Regex::new(&format!(r#"(?m)(?:^\s{{0,2}}|[{{,]\s*)["']?{name}["']?\s*:"#)).expect("valid regex")
