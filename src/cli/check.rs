@@ -24,7 +24,7 @@ const EXAMPLES: &str = "Examples:
   policy check --output sarif=vigil.sarif .       SARIF for code scanning, human report on the terminal
   policy check --profile prod .                   apply the `prod` profile of vigil.toml
   policy check --fail-on high .                   fail only on high and critical findings
-  policy check --param trusted_orgs='[\"acme\"]' .  override a policy parameter (JSON, or a bare string)
+  policy check --param trusted_base_model_orgs='[\"acme\"]' .   override a parameter (JSON, or a bare string)
   policy check --waivers waivers.yaml --strict-waivers .   accountable exceptions; unused ones fail
   policy check --audit-log .vigil/audit.jsonl .   append a tamper-evident record of the run
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
@@ -370,7 +370,31 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
-    let policies = compile_with(&policy_args, &configured(layers.len()), as_json)?;
+    // A parameter problem points at the `[params]` entry of the file that set it, unless the command line
+    // (which wins) set it too.
+    let relocate = |d: &vigil::Diagnostic| -> Option<vigil::Diagnostic> {
+        if d.code != "vigil::param" {
+            return None;
+        }
+        let name = d.message.split('`').nth(1)?;
+        if args.policies.params.iter().any(|p| p.split_once('=').is_some_and(|(n, _)| n.trim() == name)) {
+            return None;
+        }
+        let sets = |params: &[(String, vigil::Value)]| params.iter().any(|(n, _)| n == name);
+        let (config, profile) =
+            layers.iter().zip(&profiles).rev().find(|(c, p)| sets(&c.params) || p.is_some_and(|p| sets(&p.params)))?;
+        let (profile_name, in_profile) = match (profile, &args.profile) {
+            (Some(p), Some(n)) if sets(&p.params) => (n.as_str(), true),
+            _ => ("", false),
+        };
+        let section: Vec<&str> = if in_profile { vec!["profiles", profile_name, "params"] } else { vec!["params"] };
+        let mut at = config.point_at(&section, name, d.message.clone())?.with_help_opt(d.help.clone());
+        if d.source.name() != "<parameters>" {
+            at = at.with_related(d.clone().with_label("declared here"));
+        }
+        Some(at)
+    };
+    let policies = compile_with(&policy_args, &configured(layers.len()), as_json, &relocate)?;
 
     let cli = cli_settings(args)?;
     let layer_settings = |n: usize| -> RuleSettings {
@@ -384,6 +408,21 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         settings.then(&cli)
     };
     let settings = layer_settings(layers.len());
+    // A rule pattern of a configuration file that matches no rule is shown in that file.
+    for (config, profile) in layers.iter().zip(&profiles) {
+        let mut own = vec![(vec!["rules"], &config.rules)];
+        if let (Some(p), Some(name)) = (profile, &args.profile) {
+            own.push((vec!["profiles", name.as_str()], &p.rules));
+        }
+        for (section, rules) in own {
+            if let Err(message) = policies.with_settings(rules) {
+                let pattern = message.split('`').nth(1).unwrap_or("");
+                if let Some(d) = config.point_at(&section, pattern, message.clone()) {
+                    return Err(show(&[d], as_json));
+                }
+            }
+        }
+    }
     let policies = policies.with_settings(&settings).map_err(usage)?;
 
     let mut waivers = Vec::new();
@@ -411,7 +450,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         let mut trusted_args = args.policies.clone();
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
-        let alone = compile_with(&trusted_args, &configured(1), as_json)?;
+        let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
         let states =
             |set: &PolicySet, settings: &RuleSettings| vigil::settings::rule_states(set, settings).map_err(usage);
         let before = states(&alone, &layer_settings(1))?;
