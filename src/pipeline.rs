@@ -46,6 +46,9 @@ pub struct CheckOptions {
     /// being checked or reported themselves: a pre-commit run over the changed files still sees the BOM
     /// that a changed model card is compared with.
     pub context: Vec<PathBuf>,
+    /// Files named in `paths` are treated like files found in a folder: skipped with the reason when they
+    /// are no input of any rule, rather than errors (pre-commit names every changed file).
+    pub named_as_found: bool,
 }
 
 /// A repository's `[kinds]` under a trusted lock.
@@ -70,7 +73,12 @@ enum FileResult {
 
 /// Runs a check. Input problems are in the report, never a panic or an early exit.
 pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
-    let collected = input::collect(&options.paths, &options.excludes);
+    let mut collected = input::collect(&options.paths, &options.excludes);
+    if options.named_as_found {
+        for input in &mut collected.inputs {
+            input.explicit = false;
+        }
+    }
     let mut report = Report { errors: collected.errors, skipped: collected.skipped, ..Report::default() };
     let globs = |kinds: &[(String, Kind)]| kind_globs(kinds);
     let lock = options.locked_kinds.clone().unwrap_or_default();

@@ -132,6 +132,11 @@ pub struct CheckArgs {
     /// checking or reporting them: `policy check --context . CHANGED-FILES` (repeatable).
     #[arg(long, value_name = "PATH")]
     context: Vec<PathBuf>,
+    /// For pre-commit, which names every changed file: named files are treated like files found in a
+    /// folder (one that is no input of any rule is skipped with the reason, not an error), and a commit with
+    /// nothing to check passes (implies --allow-empty).
+    #[arg(long)]
+    pre_commit: bool,
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -507,8 +512,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         digests: audit_log.is_some(),
         locked_kinds,
         strict: args.strict,
-        allow_empty: args.allow_empty,
+        allow_empty: args.allow_empty || args.pre_commit,
         context: args.context.clone(),
+        named_as_found: args.pre_commit,
     };
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {
