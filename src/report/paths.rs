@@ -52,9 +52,10 @@ impl Paths {
         let (Some(root), Some(full)) = (&self.root, self.absolute(file)) else {
             let path = clean(Path::new(file));
             let outside = path.is_absolute() || path.components().next() == Some(Component::ParentDir);
-            return (!outside).then(|| slashed(&path));
+            return (!outside).then(|| if path.as_os_str().is_empty() { ".".to_string() } else { slashed(&path) });
         };
-        full.strip_prefix(root).ok().map(slashed)
+        // The root itself is `.`, never an empty name.
+        full.strip_prefix(root).ok().map(|p| if p.as_os_str().is_empty() { ".".to_string() } else { slashed(p) })
     }
 
     /// How reports name the file: relative to the root when it is inside, else as given.
@@ -111,9 +112,12 @@ mod tests {
         assert_eq!(paths.shown("/repo/x.json"), "x.json");
         assert_eq!(paths.relative("../../etc/x.yaml"), None);
         assert_eq!(paths.shown("/etc/x.yaml"), "/etc/x.yaml");
+        assert_eq!(paths.shown("."), "deploy");
+        assert_eq!(paths.shown(".."), ".");
         let unknown = Paths::default();
         assert_eq!(unknown.shown("./a/b.yaml"), "a/b.yaml");
         assert_eq!(unknown.relative("../a.yaml"), None);
+        assert_eq!(unknown.shown("./"), ".");
     }
 
     #[test]
