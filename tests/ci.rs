@@ -338,3 +338,15 @@ fn list_params_shows_type_default_and_the_rules_using_each() {
         params.as_array().expect("array").iter().filter(|p| p["rules"].as_array().is_some_and(Vec::is_empty)).collect();
     assert!(unused.is_empty(), "{unused:#?}");
 }
+
+#[test]
+fn a_parameter_error_is_shown_in_vigil_toml_and_at_the_declaration() {
+    let p = project(&format!("{BASE}[params]\nallowed = \"mit\"\nalowed = []\n"), &[]);
+    let out = policy(&["check"], p.path());
+    assert_eq!(out.status.code(), Some(2));
+    let real = std::fs::canonicalize(p.path()).expect("canonical");
+    let stderr = text(&out.stderr)
+        .replace(&real.display().to_string(), "[repo]")
+        .replace(&p.path().display().to_string(), "[repo]");
+    insta::assert_snapshot!(stderr);
+}

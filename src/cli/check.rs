@@ -395,7 +395,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         let section: Vec<&str> = if in_profile { vec!["profiles", profile_name, "params"] } else { vec!["params"] };
         let mut at = config.point_at(&section, name, d.message.clone())?.with_help_opt(d.help.clone());
         if d.source.name() != "<parameters>" {
-            at = at.with_related(d.clone().with_label("declared here"));
+            let declared = format!("`{name}` is declared here");
+            at = at.with_related(vigil::Diagnostic { message: declared, help: None, ..d.clone() }.with_label("here"));
         }
         Some(at)
     };
