@@ -62,11 +62,17 @@ pub fn guess(path: &Path, error: &LoadError) -> Option<Guess> {
     if binary {
         return Some(Guess::Unknown(reason::BINARY));
     }
-    if TEMPLATE.is_match(text) {
+    // Go and Jinja statements (`{{ .Values.x }}`, `{{- include ... }}`, `{% if %}`) make a template whatever
+    // resource it renders to. Other `{{ }}` may be data: Argo workflows write `{{inputs.parameters.x}}`, so a
+    // kind the text names comes first.
+    if GO_TEMPLATE.is_match(text) {
         return Some(Guess::Unknown(reason::TEMPLATE));
     }
     if let Some(kind) = by_content(text) {
         return Some(Guess::Kind(kind));
+    }
+    if TEMPLATE.is_match(text) {
+        return Some(Guess::Unknown(reason::TEMPLATE));
     }
     if text.contains("!!python/") {
         return Some(Guess::Unknown(reason::PYTHON_TAGS));
@@ -77,6 +83,11 @@ pub fn guess(path: &Path, error: &LoadError) -> Option<Guess> {
     Some(Guess::Unknown(reason::UNKNOWN))
 }
 
+/// A Go template action (Helm) or a Jinja statement.
+static GO_TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{-?\s*(?:\.|\$|(?:include|template|if|else|end|range|with|define|toYaml|tpl|printf)\b)|\{%")
+        .expect("valid regex")
+});
 /// `{{` (but not a workflow expression's `${{`) or `{%`.
 static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^$])\{\{|\{%").expect("valid regex"));
 /// A comment at the start of a line or after `{`, `[` or `,` (not `//` inside a string such as a URL).
@@ -189,6 +200,7 @@ mod tests {
             ("mkdocs.yml", "site_name: x\nf: !!python/name:a.b\n", Guess::Unknown(reason::PYTHON_TAGS)),
             ("docs/page.md", "---\ntitle: [x\n---\n# Page\n", Guess::Unknown(reason::UNKNOWN)),
             ("notes.yaml", "a: [1\n", Guess::Unknown(reason::UNKNOWN)),
+            ("site/page.yaml", "title: {{ page.title }\n", Guess::Unknown(reason::TEMPLATE)),
             (
                 "chart/templates/deploy.yaml",
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    {{- include \"l\" . | nindent 4 }}\n",
@@ -217,6 +229,11 @@ mod tests {
             ("README.md", "---\nlicense: [mit\n---\n# Model\n", Kind::ModelCard),
             ("cards/model.md", "---\nlibrary_name: x\nlicense: [mit\n---\n", Kind::ModelCard),
             ("data/README.md", "---\npretty_name: x\ntask_categories: [a\n---\n", Kind::DatasetCard),
+            (
+                "argo/train.yaml",
+                "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  args: [\"{{inputs.parameters.x}}\"\n",
+                Kind::ArgoWorkflow,
+            ),
         ];
         for (name, text, want) in cases {
             assert_eq!(guess_for(name, text), Some(Guess::Kind(*want)), "{name}");
