@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use vigil::config::{self, Config, FailOn, Profile};
 use vigil::pipeline::{CheckOptions, KindLock, check};
-use vigil::report::baseline::{Baseline, Diff};
 use vigil::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
-use super::Outcome;
+use super::layers::{read_configs, show, shown};
 use super::output::{eprint, print, style_for};
 use super::policies::{PolicyArgs, compile_with, usage};
+use super::{Outcome, baseline};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -72,10 +72,10 @@ pub struct CheckArgs {
     profile: Option<String>,
     /// Read settings from this file instead of looking for vigil.toml.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    config: Option<PathBuf>,
+    pub(super) config: Option<PathBuf>,
     /// Do not read vigil.toml.
     #[arg(long)]
-    no_config: bool,
+    pub(super) no_config: bool,
     /// Switch a rule off: id or glob such as `MC-*` (repeatable).
     #[arg(long, value_name = "RULE")]
     disable: Vec<String>,
@@ -139,6 +139,13 @@ pub struct CheckArgs {
     pre_commit: bool,
 }
 
+impl CheckArgs {
+    /// Whether problems are reported as a JSON report on standard output.
+    pub(super) fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+}
+
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
 struct Plan {
     policies: PolicySet,
@@ -170,20 +177,12 @@ pub fn run(args: CheckArgs) -> Outcome {
     let cwd = std::env::current_dir().unwrap_or_default();
     report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
     if let Some(file) = &args.write_baseline {
-        return write_baseline(&report, file, args.format);
+        return baseline::write(&report, file, args.format == Format::Human);
     }
-    if let Some(file) = &args.baseline {
-        let name = file.display().to_string();
-        let text = vigil::confine::open_regular(file).and_then(|mut f| {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut f, &mut text).map(|_| text)
-        });
-        let parsed =
-            text.map_err(|e| format!("cannot read the baseline {name}: {e}")).and_then(|t| Baseline::parse(&name, &t));
-        match parsed {
-            Ok(baseline) => vigil::report::baseline::apply(&mut report, &baseline, &name),
-            Err(e) => return usage(e),
-        }
+    if let Some(file) = &args.baseline
+        && let Err(outcome) = baseline::apply(&mut report, file)
+    {
+        return outcome;
     }
     if let Some(cache) = &plan.options.load.hash_cache
         && let Err(e) = cache.save()
@@ -227,10 +226,10 @@ pub fn run(args: CheckArgs) -> Outcome {
     }
     print(&render(args.format, true));
     if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
-        print(&baseline_lines(diff));
+        print(&baseline::lines(diff));
     }
     if args.list_skipped && args.format == Format::Human {
-        print(&skipped_list(&report));
+        print(&super::output::skipped_list(&report));
     }
     let mut outcome = outcome_of(&report, plan.fail_on);
     if plan.strict_waivers && !report.unused_waivers.is_empty() {
@@ -247,74 +246,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     if failed_outputs { Outcome::Error } else { outcome }
-}
-
-/// Writes every finding of `report` to a baseline file. An incomplete run would record an incomplete
-/// baseline, whose missing findings would later pass as new-and-fixed noise: input errors refuse it.
-fn write_baseline(report: &Report, file: &std::path::Path, format: Format) -> Outcome {
-    if format == Format::Human {
-        let style = style_for(&std::io::stderr());
-        for e in &report.errors {
-            eprint(&style.render(e));
-        }
-    }
-    if !report.errors.is_empty() {
-        let n = report.errors.len();
-        return usage(format!(
-            "not writing the baseline {}: {n} input error{} leave the run incomplete",
-            file.display(),
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    let baseline = Baseline::of(report);
-    // Never through a symbolic link, like every file a run writes.
-    let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
-        use std::io::Write;
-        f.write_all(baseline.render().as_bytes())?;
-        f.flush()
-    });
-    if let Err(e) = written {
-        eprint(&format!("error: cannot write {}: {e}\n", file.display()));
-        return Outcome::Error;
-    }
-    let n = baseline.findings.len();
-    eprint(&format!("wrote {} with {n} finding{}\n", file.display(), if n == 1 { "" } else { "s" }));
-    Outcome::Pass
-}
-
-/// What the baseline left out, and what it recorded that is gone.
-fn baseline_lines(diff: &Diff) -> String {
-    let mut out = format!(
-        "baseline {}: {} known finding{} not shown; {} fixed\n",
-        diff.file,
-        diff.unchanged,
-        if diff.unchanged == 1 { "" } else { "s" },
-        diff.fixed.len()
-    );
-    for f in &diff.fixed {
-        let at = if f.pointer.is_empty() { String::new() } else { format!(" at {}", f.pointer) };
-        out.push_str(&format!("fixed: {} {}{at}: {}\n", f.rule, f.file, f.message.escape_debug()));
-    }
-    out
-}
-
-/// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
-/// characters in them are escaped rather than sent to the terminal.
-fn skipped_list(report: &Report) -> String {
-    let mut out = String::new();
-    for s in &report.skipped {
-        let path: String = s
-            .path
-            .to_string_lossy()
-            .chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
-                escaped
-            })
-            .collect();
-        out.push_str(&format!("skipped: {path} ({})\n", s.reason));
-    }
-    out
 }
 
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
@@ -541,51 +472,4 @@ fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
         cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
     }
     Ok(cli)
-}
-
-/// The trusted configuration (`--config FILE`, else empty) and the repository's vigil.toml, found from the
-/// working directory upward. A trusted file without `[lock]` replaces the repository's, as it always did;
-/// with one, the repository's is layered on top, within the lock.
-fn read_configs(args: &CheckArgs) -> Result<(Config, Option<Config>), Outcome> {
-    let as_json = args.format == Format::Json;
-    if args.no_config {
-        return Ok((Config::default(), None));
-    }
-    let trusted = match &args.config {
-        Some(p) => config::load(p).map_err(|errors| show(&errors, as_json))?,
-        None => Config::default(),
-    };
-    if args.config.is_some() && trusted.lock.is_none() {
-        return Ok((trusted, None));
-    }
-    let Some(found) = config::find(&std::env::current_dir().unwrap_or_default()) else { return Ok((trusted, None)) };
-    let same = |a: &std::path::Path, b: &std::path::Path| {
-        std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
-    };
-    if args.config.as_deref().is_some_and(|t| same(t, &found)) {
-        return Ok((trusted, None));
-    }
-    let repo = config::load_repository(&found).map_err(|errors| show(&errors, as_json))?;
-    Ok((trusted, Some(repo)))
-}
-
-fn shown(config: &Config) -> String {
-    if config.file.as_os_str().is_empty() {
-        "vigil.toml (none found)".into()
-    } else {
-        config.file.display().to_string()
-    }
-}
-
-/// Prints configuration or waiver problems; exit code 2.
-fn show(errors: &[vigil::Diagnostic], as_json: bool) -> Outcome {
-    if as_json {
-        print(&json::render_policy_errors(&vigil::Diagnostics(errors.to_vec())));
-    } else {
-        let style = style_for(&std::io::stderr());
-        for e in errors {
-            eprint(&style.render(e));
-        }
-    }
-    Outcome::Error
 }
