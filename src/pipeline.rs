@@ -39,9 +39,6 @@ pub struct CheckOptions {
     /// A file found in a folder that does not parse is an error even when no rule reads its kind (by
     /// default it is skipped with the reason; see `input::hint`).
     pub strict: bool,
-    /// A run that checks no document passes (by default it is an error: a gate that saw nothing has not
-    /// shown that anything is fine).
-    pub allow_empty: bool,
     /// Files and folders whose documents rules that read other documents (`documents(...)`) see, without
     /// being checked or reported themselves: a pre-commit run over the changed files still sees the BOM
     /// that a changed model card is compared with.
@@ -145,18 +142,6 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             FileResult::Skipped(s) => report.skipped.push(s),
             FileResult::Failed(e) => report.errors.push(e),
         }
-    }
-    if report.documents() == 0 && report.errors.is_empty() && !options.allow_empty {
-        let named: Vec<String> = options.paths.iter().map(|p| p.display().to_string()).collect();
-        let message = format!(
-            "nothing was checked: no file here is a document Vigil reads ({} skipped; --list-skipped says why); \
-             pass --allow-empty when an empty run is expected",
-            match report.skipped.len() {
-                1 => "1 file".to_string(),
-                n => format!("{n} files"),
-            }
-        );
-        report.errors.push(LoadError::file(&named.join(", "), message));
     }
     report.unused_waivers = options
         .waivers

@@ -232,6 +232,12 @@ pub fn run(args: CheckArgs) -> Outcome {
         print(&super::output::skipped_list(&report));
     }
     let mut outcome = outcome_of(&report, plan.fail_on);
+    if report.documents() == 0 && !(args.allow_empty || args.pre_commit) {
+        eprint(
+            "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
+        );
+        outcome = Outcome::Error;
+    }
     if plan.strict_waivers && !report.unused_waivers.is_empty() {
         for w in &report.unused_waivers {
             eprint(&format!("error: waiver for {} on `{}` ({}) matches no finding\n", w.rule, w.path, w.declared_at));
@@ -444,7 +450,6 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         digests: audit_log.is_some(),
         locked_kinds,
         strict: args.strict,
-        allow_empty: args.allow_empty || args.pre_commit,
         context: args.context.clone(),
         named_as_found: args.pre_commit,
     };
