@@ -7,9 +7,9 @@
 //!
 //! A fingerprint must survive edits elsewhere in the file, so it is not made of line numbers. It hashes the
 //! rule, the file relative to the repository root (so runs from any folder agree), the JSON pointer of the
-//! offending value and the value's own text: changing the value makes the finding new, moving it does not.
-//! Findings about absent data have no value to hash, and neither do very large values (a whole object whose
-//! every edit would count as a new finding). Identical findings can occur more than once (two identical
+//! offending value and the value's own text when it is a scalar: changing the value makes the finding new,
+//! moving it does not. Absent data has no value to hash, and neither does a container (an object, a list, a
+//! whole document), whose every edit would otherwise count as a new finding. Identical findings can occur more than once (two identical
 //! containers in a multi-document file), so a baseline is a multiset: each recorded occurrence absorbs one.
 
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ use crate::ir::Severity;
 /// Version of the baseline file format.
 pub const VERSION: u32 = 1;
 
-/// Values longer than this (in bytes of source text) are not part of the fingerprint.
+/// Scalars longer than this (in bytes of source text) are not part of the fingerprint.
 const MAX_VALUE_BYTES: usize = 1024;
 
 /// A finding's fingerprint: lowercase hex SHA-256 of its rule, root-relative file, pointer and value.
@@ -34,11 +34,11 @@ pub fn fingerprint(f: &Finding, paths: &Paths) -> String {
     let value = match (&f.location, f.cause) {
         (_, Cause::MissingData) | (None, _) => String::new(),
         (Some(location), _) => {
-            let text = f.source.text().get(location.span.range()).unwrap_or("");
-            // Re-indenting or re-wrapping a value is not a change of the value.
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let text = words.join(" ");
-            if text.len() > MAX_VALUE_BYTES { String::new() } else { hex(&Sha256::digest(text.as_bytes())) }
+            let text = f.source.text().get(location.span.range()).unwrap_or("").trim();
+            // Only a scalar is "the value". A container's text changes with every edit inside it, and an
+            // absent member is located at its parent (often the whole document).
+            let container = text.contains('\n') || text.starts_with(['{', '[']) || text.len() > MAX_VALUE_BYTES;
+            if container { String::new() } else { hex(&Sha256::digest(text.as_bytes())) }
         }
     };
     let mut hasher = Sha256::new();
@@ -182,6 +182,35 @@ pub fn apply(report: &mut Report, baseline: &Baseline, file: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Document, Engine};
+
+    /// The fingerprints of a policy's findings on one input named `models/card.yaml`.
+    fn prints(text: &str) -> Vec<String> {
+        let policy = "package t\nrule \"T-1\" {\n  title = \"t\"\n  severity = low\n  applies_to = ModelCard\n  \
+                      require input.license == \"mit\"\n  require exists(input.owner)\n  \
+                      for t in input.tags ?? [] { require t != \"bad\" }\n}\n";
+        let policies = Engine::default().compile([("t.policy", policy)]).expect("valid policy");
+        let docs = Document::from_str("models/card.yaml", text).expect("valid input");
+        let report = policies.evaluate(&docs);
+        report.findings.iter().map(|f| fingerprint(f, &Paths::default())).collect()
+    }
+
+    #[test]
+    fn fingerprints_follow_values_not_lines() {
+        let base = prints("kind: ModelCard\nlicense: gpl-3.0\ntags: [bad, ok]\n");
+        assert_eq!(base.len(), 3, "owner (absent), license, tag");
+        // Lines move, keys are reordered, the list changes style: the same three.
+        let moved = prints("# card\n\nkind: ModelCard\ntags:\n  - bad\n  - ok\nlicense: gpl-3.0\n");
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(moved), sorted(base.clone()));
+        // A changed value is a new finding; the others keep theirs.
+        let changed = prints("kind: ModelCard\nlicense: gpl-2.0\ntags: [bad, ok]\n");
+        // Findings in rule order: the owner (absent, located at the whole document), the license, the tag.
+        assert_eq!((changed[0] == base[0], changed[1] == base[1], changed[2] == base[2]), (true, false, true));
+    }
 
     #[test]
     fn other_versions_and_other_files_are_refused() {
