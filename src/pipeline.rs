@@ -202,16 +202,22 @@ fn load_context(
         .map(|i| Input { explicit: false, ..i })
         .collect();
     let loaded: Vec<Result<Loaded, LoadError>> = wanted.par_iter().map(load).collect();
+    let read: Vec<Kind> = Kind::ALL.iter().copied().filter(|k| read_by_documents(policies, *k)).collect();
     let mut errors = collected.errors;
     let mut documents = Vec::new();
     for (result, input) in loaded.into_iter().zip(&wanted) {
         match result {
             Err(e) => match hint::guess(&input.path, &e) {
-                Some(Guess::Kind(kind)) if !read_by_documents(policies, kind) => {}
+                Some(Guess::Kind(kind)) if !read.contains(&kind) => {}
                 Some(Guess::Unknown(_)) => {}
                 _ => errors.push(e),
             },
-            ok => documents.push(ok),
+            // Only what `documents(...)` can return is kept: the rest of the tree need not stay in memory.
+            Ok(Loaded::Documents(docs)) => {
+                let kept: Vec<Document> = docs.into_iter().filter(|d| read.contains(&d.kind())).collect();
+                documents.push(Ok(Loaded::Documents(kept)));
+            }
+            Ok(Loaded::Skipped(_)) => {}
         }
     }
     (documents, errors)
