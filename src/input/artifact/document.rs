@@ -92,6 +92,12 @@ pub struct PickleReport {
     pub joblib_arrays: u64,
     pub bytes_scanned: u64,
     pub errors: Vec<String>,
+    /// The scan stopped before the end of the stream (a limit or a parse
+    /// error), so whatever follows was not seen. Junk after a complete pickle
+    /// does not count: no loader reads past it. Reported through the
+    /// artifact's `incomplete`, not serialized here.
+    #[serde(skip)]
+    pub stopped_early: bool,
 }
 
 /// A global summarised across all pickles of the artifact.
@@ -221,6 +227,10 @@ pub struct Artifact {
     pub warnings: Vec<String>,
     /// Malformed content or limits hit; findings made before the error are kept.
     pub errors: Vec<String>,
+    /// Content that can run code and was not inspected to its end (a pickle
+    /// scan stopped by a limit or a parse error, an entry cut by a read cap,
+    /// a compressed stream not decompressed): not knowing is not clean.
+    pub incomplete: Vec<String>,
 }
 
 impl Artifact {
@@ -247,6 +257,7 @@ impl Artifact {
             onnx: None,
             warnings: Vec::new(),
             errors: Vec::new(),
+            incomplete: Vec::new(),
         }
     }
 }

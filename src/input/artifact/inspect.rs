@@ -39,6 +39,14 @@ impl Ctx<'_> {
     pub(super) fn warn(&mut self, msg: String) {
         self.art.warnings.push(msg);
     }
+
+    /// Something that can hold code was not read to its end: an error that is
+    /// also a blocking finding (ART-009).
+    pub(super) fn stopped(&mut self, msg: String) {
+        self.uninspected = true;
+        self.art.incomplete.push(msg.clone());
+        self.art.errors.push(msg);
+    }
 }
 
 pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &InspectOptions) -> Artifact {
@@ -88,7 +96,10 @@ fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
     if format == Format::SevenZip {
         ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
     } else {
-        ctx.warn("compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+        // `joblib.load` decompresses and unpickles this: code we never saw.
+        ctx.stopped(
+            "compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into(),
+        );
     }
 }
 
@@ -198,7 +209,11 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
                 }
             }
             let label = p.entry.as_deref().unwrap_or("pickle");
+            let first = pickle_errors.len();
             pickle_errors.extend(p.errors.iter().map(|e| format!("{label}: {e}")));
+            if p.stopped_early {
+                art.incomplete.extend(pickle_errors.get(first..).unwrap_or_default().iter().cloned());
+            }
         }
     }
     art.errors.extend(pickle_errors);
@@ -233,7 +248,7 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
         Verdict::Dangerous
     } else if !art.unknown_globals.is_empty() || external || art.pickles.iter().any(|p| !p.errors.is_empty()) {
         Verdict::Suspicious
-    } else if ctx.uninspected {
+    } else if ctx.uninspected || !art.incomplete.is_empty() {
         Verdict::Uninspected
     } else {
         Verdict::Clean

@@ -74,7 +74,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_pickle_ops: 50_000_000,
-            max_memo: 1_000_000,
+            max_memo: 1 << 22,
             max_string: 64 * 1024,
             max_entry_bytes: 256 << 20,
             max_total_bytes: 1 << 30,

@@ -69,7 +69,14 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 } else {
                     "not a pickle"
                 };
-                m.error(format!("{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned"));
+                let msg = format!("{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned");
+                if seg_ops > 0 {
+                    m.error(msg);
+                } else {
+                    // Between pickles (or before the first): the unpickler
+                    // fails on this very byte, so nothing after it can run.
+                    m.report.errors.push(msg);
+                }
                 break;
             }
             Err(msg) => {

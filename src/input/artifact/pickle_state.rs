@@ -14,7 +14,7 @@ pub(super) use super::pickle_arena::FastMap;
 
 /// Deepest stack (all MARK levels together) we simulate. Real pickles stay
 /// shallow: containers are filled in batches of 1000 by APPENDS/SETITEMS.
-pub(super) const MAX_STACK: usize = 100_000;
+pub(super) const MAX_STACK: usize = 1 << 22;
 /// Distinct globals recorded per stream before the scan gives up.
 const MAX_GLOBALS: usize = 65_536;
 /// Total bytes of strings retained as symbolic values; past it, new strings
@@ -296,7 +296,9 @@ impl<'l> Machine<'l> {
 }
 
 impl Machine<'_> {
+    /// An error that stops (or blinds) the scan: what follows is unseen.
     pub(super) fn error(&mut self, msg: String) {
+        self.report.stopped_early = true;
         self.report.errors.push(msg);
     }
 

@@ -21,7 +21,7 @@ use super::document::{
     OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };
 
-const ARTIFACT_KEYS: [&str; 20] = [
+const ARTIFACT_KEYS: [&str; 21] = [
     "path",
     "name",
     "size",
@@ -42,6 +42,7 @@ const ARTIFACT_KEYS: [&str; 20] = [
     "onnx",
     "warnings",
     "errors",
+    "incomplete",
 ];
 const PICKLE_KEYS: [&str; 10] = [
     "entry",
@@ -266,6 +267,7 @@ impl Shared {
                 a.onnx.as_ref().map_or(Value::Null, |o| self.onnx(o)),
                 self.strings(&a.warnings),
                 self.strings(&a.errors),
+                self.strings(&a.incomplete),
             ],
         )
     }

@@ -37,15 +37,13 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
     if let Ok(Some(declared)) = declared_entries(src)
         && declared > max
     {
-        ctx.uninspected = true;
-        ctx.error(format!("{label}: declares {declared} entries, more than max_entries ({max}); not inspected"));
+        ctx.stopped(format!("{label}: declares {declared} entries, more than max_entries ({max}); not inspected"));
         return;
     }
     let mut za = match ZipArchive::new(src) {
         Ok(z) => z,
         Err(e) => {
-            ctx.error(format!("{label}: unreadable zip: {e}"));
-            ctx.uninspected = true;
+            ctx.stopped(format!("{label}: unreadable zip: {e}"));
             return;
         }
     };
@@ -68,8 +66,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         }
     }
     if total > n {
-        ctx.uninspected = true;
-        ctx.error(format!("{label}: {} entries beyond max_entries not inspected", total - n));
+        ctx.stopped(format!("{label}: {} entries beyond max_entries not inspected", total - n));
     }
     let mut keras_files = keras::KerasFiles::default();
     for (i, name) in names.iter().enumerate() {
@@ -83,8 +80,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         let full = join(prefix, name);
         let budget = limits.max_total_bytes.saturating_sub(ctx.total_read);
         if budget == 0 {
-            ctx.uninspected = true;
-            ctx.error(format!("{label}: max_total_bytes reached; {full} and later entries not inspected"));
+            ctx.stopped(format!("{label}: max_total_bytes reached; {full} and later entries not inspected"));
             break;
         }
         {
@@ -99,8 +95,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         let file = match za.by_index_with_options(i, opts) {
             Ok(f) => f,
             Err(e) => {
-                ctx.uninspected = true;
-                ctx.error(format!("{full}: cannot read entry: {e}"));
+                ctx.stopped(format!("{full}: cannot read entry: {e}"));
                 continue;
             }
         };
@@ -112,8 +107,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         a.read_bytes = a.read_bytes.saturating_add(capped.read);
         if capped.hit {
             a.capped_entries.push(full.clone());
-            ctx.uninspected = true;
-            ctx.error(format!(
+            ctx.stopped(format!(
                 "{full}: decompressed data exceeds the read cap; only the first {} bytes were inspected",
                 capped.read
             ));
@@ -253,7 +247,7 @@ fn entry_with_head(
         if encrypted {
             ctx.warn(format!("{full}: encrypted entry; contents not inspected ({e})"));
         } else {
-            ctx.error(format!("{full}: read error: {e}"));
+            ctx.stopped(format!("{full}: read error: {e}"));
         }
         return;
     }
@@ -310,8 +304,7 @@ fn scan(ctx: &Ctx<'_>, r: &mut dyn Read, full: &str) -> super::document::PickleR
 /// A zip inside the zip: buffer it (bounded by the entry cap) and recurse.
 fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
     if depth >= ctx.opts.limits.max_depth {
-        ctx.uninspected = true;
-        ctx.error(format!(
+        ctx.stopped(format!(
             "{full}: nested archive deeper than max_depth ({}); not inspected",
             ctx.opts.limits.max_depth
         ));
@@ -319,7 +312,7 @@ fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
     }
     let mut buf = Vec::new();
     if let Err(e) = r.read_to_end(&mut buf) {
-        ctx.error(format!("{full}: read error: {e}"));
+        ctx.stopped(format!("{full}: read error: {e}"));
         return;
     }
     let a = archive(ctx);

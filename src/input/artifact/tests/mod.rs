@@ -83,6 +83,7 @@ fn document_serializes_with_stable_keys() {
         "onnx",
         "warnings",
         "errors",
+        "incomplete",
     ] {
         assert!(json.get(key).is_some(), "missing key {key}");
     }

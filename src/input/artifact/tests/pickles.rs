@@ -164,9 +164,12 @@ fn limits_stop_the_scan_with_an_error() {
     let tight = InspectOptions { hash: false, limits: Limits { max_pickle_ops: 3, ..Limits::default() } };
     let a = inspect_bytes("x.pkl", &call4("os", "system", "id"), &tight);
     assert!(a.errors.iter().any(|e| e.contains("more than 3 opcodes")));
+    // Whatever follows the limit is unseen: that is a blocking finding, not a note.
+    assert!(a.incomplete.iter().any(|e| e.contains("more than 3 opcodes")), "{:?}", a.incomplete);
     let memo = InspectOptions { hash: false, limits: Limits { max_memo: 1, ..Limits::default() } };
     let b = inspect_bytes("x.pkl", &call4("os", "system", "id"), &memo);
     assert!(b.errors.iter().any(|e| e.contains("memo")));
+    assert!(b.incomplete.iter().any(|e| e.contains("memo")), "{:?}", b.incomplete);
     let short = InspectOptions { hash: false, limits: Limits { max_string: 4, ..Limits::default() } };
     // "system" is longer than max_string: it is skipped, so the import is unresolvable.
     let c = inspect_bytes("x.pkl", &call4("os", "system", "id"), &short);
