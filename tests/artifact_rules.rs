@@ -134,3 +134,75 @@ fn digests_can_be_skipped_or_cached() {
     let second = check(&bundled(), &options);
     assert_eq!(first.findings.len(), second.findings.len());
 }
+
+/// A protocol-4 `module.name('id')` call without the PROTO header.
+fn call4_no_proto(module: &str, name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for s in [module, name] {
+        v.push(0x8c);
+        v.push(u8::try_from(s.len()).expect("short"));
+        v.extend_from_slice(s.as_bytes());
+        v.push(0x94);
+    }
+    v.extend_from_slice(b"\x93\x8c\x02id\x85R.");
+    v
+}
+
+/// Issue 14, "Model files": each file runs code (or could not be seen to its end) when its usual loader
+/// reads it, and each once passed `policy check --fail-on high`. Every one must now produce a finding of
+/// severity high or above, through the folder walker and the bundled rules.
+fn hostile_model_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let text_payload = b"cos\nsystem\n(S'id'\ntR.";
+    let mut gguf_poly = b"GGUF\x03\x00\x00\x00\x01NNNNNNN00000000".to_vec();
+    gguf_poly.extend_from_slice(text_payload);
+    let mut st_poly = vec![0x80, 0x02, b'G', 0x00, 0, 0, 0, 0, b'{', b'"', b':'];
+    st_poly.extend_from_slice(text_payload);
+    vec![
+        // 4: no extension, no PROTO: found by parsing, not by magic.
+        ("weights", call4_no_proto("os", "system"), "ART-001"),
+        ("blob.data2", call4_no_proto("subprocess", "run"), "ART-001"),
+        // 1: a pickle whose scan cannot reach the end.
+        ("cut.pkl", b"\x80\x02(X\x05\x00\x00\x00hello".to_vec(), "ART-009"),
+        // 3: a malformed safetensors header, and magic bytes that are also pickles.
+        ("model.safetensors", b"definitely not a safetensors header".to_vec(), "ART-004"),
+        ("gguf_poly.bin", gguf_poly, "ART-001"),
+        ("st_poly.safetensors", st_poly, "ART-001"),
+        // 5: protocol 4 walks attributes: `logging` + `os.system` is os.system.
+        (
+            "walk.pkl",
+            {
+                let mut v = vec![0x80, 0x04];
+                v.extend(call4_no_proto("logging", "os.system"));
+                v
+            },
+            "ART-001",
+        ),
+    ]
+}
+
+#[test]
+fn hostile_model_files_never_pass_a_high_gate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = hostile_model_files();
+    for (name, bytes, _) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write fixture");
+    }
+    // Ordinary text without an extension is not mistaken for a pickle.
+    std::fs::write(dir.path().join("NOTES"), "Version 1.2\nRetrained on the new split.\n").expect("write");
+    std::fs::write(dir.path().join("LICENSE"), "(c) 2024 Example Inc.\nAll rights reserved.\n").expect("write");
+    let report = check(&bundled(), &CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() });
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let file_of = |f: &vigil::Finding| Path::new(f.file()).file_name().map(|n| n.to_string_lossy().into_owned());
+    for (name, _, rule) in &files {
+        let hits: Vec<&vigil::Finding> =
+            report.findings.iter().filter(|f| file_of(f).as_deref() == Some(*name)).collect();
+        assert!(
+            hits.iter().any(|f| f.rule.id == *rule && f.severity >= vigil::Severity::High),
+            "{name}: expected {rule} at high or above, got {:?}",
+            hits.iter().map(|f| (&f.rule.id, f.severity, &f.message)).collect::<Vec<_>>()
+        );
+    }
+    for text in ["NOTES", "LICENSE"] {
+        assert!(!report.findings.iter().any(|f| file_of(f).as_deref() == Some(text)), "{text} is not a model");
+    }
+}

@@ -234,6 +234,11 @@ pub struct Artifact {
 }
 
 impl Artifact {
+    /// The format as the document spells it (`safetensors`, `pytorch-zip`).
+    pub(super) fn format_name(&self) -> String {
+        serde_json::to_value(self.format).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
     pub(super) fn empty(path: &str, size: u64) -> Self {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
         Artifact {

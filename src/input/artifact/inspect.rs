@@ -7,7 +7,7 @@ use super::document::{Artifact, Classification, Format, GlobalSummary, PickleRep
 use super::pickle::{self, ScanOptions};
 use super::pickle_state::FastMap;
 use super::reader::{ByteReader, ReadSeek};
-use super::{InspectOptions, gguf, numpy, onnx, safetensors, sniff, zip};
+use super::{InspectOptions, gguf, numpy, onnx, opcodes, safetensors, sniff, zip};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
@@ -58,8 +58,9 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
             return finish(ctx);
         }
     };
-    let format = sniff::sniff(&head);
+    let format = claimed(&ctx, &head);
     ctx.art.format = format.unwrap_or(Format::Unknown);
+    let errors = ctx.art.errors.len();
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
         Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
@@ -68,20 +69,84 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
             Err(e) => ctx.error(format!("read error: {e}")),
         },
     }
+    if needs_pickle_pass(&ctx, format, &head, errors) {
+        let rep = src.seek(SeekFrom::Start(0)).and_then(|_| {
+            let mut r = ByteReader::seekable(src)?;
+            Ok(pickle::scan(&mut r, &ctx.opts.limits, ScanOptions::default()))
+        });
+        match rep {
+            Ok(rep) => keep_polyglot(&mut ctx, rep),
+            Err(e) => ctx.stopped(format!("read error in the pickle pass: {e}")),
+        }
+    }
     finish(ctx)
 }
 
 /// [`run`] over bytes already in memory: parsed in place, no copy and no I/O.
 pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOptions) -> Artifact {
     let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
-    let format = sniff::sniff(bytes.get(..HEAD_BYTES).unwrap_or(bytes));
+    let head = bytes.get(..HEAD_BYTES).unwrap_or(bytes);
+    let format = claimed(&ctx, head);
     ctx.art.format = format.unwrap_or(Format::Unknown);
+    let errors = ctx.art.errors.len();
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
         Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
     }
+    if needs_pickle_pass(&ctx, format, head, errors) {
+        let rep = pickle::scan(&mut ByteReader::memory(bytes), &ctx.opts.limits, ScanOptions::default());
+        keep_polyglot(&mut ctx, rep);
+    }
     finish(ctx)
+}
+
+/// File extensions whose usual loaders (`pickle.load`, `torch.load`,
+/// `joblib.load`, `numpy.load(allow_pickle=True)`) unpickle what they read.
+const PICKLE_EXTENSIONS: &[&str] =
+    &["pkl", "pickle", "pt", "pth", "bin", "ckpt", "joblib", "dat", "data", "npy", "npz", "dill", "p"];
+
+fn extension(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// The format the bytes claim; a file named `.safetensors` that matches no
+/// magic is a malformed safetensors file (validated, and failing, as one),
+/// not an unknown one.
+fn claimed(ctx: &Ctx<'_>, head: &[u8]) -> Option<Format> {
+    match sniff::sniff(head) {
+        None if extension(&ctx.art.name).as_deref() == Some("safetensors") => Some(Format::Safetensors),
+        other => other,
+    }
+}
+
+/// Magic bytes that also decode as pickle opcodes (`GGUF` is BINFLOAT, `BZh`
+/// is BINBYTES, a safetensors length can start with PROTO) do not settle
+/// what a loader sees: when the name says a pickle loader will read the file,
+/// or the claimed format did not validate, the bytes are also scanned as a
+/// pickle from the start.
+fn needs_pickle_pass(ctx: &Ctx<'_>, format: Option<Format>, head: &[u8], errors: usize) -> bool {
+    let scanned = matches!(
+        format,
+        None | Some(Format::Pickle | Format::PytorchLegacy | Format::Zip | Format::Numpy | Format::SevenZip)
+    );
+    if scanned || head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
+        return false;
+    }
+    let pickle_name = extension(&ctx.art.name).is_some_and(|e| PICKLE_EXTENSIONS.contains(&e.as_str()));
+    let invalid = ctx.art.errors.len() > errors
+        || ctx.art.safetensors.as_ref().is_some_and(|s| !s.valid)
+        || format == Some(Format::JoblibCompressed);
+    pickle_name || invalid
+}
+
+/// Keep the extra pickle pass's report when it is a pickle after all.
+fn keep_polyglot(ctx: &mut Ctx<'_>, rep: PickleReport) {
+    if convincing(&rep) {
+        ctx.warn(format!("{} magic bytes also decode as a pickle; scanned as both", ctx.art.format_name()));
+        ctx.art.pickles.push(rep);
+    }
 }
 
 /// The document of a file whose content could not be read.
@@ -137,9 +202,9 @@ fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, siz
         Some(Format::Onnx) => onnx::inspect(ctx, r, size),
         _ => {
             // No magic matched. Pickles need none, so try one anyway (as
-            // picklescan does) and keep it only if it imports a real global.
+            // picklescan does) and keep it only if it is convincingly one.
             let rep = pickle::scan(r, limits, ScanOptions::default());
-            if resolves_a_global(&rep) {
+            if convincing(&rep) {
                 ctx.art.format = Format::Pickle;
                 push_pickle(ctx, rep);
             } else {
@@ -163,7 +228,17 @@ pub(super) fn push_pickle(ctx: &mut Ctx<'_>, rep: PickleReport) {
 /// can hit STACK_GLOBAL by chance (an unresolvable "?" global), but it does
 /// not spell out a module and a name.
 pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
-    rep.globals.iter().any(|g| g.module != "?" && g.name != "?")
+    // A name that is not a Python identifier cannot be imported (the loader
+    // fails on it), so text that happens to parse as GLOBAL does not count.
+    rep.globals.iter().any(|g| sniff::is_dotted_identifier(&g.module) && sniff::is_dotted_identifier(&g.name))
+}
+
+/// A stream that matched no magic (or another format's magic) is a pickle
+/// if it names a real global, or reaches a STOP after importing anything at
+/// all (an unresolvable STACK_GLOBAL included): text and binary data fail long
+/// before that.
+pub(super) fn convincing(rep: &PickleReport) -> bool {
+    resolves_a_global(rep) || (rep.segments > 0 && !rep.globals.is_empty())
 }
 
 /// Summaries, verdict and the flags derived from everything found.

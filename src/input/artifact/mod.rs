@@ -166,6 +166,34 @@ fn read_whole(file: &mut File, size: u64) -> std::io::Result<(Vec<u8>, usize)> {
     Ok((buf, got))
 }
 
+/// Bytes of a file that no format claims which are scanned for a pickle.
+const PICKLE_SNIFF_BYTES: u64 = 64 * 1024;
+
+/// Whether a file that no format's magic claims (any name, no extension) is
+/// a pickle anyway: protocol 2+ streams need not start with PROTO, and
+/// protocol 0/1 streams have no magic at all. The first 64 KiB are scanned
+/// and must convince: a real global named, or a STOP reached after an import.
+pub fn is_pickle_file(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    let mut head = Vec::new();
+    if file.take(PICKLE_SNIFF_BYTES).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    sniff_pickle(&head)
+}
+
+/// [`is_pickle_file`] over bytes in memory.
+pub fn sniff_pickle(head: &[u8]) -> bool {
+    if head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
+        return false;
+    }
+    // A text file fails within a few opcodes; the bound only matters for
+    // hostile input.
+    let limits = Limits { max_pickle_ops: 100_000, ..Limits::default() };
+    let rep = pickle::scan(&mut reader::ByteReader::memory(head), &limits, pickle::ScanOptions::default());
+    inspect::convincing(&rep)
+}
+
 /// Inspect bytes held in memory (tests, fuzzing, already-fetched blobs).
 pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &InspectOptions) -> Artifact {
     let size = bytes.len() as u64;

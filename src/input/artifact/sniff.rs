@@ -164,6 +164,11 @@ fn line_ok(op: u8, line: &[u8], complete: bool) -> bool {
     }
 }
 
+/// A complete dotted Python identifier (`os.path`, `Bdb.run`).
+pub(super) fn is_dotted_identifier(s: &str) -> bool {
+    s.split('.').all(|part| identifier_ok(part.as_bytes(), true) && !part.contains('.'))
+}
+
 /// GLOBAL/INST names: UTF-8 dotted Python identifiers.
 fn identifier_ok(s: &[u8], complete: bool) -> bool {
     let Ok(text) = std::str::from_utf8(s) else {

@@ -2,6 +2,7 @@
 //! the test itself (no fixtures on disk).
 
 pub(super) mod containers;
+mod hostile;
 mod pickles;
 
 pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};

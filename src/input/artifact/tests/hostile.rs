@@ -1,0 +1,166 @@
+//! Issue 14, "Model files": one test per class of file that passed the gate,
+//! each fixture generated here (never loaded by any real loader).
+
+use super::containers::stored;
+use super::{
+    Classification, Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes, opts,
+};
+
+/// `os.system('id')` in protocol 0: only printable bytes and newlines.
+const TEXT_PAYLOAD: &[u8] = b"cos\nsystem\n(S'id'\ntR.";
+
+fn named(name: &str, bytes: &[u8]) -> super::Artifact {
+    inspect_bytes(name, bytes, &opts())
+}
+
+// ---- 1. A scan that stops early is a blocking finding ----
+
+#[test]
+fn every_early_stop_is_listed_as_incomplete() {
+    let long_name = format!("cos\n{}\n.", "x".repeat(70_000));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated before STOP", b"\x80\x02(X\x05\x00\x00\x00hello".to_vec(), "truncated"),
+        ("invalid opcode mid-stream", b"\x80\x02N\xff.".to_vec(), "invalid opcode"),
+        ("GLOBAL longer than max_string", long_name.into_bytes(), "longer than"),
+        ("unsupported protocol", b"\x80\x02N\x80\x09.".to_vec(), "unsupported protocol"),
+    ];
+    for (what, bytes, needle) in cases {
+        let a = named("x.pkl", &bytes);
+        assert!(a.incomplete.iter().any(|e| e.contains(needle)), "{what}: {:?}", a.incomplete);
+        assert_ne!(a.verdict, Verdict::Clean, "{what}");
+    }
+}
+
+#[test]
+fn junk_after_a_complete_pickle_is_not_an_early_stop() {
+    // No loader reads past the STOP into bytes that are not opcodes.
+    let a = named("x.pkl", b"\x80\x02N.\n\n\x00\x00");
+    assert!(a.incomplete.is_empty(), "{:?}", a.incomplete);
+    assert!(a.errors.iter().any(|e| e.contains("junk after STOP")));
+}
+
+#[test]
+fn archive_caps_are_early_stops() {
+    let z = stored(&[("a/data.pkl", &call4("collections", "OrderedDict", "x")), ("a/b.pkl", b"N.")]);
+    let few = InspectOptions { hash: false, limits: Limits { max_entries: 1, ..Limits::default() } };
+    let a = inspect_bytes("m.pt", &z, &few);
+    assert!(a.incomplete.iter().any(|e| e.contains("max_entries")), "{:?}", a.incomplete);
+    let small = InspectOptions { hash: false, limits: Limits { max_entry_bytes: 4, ..Limits::default() } };
+    let b = inspect_bytes("m.pt", &z, &small);
+    assert!(b.incomplete.iter().any(|e| e.contains("read cap")), "{:?}", b.incomplete);
+}
+
+#[test]
+fn compressed_joblib_is_an_early_stop() {
+    let a = named("model.joblib", b"\x78\x9c\x01\x02\x03\x04");
+    assert!(a.incomplete.iter().any(|e| e.contains("not decompressed")), "{:?}", a.incomplete);
+}
+
+// ---- 3. Polyglots ----
+
+/// `GGUF` read as opcodes: BINFLOAT swallows `GUF`, the version and one byte
+/// of the tensor count; seven NONEs are the rest of the count (so the GGUF
+/// header claims ~2^56 tensors and fails), POPs the metadata count.
+fn gguf_polyglot() -> Vec<u8> {
+    let mut v = b"GGUF\x03\x00\x00\x00\x01".to_vec();
+    v.extend_from_slice(b"NNNNNNN");
+    v.extend_from_slice(b"0000000");
+    v.push(b'0');
+    v.extend_from_slice(TEXT_PAYLOAD);
+    v
+}
+
+/// A safetensors length prefix that is PROTO 2 then BINFLOAT (which swallows
+/// the `{`): the header then holds the pickle.
+fn safetensors_polyglot() -> Vec<u8> {
+    let mut v = vec![0x80, 0x02, b'G', 0x00, 0, 0, 0, 0, b'{', b'"', b':'];
+    v.extend_from_slice(TEXT_PAYLOAD);
+    v
+}
+
+/// `BZh9` (a bz2 joblib dump) read as opcodes: BINBYTES of 0x0039685a bytes.
+fn bzip_polyglot() -> Vec<u8> {
+    let mut v = b"BZh9\x00".to_vec();
+    v.resize(5 + 0x0039_685a, b'A');
+    v.extend_from_slice(TEXT_PAYLOAD);
+    v
+}
+
+#[test]
+fn magic_bytes_that_decode_as_pickles_are_also_scanned_as_pickles() {
+    let bz = bzip_polyglot();
+    for (name, bytes, claimed) in [
+        ("model.bin", gguf_polyglot(), Format::Gguf),
+        ("model.gguf", gguf_polyglot(), Format::Gguf),
+        ("model.bin", safetensors_polyglot(), Format::Safetensors),
+        ("model.safetensors", safetensors_polyglot(), Format::Safetensors),
+        ("model.joblib", bz.clone(), Format::JoblibCompressed),
+        ("model.pkl", bz, Format::JoblibCompressed),
+    ] {
+        let a = named(name, &bytes);
+        assert_eq!(a.format, claimed, "{name}");
+        assert!(has_dangerous(&a, "os.system"), "{name} as {claimed:?}: {:?} {:?}", a.globals, a.errors);
+        assert_eq!(a.verdict, Verdict::Dangerous, "{name}");
+        assert!(a.executes_code_on_load);
+    }
+}
+
+#[test]
+fn valid_weights_with_a_pickle_extension_stay_quiet() {
+    let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(header);
+    st.extend_from_slice(&[0; 8]);
+    let a = named("pytorch_model.bin", &st);
+    assert_eq!(a.format, Format::Safetensors);
+    assert!(a.pickles.is_empty() && a.errors.is_empty() && a.warnings.is_empty(), "{a:?}");
+    assert_eq!(a.verdict, Verdict::Clean);
+}
+
+#[test]
+fn a_malformed_safetensors_file_is_safetensors_not_unknown() {
+    let a = named("model.safetensors", b"this is not a header at all, just text");
+    assert_eq!(a.format, Format::Safetensors);
+    assert!(a.safetensors.as_ref().is_some_and(|s| !s.valid));
+    let b = named("model.safetensors", &[0xff; 64]);
+    assert_eq!(b.format, Format::Safetensors);
+}
+
+// ---- 4. Pickles without magic ----
+
+#[test]
+fn pickles_without_proto_are_sniffed_by_parsing() {
+    // Protocol 4 opcodes, no PROTO, first byte SHORT_BINUNICODE.
+    assert!(super::super::sniff_pickle(&call4("os", "system", "id")[2..]));
+    assert!(super::super::sniff_pickle(TEXT_PAYLOAD));
+    // A STACK_GLOBAL on a computed operand, then STOP: still convincing.
+    assert!(super::super::sniff_pickle(b"N)\x93."));
+    for text in [
+        &b"Version 1.2\nNotes about the model\n"[..],
+        b"(c) 2024 Example Inc.\nAll rights reserved.\n",
+        b"I am a text file.\n",
+        b"a.",
+        b"Rt.",
+        b"Vhello\n.",
+        b"",
+    ] {
+        assert!(!super::super::sniff_pickle(text), "{:?}", String::from_utf8_lossy(text));
+    }
+}
+
+// ---- 5. Classification by full dotted path ----
+
+#[test]
+fn protocol_4_attribute_walks_are_classified_by_where_they_end() {
+    for (module, name) in [("logging", "os.system"), ("torch", "hub.load"), ("numpy", "__class__.__subclasses__")] {
+        let a = inspect(&call4(module, name, "id"));
+        assert!(has_dangerous(&a, &format!("{module}.{name}")), "{module}.{name}: {:?}", a.globals);
+    }
+    // Benign reconstruction helpers stay benign.
+    let mut v = vec![0x80, 0x02];
+    v.extend_from_slice(b"cnumpy\nfloat64\n0cnumpy.core.multiarray\n_reconstruct\n0c__builtin__\ndict\n0");
+    v.extend_from_slice(b"ctorch._utils\n_rebuild_tensor\n0ccollections\nOrderedDict\n)R.");
+    let b = inspect(&v);
+    assert!(b.globals.iter().all(|g| g.classification == Classification::Safe), "{:?}", b.globals);
+    assert_eq!(b.verdict, Verdict::Clean);
+}
