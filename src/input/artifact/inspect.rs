@@ -7,7 +7,7 @@ use super::document::{Artifact, Classification, Format, GlobalSummary, PickleRep
 use super::pickle::{self, ScanOptions};
 use super::pickle_state::FastMap;
 use super::reader::{ByteReader, ReadSeek};
-use super::{InspectOptions, gguf, numpy, onnx, opcodes, safetensors, sniff, zip};
+use super::{InspectOptions, Limits, gguf, numpy, onnx, opcodes, safetensors, sniff, zip};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
@@ -69,17 +69,57 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
             Err(e) => ctx.error(format!("read error: {e}")),
         },
     }
-    if needs_pickle_pass(&ctx, format, &head, errors) {
-        let rep = src.seek(SeekFrom::Start(0)).and_then(|_| {
-            let mut r = ByteReader::seekable(src)?;
-            Ok(pickle::scan(&mut r, &ctx.opts.limits, ScanOptions::default()))
-        });
-        match rep {
-            Ok(rep) => keep_polyglot(&mut ctx, rep),
+    let mut rescan = |limits: &Limits, opts: ScanOptions| {
+        src.seek(SeekFrom::Start(0))?;
+        let mut r = ByteReader::seekable(src)?;
+        Ok(pickle::scan(&mut r, limits, opts))
+    };
+    second_passes(&mut ctx, format, &head, errors, &mut rescan);
+    finish(ctx)
+}
+
+/// Scans the same bytes once more the way another loader reads them.
+type Rescan<'a> = dyn FnMut(&Limits, ScanOptions) -> std::io::Result<PickleReport> + 'a;
+
+/// What other loaders would see in bytes already inspected one way: the
+/// whole file as a pickle (polyglots), and a joblib dump read by plain
+/// `pickle.load`, to which joblib's inline array bytes are opcodes.
+fn second_passes(ctx: &mut Ctx<'_>, format: Option<Format>, head: &[u8], errors: usize, rescan: &mut Rescan<'_>) {
+    let limits = ctx.opts.limits.clone();
+    if needs_pickle_pass(ctx, format, head, errors) {
+        match rescan(&limits, ScanOptions::default()) {
+            Ok(rep) => keep_polyglot(ctx, rep),
             Err(e) => ctx.stopped(format!("read error in the pickle pass: {e}")),
         }
     }
-    finish(ctx)
+    let stepped_over = ctx.art.pickles.iter().any(|p| p.entry.is_none() && p.joblib_arrays > 0);
+    if stepped_over && matches!(format, Some(Format::Pickle) | None) {
+        match rescan(&limits, ScanOptions { plain: true, ..ScanOptions::default() }) {
+            Ok(plain) => merge_plain(ctx, plain),
+            Err(e) => ctx.stopped(format!("read error in the plain pickle pass: {e}")),
+        }
+    }
+}
+
+/// Globals that only plain `pickle.load` reaches (inside joblib's array
+/// bytes) join the first report. Where the plain reading fails on array data
+/// the loader fails too, so that is no early stop; a limit is.
+fn merge_plain(ctx: &mut Ctx<'_>, plain: PickleReport) {
+    let Some(first) = ctx.art.pickles.iter_mut().find(|p| p.entry.is_none()) else { return };
+    // Garbage array bytes can hit STACK_GLOBAL by chance; an unresolvable
+    // import only counts when the plain reading got through without failing.
+    let unresolved_ok = plain.segments > 0 && !plain.stopped_early;
+    for g in plain.globals {
+        let known = first.globals.iter().any(|k| k.module == g.module && k.name == g.name);
+        let real = sniff::is_dotted_identifier(&g.module) && sniff::is_dotted_identifier(&g.name);
+        if !known && (real || unresolved_ok) {
+            first.globals.push(g);
+        }
+    }
+    for e in plain.errors.into_iter().filter(|e| e.starts_with("limit")) {
+        first.stopped_early = true;
+        first.errors.push(format!("plain pickle.load reading: {e}"));
+    }
 }
 
 /// [`run`] over bytes already in memory: parsed in place, no copy and no I/O.
@@ -94,10 +134,9 @@ pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOp
         Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
     }
-    if needs_pickle_pass(&ctx, format, head, errors) {
-        let rep = pickle::scan(&mut ByteReader::memory(bytes), &ctx.opts.limits, ScanOptions::default());
-        keep_polyglot(&mut ctx, rep);
-    }
+    let mut rescan =
+        |limits: &Limits, opts: ScanOptions| Ok(pickle::scan(&mut ByteReader::memory(bytes), limits, opts));
+    second_passes(&mut ctx, format, head, errors, &mut rescan);
     finish(ctx)
 }
 

@@ -26,6 +26,7 @@ mod pickle;
 mod pickle_arena;
 mod pickle_arg;
 mod pickle_state;
+mod pylit;
 mod pystr;
 mod reader;
 mod safetensors;

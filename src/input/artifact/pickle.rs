@@ -27,6 +27,10 @@ pub(super) struct ScanOptions {
     pub entry: Option<String>,
     /// Stop quietly after this many complete pickles (legacy torch: 5).
     pub max_segments: Option<u64>,
+    /// Read the stream as plain `pickle.load` (and `pandas.read_pickle`,
+    /// `torch.load(weights_only=False)`) do: joblib's inline array bytes are
+    /// opcodes to them, not data to step over.
+    pub plain: bool,
 }
 
 enum Flow {
@@ -37,6 +41,7 @@ enum Flow {
 /// Scan one pickle stream from the reader's current position.
 pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
     let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
+    m.plain = opts.plain;
     let start = r.offset();
     let mut seg_ops = 0u64;
     // Opcode arguments are read into this buffer (borrowed by the decoded
@@ -51,6 +56,10 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 seg_ops = 0;
                 m.stack.clear();
                 m.marks.clear();
+                if m.plain {
+                    // Each `pickle.load` starts with an empty memo.
+                    m.memo.clear();
+                }
                 if opts.max_segments.is_some_and(|max| m.report.segments >= max) {
                     break;
                 }
@@ -316,6 +325,10 @@ impl Machine<'_> {
             // Memo.
             (b'g' | b'h' | b'j', arg) => {
                 let key = memo_key(&arg).ok_or_else(|| bad("bad memo key"))?;
+                if self.plain && !self.memo.contains(key) {
+                    // The unpickler raises here; reading on would invent values.
+                    return Err(bad(&format!("memo key {key} was never stored")));
+                }
                 let v = self.memo.get(key).unwrap_or(Value::Opaque);
                 self.push(v)?;
             }
@@ -421,6 +434,9 @@ impl Machine<'_> {
         let Some(Value::Obj(o)) = self.top() else {
             return Ok(());
         };
+        if self.plain {
+            return Ok(());
+        }
         if let (Value::Tuple(t), Some(obj)) = (state, self.arena.objs.get_mut(o as usize)) {
             obj.state = Some(t);
         }

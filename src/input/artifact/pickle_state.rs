@@ -64,7 +64,7 @@ impl Memo {
         }
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.dense.clear();
         self.sparse.clear();
         self.len = 0;
@@ -197,6 +197,8 @@ pub(super) struct Machine<'l> {
     pub(super) retained: u64,
     /// Depth of joblib object-array pickles being scanned.
     pub(super) nesting: usize,
+    /// Plain-unpickler reading: joblib arrays are not stepped over.
+    pub(super) plain: bool,
     /// Outer pickles' stacks and memos while nested ones are scanned.
     pub(super) saved: Vec<Saved>,
     /// Arena weight at which garbage is next collected.
@@ -268,6 +270,7 @@ impl<'l> Machine<'l> {
             globals: b.globals,
             retained: 0,
             nesting: 0,
+            plain: false,
             saved: Vec::new(),
             gc_at: GC_MIN,
             gc_min: GC_MIN,

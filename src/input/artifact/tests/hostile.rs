@@ -164,3 +164,58 @@ fn protocol_4_attribute_walks_are_classified_by_where_they_end() {
     assert!(b.globals.iter().all(|g| g.classification == Classification::Safe), "{:?}", b.globals);
     assert_eq!(b.verdict, Verdict::Clean);
 }
+
+// ---- 2. Mirror what the loaders accept ----
+
+#[test]
+fn npy_object_dtypes_in_any_spelling_have_their_payload_scanned() {
+    let payload = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.";
+    for descr in ["'(1,)O'", r"'\x4f'", "'|' 'O'", "'object'", "('O', (2,))", "'<f4,O'", "'T'"] {
+        let header = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}");
+        let a = named("x.npy", &super::containers::npy(&header, payload));
+        assert!(has_dangerous(&a, "os.system"), "descr {descr}: {:?}", a.numpy);
+    }
+    // Duplicate keys: numpy uses the last one.
+    let dup = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'descr': '|O'}";
+    assert!(has_dangerous(&named("x.npy", &super::containers::npy(dup, payload)), "os.system"));
+    // A header numpy might read differently is not trusted to be plain.
+    let odd = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } junk";
+    let a = named("x.npy", &super::containers::npy(odd, payload));
+    assert!(has_dangerous(&a, "os.system"), "{:?}", a.warnings);
+}
+
+/// The bytes joblib steps over as array data are opcodes to plain
+/// `pickle.load` (no alignment padding in the way).
+#[test]
+fn joblib_array_bytes_are_scanned_as_plain_pickle_load_reads_them() {
+    let mut v = vec![0x80, 0x04];
+    v.extend(super::pickles::joblib_wrapper_with("f4", 0, false));
+    let mut data = TEXT_PAYLOAD[..TEXT_PAYLOAD.len() - 1].to_vec();
+    data.push(b'0');
+    data.resize(24, b'N');
+    v.extend_from_slice(&data);
+    v.extend_from_slice(b"0.");
+    let a = named("model.joblib", &v);
+    assert_eq!(a.pickles[0].joblib_arrays, 1);
+    assert!(has_dangerous(&a, "os.system"), "{:?}", a.globals);
+}
+
+/// A structured dtype whose flags say it holds objects is a nested pickle to
+/// joblib (`dtype.hasobject`), not raw bytes.
+#[test]
+fn joblib_hasobject_follows_the_dtype_flags() {
+    let mut v = vec![0x80, 0x04];
+    v.extend(super::pickles::joblib_wrapper_with("V16", 0x3f, true));
+    v.extend_from_slice(b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.");
+    v.extend_from_slice(b"0N.");
+    let a = named("model.joblib", &v);
+    assert!(has_dangerous(&a, "os.system"), "{:?} {:?}", a.globals, a.errors);
+    // Plain structured data (flags 0) is still stepped over exactly.
+    let mut plain = vec![0x80, 0x04];
+    plain.extend(super::pickles::joblib_wrapper_with("V2", 0, false));
+    plain.extend_from_slice(&[0u8; 12]);
+    plain.extend_from_slice(b"0N.");
+    let b = named("model.joblib", &plain);
+    assert!(b.errors.is_empty() && b.incomplete.is_empty(), "{:?}", b.errors);
+    assert_eq!(b.verdict, Verdict::Clean);
+}

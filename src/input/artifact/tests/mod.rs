@@ -3,7 +3,7 @@
 
 pub(super) mod containers;
 mod hostile;
-mod pickles;
+pub(super) mod pickles;
 
 pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};
 
