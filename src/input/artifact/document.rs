@@ -29,6 +29,8 @@ pub enum Format {
     #[serde(rename = "7z")]
     SevenZip,
     Onnx,
+    /// HDF5 (legacy Keras `.h5`): not parsed, only searched for code markers.
+    Hdf5,
     Unknown,
 }
 
@@ -153,6 +155,12 @@ pub struct KerasInfo {
     pub lambda_layers: Vec<String>,
     /// `module` values outside keras/tensorflow referenced by the config.
     pub external_modules: Vec<String>,
+    /// JSON paths of `__lambda__` objects (lambdas used as activations,
+    /// losses, ...): marshalled bytecode, like a Lambda layer.
+    pub lambda_functions: Vec<String>,
+    /// `module.name (reason)` of imports the config makes that classify as
+    /// dangerous (`{"module": "os", "class_name": "function", "config": "system"}`).
+    pub dangerous_imports: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

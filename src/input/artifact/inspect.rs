@@ -58,7 +58,13 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
             return finish(ctx);
         }
     };
-    let format = claimed(&ctx, &head);
+    let mut format = claimed(&ctx, &head);
+    // Python's zipfile (and so Keras) finds an archive from its end, so
+    // junk before `PK` (a self-extractor stub, or a pickle) does not hide it.
+    let prefixed_zip = format.is_none() && zip::ends_like_zip(src).unwrap_or(false);
+    if prefixed_zip {
+        format = Some(Format::Zip);
+    }
     ctx.art.format = format.unwrap_or(Format::Unknown);
     let errors = ctx.art.errors.len();
     match format {
@@ -75,6 +81,9 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
         Ok(pickle::scan(&mut r, limits, opts))
     };
     second_passes(&mut ctx, format, &head, errors, &mut rescan);
+    if prefixed_zip && let Ok(rep) = rescan(&opts.limits, ScanOptions::default()) {
+        keep_polyglot(&mut ctx, rep);
+    }
     finish(ctx)
 }
 
@@ -126,7 +135,11 @@ fn merge_plain(ctx: &mut Ctx<'_>, plain: PickleReport) {
 pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOptions) -> Artifact {
     let mut ctx = Ctx { opts, art, total_read: 0, uninspected: false };
     let head = bytes.get(..HEAD_BYTES).unwrap_or(bytes);
-    let format = claimed(&ctx, head);
+    let mut format = claimed(&ctx, head);
+    let prefixed_zip = format.is_none() && zip::ends_like_zip(&mut Cursor::new(bytes)).unwrap_or(false);
+    if prefixed_zip {
+        format = Some(Format::Zip);
+    }
     ctx.art.format = format.unwrap_or(Format::Unknown);
     let errors = ctx.art.errors.len();
     match format {
@@ -137,6 +150,9 @@ pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOp
     let mut rescan =
         |limits: &Limits, opts: ScanOptions| Ok(pickle::scan(&mut ByteReader::memory(bytes), limits, opts));
     second_passes(&mut ctx, format, head, errors, &mut rescan);
+    if prefixed_zip && let Ok(rep) = rescan(&opts.limits, ScanOptions::default()) {
+        keep_polyglot(&mut ctx, rep);
+    }
     finish(ctx)
 }
 
@@ -238,6 +254,7 @@ fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, siz
             ctx.art.safetensors = Some(info);
         }
         Some(Format::Gguf) => gguf::inspect(ctx, r, size),
+        Some(Format::Hdf5) => hdf5(ctx, r, size),
         Some(Format::Onnx) => onnx::inspect(ctx, r, size),
         _ => {
             // No magic matched. Pickles need none, so try one anyway (as
@@ -250,6 +267,30 @@ fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, siz
                 ctx.uninspected = true;
             }
         }
+    }
+}
+
+/// Bytes of an HDF5 file searched for Keras code markers.
+const HDF5_SEARCH: u64 = 64 << 20;
+
+/// Legacy Keras HDF5: never parsed (so always uninspected), but searched for
+/// Lambda layers, `__lambda__` functions and imported modules in the model
+/// config attribute, which h5py stores as plain bytes near the start.
+fn hdf5(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, size: u64) {
+    ctx.uninspected = true;
+    let want = size.min(HDF5_SEARCH);
+    let mut buf = Vec::new();
+    let n = usize::try_from(want).unwrap_or(usize::MAX);
+    if let Err(e) = r.read_into(n, &mut buf) {
+        ctx.error(format!("hdf5: read error: {e}"));
+        return;
+    }
+    let mut info = super::document::KerasInfo::default();
+    let keras = super::keras::scan_hdf5(&buf, &mut info);
+    let window = if size > HDF5_SEARCH { format!("the first {HDF5_SEARCH} bytes") } else { "all bytes".into() };
+    ctx.warn(format!("HDF5 file: not parsed; {window} searched for Keras Lambda layers and imported modules"));
+    if keras {
+        ctx.art.keras = Some(info);
     }
 }
 
@@ -351,11 +392,14 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
         Format::Safetensors => Serialization::Safetensors,
         Format::Gguf => Serialization::Gguf,
         Format::Keras => Serialization::Keras,
+        Format::Hdf5 if art.keras.is_some() => Serialization::Keras,
         Format::Onnx => Serialization::Onnx,
         Format::Zip if !art.pickles.is_empty() => Serialization::Pickle,
-        Format::Zip | Format::SevenZip | Format::Unknown => Serialization::Unknown,
+        Format::Zip | Format::SevenZip | Format::Hdf5 | Format::Unknown => Serialization::Unknown,
     };
-    let lambdas = art.keras.as_ref().is_some_and(|k| !k.lambda_layers.is_empty());
+    let lambdas = art.keras.as_ref().is_some_and(|k| {
+        !k.lambda_layers.is_empty() || !k.lambda_functions.is_empty() || !k.dangerous_imports.is_empty()
+    });
     let external = art.keras.as_ref().is_some_and(|k| !k.external_modules.is_empty());
     art.executes_code_on_load = art.serialization == Serialization::Pickle || !art.pickles.is_empty() || lambdas;
     art.verdict = if !art.dangerous_globals.is_empty() || lambdas {

@@ -36,6 +36,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Some(Format::Zip);
     }
+    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return Some(Format::Hdf5);
+    }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
         return Some(Format::SevenZip);
     }

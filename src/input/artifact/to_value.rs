@@ -73,7 +73,8 @@ const GGUF_KEYS: [&str; 11] = [
     "has_chat_template",
     "metadata",
 ];
-const KERAS_KEYS: [&str; 4] = ["keras_version", "layers", "lambda_layers", "external_modules"];
+const KERAS_KEYS: [&str; 6] =
+    ["keras_version", "layers", "lambda_layers", "external_modules", "lambda_functions", "dangerous_imports"];
 const NUMPY_KEYS: [&str; 6] = ["entry", "version", "dtype", "shape", "fortran_order", "object"];
 const ARCHIVE_KEYS: [&str; 9] = [
     "entries",
@@ -90,7 +91,7 @@ const ONNX_KEYS: [&str; 7] =
     ["ir_version", "producer_name", "producer_version", "domain", "model_version", "opsets", "metadata"];
 const OPSET_KEYS: [&str; 2] = ["domain", "version"];
 
-const FORMATS: [Format; 15] = [
+const FORMATS: [Format; 16] = [
     Format::Pickle,
     Format::PytorchZip,
     Format::PytorchLegacy,
@@ -105,6 +106,7 @@ const FORMATS: [Format; 15] = [
     Format::Zip,
     Format::SevenZip,
     Format::Onnx,
+    Format::Hdf5,
     Format::Unknown,
 ];
 const SERIALIZATIONS: [Serialization; 7] = [
@@ -395,6 +397,8 @@ impl Shared {
                 unsigned(k.layers),
                 self.strings(&k.lambda_layers),
                 self.strings(&k.external_modules),
+                self.strings(&k.lambda_functions),
+                self.strings(&k.dangerous_imports),
             ],
         )
     }

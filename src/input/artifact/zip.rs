@@ -118,6 +118,19 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
     }
 }
 
+/// Whether an end-of-central-directory record sits where Python's
+/// `zipfile.is_zipfile` looks for it (the last 64 KiB), whatever precedes it.
+/// (Random bytes that merely contain the record's signature are not taken
+/// for an archive: the central directory must parse too.)
+pub(super) fn ends_like_zip(src: &mut dyn ReadSeek) -> io::Result<bool> {
+    if declared_entries(src)?.is_none_or(|n| n > 1 << 20) {
+        return Ok(false);
+    }
+    let ok = ZipArchive::new(&mut *src).is_ok();
+    src.seek(SeekFrom::Start(0))?;
+    Ok(ok)
+}
+
 /// Entry count from the end-of-central-directory record (zip64 aware),
 /// found by scanning the archive's tail; `None` when there is none.
 fn declared_entries(src: &mut dyn ReadSeek) -> io::Result<Option<u64>> {
@@ -177,9 +190,9 @@ fn kind_from_names(names: &[String]) -> Format {
         Format::PytorchZip
     } else if !files.is_empty() && files.iter().all(|n| n.ends_with(".npy")) {
         Format::NumpyZip
-    } else if files.contains(&"config.json")
-        && (files.contains(&"metadata.json") || files.contains(&"model.weights.h5"))
-    {
+    } else if files.contains(&"config.json") {
+        // Keras needs nothing else (weights may be `.h5`, `.npz` or absent);
+        // a config that turns out not to be a Keras model demotes it to zip.
         Format::Keras
     } else {
         Format::Zip
@@ -283,8 +296,13 @@ fn entry_with_head(
             }
         }
         _ if depth == 0 && kind == Format::Keras && keras::is_json_member(name) => {
-            if let Err(e) = keras_files.read(name, &mut rest) {
-                ctx.error(format!("{full}: {e}"));
+            match keras_files.read(name, &mut rest) {
+                Ok(()) => {}
+                Err(keras::ReadError::Unread(e)) => ctx.stopped(format!("{full}: {e}")),
+                Err(keras::ReadError::NotKeras) => {
+                    ctx.art.format = Format::Zip;
+                    ctx.warn(format!("{full}: not a Keras model config; read as a plain zip"));
+                }
             }
         }
         _ if encrypted => {

@@ -219,3 +219,48 @@ fn joblib_hasobject_follows_the_dtype_flags() {
     assert!(b.errors.is_empty() && b.incomplete.is_empty(), "{:?}", b.errors);
     assert_eq!(b.verdict, Verdict::Clean);
 }
+
+/// A `.keras` archive is whatever has a root `config.json` (weights in
+/// `.h5`, `.npz` or none), even with junk before `PK`, and every way a Keras
+/// config runs code is reported.
+#[test]
+fn keras_archives_as_keras_reads_them() {
+    let lambda_activation = br#"{"module":"keras","class_name":"Sequential","config":{"layers":[
+        {"module":"keras.layers","class_name":"Dense","config":{"name":"d",
+          "activation":{"module":null,"class_name":"__lambda__","config":{"code":"4wEAAA=="}}}}]}}"#;
+    let cve = br#"{"module":"keras","class_name":"Functional","config":{"layers":[
+        {"module":"subprocess","class_name":"function","config":"check_output","registered_name":"function"}]}}"#;
+    let plain = stored(&[("config.json", &lambda_activation[..]), ("model.weights.npz", b"PK\x05\x06")]);
+    let a = named("m.keras", &plain);
+    assert_eq!(a.format, Format::Keras);
+    assert_eq!(a.keras.as_ref().map(|k| k.lambda_functions.len()), Some(1), "{:?}", a.keras);
+    assert_eq!(a.verdict, Verdict::Dangerous);
+    let mut prefixed = b"#!/bin/sh\nexec python -m something\n".to_vec();
+    prefixed.extend(stored(&[("config.json", &cve[..])]));
+    let b = named("m.keras", &prefixed);
+    assert_eq!(b.format, Format::Keras, "{:?}", b.errors);
+    let imports = b.keras.as_ref().map(|k| k.dangerous_imports.clone()).unwrap_or_default();
+    assert!(imports.iter().any(|i| i.starts_with("subprocess.check_output")), "{imports:?}");
+    assert_eq!(b.verdict, Verdict::Dangerous);
+    // A config too large to read is a blocking finding, not a skip.
+    let huge = format!("{{\"class_name\": \"Sequential\", \"config\": \"{}\"}}", "x".repeat(65 << 20));
+    let c = named("m.keras", &stored(&[("config.json", huge.as_bytes())]));
+    assert!(c.incomplete.iter().any(|e| e.contains("config.json")), "{:?}", c.incomplete);
+    // A zip whose config.json is some other tool's is just a zip.
+    let d = named("repo.zip", &stored(&[("config.json", br#"{"model_type": "bert"}"#)]));
+    assert_eq!(d.format, Format::Zip);
+    assert!(d.incomplete.is_empty() && d.errors.is_empty(), "{:?}", d.errors);
+}
+
+#[test]
+fn legacy_hdf5_keras_with_lambda_is_flagged() {
+    let mut h5 = b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00model_config".to_vec();
+    h5.extend_from_slice(br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "evil", "function": ["4wEAAAAA", null, null]}}]}}"#);
+    let a = named("model.h5", &h5);
+    assert_eq!(a.format, Format::Hdf5);
+    assert_eq!(a.keras.as_ref().map(|k| k.lambda_layers.clone()), Some(vec!["evil".to_string()]));
+    assert_eq!(a.verdict, Verdict::Dangerous);
+    let weights = named("w.h5", b"\x89HDF\r\n\x1a\n\x00\x00 only float data here");
+    assert_eq!(weights.verdict, Verdict::Uninspected);
+    assert!(weights.keras.is_none());
+}
