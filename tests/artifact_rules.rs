@@ -61,6 +61,15 @@ fn fixtures(dir: &Path) {
         ("evil/archive.7z", b"7z\xbc\xaf\x27\x1c\x00\x04rest-of-archive".to_vec()),
         ("evil/mystery.bin", b"\x00\x01\x02 not any model format at all".to_vec()),
         ("evil/tampered.safetensors", good.clone()),
+        (
+            "evil/imports.keras",
+            zip(&[(
+                "config.json",
+                br#"{"class_name":"Functional","config":{"layers":[
+                    {"module":"os","class_name":"function","config":"system","registered_name":"function"},
+                    {"module":"my_pkg.layers","class_name":"Gate","config":{}}]}}"#,
+            )]),
+        ),
         // A pickle cut before its STOP: the scan cannot see the end.
         ("evil/cut.pkl", b"\x80\x02(X\x05\x00\x00\x00hello".to_vec()),
     ];
@@ -104,6 +113,8 @@ fn every_artifact_rule_fires_on_its_fixture_and_not_on_clean_files() {
     assert!(has("ART-007", "mystery.bin", "matches no known model format"), "{art:#?}");
     assert!(has("ART-008", "tampered.safetensors", "but its model card declares abab"), "{art:#?}");
     assert!(has("ART-009", "cut.pkl", "was not fully inspected: pickle: truncated"), "{art:#?}");
+    assert!(has("ART-010", "imports.keras", "makes Keras import `os.system"), "{art:#?}");
+    assert!(has("ART-011", "imports.keras", "module `my_pkg.layers`"), "{art:#?}");
     assert!(!art.iter().any(|(r, f, _)| r == "ART-006" && f == "cut.pkl"), "ART-009 alone reports it: {art:#?}");
     assert!(!art.iter().any(|(_, f, _)| f == "model.safetensors"), "the clean file has no findings: {art:#?}");
 
