@@ -367,7 +367,9 @@ fn classify_one(module: &str, name: &str) -> (Classification, Option<String>) {
         return danger(format!("method {name} of module {module} can write files"));
     }
     let safe = SAFE_NAMES.iter().any(|(m, n)| *m == module && *n == name)
-        || (module == "torch" && !name.contains('.') && (name.ends_with("Storage") || TORCH_DTYPES.contains(&name)))
+        || (module == "torch"
+            && !name.contains('.')
+            && (name.ends_with("Storage") || name.ends_with("Tensor") || TORCH_DTYPES.contains(&name)))
         || (module == "numpy" && NUMPY_SCALARS.contains(&name));
     if safe {
         return (Classification::Safe, None);

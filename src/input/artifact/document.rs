@@ -31,6 +31,8 @@ pub enum Format {
     Onnx,
     /// HDF5 (legacy Keras `.h5`): not parsed, only searched for code markers.
     Hdf5,
+    /// A tar archive that is not a legacy `torch.save` checkpoint.
+    Tar,
     Unknown,
 }
 

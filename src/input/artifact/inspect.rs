@@ -7,7 +7,7 @@ use super::document::{Artifact, Classification, Format, GlobalSummary, PickleRep
 use super::pickle::{self, ScanOptions};
 use super::pickle_state::FastMap;
 use super::reader::{ByteReader, ReadSeek};
-use super::{InspectOptions, Limits, gguf, numpy, onnx, opcodes, safetensors, sniff, zip};
+use super::{InspectOptions, Limits, gguf, numpy, onnx, opcodes, safetensors, sniff, torch_tar, zip};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
@@ -69,6 +69,7 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
     let errors = ctx.art.errors.len();
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
+        Some(Format::Tar) => torch_tar::inspect(&mut ctx, src),
         Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
@@ -144,6 +145,7 @@ pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOp
     let errors = ctx.art.errors.len();
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
+        Some(Format::Tar) => torch_tar::inspect(&mut ctx, &mut Cursor::new(bytes)),
         Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
         other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
     }
@@ -170,6 +172,10 @@ fn extension(name: &str) -> Option<String> {
 /// magic is a malformed safetensors file (validated, and failing, as one),
 /// not an unknown one.
 fn claimed(ctx: &Ctx<'_>, head: &[u8]) -> Option<Format> {
+    // `torch.load` tries `tarfile` before anything else.
+    if torch_tar::is_tar(head) {
+        return Some(Format::Tar);
+    }
     match sniff::sniff(head) {
         None if extension(&ctx.art.name).as_deref() == Some("safetensors") => Some(Format::Safetensors),
         other => other,
@@ -394,8 +400,8 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
         Format::Keras => Serialization::Keras,
         Format::Hdf5 if art.keras.is_some() => Serialization::Keras,
         Format::Onnx => Serialization::Onnx,
-        Format::Zip if !art.pickles.is_empty() => Serialization::Pickle,
-        Format::Zip | Format::SevenZip | Format::Hdf5 | Format::Unknown => Serialization::Unknown,
+        Format::Zip | Format::Tar if !art.pickles.is_empty() => Serialization::Pickle,
+        Format::Zip | Format::SevenZip | Format::Hdf5 | Format::Tar | Format::Unknown => Serialization::Unknown,
     };
     let lambdas = art.keras.as_ref().is_some_and(|k| {
         !k.lambda_layers.is_empty() || !k.lambda_functions.is_empty() || !k.dangerous_imports.is_empty()

@@ -34,6 +34,7 @@ mod sniff;
 #[cfg(test)]
 mod tests;
 mod to_value;
+mod torch_tar;
 mod zip;
 
 use std::fs::File;

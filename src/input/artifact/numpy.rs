@@ -153,7 +153,7 @@ fn field_name_ok(name: &Lit) -> bool {
 /// field is `O`/`object` or not recognised.
 fn dtype_string_is_object(s: &str, depth: usize) -> bool {
     let s = s.trim();
-    if s.is_empty() {
+    if s.is_empty() || depth > MAX_DTYPE_DEPTH {
         return true;
     }
     if s.contains(',') && !s.starts_with('(') {

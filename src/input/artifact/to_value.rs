@@ -91,7 +91,7 @@ const ONNX_KEYS: [&str; 7] =
     ["ir_version", "producer_name", "producer_version", "domain", "model_version", "opsets", "metadata"];
 const OPSET_KEYS: [&str; 2] = ["domain", "version"];
 
-const FORMATS: [Format; 16] = [
+const FORMATS: [Format; 17] = [
     Format::Pickle,
     Format::PytorchZip,
     Format::PytorchLegacy,
@@ -107,6 +107,7 @@ const FORMATS: [Format; 16] = [
     Format::SevenZip,
     Format::Onnx,
     Format::Hdf5,
+    Format::Tar,
     Format::Unknown,
 ];
 const SERIALIZATIONS: [Serialization; 7] = [

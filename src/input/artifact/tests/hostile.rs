@@ -264,3 +264,49 @@ fn legacy_hdf5_keras_with_lambda_is_flagged() {
     assert_eq!(weights.verdict, Verdict::Uninspected);
     assert!(weights.keras.is_none());
 }
+
+/// The oldest `torch.save` format: a tar of `sys_info`, `pickle`,
+/// `storages` and `tensors`, with raw records between the pickles of the
+/// last two. `evil` puts a second pickle after the storage's raw bytes.
+fn legacy_tar(evil: bool) -> Vec<u8> {
+    let mut storages = b"\x80\x02K\x01.".to_vec();
+    storages.extend_from_slice(b"\x80\x02(X\x01\x00\x00\x000X\x03\x00\x00\x00cpuctorch\nFloatStorage\ntq\x00.");
+    storages.extend_from_slice(&2u64.to_le_bytes());
+    storages.extend_from_slice(b"cos\nsys\n"); // raw floats that look like opcodes
+    if evil {
+        storages.extend_from_slice(TEXT_PAYLOAD);
+    }
+    storages.extend_from_slice(b"\x80\x02].");
+    let mut tensors = b"\x80\x02K\x01.".to_vec();
+    tensors.extend_from_slice(b"\x80\x02(X\x01\x00\x00\x001X\x01\x00\x00\x000ctorch\nFloatTensor\ntq\x00.");
+    tensors.extend_from_slice(&1i32.to_le_bytes());
+    tensors.extend_from_slice(&[0u8; 4 + 8 + 8 + 8]);
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("sys_info", &b"\x80\x02}q\x00."[..]),
+        ("pickle", b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01."),
+        ("storages", &storages),
+        ("tensors", &tensors),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        if b.append_data(&mut h, name, data).is_err() {
+            return Vec::new();
+        }
+    }
+    b.into_inner().unwrap_or_default()
+}
+
+#[test]
+fn legacy_tar_checkpoints_are_scanned_member_by_member() {
+    let clean = named("model.pt", &legacy_tar(false));
+    assert_eq!(clean.format, Format::PytorchLegacy);
+    assert_eq!(clean.pickles.len(), 4, "{:?}", clean.pickles);
+    assert!(clean.errors.is_empty() && clean.incomplete.is_empty(), "{:?}", clean.errors);
+    assert_eq!(clean.verdict, Verdict::Clean, "{:?}", clean.globals);
+    let evil = named("model.pt", &legacy_tar(true));
+    assert!(has_dangerous(&evil, "os.system"), "{:?}", evil.globals);
+    assert_eq!(evil.verdict, Verdict::Dangerous);
+}
