@@ -70,7 +70,8 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
         Some(Format::Tar) => torch_tar::inspect(&mut ctx, src),
-        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
+        Some(Format::JoblibCompressed) => compressed(&mut ctx, &head, src),
+        Some(Format::SevenZip) => uninspectable(&mut ctx, Format::SevenZip),
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
             Err(e) => ctx.error(format!("read error: {e}")),
@@ -105,7 +106,11 @@ fn second_passes(ctx: &mut Ctx<'_>, format: Option<Format>, head: &[u8], errors:
     let stepped_over = ctx.art.pickles.iter().any(|p| p.entry.is_none() && p.joblib_arrays > 0);
     if stepped_over && matches!(format, Some(Format::Pickle) | None) {
         match rescan(&limits, ScanOptions { plain: true, ..ScanOptions::default() }) {
-            Ok(plain) => merge_plain(ctx, plain),
+            Ok(plain) => {
+                if let Some(first) = ctx.art.pickles.iter_mut().find(|p| p.entry.is_none()) {
+                    merge_plain(first, plain);
+                }
+            }
             Err(e) => ctx.stopped(format!("read error in the plain pickle pass: {e}")),
         }
     }
@@ -114,8 +119,7 @@ fn second_passes(ctx: &mut Ctx<'_>, format: Option<Format>, head: &[u8], errors:
 /// Globals that only plain `pickle.load` reaches (inside joblib's array
 /// bytes) join the first report. Where the plain reading fails on array data
 /// the loader fails too, so that is no early stop; a limit is.
-fn merge_plain(ctx: &mut Ctx<'_>, plain: PickleReport) {
-    let Some(first) = ctx.art.pickles.iter_mut().find(|p| p.entry.is_none()) else { return };
+fn merge_plain(first: &mut PickleReport, plain: PickleReport) {
     // Garbage array bytes can hit STACK_GLOBAL by chance; an unresolvable
     // import only counts when the plain reading got through without failing.
     let unresolved_ok = plain.segments > 0 && !plain.stopped_early;
@@ -146,7 +150,8 @@ pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOp
     match format {
         Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
         Some(Format::Tar) => torch_tar::inspect(&mut ctx, &mut Cursor::new(bytes)),
-        Some(f @ (Format::SevenZip | Format::JoblibCompressed)) => uninspectable(&mut ctx, f),
+        Some(Format::JoblibCompressed) => compressed(&mut ctx, head, &mut Cursor::new(bytes)),
+        Some(Format::SevenZip) => uninspectable(&mut ctx, Format::SevenZip),
         other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
     }
     let mut rescan =
@@ -223,9 +228,50 @@ fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
         ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
     } else {
         // `joblib.load` decompresses and unpickles this: code we never saw.
-        ctx.stopped(
-            "compressed stream (joblib zlib/gzip/bz2/xz/lz4): not decompressed, pickle inside not scanned".into(),
-        );
+        ctx.stopped("compressed stream (joblib ZF/bz2/xz/lz4): not decompressed, pickle inside not scanned".into());
+    }
+}
+
+/// joblib's zlib (its default) and gzip dumps: the whole file is one
+/// compressed joblib pickle, decompressed on the fly through the entry cap
+/// and scanned both as `joblib.load` and as plain `pickle.load` read it.
+/// Other codecs are [`uninspectable`].
+fn compressed(ctx: &mut Ctx<'_>, head: &[u8], src: &mut dyn ReadSeek) {
+    let gzip = head.starts_with(b"\x1f\x8b");
+    if !gzip && head.first() != Some(&0x78) {
+        return uninspectable(ctx, Format::JoblibCompressed);
+    }
+    let limits = ctx.opts.limits.clone();
+    let cap = limits.max_entry_bytes.min(limits.max_total_bytes);
+    let mut scan = |plain: bool| -> std::io::Result<(PickleReport, u64, bool)> {
+        src.seek(SeekFrom::Start(0))?;
+        let decoder: Box<dyn Read + '_> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(&mut *src))
+        } else {
+            Box::new(flate2::read::ZlibDecoder::new(&mut *src))
+        };
+        let mut capped = zip::Capped { inner: decoder, left: cap, read: 0, hit: false };
+        let rep = {
+            let mut r = ByteReader::stream(&mut capped, 0);
+            let opts = ScanOptions { plain, ..ScanOptions::default() };
+            pickle::scan(&mut r, &limits, opts)
+        };
+        Ok((rep, capped.read, capped.hit))
+    };
+    match scan(false) {
+        Ok((mut rep, read, hit)) => {
+            ctx.total_read = ctx.total_read.saturating_add(read);
+            if rep.joblib_arrays > 0
+                && let Ok((plain, _, _)) = scan(true)
+            {
+                merge_plain(&mut rep, plain);
+            }
+            ctx.art.pickles.push(rep);
+            if hit {
+                ctx.stopped(format!("decompressed stream exceeds the read cap; only the first {read} bytes inspected"));
+            }
+        }
+        Err(e) => ctx.stopped(format!("compressed stream: read error: {e}")),
     }
 }
 

@@ -339,11 +339,11 @@ fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
 }
 
 /// Reads at most `left` bytes and remembers whether more were available.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    read: u64,
-    hit: bool,
+pub(super) struct Capped<R> {
+    pub inner: R,
+    pub left: u64,
+    pub read: u64,
+    pub hit: bool,
 }
 
 impl<R: Read> Read for Capped<R> {

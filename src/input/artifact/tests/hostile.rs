@@ -51,9 +51,25 @@ fn archive_caps_are_early_stops() {
 }
 
 #[test]
-fn compressed_joblib_is_an_early_stop() {
-    let a = named("model.joblib", b"\x78\x9c\x01\x02\x03\x04");
-    assert!(a.incomplete.iter().any(|e| e.contains("not decompressed")), "{:?}", a.incomplete);
+fn compressed_joblib_is_decompressed_or_an_early_stop() {
+    use std::io::Write;
+    let lz4 = named("model.joblib", b"\x04\x22\x4d\x18\x01\x02\x03\x04");
+    assert!(lz4.incomplete.iter().any(|e| e.contains("not decompressed")), "{:?}", lz4.incomplete);
+    let broken = named("model.joblib", b"\x78\x9c\x01\x02\x03\x04");
+    assert!(!broken.incomplete.is_empty(), "a stream that does not decompress is not clean");
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let evil = call4("os", "system", "id");
+    let (zlib, gzip) = match (z.write_all(&evil), g.write_all(&evil)) {
+        (Ok(()), Ok(())) => (z.finish().unwrap_or_default(), g.finish().unwrap_or_default()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    for (what, bytes) in [("zlib", zlib), ("gzip", gzip)] {
+        let a = named("model.joblib", &bytes);
+        assert_eq!(a.format, Format::JoblibCompressed, "{what}");
+        assert!(has_dangerous(&a, "os.system"), "{what}: {:?}", a.errors);
+        assert!(a.incomplete.is_empty(), "{what}: {:?}", a.incomplete);
+    }
 }
 
 // ---- 3. Polyglots ----
