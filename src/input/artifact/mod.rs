@@ -25,6 +25,7 @@ mod opcodes;
 mod pickle;
 mod pickle_arena;
 mod pickle_arg;
+mod pickle_nested;
 mod pickle_state;
 mod pylit;
 mod pystr;

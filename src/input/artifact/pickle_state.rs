@@ -199,6 +199,8 @@ pub(super) struct Machine<'l> {
     pub(super) nesting: usize,
     /// Plain-unpickler reading: joblib arrays are not stepped over.
     pub(super) plain: bool,
+    /// Byte strings up to this length are kept (for nested pickles).
+    pub(super) keep_bytes: usize,
     /// Outer pickles' stacks and memos while nested ones are scanned.
     pub(super) saved: Vec<Saved>,
     /// Arena weight at which garbage is next collected.
@@ -271,6 +273,7 @@ impl<'l> Machine<'l> {
             retained: 0,
             nesting: 0,
             plain: false,
+            keep_bytes: 0,
             saved: Vec::new(),
             gc_at: GC_MIN,
             gc_min: GC_MIN,

@@ -326,3 +326,18 @@ fn legacy_tar_checkpoints_are_scanned_member_by_member() {
     assert!(has_dangerous(&evil, "os.system"), "{:?}", evil.globals);
     assert_eq!(evil.verdict, Verdict::Dangerous);
 }
+
+/// `torch.storage._load_from_bytes(b)` unpickles `b`: the nested pickle is
+/// scanned and what it imports is reported with the outer stream.
+#[test]
+fn load_from_bytes_payload_is_scanned() {
+    let inner = call4("subprocess", "check_output", "id");
+    let mut v = b"\x80\x02ctorch.storage\n_load_from_bytes\nq\x00B".to_vec();
+    v.extend_from_slice(&u32::try_from(inner.len()).unwrap_or(0).to_le_bytes());
+    v.extend_from_slice(&inner);
+    v.extend_from_slice(b"\x85R.");
+    let a = named("model.pt", &v);
+    assert!(has_dangerous(&a, "torch.storage._load_from_bytes"), "{:?}", a.globals);
+    assert!(has_dangerous(&a, "subprocess.check_output"), "{:?}", a.globals);
+    assert!(a.incomplete.is_empty(), "{:?}", a.incomplete);
+}
