@@ -146,6 +146,37 @@ fn digests_can_be_skipped_or_cached() {
     assert_eq!(first.findings.len(), second.findings.len());
 }
 
+/// A `.npy` file (version 1.0) with the given header and payload.
+fn npy(header: &str, payload: &[u8]) -> Vec<u8> {
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&u16::try_from(header.len() + 1).expect("short header").to_le_bytes());
+    v.extend_from_slice(header.as_bytes());
+    v.push(b'\n');
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A ustar archive with the given members.
+fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).expect("tar member");
+    }
+    b.into_inner().expect("tar")
+}
+
+/// `bytes` zlib-compressed, as `joblib.dump(..., compress=True)` writes.
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).expect("compress");
+    z.finish().expect("compress")
+}
+
 /// A protocol-4 `module.name('id')` call without the PROTO header.
 fn call4_no_proto(module: &str, name: &str) -> Vec<u8> {
     let mut v = Vec::new();
@@ -168,6 +199,13 @@ fn hostile_model_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     gguf_poly.extend_from_slice(text_payload);
     let mut st_poly = vec![0x80, 0x02, b'G', 0x00, 0, 0, 0, 0, b'{', b'"', b':'];
     st_poly.extend_from_slice(text_payload);
+    let evil_p2 = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.".to_vec();
+    let lambda_activation: &[u8] = br#"{"class_name":"Sequential","config":{"layers":[{"class_name":"Dense",
+        "config":{"name":"d","activation":{"class_name":"__lambda__","config":{"code":"4wEAAA=="}}}}]}}"#;
+    let mut legacy_h5 = b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00model_config".to_vec();
+    legacy_h5.extend_from_slice(
+        br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "x"}}]}}"#,
+    );
     vec![
         // 4: no extension, no PROTO: found by parsing, not by magic.
         ("weights", call4_no_proto("os", "system"), "ART-001"),
@@ -178,6 +216,12 @@ fn hostile_model_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("model.safetensors", b"definitely not a safetensors header".to_vec(), "ART-004"),
         ("gguf_poly.bin", gguf_poly, "ART-001"),
         ("st_poly.safetensors", st_poly, "ART-001"),
+        // 2: loaders read more than well-formed files show.
+        ("obj.npy", npy("{'descr': '(1,)O', 'fortran_order': False, 'shape': (1,), }", &evil_p2), "ART-001"),
+        ("act.keras", zip(&[("config.json", lambda_activation)]), "ART-005"),
+        ("legacy.h5", legacy_h5, "ART-005"),
+        ("old.pt", tar(&[("pickle", &evil_p2), ("sys_info", b"\x80\x02}q\x00.")]), "ART-001"),
+        ("packed.joblib", zlib(&evil_p2), "ART-001"),
         // 5: protocol 4 walks attributes: `logging` + `os.system` is os.system.
         (
             "walk.pkl",
