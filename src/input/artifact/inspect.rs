@@ -370,7 +370,10 @@ pub(super) fn resolves_a_global(rep: &PickleReport) -> bool {
 /// all (an unresolvable STACK_GLOBAL included): text and binary data fail long
 /// before that.
 pub(super) fn convincing(rep: &PickleReport) -> bool {
-    resolves_a_global(rep) || (rep.segments > 0 && !rep.globals.is_empty())
+    // Each part is a Python name or could not be resolved (`?`); text that
+    // happened to parse as GLOBAL names neither.
+    let part = |s: &str| s == "?" || sniff::is_dotted_identifier(s);
+    resolves_a_global(rep) || (rep.segments > 0 && rep.globals.iter().any(|g| part(&g.module) && part(&g.name)))
 }
 
 /// Summaries, verdict and the flags derived from everything found.

@@ -341,3 +341,15 @@ fn load_from_bytes_payload_is_scanned() {
     assert!(has_dangerous(&a, "subprocess.check_output"), "{:?}", a.globals);
     assert!(a.incomplete.is_empty(), "{:?}", a.incomplete);
 }
+
+#[test]
+fn source_and_prose_are_not_sniffed_as_pickles() {
+    for text in [
+        &b"import os\nimport sys\n\nprint(os.getcwd())\n"[..],
+        b"id,name\n1,alice\n2,bob\n",
+        b"(see the notes)\nmore text.\n.",
+        b"ca b\nc d\n.",
+    ] {
+        assert!(!super::super::sniff_pickle(text), "{:?}", String::from_utf8_lossy(text));
+    }
+}
