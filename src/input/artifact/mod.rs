@@ -176,16 +176,17 @@ const PICKLE_SNIFF_BYTES: u64 = 64 * 1024;
 /// a pickle anyway: protocol 2+ streams need not start with PROTO, and
 /// protocol 0/1 streams have no magic at all. The first 64 KiB are scanned
 /// and must convince: a real global named, or a STOP reached after an import.
-pub fn is_pickle_file(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else { return false };
-    let mut head = Vec::new();
-    if file.take(PICKLE_SNIFF_BYTES).read_to_end(&mut head).is_err() {
+/// `first` holds the bytes already read from the file, `rest` the file after them.
+pub fn is_pickle_stream(first: &[u8], rest: &mut dyn Read) -> bool {
+    let mut head = first.to_vec();
+    let more = PICKLE_SNIFF_BYTES.saturating_sub(head.len() as u64);
+    if rest.take(more).read_to_end(&mut head).is_err() {
         return false;
     }
     sniff_pickle(&head)
 }
 
-/// [`is_pickle_file`] over bytes in memory.
+/// [`is_pickle_stream`] over bytes in memory.
 pub fn sniff_pickle(head: &[u8]) -> bool {
     if head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
         return false;
