@@ -155,8 +155,9 @@ impl miette::Diagnostic for LoadError {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let span = self.span.filter(|_| self.source_text.is_some())?;
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(Some("here".into()), span))))
+        let (span, source) = self.span.zip(self.source_text.as_ref())?;
+        let label = miette::LabeledSpan::new_with_span(Some("here".into()), source.display_span(span));
+        Some(Box::new(std::iter::once(label)))
     }
 }
 
