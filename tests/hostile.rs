@@ -156,3 +156,77 @@ fn a_block_scalar_at_the_very_end_of_a_file_loads() {
     let docs = Document::from_str("README.md", "---\nnotes: >\n  folded\n---\n").expect("valid front matter");
     assert!(docs[0].data().get("notes").is_some());
 }
+
+// ------------------------------------------------------------------------------- reports under hostile input
+
+/// Runs the real binary in `dir` without colours.
+fn policy_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A minified CycloneDX BOM of `n` model components on one line: every component is a finding of the bundled
+/// policies, most of them far past column 65,535.
+fn minified_bom(n: usize) -> String {
+    let components: Vec<String> = (0..n)
+        .map(|i| {
+            let description = "d".repeat(120);
+            format!(r#"{{"type":"machine-learning-model","name":"model-{i}","bom-ref":"ref-{i}","description":"{description}"}}"#)
+        })
+        .collect();
+    format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{}]}}"#, components.join(","))
+}
+
+#[test]
+fn findings_and_errors_past_column_65535_render_in_every_format() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bom = minified_bom(800);
+    assert!(bom.len() > 150_000 && !bom.contains('\n'));
+    // The same file with a syntax error at its very end.
+    let broken = format!("{},]}}", &bom[..bom.len() - 2]);
+    std::fs::write(dir.path().join("bom.json"), &bom).expect("write");
+    std::fs::write(dir.path().join("broken.json"), &broken).expect("write");
+    for (file, code) in [("bom.json", 1), ("broken.json", 2)] {
+        for format in ["human", "json", "sarif", "junit", "github"] {
+            let out = policy_in(dir.path(), &["check", "--format", format, file]);
+            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(code), "{file} as {format}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{file} as {format}: {stderr}");
+            if format == "human" {
+                // A snippet is a window of the line around the label, not the whole megabyte-wide line.
+                let widest = stdout.lines().chain(stderr.lines()).map(|l| l.chars().count()).max().unwrap_or(0);
+                assert!(widest < 1_000, "{file}: a {widest}-character line in the report");
+            }
+        }
+    }
+    // The error (the trailing comma) and the last component of the BOM are reported at their real column.
+    let out = policy_in(dir.path(), &["check", "broken.json"]);
+    let column = broken.len() - 2;
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("broken.json:1:{column}")));
+    let out = policy_in(dir.path(), &["check", "bom.json"]);
+    let last = bom.rfind(r#"{"type""#).expect("a component") + 1;
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("[bom.json:1:{last}]")));
+}
+
+#[test]
+fn the_human_report_is_linear_in_findings() {
+    // 4,000 documents in one file, each with a finding: the old renderer read the file from its start for every
+    // finding (minutes in a debug build); with the line index built once it takes well under a second.
+    let policy = "package t\nrule \"T-1\" {\n  title = \"named\"\n  severity = high\n  applies_to = ModelCard\n  require input.name == \"ok\" else \"`{input.name}` is not ok\" at input.name\n}\n";
+    let policies = Engine::default().compile([("t.policy", policy)]).expect("valid policy");
+    let text: String =
+        (0..4_000).map(|i| format!("---\nkind: ModelCard\nname: model-{i}\nnotes: {}\n", "x".repeat(80))).collect();
+    let docs = Document::from_str("many.yaml", &text).expect("valid YAML");
+    let report = policies.evaluate(&docs);
+    assert_eq!(report.findings.len(), 4_000);
+    let started = std::time::Instant::now();
+    let rendered = vigil::report::human::render(&report, vigil::report::human::Style { color: false, width: 100 });
+    let elapsed = started.elapsed();
+    assert!(rendered.contains("[many.yaml:15999:7]"), "the last finding is located");
+    assert!(elapsed < std::time::Duration::from_secs(15), "rendering 4,000 findings took {elapsed:?}");
+}
