@@ -230,3 +230,59 @@ fn the_human_report_is_linear_in_findings() {
     assert!(rendered.contains("[many.yaml:15999:7]"), "the last finding is located");
     assert!(elapsed < std::time::Duration::from_secs(15), "rendering 4,000 findings took {elapsed:?}");
 }
+
+// ------------------------------------------------------------------------------------------ YAML merge keys
+
+#[test]
+fn yaml_merge_keys_follow_pyyaml() {
+    // (input, the value of `m` as PyYAML loads it); explicit keys win, and earlier sources over later ones.
+    let cases = [
+        ("m: {<<: {a: 1}}", r#"{"a":1}"#),
+        ("m:\n  <<: {a: 1, b: 2}\n  b: 3", r#"{"b":3,"a":1}"#),
+        ("x: &x {a: 1, b: 1}\ny: &y {b: 2, c: 2}\nm:\n  <<: [*x, *y]\n  c: 3", r#"{"c":3,"a":1,"b":1}"#),
+        ("x: &x {a: 1}\nm:\n  <<: [{a: 0, z: 0}, *x]", r#"{"a":0,"z":0}"#),
+        ("x: &x {a: {deep: [1, 2]}}\nm: {<<: *x, b: 2}", r#"{"b":2,"a":{"deep":[1,2]}}"#),
+        // A quoted `<<` is an ordinary key, and so is one in a flow mapping written as a string.
+        ("m: {\"<<\": {a: 1}}", r#"{"<<":{"a":1}}"#),
+        ("m:\n  '<<': [1, 2]", r#"{"<<":[1,2]}"#),
+    ];
+    for (text, expected) in cases {
+        let docs = Document::from_str("m.yaml", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let m = docs[0].data().get("m").unwrap_or_else(|| panic!("{text:?}: no `m`"));
+        assert_eq!(m.to_json(), expected, "{text:?}");
+    }
+    for (text, error) in [
+        ("m: {<<: 1}", "`<<` merges a mapping or a list of mappings"),
+        ("m: {<<: [{a: 1}, 2]}", "`<<` merges a mapping or a list of mappings"),
+        ("m:\n  <<: {a: 1}\n  <<: {b: 1}", "m.yaml:3:3: duplicate key `<<`"),
+    ] {
+        let e = load_error("m.yaml", text);
+        assert!(e.contains(error), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn merged_values_are_located_where_they_are_written() {
+    let text = "base: &base\n  image: a:1\nm:\n  <<: [*base, {port: 80, env: {k: v}}]\n  name: x\n";
+    let docs = Document::from_str("m.yaml", text).expect("valid");
+    let m = docs[0].data().get("m").expect("m");
+    let at = |v: &vigil::Value| docs[0].locate(v).map(|l| (l.pointer, docs[0].source().line_col(l.span.start)));
+    // Inline entries keep their own place; an entry from an alias is located at the merge key.
+    assert_eq!(at(m.get("port").expect("port")), Some(("/m/port".into(), (4, 22))));
+    assert_eq!(at(m.get("env").unwrap().get("k").unwrap()), Some(("/m/env/k".into(), (4, 35))));
+    assert_eq!(at(m.get("name").expect("name")), Some(("/m/name".into(), (5, 9))));
+    assert_eq!(at(m.get("image").expect("image")).map(|(p, _)| p), Some("/m/image".into()));
+}
+
+#[test]
+fn merge_keys_count_against_the_alias_limit() {
+    // Each level merges the one before and holds it under a new key: twice its size. Counting a merged entry as
+    // one node (whatever it holds), aliases of the last level looked small while expanding to 2^20 values.
+    let mut text = String::from("l0: &l0 {a: [x, x, x, x, x, x, x, x]}\n");
+    for i in 1..21 {
+        text.push_str(&format!("l{i}: &l{i} {{<<: *l{}, c{i}: *l{}}}\n", i - 1, i - 1));
+    }
+    text.push_str("all: [*l20, *l20, *l20, *l20]\n");
+    let e = load_error("bomb.yaml", &text);
+    assert!(e.contains("alias bomb"), "{e}");
+}
