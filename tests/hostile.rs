@@ -286,3 +286,78 @@ fn merge_keys_count_against_the_alias_limit() {
     let e = load_error("bomb.yaml", &text);
     assert!(e.contains("alias bomb"), "{e}");
 }
+
+// ------------------------------------------------------------------------------------- Kubernetes lists
+
+/// `(rule, line, pointer)` of every finding of the bundled policies on `(name, text)`.
+fn bundled_findings(name: &str, text: &str) -> Vec<(String, usize, String)> {
+    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies");
+    let docs = Document::from_str(name, text).expect("valid input");
+    let mut found: Vec<_> = policies
+        .evaluate(&docs)
+        .findings
+        .iter()
+        .map(|f| (f.rule.id.clone(), f.line_col().map_or(0, |(l, _)| l), f.pointer().to_string()))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn kubernetes_lists_are_checked_item_by_item() {
+    let pod = |indent: &str| {
+        format!(
+            "{indent}metadata:\n{indent}  name: p\n{indent}spec:\n{indent}  containers:\n{indent}    - name: c\n{indent}      image: registry.example.com/m:latest\n{indent}      securityContext:\n{indent}        privileged: true\n"
+        )
+    };
+    // What `kubectl get pods,configmaps -o yaml` writes; the Pod is the second item.
+    let list = format!(
+        "apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    data: {{a: b}}\n  - apiVersion: v1\n    kind: Pod\n{}",
+        pod("    ")
+    );
+    let found = bundled_findings("all.yaml", &list);
+    assert!(
+        found.contains(&("K8S-PSC-003".into(), 18, "/items/1/spec/containers/0/securityContext/privileged".into())),
+        "{found:?}"
+    );
+    // The same Pod alone, for comparison: the same rules fire.
+    let alone = bundled_findings("pod.yaml", &format!("apiVersion: v1\nkind: Pod\n{}", pod("")));
+    let rules =
+        |f: &[(String, usize, String)]| f.iter().map(|(r, _, _)| r.clone()).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(rules(&found), rules(&alone));
+
+    // A typed list from the API: items without `kind`/`apiVersion` take them from the list. JSON too.
+    let json = r#"{"apiVersion": "v1", "kind": "PodList", "items": [
+  {"metadata": {"name": "ok"}, "spec": {"containers": []}},
+  {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x/m:latest", "securityContext": {"privileged": true}}]}}
+]}"#;
+    let found = bundled_findings("pods.json", json);
+    assert!(
+        found.contains(&("K8S-PSC-003".into(), 3, "/items/1/spec/containers/0/securityContext/privileged".into())),
+        "{found:?}"
+    );
+    let docs = Document::from_str("pods.json", json).expect("valid");
+    assert_eq!(docs.len(), 2);
+    assert_eq!((docs[1].kind(), docs[1].index()), (vigil::Kind::Kubernetes, 1));
+    assert_eq!(docs[1].data().get("kind").and_then(|k| k.as_str()), Some("Pod"));
+    assert_eq!(docs[1].locate(docs[1].data()).map(|l| l.pointer), Some("/items/1".into()));
+}
+
+#[test]
+fn a_list_item_that_cannot_be_told_is_an_error() {
+    let e = load_error("l.yaml", "apiVersion: v1\nkind: List\nitems:\n  - metadata: {name: x}\n");
+    assert!(e.contains("l.yaml:4:5: item 0 of the List has no `kind`"), "{e}");
+    let e = load_error("l.yaml", "apiVersion: v1\nkind: PodList\nitems: [1]\n");
+    assert!(e.contains("item 0 of the PodList is not an object"), "{e}");
+    // Multi-document files: documents after a list are numbered after its items.
+    let docs = Document::from_str("m.yaml", "apiVersion: v1\nkind: List\nitems: []\n---\napiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Pod}, {apiVersion: v1, kind: Service}]\n---\nkind: ModelCard\n").expect("valid");
+    let kinds: Vec<_> = docs
+        .iter()
+        .map(|d| (d.index(), d.kind().name(), d.data().get("kind").and_then(|k| k.as_str()).unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(0, "Kubernetes", "Pod".into()), (1, "Kubernetes", "Service".into()), (2, "ModelCard", "ModelCard".into())]
+    );
+}

@@ -8,6 +8,7 @@ mod artifact;
 mod hash_cache;
 mod json;
 mod kind;
+mod list;
 pub(crate) mod locate;
 mod markdown;
 mod toml;
@@ -197,6 +198,8 @@ struct Inner {
     data_spans: Vec<NodeSpan>,
     meta: Value,
     meta_spans: Vec<NodeSpan>,
+    /// Where the data sits in its file's tree: `` for a whole document, `/items/3` for an item of a List.
+    pointer_prefix: String,
     locators: OnceLock<[Locator; 2]>,
 }
 
@@ -215,7 +218,7 @@ impl Document {
     pub fn from_value(name: &str, kind: Kind, data: Value) -> Document {
         let source = Source::new(name, "");
         let meta = meta_value(&source, kind, None, 0, Value::object());
-        Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta)
+        Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta, String::new())
     }
 
     /// Inspects a model file (weights, pickle, archive) without loading it, as a `ModelArtifact` document.
@@ -280,6 +283,7 @@ impl Document {
         format: Option<Format>,
         data: Tree,
         meta: Tree,
+        pointer_prefix: String,
     ) -> Document {
         Document(Arc::new(Inner {
             source,
@@ -290,6 +294,7 @@ impl Document {
             data_spans: data.spans,
             meta: meta.value,
             meta_spans: meta.spans,
+            pointer_prefix,
             locators: OnceLock::new(),
         }))
     }
@@ -333,7 +338,7 @@ impl Document {
     pub fn locate(&self, node: &Value) -> Option<Location> {
         let [data, meta] = self.0.locators.get_or_init(|| {
             [
-                Locator::build(&self.0.data, &self.0.data_spans, ""),
+                Locator::build(&self.0.data, &self.0.data_spans, &self.0.pointer_prefix),
                 Locator::build(&self.0.meta, &self.0.meta_spans, "/$doc"),
             ]
         });
@@ -394,17 +399,30 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
                 card.front_matter.unwrap_or(Tree { value: Value::object(), spans: vec![NodeSpan::default()] });
             let kind = options.kind.unwrap_or_else(|| kind::detect_card(&front_matter.value));
             let meta = meta_tree(source, kind, Some(format), 0, card.sections);
-            return Ok(vec![Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta)]);
+            let doc = Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta, String::new());
+            return Ok(vec![doc]);
         }
     };
-    Ok(documents
+    // A Kubernetes list is its items, each a document (see `list`).
+    let mut trees = Vec::with_capacity(documents.len());
+    for tree in documents {
+        match list::unwrap(source, &tree) {
+            Some(items) => trees.extend(items?.into_iter().map(|item| (item.tree, item.prefix))),
+            None => trees.push((tree, String::new())),
+        }
+    }
+    if trees.len() > limits.max_documents {
+        let max = limits.max_documents;
+        return Err(LoadError::file(source.name(), format!("more than {max} documents in one file")));
+    }
+    Ok(trees
         .into_iter()
         .enumerate()
-        .map(|(index, tree)| {
+        .map(|(index, (tree, prefix))| {
             let kind = options.kind.unwrap_or_else(|| kind::detect(path, &tree.value));
             let sections = Tree { value: Value::object(), spans: vec![NodeSpan::default()] };
             let meta = meta_tree(source, kind, Some(format), index, sections);
-            Document::assemble(source.clone(), index, kind, Some(format), tree, meta)
+            Document::assemble(source.clone(), index, kind, Some(format), tree, meta, prefix)
         })
         .collect())
 }

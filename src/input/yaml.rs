@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
 
-use super::locate::{NodeSpan, Tree};
+use super::locate::{NodeSpan, Tree, container, walk_len};
 use super::{Limits, LoadError};
 use crate::source::{Source, Span};
 use crate::value::{Map, Value};
@@ -435,29 +435,6 @@ fn inline(map: &Value, spans: &[NodeSpan], seen: &mut HashSet<usize>) -> (MergeS
         at += n;
     }
     (MergeSource { map: map.clone(), entries: split }, at)
-}
-
-/// The address of a collection's shared contents, which the locator keys its "walked already" set on.
-fn container(value: &Value) -> Option<usize> {
-    match value {
-        Value::Array(items) => Some(Arc::as_ptr(items) as usize),
-        Value::Object(map) => Some(Arc::as_ptr(map) as usize),
-        _ => None,
-    }
-}
-
-/// How many spans the locator takes for `value` (see `locate::Locator::build`): one per node, not descending
-/// into a collection it has walked already.
-fn walk_len(value: &Value, seen: &mut HashSet<usize>) -> usize {
-    let Some(c) = container(value) else { return 1 };
-    if !seen.insert(c) {
-        return 1;
-    }
-    1 + match value {
-        Value::Array(items) => items.iter().map(|v| walk_len(v, seen)).sum(),
-        Value::Object(map) => map.values().map(|v| walk_len(v, seen)).sum(),
-        _ => 0,
-    }
 }
 
 /// YAML 1.2 core schema resolution of an untagged plain scalar.
