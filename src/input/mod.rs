@@ -11,6 +11,7 @@ mod kind;
 mod list;
 pub(crate) mod locate;
 mod markdown;
+mod merge;
 mod toml;
 mod walk;
 mod yaml;

@@ -6,12 +6,13 @@
 //! [`Limits::max_depth`] and never by the stack. Aliases share the anchored value (an `Arc` clone) but their
 //! logical size is counted, so an alias bomb is refused long before it can make evaluation expensive.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
 
-use super::locate::{NodeSpan, Tree, container, walk_len};
+use super::locate::{NodeSpan, Tree};
+use super::merge::{Merge, merge_sources};
 use super::{Limits, LoadError};
 use crate::source::{Source, Span};
 use crate::value::{Map, Value};
@@ -108,27 +109,9 @@ struct Key {
     merge: bool,
 }
 
-/// The `<<` merge key of the current mapping: where its value's spans begin, and the mappings to merge in.
-#[derive(Default)]
-struct Merge {
-    spans_from: usize,
-    sources: Vec<MergeSource>,
-    span: Span,
-    /// Logical nodes the merged mappings hold, counted against the alias limit like the mapping's own.
-    nodes: usize,
-}
-
-/// A mapping to merge in. An alias (`<<: *base`) was located where its anchor is, so each merged entry takes
-/// one span (the merge key); an inline mapping (`<<: {a: 1}`) brings the spans recorded for its entries.
-struct MergeSource {
-    map: Value,
-    /// The spans of each entry's subtree, in the mapping's order; empty for an alias.
-    entries: Vec<Vec<NodeSpan>>,
-}
-
 /// How a finished node came to be: merge sources that are aliases carry no spans of their own.
 #[derive(Clone, Copy, PartialEq)]
-enum Origin {
+pub(super) enum Origin {
     Alias,
     Node,
 }
@@ -384,57 +367,6 @@ impl Builder<'_> {
             _ => Value::String(text.into()),
         })
     }
-}
-
-/// The mappings a `<<` value merges in, with the spans recorded for the entries of inline ones; `None` when
-/// the value is neither a mapping nor a list of mappings. `recorded` are the value's spans, from its own.
-fn merge_sources(
-    value: &Value,
-    origin: Origin,
-    recorded: &[NodeSpan],
-    anchors: &HashMap<String, (Value, usize, usize)>,
-    spans_from: usize,
-) -> Option<Vec<MergeSource>> {
-    // Collections anchored before the merge value began are located there: an alias to one inside the
-    // merge value took a single span, as the locator will take.
-    let mut seen: HashSet<usize> =
-        anchors.values().filter(|(_, _, at)| *at <= spans_from).filter_map(|(v, _, _)| container(v)).collect();
-    match (value, origin) {
-        (Value::Object(_), Origin::Alias) => Some(vec![MergeSource { map: value.clone(), entries: Vec::new() }]),
-        (Value::Object(_), Origin::Node) => Some(vec![inline(value, recorded, &mut seen).0]),
-        (Value::Array(items), Origin::Node) => {
-            let mut at = 1;
-            let mut sources = Vec::with_capacity(items.len());
-            for item in items.iter() {
-                if !matches!(item, Value::Object(_)) {
-                    return None;
-                }
-                let (source, taken) = inline(item, recorded.get(at..).unwrap_or_default(), &mut seen);
-                sources.push(source);
-                at += taken;
-            }
-            Some(sources)
-        }
-        _ => None,
-    }
-}
-
-/// A mapping of a merge value and the spans of each of its entries, cut from `spans` (which start at the
-/// mapping's own); an alias to a mapping walked already takes one span and brings none.
-fn inline(map: &Value, spans: &[NodeSpan], seen: &mut HashSet<usize>) -> (MergeSource, usize) {
-    let alias = MergeSource { map: map.clone(), entries: Vec::new() };
-    let (Value::Object(entries), Some(c)) = (map, container(map)) else { return (alias, 1) };
-    if !seen.insert(c) {
-        return (alias, 1);
-    }
-    let mut at = 1;
-    let mut split = Vec::with_capacity(entries.len());
-    for v in entries.values() {
-        let n = walk_len(v, seen);
-        split.push(spans.get(at..at + n).map(<[NodeSpan]>::to_vec).unwrap_or_default());
-        at += n;
-    }
-    (MergeSource { map: map.clone(), entries: split }, at)
 }
 
 /// YAML 1.2 core schema resolution of an untagged plain scalar.
