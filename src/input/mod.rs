@@ -310,7 +310,8 @@ impl Document {
         self.0.source.name()
     }
 
-    /// Position of this document within its file (multi-document YAML), from 0.
+    /// Position of this document within its file (multi-document YAML; each item of a Kubernetes list counts
+    /// as one), from 0.
     pub fn index(&self) -> usize {
         self.0.index
     }
