@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bundled;
 pub mod config;
+pub mod confine;
 pub mod diagnostic;
 pub mod functions;
 pub mod input;

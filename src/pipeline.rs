@@ -31,6 +31,22 @@ pub struct CheckOptions {
     /// Record the SHA-256 of every input in the report (for the audit log); needed anyway by waivers that
     /// pin a digest.
     pub digests: bool,
+    /// Kind overrides from a repository's `vigil.toml` layered under a trusted `[lock]`: they may give a kind
+    /// to a file, but not change a locked kind the file is detected as.
+    pub locked_kinds: Option<KindLock>,
+}
+
+/// A repository's `[kinds]` under a trusted lock.
+#[derive(Clone, Debug, Default)]
+pub struct KindLock {
+    /// The repository's `(glob, kind)` overrides.
+    pub kinds: Vec<(String, Kind)>,
+    /// Detected kinds they may not change.
+    pub locked: Vec<Kind>,
+    /// The trusted file, for errors.
+    pub trusted: String,
+    /// The repository's file, for errors.
+    pub repository: String,
 }
 
 /// One file's outcome.
@@ -44,7 +60,9 @@ enum FileResult {
 pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     let collected = input::collect(&options.paths, &options.excludes);
     let mut report = Report { errors: collected.errors, skipped: collected.skipped, ..Report::default() };
-    let kinds = match kind_globs(&options.kinds) {
+    let globs = |kinds: &[(String, Kind)]| kind_globs(kinds);
+    let lock = options.locked_kinds.clone().unwrap_or_default();
+    let (kinds, repo_kinds) = match globs(&options.kinds).and_then(|k| Ok((k, globs(&lock.kinds)?))) {
         Ok(k) => k,
         Err(e) => {
             report.errors.push(e);
@@ -53,8 +71,12 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     };
     let load = |input: &Input| -> Result<Loaded, LoadError> {
         let mut opts = options.load.clone();
-        if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(&input.path)).map(|(_, k)| *k) {
+        // Globs are written relative to the project (`boms/*.json`), as waivers are: `./` never counts.
+        let path = input.path.strip_prefix(".").unwrap_or(&input.path);
+        if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(path)).map(|(_, k)| *k) {
             opts.kind = Some(kind);
+        } else if let Some(i) = repo_kinds.iter().position(|(g, _)| g.is_match(path)) {
+            return load_locked(input, &opts, &lock, i);
         }
         input::load(input, &opts)
     };
@@ -99,6 +121,31 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
         .cloned()
         .collect();
     report
+}
+
+/// Loads a file a repository's `[kinds]` entry `i` matches: as detected first, and again with the kind it asks
+/// for only when no document was detected as a locked kind. Changing a locked kind is an error naming both
+/// files, not a silent fallback, so the repository learns that its setting was refused.
+fn load_locked(input: &Input, opts: &LoadOptions, lock: &KindLock, i: usize) -> Result<Loaded, LoadError> {
+    let (glob, kind) = &lock.kinds[i];
+    let natural = input::load(input, opts)?;
+    if let Loaded::Documents(docs) = &natural
+        && let Some(doc) = docs.iter().find(|d| d.kind() != *kind && lock.locked.contains(&d.kind()))
+    {
+        return Err(LoadError::file(
+            &input.path.to_string_lossy(),
+            format!(
+                "{}'s [kinds] entry `{glob}` = {} would change this {} file, a kind {} locks",
+                lock.repository,
+                kind.name(),
+                doc.kind().name(),
+                lock.trusted
+            ),
+        ));
+    }
+    let mut opts = opts.clone();
+    opts.kind = Some(*kind);
+    input::load(input, &opts)
 }
 
 /// What evaluating one file needs besides the policies.

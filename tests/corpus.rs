@@ -48,3 +48,38 @@ fn every_corpus_file_loads_except_the_invalid_ones() {
     println!("{} documents: {}; {} findings", report.documents(), kinds.join(" "), report.findings.len());
     assert!(report.kinds.len() >= 12, "the corpus covers most kinds: {kinds:?}");
 }
+
+/// docs/corpus-findings.md records the review of every finding on the corpus, rule by rule
+/// (scripts/corpus_findings.py writes it). A rule change that moves the counts on real files must come with a
+/// fresh review: this test compares the counts of a run with the file's per-rule table.
+#[test]
+fn corpus_findings_match_the_reviewed_counts() {
+    let Some(dir) = corpus() else {
+        println!("skipped: ../shared/corpus not found");
+        return;
+    };
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/corpus-findings.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/corpus-findings.md exists");
+    let table = doc.split("## Per rule").nth(1).and_then(|t| t.split("\n## ").next()).expect("a per-rule table");
+    let recorded: std::collections::BTreeMap<String, usize> = table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let rule = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((rule.to_string(), cells.get(2)?.parse().ok()?))
+        })
+        .collect();
+    assert!(recorded.len() >= 30, "the per-rule table of docs/corpus-findings.md could not be read");
+
+    let policies =
+        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+    let report = check(&policies, &CheckOptions { paths: vec![dir], ..CheckOptions::default() });
+    let mut counted = std::collections::BTreeMap::new();
+    for finding in &report.findings {
+        *counted.entry(finding.rule.id.to_string()).or_insert(0usize) += 1;
+    }
+    assert_eq!(
+        counted, recorded,
+        "findings on ../shared/corpus changed: review them and run `cargo build && python3 scripts/corpus_findings.py`"
+    );
+}

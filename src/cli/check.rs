@@ -6,14 +6,14 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use vigil::config::{self, Config, FailOn};
-use vigil::pipeline::{CheckOptions, check};
+use vigil::config::{self, Config, FailOn, Profile};
+use vigil::pipeline::{CheckOptions, KindLock, check};
 use vigil::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
 use super::Outcome;
 use super::output::{eprint, print, style_for};
-use super::policies::{PolicyArgs, compile, usage};
+use super::policies::{PolicyArgs, compile_with, usage};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -27,7 +27,10 @@ const EXAMPLES: &str = "Examples:
   policy check --waivers waivers.yaml --strict-waivers .   accountable exceptions; unused ones fail
   policy check --audit-log .vigil/audit.jsonl .   append a tamper-evident record of the run
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
-  policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry";
+  policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry
+  policy check --list-skipped .                   also list every file left out, and why
+  policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
+                                                  vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
 
 /// Report formats.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -99,6 +102,14 @@ pub struct CheckArgs {
     /// Reuse model-file digests across runs while a file's size and modification time are unchanged.
     #[arg(long, value_name = "FILE")]
     hash_cache: Option<PathBuf>,
+    /// After the human report, list every file left out and why (excluded, unknown format, a symbolic link
+    /// leaving the checked folder, a FIFO ...). The JSON report always lists them in `skipped`.
+    #[arg(long)]
+    list_skipped: bool,
+    /// Exit 0 even when no document was checked (by default a run that checked nothing — a wrong path, every
+    /// file excluded — exits 2, since it proves nothing).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -152,11 +163,12 @@ pub fn run(args: CheckArgs) -> Outcome {
     };
     let mut failed_outputs = false;
     for (format, file) in &outputs {
-        let written = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(file, render(*format, false)));
+        // Never through a symbolic link: the checkout may have planted one where the report goes.
+        let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(render(*format, false).as_bytes())?;
+            f.flush()
+        });
         if let Err(e) = written {
             eprint(&format!("error: cannot write {}: {e}\n", file.display()));
             failed_outputs = true;
@@ -169,7 +181,16 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     print(&render(args.format, true));
+    if args.list_skipped && args.format == Format::Human {
+        print(&skipped_list(&report));
+    }
     let mut outcome = outcome_of(&report, plan.fail_on);
+    if report.documents() == 0 && !args.allow_empty {
+        eprint(
+            "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
+        );
+        outcome = Outcome::Error;
+    }
     if plan.strict_waivers && !report.unused_waivers.is_empty() {
         for w in &report.unused_waivers {
             eprint(&format!("error: waiver for {} on `{}` ({}) matches no finding\n", w.rule, w.path, w.declared_at));
@@ -186,6 +207,25 @@ pub fn run(args: CheckArgs) -> Outcome {
     if failed_outputs { Outcome::Error } else { outcome }
 }
 
+/// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
+/// characters in them are escaped rather than sent to the terminal.
+fn skipped_list(report: &Report) -> String {
+    let mut out = String::new();
+    for s in &report.skipped {
+        let path: String = s
+            .path
+            .to_string_lossy()
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+                escaped
+            })
+            .collect();
+        out.push_str(&format!("skipped: {path} ({})\n", s.reason));
+    }
+    out
+}
+
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
     if !report.errors.is_empty() {
         Outcome::Error
@@ -196,53 +236,74 @@ fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
     }
 }
 
-/// Merges vigil.toml, the profile and the flags, and compiles the policies.
+/// Merges the configurations, the profile and the flags, and compiles the policies. Order, later winning:
+/// the trusted file (`--config`), its profile, the repository's vigil.toml, its profile, the command line.
 fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
-    let config = read_config(args)?;
-    let profile = match &args.profile {
-        None => None,
-        Some(name) => match config.profiles.get(name) {
-            Some(p) => Some(p.clone()),
-            None => {
-                let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
-                let known = if names.is_empty() { "none are defined".to_string() } else { names.join(", ") };
-                return Err(usage(format!("no profile `{name}` in {} (profiles: {known})", shown(&config))));
-            }
-        },
-    };
     let as_json = args.format == Format::Json;
+    let (trusted, repo) = read_configs(args)?;
+    let layers: Vec<&Config> = std::iter::once(&trusted).chain(repo.as_ref()).collect();
+    let profiles: Vec<Option<&Profile>> = match &args.profile {
+        None => vec![None; layers.len()],
+        Some(name) => {
+            let found: Vec<Option<&Profile>> = layers.iter().map(|c| c.profiles.get(name)).collect();
+            if found.iter().all(Option::is_none) {
+                let mut names: Vec<&str> = layers.iter().flat_map(|c| c.profiles.keys()).map(String::as_str).collect();
+                names.dedup();
+                let known = if names.is_empty() { "none are defined".to_string() } else { names.join(", ") };
+                let mut files: Vec<String> =
+                    layers.iter().filter(|c| !c.file.as_os_str().is_empty()).map(|c| shown(c)).collect();
+                if files.is_empty() {
+                    files.push(shown(&trusted));
+                }
+                return Err(usage(format!("no profile `{name}` in {} (profiles: {known})", files.join(" or "))));
+            }
+            found
+        }
+    };
+    let locked = repo.as_ref().filter(|_| trusted.lock.is_some());
+    if let Some(repo) = locked {
+        let errors = config::check_layers(&trusted, repo, args.profile.as_deref());
+        if !errors.is_empty() {
+            return Err(show(&errors, as_json));
+        }
+    }
 
-    // Policies: the config's, then the flags'; parameters likewise, so the command line wins.
+    // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
-    policy_args.policies = config.policies.iter().chain(&args.policies.policies).cloned().collect();
-    policy_args.no_builtin = args.policies.no_builtin || config.builtin == Some(false);
-    let params = config.params.iter().chain(profile.iter().flat_map(|p| &p.params));
-    let mut extra: Vec<String> = params.map(|(k, v)| format!("{k}={}", v.to_json())).collect();
-    extra.extend(args.policies.params.iter().cloned());
-    policy_args.params = extra;
-    let policies = compile(&policy_args, as_json)?;
+    policy_args.no_builtin = args.policies.no_builtin || layers.iter().any(|c| c.builtin == Some(false));
+    let layer_params = |n: usize| -> Vec<String> {
+        let mut out = Vec::new();
+        for (config, profile) in layers.iter().zip(&profiles).take(n) {
+            let params = config.params.iter().chain(profile.iter().flat_map(|p| &p.params));
+            out.extend(params.map(|(k, v)| format!("{k}={}", v.to_json())));
+        }
+        out.extend(args.policies.params.iter().cloned());
+        out
+    };
+    policy_args.params = layer_params(layers.len());
+    let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
+        layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
+    };
+    let policies = compile_with(&policy_args, &configured(layers.len()), as_json)?;
 
-    let mut settings = config.rules.clone();
-    if let Some(p) = &profile {
-        settings = settings.then(&p.rules);
-    }
-    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
-    for spec in &args.severities {
-        let Some((rule, level)) = spec.rsplit_once('=') else {
-            return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));
-        };
-        cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
-    }
-    let policies = policies.with_settings(&settings.then(&cli)).map_err(usage)?;
+    let cli = cli_settings(args)?;
+    let layer_settings = |n: usize| -> RuleSettings {
+        let mut settings = RuleSettings::default();
+        for (config, profile) in layers.iter().zip(&profiles).take(n) {
+            settings = settings.then(&config.rules);
+            if let Some(p) = profile {
+                settings = settings.then(&p.rules);
+            }
+        }
+        settings.then(&cli)
+    };
+    let settings = layer_settings(layers.len());
+    let policies = policies.with_settings(&settings).map_err(usage)?;
 
-    let mut kinds = config.kinds.clone();
-    for spec in &args.kinds {
-        let Some((glob, kind)) = spec.rsplit_once('=') else {
-            return Err(usage(format!("`--kind {spec}` needs the form GLOB=KIND")));
-        };
-        kinds.push((glob.to_string(), kind.parse::<Kind>().map_err(usage)?));
+    let mut waivers = Vec::new();
+    for config in &layers {
+        waivers.extend(config.waivers.iter().cloned());
     }
-    let mut waivers = config.waivers.clone();
     for file in &args.waivers {
         match vigil::waiver::load_file(file) {
             Ok(w) => waivers.extend(w),
@@ -259,48 +320,118 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         )));
     }
 
+    // The lock's rules: each locked rule as the trusted layer alone leaves it, against the full result.
+    if let Some(repo) = locked {
+        let mut trusted_args = args.policies.clone();
+        trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
+        trusted_args.params = layer_params(1);
+        let alone = compile_with(&trusted_args, &configured(1), as_json)?;
+        let states =
+            |set: &PolicySet, settings: &RuleSettings| vigil::settings::rule_states(set, settings).map_err(usage);
+        let before = states(&alone, &layer_settings(1))?;
+        let after = states(&policies, &settings)?;
+        let errors = config::check_rules(&trusted, repo, &before, &after, &repo.waivers);
+        if !errors.is_empty() {
+            for e in &errors {
+                eprint(&format!("error: {e}\n"));
+            }
+            return Err(Outcome::Error);
+        }
+    }
+
+    let mut kinds: Vec<(String, Kind)> = trusted.kinds.clone();
+    let mut locked_kinds = None;
+    if let Some(repo) = &repo {
+        match (locked, &trusted.lock) {
+            (Some(_), Some(lock)) => {
+                locked_kinds = Some(KindLock {
+                    kinds: repo.kinds.clone(),
+                    locked: lock.kinds.clone(),
+                    trusted: shown(&trusted),
+                    repository: shown(repo),
+                });
+            }
+            _ => kinds.extend(repo.kinds.iter().cloned()),
+        }
+    }
+    for spec in &args.kinds {
+        let Some((glob, kind)) = spec.rsplit_once('=') else {
+            return Err(usage(format!("`--kind {spec}` needs the form GLOB=KIND")));
+        };
+        kinds.push((glob.to_string(), kind.parse::<Kind>().map_err(usage)?));
+    }
+
     let mut load = vigil::input::LoadOptions::default();
     load.artifacts.hash = !args.no_hash;
     load.hash_cache = args.hash_cache.as_ref().map(|f| std::sync::Arc::new(vigil::input::HashCache::open(f)));
-    let audit_log = args.audit_log.clone().or(config.audit_log.clone());
+    let audit_log = args.audit_log.clone().or_else(|| layers.iter().find_map(|c| c.audit_log.clone()));
+    let configured_paths = layers.iter().map(|c| &c.paths).find(|p| !p.is_empty());
     let paths = if !args.paths.is_empty() {
         args.paths.clone()
-    } else if !config.paths.is_empty() {
-        config.paths.clone()
+    } else if let Some(paths) = configured_paths {
+        paths.clone()
     } else {
         vec![PathBuf::from(".")]
     };
     let options = CheckOptions {
         paths,
-        excludes: config.exclude.iter().chain(&args.excludes).cloned().collect(),
+        excludes: layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned().collect(),
         kinds,
         load,
         waivers,
         digests: audit_log.is_some(),
+        locked_kinds,
     };
-    let fail_on =
-        args.fail_on.or(profile.and_then(|p| p.fail_on)).or(config.fail_on).unwrap_or(FailOn::At(Severity::Low));
+    let mut fail_on = FailOn::At(Severity::Low);
+    for (config, profile) in layers.iter().zip(&profiles) {
+        fail_on = profile.and_then(|p| p.fail_on).or(config.fail_on).unwrap_or(fail_on);
+    }
+    let fail_on = args.fail_on.unwrap_or(fail_on);
     Ok(Plan {
         policies,
         options,
         fail_on: fail_on.severity(),
-        strict_waivers: args.strict_waivers || config.strict_waivers == Some(true),
+        strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
     })
 }
 
-fn read_config(args: &CheckArgs) -> Result<Config, Outcome> {
-    if args.no_config {
-        return Ok(Config::default());
+/// `--disable`, `--enable` and `--severity`.
+fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
+    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
+    for spec in &args.severities {
+        let Some((rule, level)) = spec.rsplit_once('=') else {
+            return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));
+        };
+        cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
     }
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => match config::find(&std::env::current_dir().unwrap_or_default()) {
-            Some(p) => p,
-            None => return Ok(Config::default()),
-        },
+    Ok(cli)
+}
+
+/// The trusted configuration (`--config FILE`, else empty) and the repository's vigil.toml, found from the
+/// working directory upward. A trusted file without `[lock]` replaces the repository's, as it always did;
+/// with one, the repository's is layered on top, within the lock.
+fn read_configs(args: &CheckArgs) -> Result<(Config, Option<Config>), Outcome> {
+    let as_json = args.format == Format::Json;
+    if args.no_config {
+        return Ok((Config::default(), None));
+    }
+    let trusted = match &args.config {
+        Some(p) => config::load(p).map_err(|errors| show(&errors, as_json))?,
+        None => Config::default(),
     };
-    config::load(&path).map_err(|errors| show(&errors, args.format == Format::Json))
+    if args.config.is_some() && trusted.lock.is_none() {
+        return Ok((trusted, None));
+    }
+    let Some(found) = config::find(&std::env::current_dir().unwrap_or_default()) else { return Ok((trusted, None)) };
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
+    };
+    if args.config.as_deref().is_some_and(|t| same(t, &found)) {
+        return Ok((trusted, None));
+    }
+    let repo = config::load_repository(&found).map_err(|errors| show(&errors, as_json))?;
+    Ok((trusted, Some(repo)))
 }
 
 fn shown(config: &Config) -> String {

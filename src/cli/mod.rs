@@ -67,5 +67,7 @@ pub fn main() -> ExitCode {
         );
         Outcome::Error
     });
+    // Standard output is flushed by `print`; a report that could not be written is never a pass.
+    let outcome = if output::failed() { Outcome::Error } else { outcome };
     ExitCode::from(outcome as u8)
 }

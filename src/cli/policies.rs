@@ -33,6 +33,16 @@ pub fn usage(message: impl std::fmt::Display) -> Outcome {
 
 /// Reads and compiles the policies; problems are printed (as JSON when `as_json`) and become exit code 2.
 pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
+    compile_with(args, &[], as_json)
+}
+
+/// Like `compile`, with policy files or folders from configuration read before `--policy` ones. Each comes
+/// with the folder it must stay inside when a repository's `vigil.toml` named it (`None`: trusted).
+pub fn compile_with(
+    args: &PolicyArgs,
+    configured: &[(PathBuf, Option<PathBuf>)],
+    as_json: bool,
+) -> Result<PolicySet, Outcome> {
     let mut builder = Engine::builder();
     for param in &args.params {
         let Some((name, value)) = param.split_once('=') else {
@@ -49,8 +59,11 @@ pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
     if !args.no_builtin {
         sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
+    for (path, root) in configured {
+        read_policies(path, root.as_deref(), &mut sources).map_err(usage)?;
+    }
     for path in &args.policies {
-        read_policies(path, &mut sources).map_err(usage)?;
+        read_policies(path, None, &mut sources).map_err(usage)?;
     }
     if sources.is_empty() {
         return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
@@ -80,10 +93,20 @@ fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
         .ok_or_else(|| format!("`--now {text}` is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"))
 }
 
-/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable).
-fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
+/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable). With a `root`
+/// (a repository's configuration named the path), nothing outside it is read, even through a symbolic link:
+/// a policy file's text is quoted in compile errors.
+fn read_policies(path: &Path, root: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), String> {
     let name = path.display().to_string();
+    if let Some(root) = root
+        && !vigil::confine::inside(root, path)
+    {
+        return Err(format!("{name}: a symbolic link leading outside {}: not read", root.display()));
+    }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(what) = vigil::confine::special_file(&meta) {
+        return Err(format!("{name}: {what}, not a regular file: never opened"));
+    }
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| format!("{name}: {e}"))?
@@ -93,11 +116,16 @@ fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), Str
             .collect();
         entries.sort();
         for entry in entries {
-            read_policies(&entry, out)?;
+            read_policies(&entry, root, out)?;
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut vigil::confine::open_regular(path).map_err(|e| format!("{name}: {e}"))?,
+        &mut text,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
     out.push((name, text));
     Ok(())
 }

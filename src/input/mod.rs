@@ -399,7 +399,9 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
             let card = markdown::parse(source, limits)?;
             let front_matter =
                 card.front_matter.unwrap_or(Tree { value: Value::object(), spans: vec![NodeSpan::default()] });
-            let kind = options.kind.unwrap_or_else(|| kind::detect_card(&front_matter.value));
+            let kind = options
+                .kind
+                .unwrap_or_else(|| kind::detect_card(path, source.text(), &front_matter.value, &card.sections.value));
             let meta = meta_tree(source, kind, Some(format), 0, card.sections);
             let doc = Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta, String::new());
             return Ok(vec![doc]);

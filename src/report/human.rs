@@ -210,7 +210,10 @@ pub fn render_finding(finding: &Finding, style: Style) -> String {
 pub fn summary(report: &Report) -> String {
     let documents = report.documents();
     let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
-    let mut line = if report.findings.is_empty() {
+    // A tick only for a run that checked something and read every input: an unread file may hold anything.
+    let mut line = if report.findings.is_empty() && (documents == 0 || !report.errors.is_empty()) {
+        format!("✖ no findings in {} ({})", plural(documents, "document"), plural(report.files, "file"))
+    } else if report.findings.is_empty() {
         format!("✔ no findings in {} ({})", plural(documents, "document"), plural(report.files, "file"))
     } else {
         let mut by_doc: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.file(), f.document)).collect();
@@ -242,6 +245,9 @@ pub fn summary(report: &Report) -> String {
     }
     if !report.errors.is_empty() {
         let _ = write!(line, "; {}", plural(report.errors.len(), "input error"));
+    }
+    if documents == 0 {
+        let _ = write!(line, "; nothing was checked");
     }
     if !report.skipped.is_empty() {
         let _ = write!(line, "; {} skipped", plural(report.skipped.len(), "file"));
