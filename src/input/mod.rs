@@ -6,6 +6,7 @@
 
 mod artifact;
 mod hash_cache;
+pub(crate) mod hint;
 mod json;
 mod kind;
 mod list;
