@@ -177,6 +177,20 @@ const PICKLE_SNIFF_BYTES: u64 = 64 * 1024;
 /// protocol 0/1 streams have no magic at all. The first 64 KiB are scanned
 /// and must convince: a real global named, or a STOP reached after an import.
 /// `first` holds the bytes already read from the file, `rest` the file after them.
+///
+/// A file of any name is a model file when its magic bytes are a format's
+/// own, or when it starts with PROTO; the weak protocol 0/1 shape alone
+/// ("hello" parses as three opcodes) must also convince by parsing, so plain
+/// text never becomes a model file.
+pub fn is_model_file(first: &[u8], rest: &mut dyn Read) -> bool {
+    match sniff(first) {
+        Some(document::Format::Pickle) if !first.starts_with(&[0x80]) => is_pickle_stream(first, rest),
+        Some(_) => true,
+        None => is_pickle_stream(first, rest),
+    }
+}
+
+/// [`is_model_file`] for a stream that no magic claims.
 pub fn is_pickle_stream(first: &[u8], rest: &mut dyn Read) -> bool {
     let mut head = first.to_vec();
     let more = PICKLE_SNIFF_BYTES.saturating_sub(head.len() as u64);

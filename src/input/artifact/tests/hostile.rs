@@ -164,6 +164,21 @@ fn pickles_without_proto_are_sniffed_by_parsing() {
     }
 }
 
+#[test]
+fn short_text_is_not_a_model_file_by_the_protocol_0_shape_alone() {
+    // "hello" is BINGET, APPENDS, LIST, LIST, PERSID…: the weak magic-less shape
+    // matches, but nothing convinces, so a file of that name is not a model file.
+    for text in [&b"hello"[..], b"lol", b"(tell", b"]hello world"] {
+        let mut rest = std::io::empty();
+        assert!(!super::super::is_model_file(text, &mut rest), "{:?}", String::from_utf8_lossy(text));
+    }
+    // PROTO, a format's magic, or a convincing protocol 0 stream still are.
+    for bytes in [&b"\x80\x04K\x01."[..], b"GGUF\x03\x00\x00\x00", b"cos\nsystem\n(S'id'\ntR."] {
+        let mut rest = std::io::empty();
+        assert!(super::super::is_model_file(bytes, &mut rest), "{:?}", String::from_utf8_lossy(bytes));
+    }
+}
+
 // ---- 5. Classification by full dotted path ----
 
 #[test]
