@@ -8,6 +8,7 @@ pub mod functions;
 pub mod input;
 pub mod ir;
 pub mod pipeline;
+pub mod plugins;
 pub mod report;
 pub mod settings;
 pub mod source;

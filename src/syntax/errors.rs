@@ -36,6 +36,11 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_not => "`not`",
         Rule::kw_if => "`if`",
         Rule::kw_then => "`then`",
+        Rule::import_decl | Rule::kw_import => "`import`",
+        Rule::kw_plugin => "`plugin`",
+        Rule::kw_as => "`as`",
+        Rule::kw_sha256 => "`sha256`",
+        Rule::plugin_function => "`.function`",
         Rule::expr
         | Rule::op_neg
         | Rule::op_not
@@ -80,7 +85,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::regex_flags => "regex flags",
         Rule::ident | Rule::keyword_ident => "a name",
         Rule::keyword => "a keyword",
-        Rule::item => "a declaration (`const`, `param`, `fn` or `rule`)",
+        Rule::item => "a declaration (`const`, `param`, `fn`, `rule` or `import`)",
         Rule::stmt => "a statement",
         Rule::prefix | Rule::primary => "an expression",
         Rule::infix => "an operator",
