@@ -191,6 +191,10 @@ fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
         Outcome::Error
     } else if fail_on.is_some_and(|s| report.failing(s) > 0) {
         Outcome::Findings
+    } else if fail_on.is_some() && report.findings.iter().any(|f| f.cause == vigil::Cause::Error && !f.waived()) {
+        // A rule that could not be evaluated (a plugin that trapped, a step budget) is not a pass, whatever
+        // its severity: not knowing is not clean.
+        Outcome::Findings
     } else {
         Outcome::Pass
     }
@@ -220,6 +224,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     let mut extra: Vec<String> = params.map(|(k, v)| format!("{k}={}", v.to_json())).collect();
     extra.extend(args.policies.params.iter().cloned());
     policy_args.params = extra;
+    policy_args.plugins = config.plugins.clone();
     let policies = compile(&policy_args, as_json)?;
 
     let mut settings = config.rules.clone();

@@ -23,6 +23,12 @@ pub struct PolicyArgs {
     /// Pin "now" for date rules: YYYY-MM-DD or an RFC 3339 timestamp.
     #[arg(long, value_name = "DATE")]
     pub now: Option<String>,
+    /// Load WASM plugins imported without a `sha256` pin (the module can then change unnoticed).
+    #[arg(long)]
+    pub allow_unpinned_plugins: bool,
+    /// Plugin settings from vigil.toml's `[plugins]`.
+    #[arg(skip)]
+    pub plugins: vigil::plugins::PluginOptions,
 }
 
 /// Prints a usage error; exit code 2.
@@ -33,7 +39,9 @@ pub fn usage(message: impl std::fmt::Display) -> Outcome {
 
 /// Reads and compiles the policies; problems are printed (as JSON when `as_json`) and become exit code 2.
 pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
-    let mut builder = Engine::builder();
+    let mut plugins = args.plugins.clone();
+    plugins.allow_unpinned |= args.allow_unpinned_plugins;
+    let mut builder = Engine::builder().plugin_options(plugins);
     for param in &args.params {
         let Some((name, value)) = param.split_once('=') else {
             return Err(usage(format!("`--param {param}` needs the form NAME=VALUE")));
