@@ -97,3 +97,20 @@ fn a_failing_plugin_fails_the_check() {
     let message = report["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("`f` of plugin `p.wasm` trapped: unreachable code reached"), "{message}");
 }
+
+/// docs/plugins.md quotes each recipe file whole, so the documented recipes are the tested ones.
+#[test]
+fn the_docs_quote_the_recipes_verbatim() {
+    let docs = std::fs::read_to_string("docs/plugins.md").unwrap();
+    for file in [
+        "examples/plugins/wat/echo.wat",
+        "examples/plugins/c/words.c",
+        "examples/plugins/c/manifest.json",
+        "examples/plugins/c/build.sh",
+        "examples/plugins/rust/upper.rs",
+        "examples/plugins/rust/build.sh",
+    ] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(docs.contains(&format!("\n{text}```\n")), "docs/plugins.md does not quote {file} as it is");
+    }
+}
