@@ -279,7 +279,7 @@ fn misuse_is_reported_by_the_checker() {
 
 /// A counter plugin: `count()` returns how many times it was called in this instance.
 fn counter() -> Vec<u8> {
-    let manifest = r#"{"abi":1,"functions":[{"name":"count","params":[],"returns":"number"}]}"#;
+    let manifest = r#"{"abi":1,"functions":[{"name":"count","params":["any"],"returns":"number"}]}"#;
     let body = r#"
       (global $n (mut i32) (i32.const 0))
       (data (i32.const 2048) "{\"ok\":0}")
@@ -291,7 +291,8 @@ fn counter() -> Vec<u8> {
 }
 
 /// Instances are reused within a document and replaced between documents: a plugin that counts its calls
-/// sees one document's calls, never the previous document's.
+/// sees one document's calls, never the previous document's. (The calls read the document, so they are not
+/// folded into constants when the policy is compiled.)
 #[test]
 fn state_never_crosses_documents() {
     let rules = r#"
@@ -299,7 +300,7 @@ rule "T-1" {
   title = "t"
   severity = high
   applies_to = ModelCard
-  require false else "first {p.count()}, second {p.count()}"
+  require false else "first {p.count(input.license)}, second {p.count(input.license)}"
 }
 "#;
     let (_dir, compiled) = compile_with(&counter(), None, rules, options());

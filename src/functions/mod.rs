@@ -315,6 +315,7 @@ impl Registry {
 
     /// Adds a function reachable by id only: a plugin function imported by one policy file, which the
     /// checker resolves through that file's imports (src/plugins).
+    #[cfg_attr(not(feature = "plugins"), allow(dead_code))]
     pub(crate) fn register_unnamed(&mut self, function: Function) -> FunctionId {
         self.functions.push(function);
         FunctionId(self.functions.len() as u32 - 1)

@@ -74,6 +74,7 @@ pub struct PluginOptions {
 
 /// Where a plugin's module comes from, for [`EngineBuilder::plugin`](crate::EngineBuilder::plugin).
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "plugins"), allow(dead_code))]
 pub struct PluginSource {
     /// A label for messages (the path, or a name given with the bytes).
     pub(crate) label: String,
@@ -112,6 +113,7 @@ pub struct PluginError {
     pub help: Option<String>,
 }
 
+#[cfg_attr(not(feature = "plugins"), allow(dead_code))]
 impl PluginError {
     pub(crate) fn new(message: impl Into<String>) -> PluginError {
         PluginError { message: message.into(), help: None }

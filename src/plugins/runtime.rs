@@ -287,7 +287,8 @@ pub(super) fn begin_document() {
 /// Calls function `index` of the plugin on this thread's instance.
 fn call(inner: &Arc<Inner>, index: usize, args: &[&Value]) -> Result<Value, String> {
     let sig = &inner.signatures[index];
-    let name = format!("`{}` of plugin `{}`", sig.name, inner.label);
+    // Only for messages: not formatted on the path of a successful call.
+    let name = || format!("`{}` of plugin `{}`", sig.name, inner.label);
     INSTANCES.with_borrow_mut(|instances| {
         let generation = GENERATION.get();
         let position = instances.iter().position(|l| l.id == inner.id);
@@ -300,17 +301,18 @@ fn call(inner: &Arc<Inner>, index: usize, args: &[&Value]) -> Result<Value, Stri
                     instances.swap_remove(i);
                 }
                 instances.retain(|l| l.plugin.strong_count() > 0);
-                let live = instantiate(inner, generation).map_err(|e| format!("{name} cannot start: {e}"))?;
+                let live = instantiate(inner, generation).map_err(|e| format!("{} cannot start: {e}", name()))?;
                 instances.push(live);
                 instances.last_mut().expect("just pushed")
             }
         };
         let result = invoke(live, inner, index, args);
         live.poisoned = result.is_err();
-        let value = result.map_err(|e| format!("{name} {e}"))?;
+        let value = result.map_err(|e| format!("{} {e}", name()))?;
         if !Ty::of(&value).within(sig.returns) {
             return Err(format!(
-                "{name} returned {}, but its manifest declares {}",
+                "{} returned {}, but its manifest declares {}",
+                name(),
                 describe_value(&value),
                 sig.returns
             ));
