@@ -6,7 +6,6 @@
 //! mid-write can at worst leave an incomplete last line, which `verify` names; earlier lines are never
 //! touched.
 
-use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -63,11 +62,13 @@ pub fn entry(report: &Report, policy_digest: &str, time: jiff::Timestamp) -> Jso
 }
 
 /// Appends `entry` to the log at `path`, chained to its last line. Creates the file (and folder) if needed.
+/// Never through a symbolic link (see `confine::open_for_write`): a link planted in the checkout must not
+/// make the run append to a file elsewhere.
 pub fn append(path: &Path, mut entry: Json) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    let mut file = crate::confine::open_for_write(path, true)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
     }
-    let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
     // One writer at a time: two runs appending together would both chain to the same line.
     file.lock()?;
     let mut text = String::new();

@@ -15,7 +15,7 @@
 //! "boms/*.json" = "MLBom"
 //!
 //! [params]                              # policy parameters
-//! trusted_orgs = ["meta-llama", "acme"]
+//! trusted_base_model_orgs = ["meta-llama", "acme"]
 //!
 //! [rules]
 //! disable = ["MC-ENV-001"]
@@ -28,7 +28,16 @@
 //! [profiles.dev]                        # policy check --profile dev
 //! fail_on = "critical"
 //! disable = ["K8S-*"]
+//!
+//! [lock]                                # only in a trusted file given with --config: see `lock`
+//! rules = ["*"]
 //! ```
+//!
+//! Two levels of trust. A file named with `--config` is the operator's: its paths go anywhere. A `vigil.toml`
+//! found from the working directory belongs to the repository under check, which may be hostile: every path
+//! it names must stay inside its folder (no absolute paths, no `..`, no link leading out), so it cannot make
+//! the gate read, and print, a file from elsewhere on the machine. A trusted file with a `[lock]` layers the
+//! repository's file on top, which may then tighten but not loosen what the lock names (`lock.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +50,10 @@ use crate::settings::RuleSettings;
 use crate::source::Source;
 use crate::value::Value;
 use crate::waiver::{self, Waiver};
+
+mod lock;
+
+pub use lock::{Lock, check_layers, check_rules};
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "vigil.toml";
@@ -119,6 +132,49 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[plugins]`: limits, pins and the compile cache.
     pub plugins: crate::plugins::PluginOptions,
+    /// For a repository's file: the folder every path it names must stay inside (canonical).
+    pub root: Option<PathBuf>,
+    /// What a repository's file layered on top may not loosen (trusted files only).
+    pub lock: Option<Lock>,
+    /// The parsed file, to point at values in later errors (lock violations).
+    pub(crate) doc: Option<Document>,
+}
+
+impl Config {
+    /// An error pointing into this file at `needle` under the table `section` (`["params"]`,
+    /// `["profiles", "prod", "rules"]`): a key of that name, or else a string value equal to it, at any depth.
+    /// `None` when the file does not hold it (the setting came from elsewhere). Settings are only checked
+    /// once policies are compiled, and the error must still say which line of which file to fix.
+    pub fn point_at(&self, section: &[&str], needle: &str, message: impl Into<String>) -> Option<Diagnostic> {
+        let doc = self.doc.as_ref()?;
+        let mut node = doc.data();
+        for key in section {
+            node = node.get(key)?;
+        }
+        let (found, is_key) = find_in(node, needle)?;
+        let location = doc.locate(found)?;
+        let source = doc.source().clone();
+        let span = match location.key_span {
+            Some(key) if is_key && !key.is_empty() => key,
+            _ => location.label_span(source.text()),
+        };
+        Some(Diagnostic::new("vigil::config", &source, span, message))
+    }
+}
+
+/// A member named `needle` (its value, and `true`), else a string equal to it, depth first.
+fn find_in<'v>(node: &'v Value, needle: &str) -> Option<(&'v Value, bool)> {
+    match node {
+        Value::Object(map) => {
+            if let Some((_, v)) = map.iter().find(|(k, _)| &***k == needle) {
+                return Some((v, true));
+            }
+            map.iter().find_map(|(_, v)| find_in(v, needle))
+        }
+        Value::Array(items) => items.iter().find_map(|v| find_in(v, needle)),
+        Value::String(s) if &**s == needle => Some((node, false)),
+        _ => None,
+    }
 }
 
 /// Finds `vigil.toml` in `start` or the nearest folder above it.
@@ -127,7 +183,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().map(|dir| dir.join(FILE_NAME)).find(|p| p.is_file())
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "policies",
     "builtin",
     "paths",
@@ -141,6 +197,7 @@ const KEYS: [&str; 14] = [
     "params",
     "rules",
     "profiles",
+    "lock",
     "plugins",
 ];
 const PLUGIN_KEYS: [&str; 9] =
@@ -148,35 +205,62 @@ const PLUGIN_KEYS: [&str; 9] =
 const RULE_KEYS: [&str; 3] = ["disable", "enable", "severity"];
 const PROFILE_KEYS: [&str; 5] = ["fail_on", "disable", "enable", "severity", "params"];
 
-/// Loads and validates a configuration file; every problem is reported with its place in the file.
+/// Loads and validates a trusted configuration file (`--config`); every problem is reported with its place
+/// in the file.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    load_as(path, None)
+}
+
+/// Loads a repository's `vigil.toml`: like `load`, but every path it names must stay inside its folder, and
+/// it may not carry a `[lock]` (a lock the repository writes for itself would lock nothing).
+pub fn load_repository(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let shown = path.to_string_lossy();
+    let folder = crate::confine::lexical_absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+    let root = std::fs::canonicalize(&folder).unwrap_or(folder);
+    // The file itself first: a `vigil.toml` linked to a file elsewhere would have its text quoted in errors.
+    if !crate::confine::inside(&root, path) {
+        let message = format!("{shown} is a symbolic link leading outside {}: not read", root.display());
+        return Err(vec![Diagnostic::new(
+            "vigil::config",
+            &Source::new(shown.to_string(), ""),
+            Default::default(),
+            message,
+        )]);
+    }
+    load_as(path, Some(root))
+}
+
+fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>> {
     let shown = path.to_string_lossy();
     let options = crate::input::LoadOptions::default();
     let docs = Document::load(path, &options).map_err(|e| {
         let source = e.source_text().cloned().unwrap_or_else(|| Source::new(e.file.clone(), ""));
         vec![Diagnostic::new("vigil::config", &source, e.span.unwrap_or_default(), e.message)]
     })?;
-    let Some(doc) = docs.first() else { return Ok(Config { file: path.to_path_buf(), ..Config::default() }) };
+    let empty = Config { file: path.to_path_buf(), root: root.clone(), ..Config::default() };
+    let Some(doc) = docs.first() else { return Ok(empty) };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut reader = Reader { doc, base, errors: Vec::new() };
-    let mut config = Config { file: path.to_path_buf(), ..Config::default() };
+    let mut reader = Reader { doc, base, root, errors: Vec::new() };
+    let mut config = Config { doc: Some(doc.clone()), ..empty };
     let root = doc.data().clone();
     for (key, value) in reader.table(&root, &KEYS, "top-level key") {
         match key.as_str() {
-            "policies" => config.policies = reader.strings(value).into_iter().map(|p| reader.path(&p)).collect(),
+            "policies" => config.policies = reader.paths(value),
             "builtin" => config.builtin = reader.boolean(value),
-            "paths" => config.paths = reader.strings(value).into_iter().map(|p| reader.path(&p)).collect(),
+            "paths" => config.paths = reader.paths(value),
             "exclude" => config.exclude = reader.strings(value),
             "fail_on" => config.fail_on = reader.fail_on(value),
             "strict_waivers" => config.strict_waivers = reader.boolean(value),
-            "audit_log" => config.audit_log = reader.string(value).map(|p| reader.path(&p)),
+            "audit_log" => {
+                config.audit_log = reader.string(value).and_then(|p| reader.path(value, &p));
+            }
             "params" => config.params = reader.params(value),
             "rules" => config.rules = reader.rules(value, &RULE_KEYS),
             "kinds" => config.kinds = reader.kinds(value),
             "plugins" => config.plugins = reader.plugins(value),
             "waivers" => {
-                for file in reader.strings(value) {
-                    match waiver::load_file(&reader.path(&file)) {
+                for file in reader.paths(value) {
+                    match waiver::load_file(&file) {
                         Ok(w) => config.waivers.extend(w),
                         Err(e) => reader.errors.extend(e),
                     }
@@ -186,6 +270,14 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
                 Ok(w) => config.waivers.extend(w),
                 Err(e) => reader.errors.extend(e),
             },
+            "lock" if reader.root.is_some() => {
+                reader.error(value, "a `[lock]` only has effect in a trusted configuration given with --config").help =
+                    Some(
+                        "a repository's own vigil.toml cannot lock itself; put the lock in the CI's configuration"
+                            .into(),
+                    );
+            }
+            "lock" => config.lock = lock::read(&mut reader, value),
             "profiles" => {
                 for (name, table) in reader.table(value, &[], "") {
                     let mut profile = Profile { rules: reader.rules(table, &PROFILE_KEYS), ..Profile::default() };
@@ -208,6 +300,8 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
 struct Reader<'a> {
     doc: &'a Document,
     base: PathBuf,
+    /// Set for a repository's file: paths must stay inside.
+    root: Option<PathBuf>,
     errors: Vec<Diagnostic>,
 }
 
@@ -280,16 +374,54 @@ impl Reader<'_> {
         }
     }
 
+    /// Paths from a string or a list of strings.
+    fn paths(&mut self, value: &Value) -> Vec<PathBuf> {
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if let Some(text) = self.string(item)
+                && let Some(path) = self.path(item, &text)
+            {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     /// A path relative to the configuration file's folder (kept relative when that is the current folder).
-    fn path(&self, relative: &str) -> PathBuf {
+    /// In a repository's file it must stay inside the repository: `None` (and an error at `at`) otherwise.
+    fn path(&mut self, at: &Value, relative: &str) -> Option<PathBuf> {
         let path = Path::new(relative);
         let here = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
         let base = std::fs::canonicalize(&self.base).ok();
-        if path.is_absolute() || self.base.as_os_str().is_empty() || (here.is_some() && here == base) {
+        let resolved = if path.is_absolute() || self.base.as_os_str().is_empty() || (here.is_some() && here == base) {
             path.to_path_buf()
         } else {
             self.base.join(path)
+        };
+        if let Some(root) = self.root.clone() {
+            let climbs = path.components().any(|c| matches!(c, std::path::Component::ParentDir));
+            let why = if path.is_absolute() || path.has_root() {
+                Some("is absolute")
+            } else if climbs {
+                Some("climbs out with `..`")
+            } else if !crate::confine::inside(&root, &resolved) {
+                Some("leads outside it through a symbolic link")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                let message =
+                    format!("`{relative}` {why}: paths in the repository's vigil.toml stay inside {}", root.display());
+                self.error(at, message).help =
+                    Some("name files outside the repository in the trusted configuration (--config) instead".into());
+                return None;
+            }
         }
+        Some(resolved)
     }
 
     /// `[plugins]`. Sizes are given in convenient units (MiB, KiB) and stored in bytes.
@@ -299,11 +431,11 @@ impl Reader<'_> {
             match key.as_str() {
                 "allow_unpinned" => options.allow_unpinned = self.boolean(v).unwrap_or(false),
                 "cache" => options.no_cache = !self.boolean(v).unwrap_or(true),
-                "cache_dir" => options.cache_dir = self.string(v).map(|p| self.path(&p)),
+                "cache_dir" => options.cache_dir = self.string(v).and_then(|p| self.path(v, &p)),
                 "sha256" => {
                     for (file, digest) in self.table(v, &[], "") {
-                        if let Some(digest) = self.string(digest) {
-                            options.pins.insert(self.path(&file), digest);
+                        if let (Some(d), Some(path)) = (self.string(digest), self.path(digest, &file)) {
+                            options.pins.insert(path, d);
                         }
                     }
                 }

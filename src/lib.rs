@@ -3,10 +3,12 @@
 pub mod audit;
 pub mod bundled;
 pub mod config;
+pub mod confine;
 pub mod diagnostic;
 pub mod functions;
 pub mod input;
 pub mod ir;
+pub mod params;
 pub mod pipeline;
 pub mod plugins;
 pub mod report;

@@ -81,3 +81,27 @@ impl RuleTable {
         Ok(Arc::new(table))
     }
 }
+
+/// One rule's effective state under some settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleState {
+    /// The rule id.
+    pub id: String,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// The severity of its findings.
+    pub severity: Severity,
+}
+
+/// Every rule of `policies` as `settings` leave it (compared before and after a repository's configuration
+/// is layered on, to enforce a trusted `[lock]`).
+pub fn rule_states(policies: &crate::PolicySet, settings: &RuleSettings) -> Result<Vec<RuleState>, String> {
+    let table = RuleTable::with(&policies.program, settings)?;
+    Ok(policies
+        .program
+        .rules
+        .iter()
+        .zip(table.enabled.iter().zip(&table.severity))
+        .map(|(r, (on, s))| RuleState { id: r.info.id.clone(), enabled: *on, severity: *s })
+        .collect())
+}

@@ -6,14 +6,15 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use vigil::config::{self, Config, FailOn};
-use vigil::pipeline::{CheckOptions, check};
+use vigil::config::{self, Config, FailOn, Profile};
+use vigil::pipeline::{CheckOptions, KindLock, check};
 use vigil::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
-use super::Outcome;
+use super::layers::{read_configs, show, shown};
 use super::output::{eprint, print, style_for};
-use super::policies::{PolicyArgs, compile, usage};
+use super::policies::{PolicyArgs, compile_with, usage};
+use super::{Outcome, baseline};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -23,11 +24,17 @@ const EXAMPLES: &str = "Examples:
   policy check --output sarif=vigil.sarif .       SARIF for code scanning, human report on the terminal
   policy check --profile prod .                   apply the `prod` profile of vigil.toml
   policy check --fail-on high .                   fail only on high and critical findings
-  policy check --param trusted_orgs='[\"acme\"]' .  override a policy parameter (JSON, or a bare string)
+  policy check --param trusted_base_model_orgs='[\"acme\"]' .   override a parameter (JSON, or a bare string)
   policy check --waivers waivers.yaml --strict-waivers .   accountable exceptions; unused ones fail
   policy check --audit-log .vigil/audit.jsonl .   append a tamper-evident record of the run
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
-  policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry";
+  policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry
+  policy check --list-skipped .                   also list every file left out, and why
+  policy check --write-baseline .vigil/baseline.json .   record today's findings ...
+  policy check --baseline .vigil/baseline.json .         ... and fail only on new ones
+  policy check --context . models/card.md         check one file; cross-document rules see the whole tree
+  policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
+                                                  vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
 
 /// Report formats.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -65,10 +72,10 @@ pub struct CheckArgs {
     profile: Option<String>,
     /// Read settings from this file instead of looking for vigil.toml.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    config: Option<PathBuf>,
+    pub(super) config: Option<PathBuf>,
     /// Do not read vigil.toml.
     #[arg(long)]
-    no_config: bool,
+    pub(super) no_config: bool,
     /// Switch a rule off: id or glob such as `MC-*` (repeatable).
     #[arg(long, value_name = "RULE")]
     disable: Vec<String>,
@@ -99,6 +106,44 @@ pub struct CheckArgs {
     /// Reuse model-file digests across runs while a file's size and modification time are unchanged.
     #[arg(long, value_name = "FILE")]
     hash_cache: Option<PathBuf>,
+    /// After the human report, list every file left out and why (excluded, unknown format, a symbolic link
+    /// leaving the checked folder, a FIFO ...). The JSON report always lists them in `skipped`.
+    #[arg(long)]
+    list_skipped: bool,
+    /// A file found in a folder that does not parse is an error even when no rule reads files like it
+    /// (by default it is skipped with the reason: JSON with comments, templates, binary files ...).
+    #[arg(long)]
+    strict: bool,
+    /// Pass when no document was checked (by default an empty run is an error: exit 2).
+    #[arg(long)]
+    allow_empty: bool,
+    /// The repository root SARIF, JUnit and fingerprints name files from [default: the nearest folder
+    /// above holding `.git`, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Report only findings this baseline file does not record, and list the recorded ones now fixed.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in a baseline file (for `--baseline`); the run then passes unless an
+    /// input could not be read.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Files or folders whose documents rules that compare documents (`documents(...)`) also see, without
+    /// checking or reporting them: `policy check --context . CHANGED-FILES` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    context: Vec<PathBuf>,
+    /// For pre-commit, which names every changed file: named files are treated like files found in a
+    /// folder (one that is no input of any rule is skipped with the reason, not an error), and a commit with
+    /// nothing to check passes (implies --allow-empty).
+    #[arg(long)]
+    pre_commit: bool,
+}
+
+impl CheckArgs {
+    /// Whether problems are reported as a JSON report on standard output.
+    pub(super) fn json(&self) -> bool {
+        self.format == Format::Json
+    }
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -128,7 +173,17 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    let report = check(&plan.policies, &plan.options);
+    let mut report = check(&plan.policies, &plan.options);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    if let Some(file) = &args.write_baseline {
+        return baseline::write(&report, file, args.format == Format::Human);
+    }
+    if let Some(file) = &args.baseline
+        && let Err(outcome) = baseline::apply(&mut report, file)
+    {
+        return outcome;
+    }
     if let Some(cache) = &plan.options.load.hash_cache
         && let Err(e) = cache.save()
     {
@@ -152,11 +207,12 @@ pub fn run(args: CheckArgs) -> Outcome {
     };
     let mut failed_outputs = false;
     for (format, file) in &outputs {
-        let written = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(file, render(*format, false)));
+        // Never through a symbolic link: the checkout may have planted one where the report goes.
+        let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(render(*format, false).as_bytes())?;
+            f.flush()
+        });
         if let Err(e) = written {
             eprint(&format!("error: cannot write {}: {e}\n", file.display()));
             failed_outputs = true;
@@ -169,7 +225,19 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     print(&render(args.format, true));
+    if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
+        print(&baseline::lines(diff));
+    }
+    if args.list_skipped && args.format == Format::Human {
+        print(&super::output::skipped_list(&report));
+    }
     let mut outcome = outcome_of(&report, plan.fail_on);
+    if report.documents() == 0 && !(args.allow_empty || args.pre_commit) {
+        eprint(
+            "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
+        );
+        outcome = Outcome::Error;
+    }
     if plan.strict_waivers && !report.unused_waivers.is_empty() {
         for w in &report.unused_waivers {
             eprint(&format!("error: waiver for {} on `{}` ({}) matches no finding\n", w.rule, w.path, w.declared_at));
@@ -200,54 +268,118 @@ fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
     }
 }
 
-/// Merges vigil.toml, the profile and the flags, and compiles the policies.
+/// Merges the configurations, the profile and the flags, and compiles the policies. Order, later winning:
+/// the trusted file (`--config`), its profile, the repository's vigil.toml, its profile, the command line.
 fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
-    let config = read_config(args)?;
-    let profile = match &args.profile {
-        None => None,
-        Some(name) => match config.profiles.get(name) {
-            Some(p) => Some(p.clone()),
-            None => {
-                let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
-                let known = if names.is_empty() { "none are defined".to_string() } else { names.join(", ") };
-                return Err(usage(format!("no profile `{name}` in {} (profiles: {known})", shown(&config))));
-            }
-        },
-    };
     let as_json = args.format == Format::Json;
+    let (trusted, repo) = read_configs(args)?;
+    let layers: Vec<&Config> = std::iter::once(&trusted).chain(repo.as_ref()).collect();
+    let profiles: Vec<Option<&Profile>> = match &args.profile {
+        None => vec![None; layers.len()],
+        Some(name) => {
+            let found: Vec<Option<&Profile>> = layers.iter().map(|c| c.profiles.get(name)).collect();
+            if found.iter().all(Option::is_none) {
+                let mut names: Vec<&str> = layers.iter().flat_map(|c| c.profiles.keys()).map(String::as_str).collect();
+                names.dedup();
+                let known = if names.is_empty() { "none are defined".to_string() } else { names.join(", ") };
+                let mut files: Vec<String> =
+                    layers.iter().filter(|c| !c.file.as_os_str().is_empty()).map(|c| shown(c)).collect();
+                if files.is_empty() {
+                    files.push(shown(&trusted));
+                }
+                return Err(usage(format!("no profile `{name}` in {} (profiles: {known})", files.join(" or "))));
+            }
+            found
+        }
+    };
+    let locked = repo.as_ref().filter(|_| trusted.lock.is_some());
+    if let Some(repo) = locked {
+        let errors = config::check_layers(&trusted, repo, args.profile.as_deref());
+        if !errors.is_empty() {
+            return Err(show(&errors, as_json));
+        }
+    }
 
-    // Policies: the config's, then the flags'; parameters likewise, so the command line wins.
+    // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
-    policy_args.policies = config.policies.iter().chain(&args.policies.policies).cloned().collect();
-    policy_args.no_builtin = args.policies.no_builtin || config.builtin == Some(false);
-    let params = config.params.iter().chain(profile.iter().flat_map(|p| &p.params));
-    let mut extra: Vec<String> = params.map(|(k, v)| format!("{k}={}", v.to_json())).collect();
-    extra.extend(args.policies.params.iter().cloned());
-    policy_args.params = extra;
-    policy_args.plugins = config.plugins.clone();
-    let policies = compile(&policy_args, as_json)?;
-
-    let mut settings = config.rules.clone();
-    if let Some(p) = &profile {
-        settings = settings.then(&p.rules);
-    }
-    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
-    for spec in &args.severities {
-        let Some((rule, level)) = spec.rsplit_once('=') else {
-            return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));
+    policy_args.no_builtin = args.policies.no_builtin || layers.iter().any(|c| c.builtin == Some(false));
+    let layer_params = |n: usize| -> Vec<String> {
+        let mut out = Vec::new();
+        for (config, profile) in layers.iter().zip(&profiles).take(n) {
+            let params = config.params.iter().chain(profile.iter().flat_map(|p| &p.params));
+            out.extend(params.map(|(k, v)| format!("{k}={}", v.to_json())));
+        }
+        out.extend(args.policies.params.iter().cloned());
+        out
+    };
+    policy_args.params = layer_params(layers.len());
+    // `[plugins]` (limits, pins, the unpinned opt-in) of the nearest file, except that under a trusted
+    // `[lock]` only the trusted file's count: a repository may not loosen the sandbox of its own checks.
+    let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
+    policy_args.plugins = plugin_layer.plugins.clone();
+    let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
+        layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
+    };
+    // A parameter problem points at the `[params]` entry of the file that set it, unless the command line
+    // (which wins) set it too.
+    let relocate = |d: &vigil::Diagnostic| -> Option<vigil::Diagnostic> {
+        if d.code != "vigil::param" {
+            return None;
+        }
+        let name = d.message.split('`').nth(1)?;
+        if args.policies.params.iter().any(|p| p.split_once('=').is_some_and(|(n, _)| n.trim() == name)) {
+            return None;
+        }
+        let sets = |params: &[(String, vigil::Value)]| params.iter().any(|(n, _)| n == name);
+        let (config, profile) =
+            layers.iter().zip(&profiles).rev().find(|(c, p)| sets(&c.params) || p.is_some_and(|p| sets(&p.params)))?;
+        let (profile_name, in_profile) = match (profile, &args.profile) {
+            (Some(p), Some(n)) if sets(&p.params) => (n.as_str(), true),
+            _ => ("", false),
         };
-        cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
-    }
-    let policies = policies.with_settings(&settings.then(&cli)).map_err(usage)?;
+        let section: Vec<&str> = if in_profile { vec!["profiles", profile_name, "params"] } else { vec!["params"] };
+        let mut at = config.point_at(&section, name, d.message.clone())?.with_help_opt(d.help.clone());
+        if d.source.name() != "<parameters>" {
+            let declared = format!("`{name}` is declared here");
+            at = at.with_related(vigil::Diagnostic { message: declared, help: None, ..d.clone() }.with_label("here"));
+        }
+        Some(at)
+    };
+    let policies = compile_with(&policy_args, &configured(layers.len()), as_json, &relocate)?;
 
-    let mut kinds = config.kinds.clone();
-    for spec in &args.kinds {
-        let Some((glob, kind)) = spec.rsplit_once('=') else {
-            return Err(usage(format!("`--kind {spec}` needs the form GLOB=KIND")));
-        };
-        kinds.push((glob.to_string(), kind.parse::<Kind>().map_err(usage)?));
+    let cli = cli_settings(args)?;
+    let layer_settings = |n: usize| -> RuleSettings {
+        let mut settings = RuleSettings::default();
+        for (config, profile) in layers.iter().zip(&profiles).take(n) {
+            settings = settings.then(&config.rules);
+            if let Some(p) = profile {
+                settings = settings.then(&p.rules);
+            }
+        }
+        settings.then(&cli)
+    };
+    let settings = layer_settings(layers.len());
+    // A rule pattern of a configuration file that matches no rule is shown in that file.
+    for (config, profile) in layers.iter().zip(&profiles) {
+        let mut own = vec![(vec!["rules"], &config.rules)];
+        if let (Some(p), Some(name)) = (profile, &args.profile) {
+            own.push((vec!["profiles", name.as_str()], &p.rules));
+        }
+        for (section, rules) in own {
+            if let Err(message) = policies.with_settings(rules) {
+                let pattern = message.split('`').nth(1).unwrap_or("");
+                if let Some(d) = config.point_at(&section, pattern, message.clone()) {
+                    return Err(show(&[d], as_json));
+                }
+            }
+        }
     }
-    let mut waivers = config.waivers.clone();
+    let policies = policies.with_settings(&settings).map_err(usage)?;
+
+    let mut waivers = Vec::new();
+    for config in &layers {
+        waivers.extend(config.waivers.iter().cloned());
+    }
     for file in &args.waivers {
         match vigil::waiver::load_file(file) {
             Ok(w) => waivers.extend(w),
@@ -264,67 +396,93 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         )));
     }
 
+    // The lock's rules: each locked rule as the trusted layer alone leaves it, against the full result.
+    if let Some(repo) = locked {
+        let mut trusted_args = args.policies.clone();
+        trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
+        trusted_args.params = layer_params(1);
+        let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
+        let states =
+            |set: &PolicySet, settings: &RuleSettings| vigil::settings::rule_states(set, settings).map_err(usage);
+        let before = states(&alone, &layer_settings(1))?;
+        let after = states(&policies, &settings)?;
+        let errors = config::check_rules(&trusted, repo, &before, &after, &repo.waivers);
+        if !errors.is_empty() {
+            for e in &errors {
+                eprint(&format!("error: {e}\n"));
+            }
+            return Err(Outcome::Error);
+        }
+    }
+
+    let mut kinds: Vec<(String, Kind)> = trusted.kinds.clone();
+    let mut locked_kinds = None;
+    if let Some(repo) = &repo {
+        match (locked, &trusted.lock) {
+            (Some(_), Some(lock)) => {
+                locked_kinds = Some(KindLock {
+                    kinds: repo.kinds.clone(),
+                    locked: lock.kinds.clone(),
+                    trusted: shown(&trusted),
+                    repository: shown(repo),
+                });
+            }
+            _ => kinds.extend(repo.kinds.iter().cloned()),
+        }
+    }
+    for spec in &args.kinds {
+        let Some((glob, kind)) = spec.rsplit_once('=') else {
+            return Err(usage(format!("`--kind {spec}` needs the form GLOB=KIND")));
+        };
+        kinds.push((glob.to_string(), kind.parse::<Kind>().map_err(usage)?));
+    }
+
     let mut load = vigil::input::LoadOptions::default();
     load.artifacts.hash = !args.no_hash;
     load.hash_cache = args.hash_cache.as_ref().map(|f| std::sync::Arc::new(vigil::input::HashCache::open(f)));
-    let audit_log = args.audit_log.clone().or(config.audit_log.clone());
+    let audit_log = args.audit_log.clone().or_else(|| layers.iter().find_map(|c| c.audit_log.clone()));
+    let configured_paths = layers.iter().map(|c| &c.paths).find(|p| !p.is_empty());
     let paths = if !args.paths.is_empty() {
         args.paths.clone()
-    } else if !config.paths.is_empty() {
-        config.paths.clone()
+    } else if let Some(paths) = configured_paths {
+        paths.clone()
     } else {
         vec![PathBuf::from(".")]
     };
     let options = CheckOptions {
         paths,
-        excludes: config.exclude.iter().chain(&args.excludes).cloned().collect(),
+        excludes: layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned().collect(),
         kinds,
         load,
         waivers,
         digests: audit_log.is_some(),
+        locked_kinds,
+        strict: args.strict,
+        context: args.context.clone(),
+        named_as_found: args.pre_commit,
     };
-    let fail_on =
-        args.fail_on.or(profile.and_then(|p| p.fail_on)).or(config.fail_on).unwrap_or(FailOn::At(Severity::Low));
+    let mut fail_on = FailOn::At(Severity::Low);
+    for (config, profile) in layers.iter().zip(&profiles) {
+        fail_on = profile.and_then(|p| p.fail_on).or(config.fail_on).unwrap_or(fail_on);
+    }
+    let fail_on = args.fail_on.unwrap_or(fail_on);
     Ok(Plan {
         policies,
         options,
         fail_on: fail_on.severity(),
-        strict_waivers: args.strict_waivers || config.strict_waivers == Some(true),
+        strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
     })
 }
 
-fn read_config(args: &CheckArgs) -> Result<Config, Outcome> {
-    if args.no_config {
-        return Ok(Config::default());
+/// `--disable`, `--enable` and `--severity`.
+fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
+    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
+    for spec in &args.severities {
+        let Some((rule, level)) = spec.rsplit_once('=') else {
+            return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));
+        };
+        cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
     }
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => match config::find(&std::env::current_dir().unwrap_or_default()) {
-            Some(p) => p,
-            None => return Ok(Config::default()),
-        },
-    };
-    config::load(&path).map_err(|errors| show(&errors, args.format == Format::Json))
-}
-
-fn shown(config: &Config) -> String {
-    if config.file.as_os_str().is_empty() {
-        "vigil.toml (none found)".into()
-    } else {
-        config.file.display().to_string()
-    }
-}
-
-/// Prints configuration or waiver problems; exit code 2.
-fn show(errors: &[vigil::Diagnostic], as_json: bool) -> Outcome {
-    if as_json {
-        print(&json::render_policy_errors(&vigil::Diagnostics(errors.to_vec())));
-    } else {
-        let style = style_for(&std::io::stderr());
-        for e in errors {
-            eprint(&style.render(e));
-        }
-    }
-    Outcome::Error
+    Ok(cli)
 }

@@ -2,8 +2,10 @@
 //! library's public API.
 
 mod audit;
+mod baseline;
 mod check;
 mod inspect;
+mod layers;
 mod list;
 mod output;
 mod policies;
@@ -67,5 +69,7 @@ pub fn main() -> ExitCode {
         );
         Outcome::Error
     });
+    // Standard output is flushed by `print`; a report that could not be written is never a pass.
+    let outcome = if output::failed() { Outcome::Error } else { outcome };
     ExitCode::from(outcome as u8)
 }

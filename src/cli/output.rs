@@ -1,6 +1,8 @@
-//! Terminal output shared by subcommands: colour choice, width, and writing without panicking on a closed pipe.
+//! Terminal output shared by subcommands: colour choice, width, and writing that never panics and never
+//! fails quietly: a report that did not reach standard output (full disk, closed pipe) makes the run exit 2.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use vigil::report::human::Style;
 
@@ -11,11 +13,25 @@ pub fn style_for(stream: &impl IsTerminal) -> Style {
     Style { color: stream.is_terminal() && !no_color, width }
 }
 
-/// Writes to stdout; a closed pipe (`policy check | head`) is not an error worth a panic.
+/// Writes to stdout. A failed write (`> /dev/full`, a reader that went away) is reported once on stderr and
+/// remembered: `failed()` turns the run's exit code into 2, because CI must never take a report that was not
+/// delivered for a pass.
 pub fn print(text: &str) {
+    if STDOUT_FAILED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        STDOUT_FAILED.store(true, Ordering::Relaxed);
+        eprint(&format!("error: cannot write the report to standard output: {e}\n"));
+    }
+}
+
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Whether some write to standard output failed.
+pub fn failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
 }
 
 /// Writes to stderr.
@@ -23,4 +39,23 @@ pub fn eprint(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
+}
+
+/// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
+/// characters in them are escaped rather than sent to the terminal.
+pub fn skipped_list(report: &vigil::report::Report) -> String {
+    let mut out = String::new();
+    for s in &report.skipped {
+        let path: String = s
+            .path
+            .to_string_lossy()
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+                escaped
+            })
+            .collect();
+        out.push_str(&format!("skipped: {path} ({})\n", s.reason));
+    }
+    out
 }

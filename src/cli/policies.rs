@@ -39,6 +39,22 @@ pub fn usage(message: impl std::fmt::Display) -> Outcome {
 
 /// Reads and compiles the policies; problems are printed (as JSON when `as_json`) and become exit code 2.
 pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
+    compile_with(args, &[], as_json, &|_| None)
+}
+
+/// Moves a policy problem to where the user wrote the setting behind it (a `[params]` entry of vigil.toml),
+/// when it came from there.
+pub type Relocate<'a> = dyn Fn(&vigil::Diagnostic) -> Option<vigil::Diagnostic> + 'a;
+
+/// Like `compile`, with policy files or folders from configuration read before `--policy` ones. Each comes
+/// with the folder it must stay inside when a repository's `vigil.toml` named it (`None`: trusted).
+/// `relocate` may point a problem into the configuration file instead.
+pub fn compile_with(
+    args: &PolicyArgs,
+    configured: &[(PathBuf, Option<PathBuf>)],
+    as_json: bool,
+    relocate: &Relocate<'_>,
+) -> Result<PolicySet, Outcome> {
     let mut plugins = args.plugins.clone();
     plugins.allow_unpinned |= args.allow_unpinned_plugins;
     let mut builder = Engine::builder().plugin_options(plugins);
@@ -57,13 +73,18 @@ pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
     if !args.no_builtin {
         sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
+    for (path, root) in configured {
+        read_policies(path, root.as_deref(), &mut sources).map_err(usage)?;
+    }
     for path in &args.policies {
-        read_policies(path, &mut sources).map_err(usage)?;
+        read_policies(path, None, &mut sources).map_err(usage)?;
     }
     if sources.is_empty() {
         return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
     }
     builder.build().compile(sources).map_err(|diagnostics| {
+        let diagnostics =
+            vigil::Diagnostics(diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect());
         if as_json {
             print(&json::render_policy_errors(&diagnostics));
         } else {
@@ -88,10 +109,20 @@ fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
         .ok_or_else(|| format!("`--now {text}` is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"))
 }
 
-/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable).
-fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
+/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable). With a `root`
+/// (a repository's configuration named the path), nothing outside it is read, even through a symbolic link:
+/// a policy file's text is quoted in compile errors.
+fn read_policies(path: &Path, root: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), String> {
     let name = path.display().to_string();
+    if let Some(root) = root
+        && !vigil::confine::inside(root, path)
+    {
+        return Err(format!("{name}: a symbolic link leading outside {}: not read", root.display()));
+    }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(what) = vigil::confine::special_file(&meta) {
+        return Err(format!("{name}: {what}, not a regular file: never opened"));
+    }
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| format!("{name}: {e}"))?
@@ -101,11 +132,16 @@ fn read_policies(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), Str
             .collect();
         entries.sort();
         for entry in entries {
-            read_policies(&entry, out)?;
+            read_policies(&entry, root, out)?;
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut vigil::confine::open_regular(path).map_err(|e| format!("{name}: {e}"))?,
+        &mut text,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
     out.push((name, text));
     Ok(())
 }

@@ -95,6 +95,8 @@ impl<'a> Runner<'_, 'a> {
         };
         let location = match check.at.map(|at| ev.eval(at)) {
             Some(Ok(std::borrow::Cow::Borrowed(node))) => self.doc.locate(node),
+            // A copy made by a comprehension or a function shares its contents with the document: found by them.
+            Some(Ok(std::borrow::Cow::Owned(node))) => self.doc.locate(&node),
             Some(Err(fault)) => self.locate_fault(&fault),
             _ => None,
         };

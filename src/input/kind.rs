@@ -53,7 +53,7 @@ kinds! {
     SpdxAi,
     /// A model file (weights, pickle, archive) inspected statically.
     ModelArtifact,
-    /// GitHub Actions workflow (`on` and `jobs`).
+    /// GitHub Actions workflow (`on` and `jobs`), or a composite action (`action.yml`).
     GitHubWorkflow,
     /// Kubeflow Pipelines IR spec (`pipelineInfo`, `deploymentSpec`, `root`).
     KubeflowPipeline,
@@ -160,6 +160,11 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
     if map.contains_key("jobs") && (map.contains_key("on") || map.contains_key("true")) {
         return Kind::GitHubWorkflow;
     }
+    // A composite action's steps run in the caller's job, with its token and secrets: checked like a job.
+    let runs_using = map.get("runs").and_then(|r| r.get("using")).and_then(Value::as_str);
+    if matches!(file_name, "action.yml" | "action.yaml") && runs_using == Some("composite") {
+        return Kind::GitHubWorkflow;
+    }
     if map.contains_key("ProductionVariants") {
         return Kind::SageMakerEndpoint;
     }
@@ -169,11 +174,94 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
     Kind::Unknown
 }
 
-/// Hugging Face front matter: dataset cards carry dataset-only keys.
-pub(crate) fn detect_card(front_matter: &Value) -> Kind {
-    const DATASET_KEYS: [&str; 5] =
-        ["task_categories", "size_categories", "dataset_info", "source_datasets", "annotations_creators"];
-    if DATASET_KEYS.iter().any(|k| front_matter.get(k).is_some()) { Kind::DatasetCard } else { Kind::ModelCard }
+/// Front-matter keys only dataset cards use (`licenses` is the legacy form of `license` in dataset cards).
+const DATASET_KEYS: [&str; 14] = [
+    "task_categories",
+    "task_ids",
+    "size_categories",
+    "dataset_info",
+    "source_datasets",
+    "annotations_creators",
+    "language_creators",
+    "multilinguality",
+    "pretty_name",
+    "paperswithcode_id",
+    "configs",
+    "licenses",
+    "train-eval-index",
+    "viewer",
+];
+
+/// Front-matter keys of Hugging Face model cards (the model card spec, and keys quantizers such as TheBloke
+/// add: `model_creator`, `model_name`).
+const MODEL_KEYS: [&str; 18] = [
+    "license",
+    "license_name",
+    "license_link",
+    "library_name",
+    "pipeline_tag",
+    "base_model",
+    "base_model_relation",
+    "model-index",
+    "model_name",
+    "model_creator",
+    "model_type",
+    "datasets",
+    "metrics",
+    "co2_eq_emissions",
+    "widget",
+    "inference",
+    "new_version",
+    "extra_gated_prompt",
+];
+
+/// Keys of a Hugging Face Space's README: an app, not a model.
+const SPACE_KEYS: [&str; 5] = ["sdk", "emoji", "colorFrom", "colorTo", "app_file"];
+
+/// Markdown with front matter that is not a card whatever its keys: agent and prompt files, issue and pull
+/// request templates.
+fn never_a_card(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    let agent_file = [".agent.md", ".prompt.md", ".instructions.md", ".chatmode.md"].iter().any(|s| name.ends_with(s))
+        || matches!(name.as_str(), "skill.md" | "agents.md" | "claude.md" | "pull_request_template.md");
+    let template_folder = path.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();
+        matches!(c.as_str(), "issue_template" | "pull_request_template" | "discussion_template")
+    });
+    agent_file || template_folder
+}
+
+/// Whether a file name is one cards are kept under (`README.md`, `modelcard.md`, `<model>_README.md`).
+fn card_file_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    name.contains("readme") || name.contains("card")
+}
+
+/// The kind of a Markdown file with front matter: a model card, a dataset card, or (`Unknown`) some other page
+/// that happens to have front matter — docs-site pages, Space READMEs, agent files, issue templates and card
+/// templates are not cards, and card rules must not judge them.
+pub(crate) fn detect_card(path: &Path, text: &str, front_matter: &Value, sections: &Value) -> Kind {
+    if never_a_card(path) || super::markdown::is_template(text) {
+        return Kind::Unknown;
+    }
+    let Some(map) = front_matter.as_object() else {
+        // A list or scalar where the metadata should be: a broken card if the file is named like one.
+        return if card_file_name(path) { Kind::ModelCard } else { Kind::Unknown };
+    };
+    let has = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
+    if has(&SPACE_KEYS) {
+        return Kind::Unknown;
+    }
+    let title = sections.as_object().and_then(|s| s.keys().find(|k| !k.is_empty()).map(|k| k.to_ascii_lowercase()));
+    if has(&DATASET_KEYS) || title.is_some_and(|t| t.starts_with("dataset card for")) {
+        return Kind::DatasetCard;
+    }
+    // A README without metadata (named on the command line) is a card that lacks it: the card rules say so.
+    let readme_keys = map.is_empty() || map.contains_key("language") || map.contains_key("tags");
+    if has(&MODEL_KEYS) || card_file_name(path) && readme_keys {
+        return Kind::ModelCard;
+    }
+    Kind::Unknown
 }
 
 fn is_spdx(data: &Value) -> bool {
@@ -205,6 +293,9 @@ mod tests {
         assert_eq!(kind_of("dvc.lock", "{}"), Kind::DvcLock);
         assert_eq!(kind_of("doc.yaml", r#"{"kind":"ModelCard"}"#), Kind::ModelCard);
         assert_eq!(kind_of("doc.yaml", r#"{"kind":"Banana"}"#), Kind::Unknown);
+        let composite = r#"{"name":"setup","runs":{"using":"composite","steps":[]}}"#;
+        assert_eq!(kind_of(".github/actions/setup/action.yml", composite), Kind::GitHubWorkflow);
+        assert_eq!(kind_of("setup.yml", composite), Kind::Unknown);
     }
 
     #[test]
@@ -213,5 +304,43 @@ mod tests {
         assert!(!Kind::InferenceService.covers(Kind::Kubernetes));
         assert_eq!("MLBom".parse::<Kind>(), Ok(Kind::MLBom));
         assert!(Kind::ALL.iter().all(|k| !k.description().is_empty()));
+    }
+
+    fn card_kind(path: &str, text: &str) -> Kind {
+        let docs = crate::Document::parse(path, text, &Default::default()).expect("parses");
+        docs[0].kind()
+    }
+
+    #[test]
+    fn markdown_is_a_card_only_with_card_keys() {
+        let cases = [
+            ("README.md", "---\nlicense: mit\nlibrary_name: transformers\n---\n# m\n", Kind::ModelCard),
+            ("README.md", "---\nlanguage: [en]\ntags: [bert]\n---\n# m\n", Kind::ModelCard),
+            ("docs/guide.md", "---\ntitle: Install\ndescription: How to install\n---\n# Install\n", Kind::Unknown),
+            ("docs/guide.md", "---\ntags: [howto]\n---\n# Install\n", Kind::Unknown),
+            ("README.md", "---\ntitle: Demo\nemoji: 🚀\nsdk: gradio\nlicense: mit\n---\n# Demo\n", Kind::Unknown),
+            (".github/ISSUE_TEMPLATE/bug.md", "---\nname: Bug\nabout: Report\nlicense: mit\n---\n", Kind::Unknown),
+            (".github/agents/review.agent.md", "---\ndescription: reviews\ntools: [x]\n---\nDo it\n", Kind::Unknown),
+            ("skills/x/SKILL.md", "---\nname: x\ndescription: y\n---\n", Kind::Unknown),
+            ("README.md", "---\n{{ card_data }}\n---\n# {{ model_id }}\n", Kind::Unknown),
+            ("README.md", "---\n{card_data}\n---\n# x\n", Kind::Unknown),
+            ("modelcard.md", "---\nlicense: {license}  # e.g. mit\n---\n# x\n", Kind::Unknown),
+            ("README.md", "---\npretty_name: Squad\n---\n# Squad\n", Kind::DatasetCard),
+            ("README.md", "---\nlanguage: [en]\n---\n# Dataset Card for Squad\n", Kind::DatasetCard),
+            ("README.md", "---\nlicenses: [mit]\n---\n# x\n", Kind::DatasetCard),
+            ("README.md", "---\n[]\n---\n# broken\n", Kind::ModelCard),
+            ("notes.md", "---\n[]\n---\n# not a card\n", Kind::Unknown),
+            (
+                "README.md",
+                "---\nlicense: mit\n---\n# m\n```\n{{ bos_token }}{% for m in messages %}\n```\n",
+                Kind::ModelCard,
+            ),
+        ];
+        for (path, text, kind) in cases {
+            assert_eq!(card_kind(path, text), kind, "{path}: {text}");
+        }
+        let forced = crate::input::LoadOptions { kind: Some(Kind::ModelCard), ..Default::default() };
+        let docs = crate::Document::parse("docs/a.md", "---\ntitle: x\n---\n", &forced).expect("parses");
+        assert_eq!(docs[0].kind(), Kind::ModelCard, "--kind still overrides");
     }
 }

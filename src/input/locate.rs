@@ -75,21 +75,36 @@ struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Locator {
     by_address: FastMap<usize, u32>,
+    /// Arrays, objects and strings also by their shared contents: a policy that gathers containers into a new
+    /// list (`[c for p in pods(input) for c in p.containers]`) holds copies of the handles, not the document's
+    /// slots, and a finding at such a copy (or a member of it) must still point at the original.
+    by_contents: FastMap<usize, u32>,
     entries: Vec<Entry>,
-    /// A prefix for pointers (`/sections` for the document's section tree).
-    prefix: &'static str,
+    /// A prefix for pointers (`/$doc` for the document's meta tree, `/items/3` for an item of a List).
+    prefix: String,
 }
 
 fn address(value: &Value) -> usize {
     value as *const Value as usize
 }
 
+/// The address of an array's or object's shared contents, which copies of the value keep.
+fn contents_address(value: &Value) -> Option<usize> {
+    match value {
+        Value::Array(items) if !items.is_empty() => Some(Arc::as_ptr(items) as usize),
+        Value::Object(map) if !map.is_empty() => Some(Arc::as_ptr(map) as usize),
+        Value::String(text) if !text.is_empty() => Some(Arc::as_ptr(text) as *const u8 as usize),
+        _ => None,
+    }
+}
+
 impl Locator {
     /// Walks `root` in the loader's pre-order, pairing nodes with `spans`.
-    pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &'static str) -> Locator {
+    pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &str) -> Locator {
         let mut locator = Locator {
-            prefix,
+            prefix: prefix.to_string(),
             by_address: FastMap::with_capacity_and_hasher(spans.len(), Default::default()),
+            by_contents: FastMap::default(),
             entries: Vec::with_capacity(spans.len()),
         };
         let mut seen = FastSet::default();
@@ -106,6 +121,9 @@ impl Locator {
                 Value::Object(map) => seen.insert(Arc::as_ptr(map) as usize),
                 _ => false,
             };
+            if let Some(contents) = contents_address(node) {
+                locator.by_contents.entry(contents).or_insert(id);
+            }
             if !first_visit {
                 continue;
             }
@@ -128,7 +146,10 @@ impl Locator {
 
     /// The location of `node`, if it belongs to this tree.
     pub(crate) fn locate(&self, node: &Value) -> Option<Location> {
-        let id = *self.by_address.get(&address(node))?;
+        let id = match self.by_address.get(&address(node)) {
+            Some(id) => *id,
+            None => *self.by_contents.get(&contents_address(node)?)?,
+        };
         let entry = &self.entries[id as usize];
         let key_span = (!entry.span.key.is_empty()).then_some(entry.span.key);
         Some(Location { span: entry.span.value, key_span, pointer: self.pointer(id) })
@@ -148,12 +169,35 @@ impl Locator {
                 None => break,
             }
         }
-        let mut pointer = String::from(self.prefix);
+        let mut pointer = self.prefix.clone();
         for segment in segments.iter().rev() {
             pointer.push('/');
             pointer.push_str(segment);
         }
         pointer
+    }
+}
+
+/// The address of a collection's shared contents, which the locator keys its "walked already" set on.
+pub(crate) fn container(value: &Value) -> Option<usize> {
+    match value {
+        Value::Array(items) => Some(Arc::as_ptr(items) as usize),
+        Value::Object(map) => Some(Arc::as_ptr(map) as usize),
+        _ => None,
+    }
+}
+
+/// How many spans the locator takes for `value` (see [`Locator::build`]): one per node, not descending
+/// into a collection it has walked already.
+pub(crate) fn walk_len(value: &Value, seen: &mut HashSet<usize>) -> usize {
+    let Some(c) = container(value) else { return 1 };
+    if !seen.insert(c) {
+        return 1;
+    }
+    1 + match value {
+        Value::Array(items) => items.iter().map(|v| walk_len(v, seen)).sum(),
+        Value::Object(map) => map.values().map(|v| walk_len(v, seen)).sum(),
+        _ => 0,
     }
 }
 
