@@ -88,6 +88,7 @@ fn a_failing_plugin_fails_the_check() {
         .args(["check", "--no-config", "--no-builtin", "--format", "json", "--policy"])
         .arg(dir.path().join("t.policy"))
         .arg(dir.path().join("card.yaml"))
+        .env("VIGIL_CACHE_DIR", dir.path().join("cache"))
         .output()
         .unwrap();
     // The rule's severity is info, below the default --fail-on low: an error still fails the run.

@@ -244,7 +244,14 @@ fn precision_and_recall_on_a_labelled_set() {
 }
 
 fn policy(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_policy")).args(args).env("NO_COLOR", "1").output().unwrap();
+    // The compile cache goes to a temporary folder, not the user's.
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("VIGIL_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }
