@@ -10,6 +10,7 @@ pub mod input;
 pub mod ir;
 pub mod params;
 pub mod pipeline;
+pub mod plugins;
 pub mod report;
 pub mod settings;
 pub mod source;

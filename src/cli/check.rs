@@ -259,6 +259,10 @@ fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
         Outcome::Error
     } else if fail_on.is_some_and(|s| report.failing(s) > 0) {
         Outcome::Findings
+    } else if fail_on.is_some() && report.findings.iter().any(|f| f.cause == vigil::Cause::Error && !f.waived()) {
+        // A rule that could not be evaluated (a plugin that trapped, a step budget) is not a pass, whatever
+        // its severity: not knowing is not clean.
+        Outcome::Findings
     } else {
         Outcome::Pass
     }
@@ -309,6 +313,10 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         out
     };
     policy_args.params = layer_params(layers.len());
+    // `[plugins]` (limits, pins, the unpinned opt-in) of the nearest file, except that under a trusted
+    // `[lock]` only the trusted file's count: a repository may not loosen the sandbox of its own checks.
+    let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
+    policy_args.plugins = plugin_layer.plugins.clone();
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
