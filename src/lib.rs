@@ -17,6 +17,7 @@ pub mod syntax;
 pub mod value;
 pub mod waiver;
 
+mod artifact;
 pub(crate) mod check;
 mod engine;
 mod eval;

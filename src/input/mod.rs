@@ -4,7 +4,6 @@
 //! came from, so a finding maps to file:line:column. Loading is bounded by [`Limits`]: file size, nesting
 //! depth, YAML alias expansion and documents per file.
 
-mod artifact;
 mod hash_cache;
 pub(crate) mod hint;
 mod json;
@@ -20,7 +19,7 @@ mod yaml;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-pub use artifact::{InspectOptions, Limits as ArtifactLimits};
+pub use crate::artifact::{InspectOptions, Limits as ArtifactLimits};
 pub use hash_cache::HashCache;
 pub use kind::Kind;
 pub use locate::Location;
@@ -172,7 +171,7 @@ pub struct LoadOptions {
     /// Use this kind instead of detecting one.
     pub kind: Option<Kind>,
     /// How model artifacts are inspected (hashing on or off, inspection limits).
-    pub artifacts: artifact::InspectOptions,
+    pub artifacts: crate::artifact::InspectOptions,
     /// Reuse artifact digests of files whose size and modification time have not changed.
     pub hash_cache: Option<std::sync::Arc<HashCache>>,
 }
@@ -239,7 +238,8 @@ impl Document {
         if cached.is_some() {
             inspect.hash = false;
         }
-        let mut facts = artifact::inspect_path(path, &inspect).map_err(|e| LoadError::file(&name, io_message(&e)))?;
+        let mut facts =
+            crate::artifact::inspect_path(path, &inspect).map_err(|e| LoadError::file(&name, io_message(&e)))?;
         if let Some(sha) = cached {
             facts.sha256 = Some(sha);
         } else if let (Some(cache), Some(meta), Some(sha)) = (cache, &meta, &facts.sha256) {
@@ -252,7 +252,7 @@ impl Document {
 
     /// Inspects model-file bytes held in memory (already fetched blobs, fuzzing) as a `ModelArtifact` document.
     pub fn from_artifact_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> Document {
-        let facts = artifact::inspect_bytes(name, bytes, &options.artifacts);
+        let facts = crate::artifact::inspect_bytes(name, bytes, &options.artifacts);
         let data = facts.to_value();
         Document::from_value(name, options.kind.unwrap_or(Kind::ModelArtifact), data)
     }

@@ -11,9 +11,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::document::SafetensorsInfo;
-use super::reader::ByteReader;
-use super::sniff::SAFETENSORS_MAX_HEADER;
+use crate::artifact::document::SafetensorsInfo;
+use crate::artifact::formats::sniff::SAFETENSORS_MAX_HEADER;
+use crate::artifact::reader::ByteReader;
 
 /// Element width in bits for every dtype the reference implementation knows.
 fn dtype_bits(dtype: &str) -> Option<u64> {
@@ -28,7 +28,7 @@ fn dtype_bits(dtype: &str) -> Option<u64> {
     })
 }
 
-pub(super) fn inspect(r: &mut ByteReader<'_>, file_len: u64, max_header: u64) -> SafetensorsInfo {
+pub(in crate::artifact) fn inspect(r: &mut ByteReader<'_>, file_len: u64, max_header: u64) -> SafetensorsInfo {
     let mut info = SafetensorsInfo::default();
     if let Err(e) = validate(r, file_len, max_header, &mut info) {
         info.valid = false;

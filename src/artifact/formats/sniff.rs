@@ -7,16 +7,16 @@
 //! binary files fail within a few bytes; `not_a_pickle.bin` (`cmod\n\xf8\n`)
 //! fails on its non-UTF-8 global name.
 
-use super::document::Format;
-use super::opcodes::{self, Arg};
-use super::pystr;
+use crate::artifact::document::Format;
+use crate::artifact::pickle::opcodes::{self, Arg};
+use crate::artifact::pickle::pystr;
 
 /// Magic integer pickled first by legacy (pre-1.6, non-zip) `torch.save`,
 /// as the payload of `LONG1` (10 little-endian bytes of 0x1950A86A20F9469CFC6C).
 const TORCH_MAGIC_LONG1: [u8; 12] = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
 /// Largest safetensors header the format allows.
-pub(super) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
+pub(in crate::artifact) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
 
 /// Cheap check on the first bytes (at least 16 unless the file is shorter):
 /// is this a model artifact we inspect, and which format? `None` = unknown.
@@ -70,7 +70,7 @@ fn is_legacy_torch(head: &[u8]) -> bool {
 }
 
 /// Any pickle: PROTO 0–5 followed by a real opcode, or a plausible protocol 0/1 start.
-pub(super) fn is_pickle(head: &[u8]) -> bool {
+pub(in crate::artifact) fn is_pickle(head: &[u8]) -> bool {
     match head {
         [0x80, p, rest @ ..] if *p <= 5 => rest.first().is_none_or(|b| opcodes::info(*b).is_some()),
         [0x80] => true,
@@ -168,7 +168,7 @@ fn line_ok(op: u8, line: &[u8], complete: bool) -> bool {
 }
 
 /// A complete dotted Python identifier (`os.path`, `Bdb.run`).
-pub(super) fn is_dotted_identifier(s: &str) -> bool {
+pub(in crate::artifact) fn is_dotted_identifier(s: &str) -> bool {
     s.split('.').all(|part| identifier_ok(part.as_bytes(), true) && !part.contains('.'))
 }
 

@@ -2,13 +2,13 @@
 //!
 //! Every key is always present (absent sections are `null` or `[]`) so policy
 //! expressions never have to guard against missing keys. Field meanings are
-//! documented for policy authors in ARTIFACT_DOCUMENT.md; keep both in sync.
+//! documented for policy authors in docs/artifacts.md; keep both in sync.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use super::classify::Classification;
+pub use crate::artifact::pickle::classify::Classification;
 
 /// Container / file format, detected from magic bytes (never the extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

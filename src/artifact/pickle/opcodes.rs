@@ -8,7 +8,7 @@
 
 /// How an opcode's argument is laid out in the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Arg {
+pub(in crate::artifact) enum Arg {
     /// No argument bytes.
     None,
     /// Fixed number of raw bytes (u8/u16/i32/u32/u64/f64 little or big endian).
@@ -27,7 +27,7 @@ pub(super) enum Arg {
 
 /// One row of the table.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct OpInfo {
+pub(in crate::artifact) struct OpInfo {
     pub name: &'static str,
     pub arg: Arg,
     /// Lowest protocol that emits this opcode. Protocol 0/1 sniffing only accepts
@@ -131,7 +131,7 @@ const fn build_table() -> [Option<OpInfo>; 256] {
 }
 
 /// Look up an opcode byte.
-pub(super) fn info(byte: u8) -> Option<&'static OpInfo> {
+pub(in crate::artifact) fn info(byte: u8) -> Option<&'static OpInfo> {
     TABLE[usize::from(byte)].as_ref()
 }
 

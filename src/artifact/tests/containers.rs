@@ -6,8 +6,8 @@ use std::io::{Cursor, Write};
 use ::zip::write::SimpleFileOptions;
 use ::zip::{CompressionMethod, ZipWriter};
 
-use super::super::gguf::tests::{gguf, gstr};
 use super::{Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes};
+use crate::artifact::formats::gguf::tests::{gguf, gstr};
 
 fn zip_of(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));

@@ -4,16 +4,16 @@
 //! v2/v3), then a Python dict literal `{'descr': ..., 'fortran_order': ...,
 //! 'shape': (...)}`. numpy reads the literal with `ast.literal_eval` and the
 //! dtype with `descr_to_dtype`; the inspector reads both the same way
-//! ([`super::pylit`], [`is_object`]) and never evaluates anything. An object
+//! ([`crate::artifact::formats::pylit`], [`is_object`]) and never evaluates anything. An object
 //! dtype means the payload is a pickle (`numpy.load(allow_pickle=True)`
 //! unpickles it), so it is scanned, and so is the payload of any header or
 //! dtype that is not understood: not knowing is not clean.
 
-use super::document::NumpyArray;
-use super::inspect::Ctx;
-use super::pickle::{self, ScanOptions};
-use super::pylit::{self, Lit};
-use super::reader::ByteReader;
+use crate::artifact::document::NumpyArray;
+use crate::artifact::formats::pylit::{self, Lit};
+use crate::artifact::inspect::Ctx;
+use crate::artifact::pickle::{self, ScanOptions};
+use crate::artifact::reader::ByteReader;
 
 /// numpy refuses headers over 10,000 bytes unless `allow_pickle=True`, which
 /// lifts the limit; longer ones are stepped over (and the payload scanned).
@@ -22,7 +22,7 @@ const MAX_HEADER: u64 = 16 << 20;
 const MAX_DTYPE_DEPTH: usize = 32;
 
 /// Parse the header at the reader's position; scan the pickle payload of object arrays.
-pub(super) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, entry: Option<&str>) {
+pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, entry: Option<&str>) {
     let label = entry.unwrap_or("npy");
     let mut arr = match parse_header(r) {
         Ok(a) => a,
@@ -116,7 +116,7 @@ fn parse_header(r: &mut ByteReader<'_>) -> Result<NumpyArray, Header> {
 
 /// Whether numpy's `descr_to_dtype(descr)` can hold Python objects (or might:
 /// anything not understood counts as an object dtype).
-pub(super) fn is_object(descr: &Lit, depth: usize) -> bool {
+pub(in crate::artifact) fn is_object(descr: &Lit, depth: usize) -> bool {
     if depth > MAX_DTYPE_DEPTH {
         return true;
     }
@@ -252,7 +252,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    use super::super::tests::containers::npy;
+    use crate::artifact::tests::containers::npy;
 
     fn parse(bytes: &[u8]) -> Result<NumpyArray, String> {
         let mut cur = Cursor::new(bytes);

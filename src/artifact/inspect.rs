@@ -3,11 +3,15 @@
 
 use std::io::{Cursor, Read, SeekFrom};
 
-use super::document::{Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict};
-use super::pickle::{self, ScanOptions};
-use super::pickle_state::FastMap;
-use super::reader::{ByteReader, ReadSeek};
-use super::{InspectOptions, Limits, gguf, numpy, onnx, opcodes, safetensors, sniff, torch_tar, zip};
+use crate::artifact::document::{
+    Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict,
+};
+use crate::artifact::formats::{gguf, numpy, onnx, safetensors, sniff, torch_tar, zip};
+use crate::artifact::pickle::opcodes;
+use crate::artifact::pickle::state::FastMap;
+use crate::artifact::pickle::{self, ScanOptions};
+use crate::artifact::reader::{ByteReader, ReadSeek};
+use crate::artifact::{InspectOptions, Limits};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
@@ -337,8 +341,8 @@ fn hdf5(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, size: u64) {
         ctx.error(format!("hdf5: read error: {e}"));
         return;
     }
-    let mut info = super::document::KerasInfo::default();
-    let keras = super::keras::scan_hdf5(&buf, &mut info);
+    let mut info = crate::artifact::document::KerasInfo::default();
+    let keras = crate::artifact::formats::keras::scan_hdf5(&buf, &mut info);
     let window = if size > HDF5_SEARCH { format!("the first {HDF5_SEARCH} bytes") } else { "all bytes".into() };
     ctx.warn(format!("HDF5 file: not parsed; {window} searched for Keras Lambda layers and imported modules"));
     if keras {

@@ -3,16 +3,16 @@
 //! graph (field 7), which holds the weights, is skipped by length, so no
 //! protobuf dependency is needed and nothing large is read.
 
-use super::document::{OnnxInfo, OnnxOpset};
-use super::inspect::Ctx;
-use super::reader::ByteReader;
+use crate::artifact::document::{OnnxInfo, OnnxOpset};
+use crate::artifact::inspect::Ctx;
+use crate::artifact::reader::ByteReader;
 
 /// Length-delimited fields larger than this are skipped, not parsed.
 const MAX_SMALL_FIELD: u64 = 64 * 1024;
 const MAX_FIELDS: usize = 100_000;
 const MAX_KEPT: usize = 256;
 
-pub(super) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, file_len: u64) {
+pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, file_len: u64) {
     let mut info = OnnxInfo::default();
     if let Err(e) = walk(r, file_len, &mut info) {
         ctx.error(format!("onnx: {e}"));

@@ -14,13 +14,13 @@ use std::io::{self, Cursor, Read, SeekFrom};
 use ::zip::ZipArchive;
 use ::zip::read::ZipReadOptions;
 
-use super::document::{ArchiveInfo, Format};
-use super::inspect::{self, Ctx, HEAD_BYTES};
-use super::keras;
-use super::numpy;
-use super::pickle::{self, ScanOptions};
-use super::reader::{self, ByteReader, ReadSeek};
-use super::sniff::sniff;
+use crate::artifact::document::{ArchiveInfo, Format};
+use crate::artifact::formats::keras;
+use crate::artifact::formats::numpy;
+use crate::artifact::formats::sniff::sniff;
+use crate::artifact::inspect::{self, Ctx, HEAD_BYTES};
+use crate::artifact::pickle::{self, ScanOptions};
+use crate::artifact::reader::{self, ByteReader, ReadSeek};
 
 /// Entry extensions picklescan scans as pickles even without a PROTO header.
 const PICKLE_EXTENSIONS: &[&str] = &[".pkl", ".pickle", ".joblib", ".dat", ".data"];
@@ -29,7 +29,7 @@ const MAX_NAMES: usize = 1000;
 const EOCD_LEN: usize = 22;
 const EOCD_SEARCH: u64 = 65_535 + EOCD_LEN as u64;
 
-pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<&str>, depth: usize) {
+pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<&str>, depth: usize) {
     let label = prefix.unwrap_or("zip");
     // The zip crate materialises the whole central directory; refuse archives
     // that declare more entries than we would look at before it does.
@@ -122,7 +122,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
 /// `zipfile.is_zipfile` looks for it (the last 64 KiB), whatever precedes it.
 /// (Random bytes that merely contain the record's signature are not taken
 /// for an archive: the central directory must parse too.)
-pub(super) fn ends_like_zip(src: &mut dyn ReadSeek) -> io::Result<bool> {
+pub(in crate::artifact) fn ends_like_zip(src: &mut dyn ReadSeek) -> io::Result<bool> {
     if declared_entries(src)?.is_none_or(|n| n > 1 << 20) {
         return Ok(false);
     }
@@ -313,7 +313,7 @@ fn entry_with_head(
     }
 }
 
-fn scan(ctx: &Ctx<'_>, r: &mut dyn Read, full: &str) -> super::document::PickleReport {
+fn scan(ctx: &Ctx<'_>, r: &mut dyn Read, full: &str) -> crate::artifact::document::PickleReport {
     let mut br = ByteReader::stream(r, 0);
     let opts = ScanOptions { entry: Some(full.to_string()), ..ScanOptions::default() };
     pickle::scan(&mut br, &ctx.opts.limits, opts)
@@ -339,7 +339,7 @@ fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
 }
 
 /// Reads at most `left` bytes and remembers whether more were available.
-pub(super) struct Capped<R> {
+pub(in crate::artifact) struct Capped<R> {
     pub inner: R,
     pub left: u64,
     pub read: u64,

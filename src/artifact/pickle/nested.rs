@@ -2,17 +2,17 @@
 //! same stream), the raw array bytes joblib steps over, and byte strings a
 //! loader such as `torch.storage._load_from_bytes` unpickles.
 
-use super::document::Classification;
-use super::joblib;
-use super::pickle::{Flow, MAX_NESTING, Next, ScanOptions, scan};
-use super::pickle_state::{Machine, Saved, Unresolved, Value};
-use super::reader::ByteReader;
+use crate::artifact::document::Classification;
+use crate::artifact::pickle::joblib;
+use crate::artifact::pickle::state::{Machine, Saved, Unresolved, Value};
+use crate::artifact::pickle::{Flow, MAX_NESTING, Next, ScanOptions, scan};
+use crate::artifact::reader::ByteReader;
 
 impl Machine<'_> {
     /// joblib writes object arrays as a separate `pickle.dump` that
     /// `joblib.load` reads with its own unpickler: scan it with a fresh stack
     /// and memo so its memo keys do not clobber the outer pickle's.
-    pub(super) fn nested_pickle(&mut self, r: &mut ByteReader<'_>, off: u64) -> Result<(), String> {
+    pub(in crate::artifact) fn nested_pickle(&mut self, r: &mut ByteReader<'_>, off: u64) -> Result<(), String> {
         if self.nesting >= MAX_NESTING {
             return Err(format!("limit at offset {off}: joblib object arrays nested too deeply"));
         }
@@ -49,7 +49,7 @@ impl Machine<'_> {
 
     /// BUILD: remember tuple state (numpy dtypes) and step over the raw array
     /// bytes joblib writes right after a NumpyArrayWrapper's BUILD.
-    pub(super) fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
+    pub(in crate::artifact) fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
         let Some(Value::Obj(o)) = self.top() else {
             return Ok(());
         };
@@ -78,7 +78,7 @@ impl Machine<'_> {
     /// Bytes kept because the stream imports a loader of pickled bytes
     /// (`torch.storage._load_from_bytes`): a nested `torch.save` pickle is
     /// scanned and its globals join this stream's.
-    pub(super) fn nested_bytes(&mut self, payload: &[u8], off: u64) -> Result<(), String> {
+    pub(in crate::artifact) fn nested_bytes(&mut self, payload: &[u8], off: u64) -> Result<(), String> {
         if !payload.starts_with(&[0x80]) {
             if payload.starts_with(b"PK\x03\x04") {
                 self.error(format!(

@@ -2,13 +2,13 @@
 //! the table in opcodes.rs, so even opcodes the scanner ignores are stepped
 //! over exactly and the stream never desynchronises.
 
-use super::opcodes::{Arg, OpInfo};
-use super::reader::{ByteReader, Line};
+use crate::artifact::pickle::opcodes::{Arg, OpInfo};
+use crate::artifact::reader::{ByteReader, Line};
 
 /// Decoded argument of one opcode.
 /// Byte arguments borrow the caller's scratch buffer, so the hot path (one
 /// opcode after another) does not allocate.
-pub(super) enum ArgVal<'s> {
+pub(in crate::artifact) enum ArgVal<'s> {
     None,
     Fixed(Fixed),
     Line(&'s [u8]),
@@ -22,13 +22,13 @@ pub(super) enum ArgVal<'s> {
 
 /// A fixed-size argument (at most 8 bytes), held by value.
 #[derive(Clone, Copy)]
-pub(super) struct Fixed {
+pub(in crate::artifact) struct Fixed {
     bytes: [u8; 8],
     len: usize,
 }
 
 impl Fixed {
-    pub(super) fn as_slice(&self) -> &[u8] {
+    pub(in crate::artifact) fn as_slice(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }
 }
@@ -38,7 +38,7 @@ impl Fixed {
 /// `max_bytes` (0 unless a nested pickle may hide in them); longer payloads
 /// are skipped without being buffered.
 #[inline(always)]
-pub(super) fn read_arg<'s>(
+pub(in crate::artifact) fn read_arg<'s>(
     r: &mut ByteReader<'_>,
     b: u8,
     info: &OpInfo,
@@ -142,14 +142,14 @@ pub(super) fn read_arg<'s>(
     }
 }
 
-pub(super) fn fixed4(v: &[u8]) -> [u8; 4] {
+pub(in crate::artifact) fn fixed4(v: &[u8]) -> [u8; 4] {
     let mut a = [0u8; 4];
     let n = v.len().min(4);
     a[..n].copy_from_slice(&v[..n]);
     a
 }
 
-pub(super) fn memo_key(arg: &ArgVal) -> Option<u64> {
+pub(in crate::artifact) fn memo_key(arg: &ArgVal) -> Option<u64> {
     match arg {
         ArgVal::Line(l) => std::str::from_utf8(l).ok()?.trim().parse().ok(),
         ArgVal::Fixed(v) if v.len == 1 => Some(u64::from(v.bytes[0])),

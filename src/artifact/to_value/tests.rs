@@ -1,7 +1,7 @@
 //! The direct builder gives exactly the document the serde route gives.
 
-use super::super::tests::{call4, inspect, sample_files};
 use super::*;
+use crate::artifact::tests::{call4, inspect, sample_files};
 
 /// The direct route and the serde_json route agree exactly, key order included.
 fn assert_same(a: &Artifact) {

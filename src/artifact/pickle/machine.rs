@@ -9,16 +9,16 @@
 //! dangerous by definition. Scanning continues after `STOP` (concatenated
 //! pickles) and keeps every finding made before an error.
 
-use super::Limits;
-use super::document::PickleReport;
-use super::opcodes::{self, OpInfo};
-use super::pickle_arg::{self, ArgVal, fixed4, memo_key};
-use super::pickle_state::{Machine, Span, Unresolved, Value, str_or_q};
-use super::pystr::{self, PyInt};
-use super::reader::ByteReader;
+use crate::artifact::Limits;
+use crate::artifact::document::PickleReport;
+use crate::artifact::pickle::args::{self, ArgVal, fixed4, memo_key};
+use crate::artifact::pickle::opcodes::{self, OpInfo};
+use crate::artifact::pickle::pystr::{self, PyInt};
+use crate::artifact::pickle::state::{Machine, Span, Unresolved, Value, str_or_q};
+use crate::artifact::reader::ByteReader;
 
 /// joblib object-array pickles inside object-array pickles (never legitimate).
-pub(super) const MAX_NESTING: usize = 4;
+pub(in crate::artifact) const MAX_NESTING: usize = 4;
 
 /// Byte strings kept for a nested scan once the stream imports a loader of
 /// pickled bytes; longer ones are reported, not buffered.
@@ -31,7 +31,7 @@ fn is_bytes_loader(module: &str, name: &str) -> bool {
 
 /// Per-stream scan options.
 #[derive(Default)]
-pub(super) struct ScanOptions {
+pub(in crate::artifact) struct ScanOptions {
     pub entry: Option<String>,
     /// Stop quietly after this many complete pickles (legacy torch: 5).
     pub max_segments: Option<u64>,
@@ -43,13 +43,13 @@ pub(super) struct ScanOptions {
     pub depth: usize,
 }
 
-pub(super) enum Flow {
+pub(in crate::artifact) enum Flow {
     Continue,
     Stop,
 }
 
 /// Scan one pickle stream from the reader's current position.
-pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
+pub(in crate::artifact) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
     let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
     m.plain = opts.plain;
     m.nesting = opts.depth;
@@ -111,7 +111,7 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
 }
 
 /// What the next byte of the stream turned out to be.
-pub(super) enum Next {
+pub(in crate::artifact) enum Next {
     Op(Flow),
     Eof(u64),
     NotOpcode(u8, u64),
@@ -119,7 +119,7 @@ pub(super) enum Next {
 
 impl Machine<'_> {
     /// Decode and apply one opcode.
-    pub(super) fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
+    pub(in crate::artifact) fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
         // Between two opcodes every live value is on a stack or in a memo.
         if self.should_collect() {
             self.collect_garbage();
@@ -152,7 +152,7 @@ impl Machine<'_> {
         off: u64,
         scratch: &mut Vec<u8>,
     ) -> Result<Flow, String> {
-        let arg = pickle_arg::read_arg(r, b, info, off, (self.limits.max_string, self.keep_bytes), scratch)?;
+        let arg = args::read_arg(r, b, info, off, (self.limits.max_string, self.keep_bytes), scratch)?;
         let bad = |what: &str| format!("invalid {} at offset {off}: {what}", info.name);
         match (b, arg) {
             (b'.', _) => {
@@ -412,7 +412,7 @@ impl Machine<'_> {
     }
 
     /// Replace the top of the current stack, if there is one.
-    pub(super) fn set_top(&mut self, v: Value) {
+    pub(in crate::artifact) fn set_top(&mut self, v: Value) {
         if self.stack.len() > self.base()
             && let Some(top) = self.stack.last_mut()
         {

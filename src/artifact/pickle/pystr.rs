@@ -6,13 +6,13 @@
 /// (`codecs.escape_decode`). Returns `None` when the quotes are missing or
 /// mismatched, which makes the real unpickler raise too.
 #[cfg(test)]
-pub(super) fn decode_quoted(line: &[u8]) -> Option<Vec<u8>> {
+pub(in crate::artifact) fn decode_quoted(line: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     decode_quoted_into(line, &mut out).then_some(out)
 }
 
 /// Whether a `STRING` argument is quoted the way [`decode_quoted_into`] accepts.
-pub(super) fn is_quoted(line: &[u8]) -> bool {
+pub(in crate::artifact) fn is_quoted(line: &[u8]) -> bool {
     match line {
         [first, .., last] => first == last && (*first == b'\'' || *first == b'"'),
         _ => false,
@@ -21,7 +21,7 @@ pub(super) fn is_quoted(line: &[u8]) -> bool {
 
 /// [`decode_quoted`] into a reused buffer (cleared first); false when the
 /// quotes are missing or mismatched.
-pub(super) fn decode_quoted_into(line: &[u8], out: &mut Vec<u8>) -> bool {
+pub(in crate::artifact) fn decode_quoted_into(line: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     let Some((&first, rest)) = line.split_first() else {
         return false;
@@ -96,14 +96,14 @@ fn hex_pair(p: &[u8]) -> Option<u8> {
 /// `raw-unicode-escape` decoding used by the `UNICODE` opcode: bytes are
 /// Latin-1 except `\uXXXX` and `\UXXXXXXXX`.
 #[cfg(test)]
-pub(super) fn decode_raw_unicode_escape(s: &[u8]) -> String {
+pub(in crate::artifact) fn decode_raw_unicode_escape(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     raw_unicode_escape_into(s, &mut out);
     out
 }
 
 /// [`decode_raw_unicode_escape`], appending to `out`.
-pub(super) fn raw_unicode_escape_into(s: &[u8], out: &mut String) {
+pub(in crate::artifact) fn raw_unicode_escape_into(s: &[u8], out: &mut String) {
     let mut i = 0usize;
     while i < s.len() {
         let c = s[i];
@@ -133,7 +133,7 @@ pub(super) fn raw_unicode_escape_into(s: &[u8], out: &mut String) {
 
 /// Latin-1 decoding for BINSTRING payloads (Python 2 `str` globals),
 /// appending to `out` (ASCII is copied as is).
-pub(super) fn latin1_into(s: &[u8], out: &mut String) {
+pub(in crate::artifact) fn latin1_into(s: &[u8], out: &mut String) {
     if s.is_ascii()
         && let Ok(ascii) = std::str::from_utf8(s)
     {
@@ -145,7 +145,7 @@ pub(super) fn latin1_into(s: &[u8], out: &mut String) {
 
 /// Parsed value of an `INT`/`LONG` line.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum PyInt {
+pub(in crate::artifact) enum PyInt {
     Int(i64),
     Bool(bool),
     /// Valid but outside i64.
@@ -155,7 +155,7 @@ pub(super) enum PyInt {
 /// Parse the argument of INT (`I01` is True, `I00` False) or LONG (`123L`)
 /// roughly like Python's `int()`: surrounding whitespace, a sign, digits and
 /// single underscores between digits.
-pub(super) fn parse_int_line(line: &[u8], long: bool) -> Option<PyInt> {
+pub(in crate::artifact) fn parse_int_line(line: &[u8], long: bool) -> Option<PyInt> {
     if !long {
         if line == b"01" {
             return Some(PyInt::Bool(true));
@@ -193,7 +193,7 @@ pub(super) fn parse_int_line(line: &[u8], long: bool) -> Option<PyInt> {
 }
 
 /// Little-endian two's-complement integer of LONG1/LONG4, if it fits i64.
-pub(super) fn le_signed(bytes: &[u8]) -> Option<i64> {
+pub(in crate::artifact) fn le_signed(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() {
         return Some(0);
     }
@@ -208,7 +208,7 @@ pub(super) fn le_signed(bytes: &[u8]) -> Option<i64> {
 
 /// Plausible FLOAT argument (`float()` accepts more, but this is enough to
 /// reject binary noise during protocol-0 sniffing).
-pub(super) fn plausible_float(line: &[u8]) -> bool {
+pub(in crate::artifact) fn plausible_float(line: &[u8]) -> bool {
     !line.is_empty() && line.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_' | b' '))
 }
 

@@ -16,18 +16,18 @@
 
 use std::io::Read;
 
-use super::document::{Format, PickleReport};
-use super::inspect::Ctx;
-use super::pickle::{self, ScanOptions};
-use super::reader::{ByteReader, ReadSeek};
-use super::sniff::sniff;
+use crate::artifact::document::{Format, PickleReport};
+use crate::artifact::formats::sniff::sniff;
+use crate::artifact::inspect::Ctx;
+use crate::artifact::pickle::{self, ScanOptions};
+use crate::artifact::reader::{ByteReader, ReadSeek};
 
 /// Members `torch.load`'s legacy tar reader unpickles.
 const TORCH_MEMBERS: &[&str] = &["sys_info", "pickle", "storages", "tensors"];
 
 /// Whether `head` starts with a tar header Python's `tarfile` would accept:
 /// a checksum that matches (signed or unsigned sum, checksum field as spaces).
-pub(super) fn is_tar(head: &[u8]) -> bool {
+pub(in crate::artifact) fn is_tar(head: &[u8]) -> bool {
     let Some(block) = head.get(..512) else { return false };
     if block[0] == 0 {
         return false;
@@ -45,7 +45,7 @@ pub(super) fn is_tar(head: &[u8]) -> bool {
     declared == unsigned || i32::try_from(declared).is_ok_and(|d| d == signed)
 }
 
-pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek) {
+pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek) {
     let limits = ctx.opts.limits.clone();
     let mut archive = tar::Archive::new(src);
     let entries = match archive.entries() {
@@ -115,7 +115,7 @@ fn other_member(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, name: String) {
         let mut rest = std::io::Cursor::new(bytes).chain(ReaderAdapter(r));
         let mut br = ByteReader::stream(&mut rest, 0);
         let rep = pickle::scan(&mut br, &ctx.opts.limits, ScanOptions { entry: Some(name), ..ScanOptions::default() });
-        if super::inspect::convincing(&rep) || rep.errors.is_empty() {
+        if crate::artifact::inspect::convincing(&rep) || rep.errors.is_empty() {
             ctx.art.pickles.push(rep);
         }
     }
@@ -135,7 +135,7 @@ impl Read for ReaderAdapter<'_, '_> {
 
 /// `storages` or `tensors`: pickles with raw records after those that name a
 /// storage (or tensor) type. One report for the whole member.
-fn interleaved(r: &mut ByteReader<'_>, name: &str, limits: &super::Limits, storages: bool) -> PickleReport {
+fn interleaved(r: &mut ByteReader<'_>, name: &str, limits: &crate::artifact::Limits, storages: bool) -> PickleReport {
     let mut total = PickleReport { entry: Some(name.to_string()), ..PickleReport::default() };
     loop {
         let one = ScanOptions { entry: Some(name.to_string()), max_segments: Some(1), ..ScanOptions::default() };

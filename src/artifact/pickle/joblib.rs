@@ -11,20 +11,20 @@
 //! Object arrays are not raw: joblib writes a nested protocol-2 pickle, which
 //! the scanner simply keeps scanning through.
 
-use super::document::GlobalRef;
-use super::pickle_state::{Arena, Obj, Value, scalar_only};
-use super::reader::ByteReader;
+use crate::artifact::document::GlobalRef;
+use crate::artifact::pickle::state::{Arena, Obj, Value, scalar_only};
+use crate::artifact::reader::ByteReader;
 
 /// What to step over after a NumpyArrayWrapper BUILD.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Skip {
+pub(in crate::artifact) struct Skip {
     /// A padding-length byte (and the padding) precedes the data.
     pub padded: bool,
     pub bytes: u64,
 }
 
 /// What the values of a pickle scan point into.
-pub(super) struct View<'a> {
+pub(in crate::artifact) struct View<'a> {
     pub arena: &'a Arena,
     /// The report's globals, which `Obj::class` indexes.
     pub globals: &'a [GlobalRef],
@@ -41,7 +41,7 @@ impl View<'_> {
 /// A joblib wrapper whose dtype `hasobject` (joblib's own test): an object
 /// dtype, or a structured / sub-array dtype with an object field. A nested
 /// pickle follows instead of raw bytes.
-pub(super) fn is_object_array(view: &View<'_>, obj: u32, state: Value) -> bool {
+pub(in crate::artifact) fn is_object_array(view: &View<'_>, obj: u32, state: Value) -> bool {
     wrapper_fields(view, obj, state).is_some_and(|f| has_object(view.arena, f.dtype, f.typestr, 0))
 }
 
@@ -115,7 +115,7 @@ fn kind(typestr: &str) -> &str {
 /// `Some` when `obj` is a joblib NumpyArrayWrapper being built with `state`;
 /// `Err` when it is one but its size cannot be determined (the scan must stop:
 /// we would no longer know where the pickle resumes).
-pub(super) fn array_skip(view: &View<'_>, obj: u32, state: Value) -> Option<Result<Skip, String>> {
+pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: Value) -> Option<Result<Skip, String>> {
     if !view.is_wrapper(obj) {
         return None;
     }
@@ -164,7 +164,7 @@ fn itemsize(arena: &Arena, dtype: &Obj, kind: &str) -> Option<u64> {
 }
 
 /// Consume the padding and the array bytes.
-pub(super) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), String> {
+pub(in crate::artifact) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), String> {
     if skip.padded {
         let pad = r.byte().map_err(|e| e.to_string())?.ok_or("truncated before the padding byte")?;
         let pad = u64::from(pad);
@@ -181,9 +181,9 @@ pub(super) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Result<(), Strin
 
 #[cfg(test)]
 mod tests {
-    use super::super::classify::Classification;
-    use super::super::pickle_state::Span;
     use super::*;
+    use crate::artifact::pickle::classify::Classification;
+    use crate::artifact::pickle::state::Span;
 
     fn s(a: &mut Arena, v: &str) -> Value {
         let start = u32::try_from(a.text.len()).unwrap_or(0);

@@ -1,20 +1,20 @@
 //! State of the symbolic pickle machine: the stack with its MARK levels, the
 //! memo and the table of globals. The values themselves live in the arena
-//! ([`super::pickle_arena`]), which this module garbage-collects between opcodes.
+//! ([`crate::artifact::pickle::arena`]), which this module garbage-collects between opcodes.
 
 use std::cell::Cell;
 
-use super::Limits;
-use super::classify::{Classification, classify};
-use super::document::{GlobalRef, PickleReport};
-use super::pickle_arena::Copier;
-pub(super) use super::pickle_arena::{Arena, Obj, Span, Value, scalar_only, str_or_q};
+use crate::artifact::Limits;
+use crate::artifact::document::{GlobalRef, PickleReport};
+use crate::artifact::pickle::arena::Copier;
+pub(in crate::artifact) use crate::artifact::pickle::arena::{Arena, Obj, Span, Value, scalar_only, str_or_q};
+use crate::artifact::pickle::classify::{Classification, classify};
 
-pub(super) use super::pickle_arena::FastMap;
+pub(in crate::artifact) use crate::artifact::pickle::arena::FastMap;
 
 /// Deepest stack (all MARK levels together) we simulate. Real pickles stay
 /// shallow: containers are filled in batches of 1000 by APPENDS/SETITEMS.
-pub(super) const MAX_STACK: usize = 1 << 22;
+pub(in crate::artifact) const MAX_STACK: usize = 1 << 22;
 /// Distinct globals recorded per stream before the scan gives up.
 const MAX_GLOBALS: usize = 65_536;
 /// Total bytes of strings retained as symbolic values; past it, new strings
@@ -24,32 +24,32 @@ const STRING_BUDGET: u64 = 256 << 20;
 /// memo entries 0, 1, 2, ...); larger ones in a hash map.
 const DENSE_MEMO: u64 = 1 << 16;
 /// Arena weight below which garbage is never collected.
-pub(super) const GC_MIN: usize = 1 << 20;
+pub(in crate::artifact) const GC_MIN: usize = 1 << 20;
 
 /// The memo: key → value, with the number of distinct keys.
 #[derive(Default)]
-pub(super) struct Memo {
+pub(in crate::artifact) struct Memo {
     dense: Vec<Option<Value>>,
     sparse: FastMap<u64, Value>,
     len: usize,
 }
 
 impl Memo {
-    pub(super) fn len(&self) -> usize {
+    pub(in crate::artifact) fn len(&self) -> usize {
         self.len
     }
 
     #[inline]
-    pub(super) fn get(&self, key: u64) -> Option<Value> {
+    pub(in crate::artifact) fn get(&self, key: u64) -> Option<Value> {
         if key < DENSE_MEMO { self.dense.get(key as usize).copied().flatten() } else { self.sparse.get(&key).copied() }
     }
 
-    pub(super) fn contains(&self, key: u64) -> bool {
+    pub(in crate::artifact) fn contains(&self, key: u64) -> bool {
         self.get(key).is_some()
     }
 
     #[inline]
-    pub(super) fn insert(&mut self, key: u64, v: Value) {
+    pub(in crate::artifact) fn insert(&mut self, key: u64, v: Value) {
         let fresh = if key < DENSE_MEMO {
             let i = key as usize;
             if i >= self.dense.len() {
@@ -64,7 +64,7 @@ impl Memo {
         }
     }
 
-    pub(super) fn clear(&mut self) {
+    pub(in crate::artifact) fn clear(&mut self) {
         self.dense.clear();
         self.sparse.clear();
         self.len = 0;
@@ -77,7 +77,7 @@ impl Memo {
 
 /// Why a global cannot be classified by its name.
 #[derive(Clone, Copy)]
-pub(super) enum Unresolved {
+pub(in crate::artifact) enum Unresolved {
     /// EXT1/2/4 with this code.
     Extension(i32),
     /// STACK_GLOBAL on something other than two string constants.
@@ -86,7 +86,7 @@ pub(super) enum Unresolved {
 
 /// Globals seen in the stream, by (module, name).
 #[derive(Default)]
-pub(super) struct Globals {
+pub(in crate::artifact) struct Globals {
     /// Index of the report's `globals`, built once there are more than
     /// `LINEAR_GLOBALS` (fewer are searched directly). Key: module length
     /// (8 bytes LE), module, name. Value: index in the report's `globals`.
@@ -124,7 +124,7 @@ impl Globals {
 
     /// The index of `module.name` in `report.globals`, recording it (with its
     /// classification) the first time it is seen.
-    pub(super) fn record(
+    pub(in crate::artifact) fn record(
         &mut self,
         report: &mut PickleReport,
         module: &str,
@@ -178,7 +178,7 @@ impl Globals {
 
 /// The stack and memo of a pickle set aside while a joblib object-array
 /// pickle nested inside it is scanned.
-pub(super) struct Saved {
+pub(in crate::artifact) struct Saved {
     pub stack: Vec<Value>,
     pub marks: Vec<usize>,
     pub memo: Memo,
@@ -187,31 +187,31 @@ pub(super) struct Saved {
 /// The machine: one stack of symbolic values with MARK levels kept as the
 /// stack heights where they were set (the values above the last one are the
 /// "current" stack, Python-style), plus the memo, the arenas and the globals.
-pub(super) struct Machine<'l> {
-    pub(super) limits: &'l Limits,
-    pub(super) stack: Vec<Value>,
-    pub(super) marks: Vec<usize>,
-    pub(super) memo: Memo,
-    pub(super) arena: Arena,
-    pub(super) globals: Globals,
-    pub(super) retained: u64,
+pub(in crate::artifact) struct Machine<'l> {
+    pub(in crate::artifact) limits: &'l Limits,
+    pub(in crate::artifact) stack: Vec<Value>,
+    pub(in crate::artifact) marks: Vec<usize>,
+    pub(in crate::artifact) memo: Memo,
+    pub(in crate::artifact) arena: Arena,
+    pub(in crate::artifact) globals: Globals,
+    pub(in crate::artifact) retained: u64,
     /// Depth of joblib object-array pickles being scanned.
-    pub(super) nesting: usize,
+    pub(in crate::artifact) nesting: usize,
     /// Plain-unpickler reading: joblib arrays are not stepped over.
-    pub(super) plain: bool,
+    pub(in crate::artifact) plain: bool,
     /// Byte strings up to this length are kept (for nested pickles).
-    pub(super) keep_bytes: usize,
+    pub(in crate::artifact) keep_bytes: usize,
     /// Outer pickles' stacks and memos while nested ones are scanned.
-    pub(super) saved: Vec<Saved>,
+    pub(in crate::artifact) saved: Vec<Saved>,
     /// Arena weight at which garbage is next collected.
-    pub(super) gc_at: usize,
+    pub(in crate::artifact) gc_at: usize,
     /// Arena weight below which garbage is never collected (`GC_MIN`; tests lower it).
-    pub(super) gc_min: usize,
+    pub(in crate::artifact) gc_min: usize,
     /// Reused buffer for opcode arguments.
-    pub(super) scratch: Vec<u8>,
+    pub(in crate::artifact) scratch: Vec<u8>,
     /// Reused buffer for decoded STRING arguments and EXT names.
-    pub(super) decoded: Vec<u8>,
-    pub(super) report: PickleReport,
+    pub(in crate::artifact) decoded: Vec<u8>,
+    pub(in crate::artifact) report: PickleReport,
 }
 
 /// The machine's growable parts, kept per thread between scans so that
@@ -261,7 +261,7 @@ impl Buffers {
 }
 
 impl<'l> Machine<'l> {
-    pub(super) fn new(limits: &'l Limits, report: PickleReport) -> Self {
+    pub(in crate::artifact) fn new(limits: &'l Limits, report: PickleReport) -> Self {
         let b = SPARE.with(Cell::take).unwrap_or_default();
         Machine {
             limits,
@@ -284,7 +284,7 @@ impl<'l> Machine<'l> {
     }
 
     /// The report; the buffers go back to the thread's spare set.
-    pub(super) fn finish(self) -> PickleReport {
+    pub(in crate::artifact) fn finish(self) -> PickleReport {
         let mut b = Buffers {
             stack: self.stack,
             marks: self.marks,
@@ -303,13 +303,13 @@ impl<'l> Machine<'l> {
 
 impl Machine<'_> {
     /// An error that stops (or blinds) the scan: what follows is unseen.
-    pub(super) fn error(&mut self, msg: String) {
+    pub(in crate::artifact) fn error(&mut self, msg: String) {
         self.report.stopped_early = true;
         self.report.errors.push(msg);
     }
 
     #[inline]
-    pub(super) fn memoize(&mut self, key: u64, off: u64) -> Result<(), String> {
+    pub(in crate::artifact) fn memoize(&mut self, key: u64, off: u64) -> Result<(), String> {
         if self.memo.len() >= self.limits.max_memo && !self.memo.contains(key) {
             return Err(format!("limit at offset {off}: memo holds more than {} entries", self.limits.max_memo));
         }
@@ -319,7 +319,7 @@ impl Machine<'_> {
     }
 
     /// Record a global (see [`Globals::record`]).
-    pub(super) fn record(
+    pub(in crate::artifact) fn record(
         &mut self,
         module: &str,
         name: &str,
@@ -332,7 +332,7 @@ impl Machine<'_> {
 
     /// A string value whose text `write` appends to the arena; `Opaque` once
     /// the string budget is spent.
-    pub(super) fn text(&mut self, write: impl FnOnce(&mut String)) -> Value {
+    pub(in crate::artifact) fn text(&mut self, write: impl FnOnce(&mut String)) -> Value {
         let start = self.arena.text.len();
         write(&mut self.arena.text);
         let len = self.arena.text.len() - start;
@@ -360,7 +360,7 @@ impl Machine<'_> {
     }
 
     #[inline]
-    pub(super) fn push(&mut self, v: Value) -> Result<(), String> {
+    pub(in crate::artifact) fn push(&mut self, v: Value) -> Result<(), String> {
         if self.stack.len() >= MAX_STACK {
             return Err(format!("limit: stack deeper than {MAX_STACK}"));
         }
@@ -370,25 +370,25 @@ impl Machine<'_> {
 
     /// Where the current stack (above the last MARK) starts.
     #[inline]
-    pub(super) fn base(&self) -> usize {
+    pub(in crate::artifact) fn base(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
 
     /// Top of the current stack.
     #[inline]
-    pub(super) fn top(&self) -> Option<Value> {
+    pub(in crate::artifact) fn top(&self) -> Option<Value> {
         if self.stack.len() > self.base() { self.stack.last().copied() } else { None }
     }
 
     /// Lenient pop: an empty current stack yields `Opaque` so scanning can go
     /// on (e.g. the outer pickle resuming after a joblib object-array pickle).
     #[inline]
-    pub(super) fn pop(&mut self) -> Value {
+    pub(in crate::artifact) fn pop(&mut self) -> Value {
         if self.stack.len() > self.base() { self.stack.pop().unwrap_or(Value::Opaque) } else { Value::Opaque }
     }
 
     /// MARK: the current stack is set aside until the matching pop_mark.
-    pub(super) fn mark(&mut self, off: u64) -> Result<(), String> {
+    pub(in crate::artifact) fn mark(&mut self, off: u64) -> Result<(), String> {
         if self.marks.len() >= MAX_STACK {
             return Err(format!("limit at offset {off}: MARK nesting deeper than {MAX_STACK}"));
         }
@@ -399,25 +399,25 @@ impl Machine<'_> {
     /// Drop the last MARK. The values that were above it are `stack[start..]`
     /// for the returned `start`; the caller uses them and truncates the stack
     /// there. Without a MARK the whole stack is taken.
-    pub(super) fn pop_mark(&mut self) -> usize {
+    pub(in crate::artifact) fn pop_mark(&mut self) -> usize {
         self.marks.pop().unwrap_or(0).min(self.stack.len())
     }
 
     /// `pop_mark` whose values are discarded.
-    pub(super) fn discard_mark(&mut self) {
+    pub(in crate::artifact) fn discard_mark(&mut self) {
         let start = self.pop_mark();
         self.stack.truncate(start);
     }
 
     #[inline]
-    pub(super) fn should_collect(&self) -> bool {
+    pub(in crate::artifact) fn should_collect(&self) -> bool {
         self.arena.weight() >= self.gc_at
     }
 
     /// Copy every value reachable from the stacks and memos into fresh
     /// arenas. Only called between opcodes: every live value is then on a
     /// stack or in a memo.
-    pub(super) fn collect_garbage(&mut self) {
+    pub(in crate::artifact) fn collect_garbage(&mut self) {
         let mut c = Copier::new(std::mem::take(&mut self.arena));
         let roots = self
             .stack

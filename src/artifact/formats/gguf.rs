@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::document::GgufInfo;
-use super::inspect::Ctx;
-use super::reader::ByteReader;
+use crate::artifact::document::GgufInfo;
+use crate::artifact::inspect::Ctx;
+use crate::artifact::reader::ByteReader;
 
 const MAX_KEY: u64 = 65_535;
 const MAX_KEPT_STRING: u64 = 256;
@@ -18,7 +18,7 @@ const MAX_KEPT_KEYS: usize = 256;
 const MAX_ARRAY_DEPTH: usize = 4;
 const MAX_DIMS: u32 = 8;
 
-pub(super) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, file_len: u64) {
+pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, file_len: u64) {
     let mut info = GgufInfo::default();
     let mut p = Parser { r, end: file_len, v1: false };
     if let Err(e) = p.header(&mut info) {
@@ -296,7 +296,7 @@ fn file_type_name(t: u64) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(in crate::artifact) mod tests {
     /// Builder for small GGUF v3 files.
     pub(crate) fn gguf(kvs: &[(&str, u32, Vec<u8>)], tensors: &[(&str, &[u64], u32)]) -> Vec<u8> {
         let mut v = b"GGUF".to_vec();

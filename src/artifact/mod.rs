@@ -7,36 +7,24 @@
 //! machine that reports every imported global with a classification.
 //!
 //! The result is an [`Artifact`], the "ModelArtifact" document policies are
-//! written against (see ARTIFACT_DOCUMENT.md).
+//! written against (fields in docs/artifacts.md). The loader's only contact
+//! with this tree is `crate::input::model_file`, which turns an artifact into a
+//! `Document`, and the walker's [`is_model_file`].
 //!
-//! This module tree only uses `super::`/`self::` paths so it can be moved
-//! verbatim under another parent module, except to_value.rs, which builds the
-//! engine's `crate::value::Value` from the document.
+//! Layout: [`formats`] parses containers and headers (zip, torch tar,
+//! safetensors, GGUF, numpy, ONNX, Keras/HDF5), [`pickle`] scans pickle
+//! streams, [`inspect`] dispatches between them and rolls findings up into
+//! the [`document`], and [`to_value`] builds the engine's
+//! `crate::value::Value` from it (the only engine type this tree uses).
 
-mod classify;
 mod document;
-mod gguf;
+mod formats;
 mod inspect;
-mod joblib;
-mod keras;
-mod numpy;
-mod onnx;
-mod opcodes;
 mod pickle;
-mod pickle_arena;
-mod pickle_arg;
-mod pickle_nested;
-mod pickle_state;
-mod pylit;
-mod pystr;
 mod reader;
-mod safetensors;
-mod sniff;
 #[cfg(test)]
 mod tests;
 mod to_value;
-mod torch_tar;
-mod zip;
 
 use std::fs::File;
 #[cfg(test)]
@@ -49,7 +37,7 @@ use sha2::{Digest, Sha256};
 pub use self::document::Artifact;
 #[cfg(test)]
 pub use self::document::{Classification, Format, Verdict};
-pub use self::sniff::sniff;
+pub use self::formats::sniff::sniff;
 
 /// Resource bounds applied while inspecting hostile input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,7 +71,7 @@ impl Default for Limits {
             max_total_bytes: 1 << 30,
             max_entries: 100_000,
             max_depth: 3,
-            max_header: sniff::SAFETENSORS_MAX_HEADER,
+            max_header: formats::sniff::SAFETENSORS_MAX_HEADER,
         }
     }
 }
@@ -202,7 +190,7 @@ pub fn is_pickle_stream(first: &[u8], rest: &mut dyn Read) -> bool {
 
 /// [`is_pickle_stream`] over bytes in memory.
 pub fn sniff_pickle(head: &[u8]) -> bool {
-    if head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
+    if head.first().is_none_or(|b| pickle::opcodes::info(*b).is_none()) {
         return false;
     }
     // A text file fails within a few opcodes; the bound only matters for

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::value::{Map, Value};
 
-use super::document::{
+use crate::artifact::document::{
     ArchiveInfo, Artifact, Classification, Format, GgufInfo, GlobalRef, GlobalSummary, KerasInfo, NumpyArray, OnnxInfo,
     OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };

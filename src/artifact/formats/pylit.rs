@@ -10,7 +10,7 @@
 
 /// Literal values (only what dtype and shape analysis needs is kept exact).
 #[derive(Debug, PartialEq, Clone)]
-pub(super) enum Lit {
+pub(in crate::artifact) enum Lit {
     Str(String),
     Bytes(Vec<u8>),
     Int(i64),
@@ -27,7 +27,7 @@ pub(super) enum Lit {
 
 impl Lit {
     /// `repr`-like text for the document.
-    pub(super) fn repr(&self) -> String {
+    pub(in crate::artifact) fn repr(&self) -> String {
         let seq = |items: &[Lit], open: &str, close: &str| {
             let inner: Vec<String> = items.iter().map(Lit::repr).collect();
             format!("{open}{}{close}", inner.join(", "))
@@ -54,7 +54,7 @@ impl Lit {
 const MAX_DEPTH: usize = 64;
 
 /// Parse a whole expression; `None` unless all of `text` is one literal.
-pub(super) fn parse(text: &str) -> Option<Lit> {
+pub(in crate::artifact) fn parse(text: &str) -> Option<Lit> {
     let mut p = Parser { s: text.as_bytes(), i: 0 };
     let v = p.value(0)?;
     p.ws(true);

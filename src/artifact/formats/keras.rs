@@ -18,8 +18,8 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::classify::{Classification, classify};
-use super::document::KerasInfo;
+use crate::artifact::document::KerasInfo;
+use crate::artifact::pickle::classify::{Classification, classify};
 
 /// serde_json already stops at 128 levels; this is a second guard.
 const MAX_DEPTH: usize = 256;
@@ -30,22 +30,22 @@ const KERAS_ROOTS: &[&str] = &["keras", "tf_keras", "tensorflow", "keras_nlp", "
 
 /// Keras JSON read into memory; a larger `config.json` is not inspected,
 /// which is itself a blocking finding (the caller reports it).
-pub(super) const MAX_JSON: u64 = 64 << 20;
+pub(in crate::artifact) const MAX_JSON: u64 = 64 << 20;
 
 /// The Keras JSON members found while walking a `.keras` archive.
 #[derive(Default)]
-pub(super) struct KerasFiles {
+pub(in crate::artifact) struct KerasFiles {
     config: Option<Value>,
     metadata: Option<Value>,
 }
 
 /// Root-level members of a `.keras` archive that describe the model.
-pub(super) fn is_json_member(name: &str) -> bool {
+pub(in crate::artifact) fn is_json_member(name: &str) -> bool {
     name == "config.json" || name == "metadata.json"
 }
 
 /// Why a Keras JSON member could not be used.
-pub(super) enum ReadError {
+pub(in crate::artifact) enum ReadError {
     /// The member could hold the model and was not (fully) read.
     Unread(String),
     /// Valid JSON, but not a Keras model config: the archive is not a Keras model.
@@ -54,7 +54,7 @@ pub(super) enum ReadError {
 
 impl KerasFiles {
     /// Read one JSON member (bounded by `MAX_JSON`).
-    pub(super) fn read(&mut self, name: &str, r: &mut dyn Read) -> Result<(), ReadError> {
+    pub(in crate::artifact) fn read(&mut self, name: &str, r: &mut dyn Read) -> Result<(), ReadError> {
         let mut buf = Vec::new();
         r.take(MAX_JSON + 1).read_to_end(&mut buf).map_err(|e| ReadError::Unread(format!("read error: {e}")))?;
         if buf.len() as u64 > MAX_JSON {
@@ -72,13 +72,13 @@ impl KerasFiles {
     }
 
     /// The analysis, when a model config was found.
-    pub(super) fn finish(self) -> Option<KerasInfo> {
+    pub(in crate::artifact) fn finish(self) -> Option<KerasInfo> {
         let config = self.config?;
         Some(analyze(&config, self.metadata.as_ref()))
     }
 }
 
-pub(super) fn analyze(config: &Value, metadata: Option<&Value>) -> KerasInfo {
+pub(in crate::artifact) fn analyze(config: &Value, metadata: Option<&Value>) -> KerasInfo {
     let version = |v: &Value| v.get("keras_version").and_then(Value::as_str).map(str::to_string);
     let mut info =
         KerasInfo { keras_version: metadata.and_then(version).or_else(|| version(config)), ..KerasInfo::default() };
@@ -159,7 +159,7 @@ fn walk(v: &Value, in_layers: bool, depth: usize, path: &str, info: &mut KerasIn
 /// JSON attribute stored as plain bytes, so a bounded search for the same
 /// markers (`"class_name": "Lambda"`, `__lambda__`, `"module": "..."`) finds
 /// them without an HDF5 parser. Returns whether a Keras model config was seen.
-pub(super) fn scan_hdf5(bytes: &[u8], info: &mut KerasInfo) -> bool {
+pub(in crate::artifact) fn scan_hdf5(bytes: &[u8], info: &mut KerasInfo) -> bool {
     use regex::bytes::Regex;
     use std::sync::OnceLock;
     static PATTERNS: OnceLock<Option<[Regex; 3]>> = OnceLock::new();

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(in crate::artifact) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Dict entries remembered per dict (enough for joblib wrapper state).
 const MAX_DICT_ITEMS: usize = 64;
@@ -18,7 +18,7 @@ const MAX_DICT_ITEMS: usize = 64;
 /// A run of entries in an arena (bytes of `text`, values of `items`).
 /// Empty runs are always `{0, 0}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(super) struct Span {
+pub(in crate::artifact) struct Span {
     pub start: u32,
     pub len: u32,
 }
@@ -35,7 +35,7 @@ impl Span {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Value {
+pub(in crate::artifact) enum Value {
     /// Text in [`Arena::text`].
     Str(Span),
     /// Python ints and bools (True is 1).
@@ -56,7 +56,7 @@ pub(super) enum Value {
 
 /// Result of a call (REDUCE, NEWOBJ, ...): what was called and with what.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Obj {
+pub(in crate::artifact) struct Obj {
     /// Index into the report's `globals`.
     pub class: Option<u32>,
     pub args: Option<Span>,
@@ -67,7 +67,7 @@ pub(super) struct Obj {
 
 /// Everything the values of one pickle stream point into.
 #[derive(Default)]
-pub(super) struct Arena {
+pub(in crate::artifact) struct Arena {
     pub text: String,
     pub items: Vec<Value>,
     pub objs: Vec<Obj>,
@@ -77,25 +77,25 @@ pub(super) struct Arena {
 }
 
 impl Arena {
-    pub(super) fn str(&self, s: Span) -> &str {
+    pub(in crate::artifact) fn str(&self, s: Span) -> &str {
         self.text.get(s.range()).unwrap_or("")
     }
 
-    pub(super) fn tuple(&self, s: Span) -> &[Value] {
+    pub(in crate::artifact) fn tuple(&self, s: Span) -> &[Value] {
         self.items.get(s.range()).unwrap_or(&[])
     }
 
-    pub(super) fn obj(&self, i: u32) -> Option<&Obj> {
+    pub(in crate::artifact) fn obj(&self, i: u32) -> Option<&Obj> {
         self.objs.get(i as usize)
     }
 
-    pub(super) fn dict(&self, i: u32) -> &[(Value, Value)] {
+    pub(in crate::artifact) fn dict(&self, i: u32) -> &[(Value, Value)] {
         self.dicts.get(i as usize).map_or(&[], Vec::as_slice)
     }
 
     /// A tuple of `values`, dicts inside it made opaque. `Opaque` if the
     /// arena's 32-bit indexes would overflow.
-    pub(super) fn new_tuple(&mut self, values: &[Value]) -> Value {
+    pub(in crate::artifact) fn new_tuple(&mut self, values: &[Value]) -> Value {
         if values.is_empty() {
             return Value::Tuple(Span::default());
         }
@@ -111,7 +111,7 @@ impl Arena {
     }
 
     /// The result of calling `callable` with `args`.
-    pub(super) fn new_obj(&mut self, callable: Value, args: Value) -> Value {
+    pub(in crate::artifact) fn new_obj(&mut self, callable: Value, args: Value) -> Value {
         let class = match callable {
             Value::Global(g) => Some(g),
             _ => None,
@@ -129,7 +129,7 @@ impl Arena {
         }
     }
 
-    pub(super) fn new_dict(&mut self) -> Value {
+    pub(in crate::artifact) fn new_dict(&mut self) -> Value {
         match u32::try_from(self.dicts.len()) {
             Ok(i) => {
                 self.dicts.push(Vec::new());
@@ -140,7 +140,7 @@ impl Arena {
     }
 
     /// Add `items` (key, value, key, value, ...) to dict `d`, up to `MAX_DICT_ITEMS` entries.
-    pub(super) fn insert_pairs(&mut self, d: u32, items: &[Value]) {
+    pub(in crate::artifact) fn insert_pairs(&mut self, d: u32, items: &[Value]) {
         let Some(dict) = self.dicts.get_mut(d as usize) else {
             return;
         };
@@ -153,7 +153,7 @@ impl Arena {
         }
     }
 
-    pub(super) fn clear(&mut self) {
+    pub(in crate::artifact) fn clear(&mut self) {
         self.text.clear();
         self.items.clear();
         self.objs.clear();
@@ -162,13 +162,13 @@ impl Arena {
     }
 
     /// Rough size in value-sized units, for deciding when to collect.
-    pub(super) fn weight(&self) -> usize {
+    pub(in crate::artifact) fn weight(&self) -> usize {
         self.items.len() + self.objs.len() + self.dicts.len() + self.dict_items * 2 + self.text.len() / 16
     }
 }
 
 /// `s` when the value is a string, `"?"` otherwise.
-pub(super) fn str_or_q(arena: &Arena, v: Value) -> &str {
+pub(in crate::artifact) fn str_or_q(arena: &Arena, v: Value) -> &str {
     match v {
         Value::Str(s) => arena.str(s),
         _ => "?",
@@ -176,14 +176,14 @@ pub(super) fn str_or_q(arena: &Arena, v: Value) -> &str {
 }
 
 /// Values stored inside containers: dicts become opaque (no cycles possible).
-pub(super) fn nested(v: Value) -> Value {
+pub(in crate::artifact) fn nested(v: Value) -> Value {
     match v {
         Value::Dict(_) => Value::Opaque,
         other => other,
     }
 }
 
-pub(super) fn scalar_only(v: Value) -> Value {
+pub(in crate::artifact) fn scalar_only(v: Value) -> Value {
     match v {
         Value::Str(_) | Value::Int(_) | Value::Nil => v,
         _ => Value::Opaque,
@@ -191,7 +191,7 @@ pub(super) fn scalar_only(v: Value) -> Value {
 }
 
 /// Cheney-style copying of reachable values between arenas.
-pub(super) struct Copier {
+pub(in crate::artifact) struct Copier {
     old: Arena,
     new: Arena,
     obj_fwd: Vec<u32>,
@@ -203,7 +203,7 @@ pub(super) struct Copier {
 }
 
 impl Copier {
-    pub(super) fn new(old: Arena) -> Self {
+    pub(in crate::artifact) fn new(old: Arena) -> Self {
         Copier {
             obj_fwd: vec![u32::MAX; old.objs.len()],
             dict_fwd: vec![u32::MAX; old.dicts.len()],
@@ -215,12 +215,12 @@ impl Copier {
     }
 
     /// The new arena, once everything reachable from the copied roots is in it.
-    pub(super) fn finish(mut self) -> Arena {
+    pub(in crate::artifact) fn finish(mut self) -> Arena {
         self.scan();
         self.new
     }
 
-    pub(super) fn copy(&mut self, v: Value) -> Value {
+    pub(in crate::artifact) fn copy(&mut self, v: Value) -> Value {
         match v {
             Value::Str(s) if s.len > 0 => {
                 let new = &mut self.new;

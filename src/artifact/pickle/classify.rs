@@ -324,7 +324,7 @@ const TORCH_DTYPES: &[&str] = &[
 ];
 
 /// Why a global got its classification (shown to policy authors).
-pub(super) fn classify(module: &str, name: &str) -> (Classification, Option<String>) {
+pub(in crate::artifact) fn classify(module: &str, name: &str) -> (Classification, Option<String>) {
     let direct = classify_one(module, name);
     let (m2, n2) = remap_py2(module, name);
     if m2 == module && n2 == name {
