@@ -13,7 +13,7 @@ pub use crate::artifact::pickle::classify::Classification;
 /// Container / file format, detected from magic bytes (never the extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Format {
+pub enum ArtifactFormat {
     Pickle,
     PytorchZip,
     PytorchLegacy,
@@ -219,7 +219,7 @@ pub struct Artifact {
     pub name: String,
     pub size: u64,
     pub sha256: Option<String>,
-    pub format: Format,
+    pub format: ArtifactFormat,
     pub serialization: Serialization,
     pub executes_code_on_load: bool,
     pub verdict: Verdict,
@@ -256,7 +256,7 @@ impl Artifact {
             name,
             size,
             sha256: None,
-            format: Format::Unknown,
+            format: ArtifactFormat::Unknown,
             serialization: Serialization::Unknown,
             executes_code_on_load: false,
             verdict: Verdict::Clean,

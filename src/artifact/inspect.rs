@@ -4,14 +4,14 @@
 use std::io::{Cursor, Read, SeekFrom};
 
 use crate::artifact::document::{
-    Artifact, Classification, Format, GlobalSummary, PickleReport, Serialization, Verdict,
+    Artifact, ArtifactFormat, Classification, GlobalSummary, PickleReport, Serialization, Verdict,
 };
 use crate::artifact::formats::{gguf, numpy, onnx, safetensors, sniff, torch_tar, zip};
 use crate::artifact::pickle::opcodes;
 use crate::artifact::pickle::state::FastMap;
 use crate::artifact::pickle::{self, ScanOptions};
 use crate::artifact::reader::{ByteReader, ReadSeek};
-use crate::artifact::{InspectOptions, Limits};
+use crate::artifact::{ArtifactLimits, InspectOptions};
 
 /// Bytes handed to `sniff` (more than its 16-byte minimum so the protocol 0/1
 /// heuristic can look at several opcodes).
@@ -67,21 +67,21 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
     // junk before `PK` (a self-extractor stub, or a pickle) does not hide it.
     let prefixed_zip = format.is_none() && zip::ends_like_zip(src).unwrap_or(false);
     if prefixed_zip {
-        format = Some(Format::Zip);
+        format = Some(ArtifactFormat::Zip);
     }
-    ctx.art.format = format.unwrap_or(Format::Unknown);
+    ctx.art.format = format.unwrap_or(ArtifactFormat::Unknown);
     let errors = ctx.art.errors.len();
     match format {
-        Some(Format::Zip) => zip::inspect(&mut ctx, src, None, 0),
-        Some(Format::Tar) => torch_tar::inspect(&mut ctx, src),
-        Some(Format::JoblibCompressed) => compressed(&mut ctx, &head, src),
-        Some(Format::SevenZip) => uninspectable(&mut ctx, Format::SevenZip),
+        Some(ArtifactFormat::Zip) => zip::inspect(&mut ctx, src, None, 0),
+        Some(ArtifactFormat::Tar) => torch_tar::inspect(&mut ctx, src),
+        Some(ArtifactFormat::JoblibCompressed) => compressed(&mut ctx, &head, src),
+        Some(ArtifactFormat::SevenZip) => uninspectable(&mut ctx, ArtifactFormat::SevenZip),
         other => match ByteReader::seekable(src) {
             Ok(mut r) => linear(&mut ctx, other, &mut r, size),
             Err(e) => ctx.error(format!("read error: {e}")),
         },
     }
-    let mut rescan = |limits: &Limits, opts: ScanOptions| {
+    let mut rescan = |limits: &ArtifactLimits, opts: ScanOptions| {
         src.seek(SeekFrom::Start(0))?;
         let mut r = ByteReader::seekable(src)?;
         Ok(pickle::scan(&mut r, limits, opts))
@@ -94,12 +94,18 @@ pub(super) fn run(art: Artifact, src: &mut dyn ReadSeek, size: u64, opts: &Inspe
 }
 
 /// Scans the same bytes once more the way another loader reads them.
-type Rescan<'a> = dyn FnMut(&Limits, ScanOptions) -> std::io::Result<PickleReport> + 'a;
+type Rescan<'a> = dyn FnMut(&ArtifactLimits, ScanOptions) -> std::io::Result<PickleReport> + 'a;
 
 /// What other loaders would see in bytes already inspected one way: the
 /// whole file as a pickle (polyglots), and a joblib dump read by plain
 /// `pickle.load`, to which joblib's inline array bytes are opcodes.
-fn second_passes(ctx: &mut Ctx<'_>, format: Option<Format>, head: &[u8], errors: usize, rescan: &mut Rescan<'_>) {
+fn second_passes(
+    ctx: &mut Ctx<'_>,
+    format: Option<ArtifactFormat>,
+    head: &[u8],
+    errors: usize,
+    rescan: &mut Rescan<'_>,
+) {
     let limits = ctx.opts.limits.clone();
     if needs_pickle_pass(ctx, format, head, errors) {
         match rescan(&limits, ScanOptions::default()) {
@@ -108,7 +114,7 @@ fn second_passes(ctx: &mut Ctx<'_>, format: Option<Format>, head: &[u8], errors:
         }
     }
     let stepped_over = ctx.art.pickles.iter().any(|p| p.entry.is_none() && p.joblib_arrays > 0);
-    if stepped_over && matches!(format, Some(Format::Pickle) | None) {
+    if stepped_over && matches!(format, Some(ArtifactFormat::Pickle) | None) {
         match rescan(&limits, ScanOptions { plain: true, ..ScanOptions::default() }) {
             Ok(plain) => {
                 if let Some(first) = ctx.art.pickles.iter_mut().find(|p| p.entry.is_none()) {
@@ -147,19 +153,19 @@ pub(super) fn run_bytes(art: Artifact, bytes: &[u8], size: u64, opts: &InspectOp
     let mut format = claimed(&ctx, head);
     let prefixed_zip = format.is_none() && zip::ends_like_zip(&mut Cursor::new(bytes)).unwrap_or(false);
     if prefixed_zip {
-        format = Some(Format::Zip);
+        format = Some(ArtifactFormat::Zip);
     }
-    ctx.art.format = format.unwrap_or(Format::Unknown);
+    ctx.art.format = format.unwrap_or(ArtifactFormat::Unknown);
     let errors = ctx.art.errors.len();
     match format {
-        Some(Format::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
-        Some(Format::Tar) => torch_tar::inspect(&mut ctx, &mut Cursor::new(bytes)),
-        Some(Format::JoblibCompressed) => compressed(&mut ctx, head, &mut Cursor::new(bytes)),
-        Some(Format::SevenZip) => uninspectable(&mut ctx, Format::SevenZip),
+        Some(ArtifactFormat::Zip) => zip::inspect(&mut ctx, &mut Cursor::new(bytes), None, 0),
+        Some(ArtifactFormat::Tar) => torch_tar::inspect(&mut ctx, &mut Cursor::new(bytes)),
+        Some(ArtifactFormat::JoblibCompressed) => compressed(&mut ctx, head, &mut Cursor::new(bytes)),
+        Some(ArtifactFormat::SevenZip) => uninspectable(&mut ctx, ArtifactFormat::SevenZip),
         other => linear(&mut ctx, other, &mut ByteReader::memory(bytes), size),
     }
     let mut rescan =
-        |limits: &Limits, opts: ScanOptions| Ok(pickle::scan(&mut ByteReader::memory(bytes), limits, opts));
+        |limits: &ArtifactLimits, opts: ScanOptions| Ok(pickle::scan(&mut ByteReader::memory(bytes), limits, opts));
     second_passes(&mut ctx, format, head, errors, &mut rescan);
     if prefixed_zip && let Ok(rep) = rescan(&opts.limits, ScanOptions::default()) {
         keep_polyglot(&mut ctx, rep);
@@ -180,13 +186,13 @@ fn extension(name: &str) -> Option<String> {
 /// The format the bytes claim; a file named `.safetensors` that matches no
 /// magic is a malformed safetensors file (validated, and failing, as one),
 /// not an unknown one.
-fn claimed(ctx: &Ctx<'_>, head: &[u8]) -> Option<Format> {
+fn claimed(ctx: &Ctx<'_>, head: &[u8]) -> Option<ArtifactFormat> {
     // `torch.load` tries `tarfile` before anything else.
     if torch_tar::is_tar(head) {
-        return Some(Format::Tar);
+        return Some(ArtifactFormat::Tar);
     }
     match sniff::sniff(head) {
-        None if extension(&ctx.art.name).as_deref() == Some("safetensors") => Some(Format::Safetensors),
+        None if extension(&ctx.art.name).as_deref() == Some("safetensors") => Some(ArtifactFormat::Safetensors),
         other => other,
     }
 }
@@ -196,10 +202,16 @@ fn claimed(ctx: &Ctx<'_>, head: &[u8]) -> Option<Format> {
 /// what a loader sees: when the name says a pickle loader will read the file,
 /// or the claimed format did not validate, the bytes are also scanned as a
 /// pickle from the start.
-fn needs_pickle_pass(ctx: &Ctx<'_>, format: Option<Format>, head: &[u8], errors: usize) -> bool {
+fn needs_pickle_pass(ctx: &Ctx<'_>, format: Option<ArtifactFormat>, head: &[u8], errors: usize) -> bool {
     let scanned = matches!(
         format,
-        None | Some(Format::Pickle | Format::PytorchLegacy | Format::Zip | Format::Numpy | Format::SevenZip)
+        None | Some(
+            ArtifactFormat::Pickle
+                | ArtifactFormat::PytorchLegacy
+                | ArtifactFormat::Zip
+                | ArtifactFormat::Numpy
+                | ArtifactFormat::SevenZip
+        )
     );
     if scanned || head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
         return false;
@@ -207,7 +219,7 @@ fn needs_pickle_pass(ctx: &Ctx<'_>, format: Option<Format>, head: &[u8], errors:
     let pickle_name = extension(&ctx.art.name).is_some_and(|e| PICKLE_EXTENSIONS.contains(&e.as_str()));
     let invalid = ctx.art.errors.len() > errors
         || ctx.art.safetensors.as_ref().is_some_and(|s| !s.valid)
-        || format == Some(Format::JoblibCompressed);
+        || format == Some(ArtifactFormat::JoblibCompressed);
     pickle_name || invalid
 }
 
@@ -226,9 +238,9 @@ pub(super) fn read_failed(art: Artifact, e: &std::io::Error, opts: &InspectOptio
     finish(ctx)
 }
 
-fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
+fn uninspectable(ctx: &mut Ctx<'_>, format: ArtifactFormat) {
     ctx.uninspected = true;
-    if format == Format::SevenZip {
+    if format == ArtifactFormat::SevenZip {
         ctx.warn("7z archive: not inspected (no 7z decoder); its contents are unknown".into());
     } else {
         // `joblib.load` decompresses and unpickles this: code we never saw.
@@ -243,7 +255,7 @@ fn uninspectable(ctx: &mut Ctx<'_>, format: Format) {
 fn compressed(ctx: &mut Ctx<'_>, head: &[u8], src: &mut dyn ReadSeek) {
     let gzip = head.starts_with(b"\x1f\x8b");
     if !gzip && head.first() != Some(&0x78) {
-        return uninspectable(ctx, Format::JoblibCompressed);
+        return uninspectable(ctx, ArtifactFormat::JoblibCompressed);
     }
     let limits = ctx.opts.limits.clone();
     let cap = limits.max_entry_bytes.min(limits.max_total_bytes);
@@ -288,36 +300,36 @@ fn read_head(src: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
 }
 
 /// Formats parsed front to back from a single reader.
-fn linear(ctx: &mut Ctx<'_>, format: Option<Format>, r: &mut ByteReader<'_>, size: u64) {
+fn linear(ctx: &mut Ctx<'_>, format: Option<ArtifactFormat>, r: &mut ByteReader<'_>, size: u64) {
     let opts = ctx.opts;
     let limits = &opts.limits;
     match format {
-        Some(Format::Pickle) => {
+        Some(ArtifactFormat::Pickle) => {
             let rep = pickle::scan(r, limits, ScanOptions::default());
             push_pickle(ctx, rep);
         }
-        Some(Format::PytorchLegacy) => {
+        Some(ArtifactFormat::PytorchLegacy) => {
             let opts = ScanOptions { max_segments: Some(LEGACY_TORCH_PICKLES), ..ScanOptions::default() };
             let rep = pickle::scan(r, limits, opts);
             ctx.art.pickles.push(rep);
         }
-        Some(Format::Numpy) => numpy::inspect(ctx, r, None),
-        Some(Format::Safetensors) => {
+        Some(ArtifactFormat::Numpy) => numpy::inspect(ctx, r, None),
+        Some(ArtifactFormat::Safetensors) => {
             let info = safetensors::inspect(r, size, limits.max_header);
             if let Some(e) = &info.error {
                 ctx.error(format!("safetensors: {e}"));
             }
             ctx.art.safetensors = Some(info);
         }
-        Some(Format::Gguf) => gguf::inspect(ctx, r, size),
-        Some(Format::Hdf5) => hdf5(ctx, r, size),
-        Some(Format::Onnx) => onnx::inspect(ctx, r, size),
+        Some(ArtifactFormat::Gguf) => gguf::inspect(ctx, r, size),
+        Some(ArtifactFormat::Hdf5) => hdf5(ctx, r, size),
+        Some(ArtifactFormat::Onnx) => onnx::inspect(ctx, r, size),
         _ => {
             // No magic matched. Pickles need none, so try one anyway (as
             // picklescan does) and keep it only if it is convincingly one.
             let rep = pickle::scan(r, limits, ScanOptions::default());
             if convincing(&rep) {
-                ctx.art.format = Format::Pickle;
+                ctx.art.format = ArtifactFormat::Pickle;
                 push_pickle(ctx, rep);
             } else {
                 ctx.uninspected = true;
@@ -354,8 +366,8 @@ fn hdf5(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, size: u64) {
 pub(super) fn push_pickle(ctx: &mut Ctx<'_>, rep: PickleReport) {
     let joblib = rep.joblib_arrays > 0
         || rep.globals.iter().any(|g| g.module.contains("joblib") && g.name.ends_with("ArrayWrapper"));
-    if joblib && ctx.art.format == Format::Pickle {
-        ctx.art.format = Format::Joblib;
+    if joblib && ctx.art.format == ArtifactFormat::Pickle {
+        ctx.art.format = ArtifactFormat::Joblib;
     }
     ctx.art.pickles.push(rep);
 }
@@ -440,21 +452,25 @@ fn finish(mut ctx: Ctx<'_>) -> Artifact {
 
     let any_object_array = art.numpy.iter().any(|a| a.object);
     art.serialization = match art.format {
-        Format::Pickle
-        | Format::PytorchZip
-        | Format::PytorchLegacy
-        | Format::Torchscript
-        | Format::Joblib
-        | Format::JoblibCompressed => Serialization::Pickle,
-        Format::Numpy | Format::NumpyZip if any_object_array => Serialization::Pickle,
-        Format::Numpy | Format::NumpyZip => Serialization::Numpy,
-        Format::Safetensors => Serialization::Safetensors,
-        Format::Gguf => Serialization::Gguf,
-        Format::Keras => Serialization::Keras,
-        Format::Hdf5 if art.keras.is_some() => Serialization::Keras,
-        Format::Onnx => Serialization::Onnx,
-        Format::Zip | Format::Tar if !art.pickles.is_empty() => Serialization::Pickle,
-        Format::Zip | Format::SevenZip | Format::Hdf5 | Format::Tar | Format::Unknown => Serialization::Unknown,
+        ArtifactFormat::Pickle
+        | ArtifactFormat::PytorchZip
+        | ArtifactFormat::PytorchLegacy
+        | ArtifactFormat::Torchscript
+        | ArtifactFormat::Joblib
+        | ArtifactFormat::JoblibCompressed => Serialization::Pickle,
+        ArtifactFormat::Numpy | ArtifactFormat::NumpyZip if any_object_array => Serialization::Pickle,
+        ArtifactFormat::Numpy | ArtifactFormat::NumpyZip => Serialization::Numpy,
+        ArtifactFormat::Safetensors => Serialization::Safetensors,
+        ArtifactFormat::Gguf => Serialization::Gguf,
+        ArtifactFormat::Keras => Serialization::Keras,
+        ArtifactFormat::Hdf5 if art.keras.is_some() => Serialization::Keras,
+        ArtifactFormat::Onnx => Serialization::Onnx,
+        ArtifactFormat::Zip | ArtifactFormat::Tar if !art.pickles.is_empty() => Serialization::Pickle,
+        ArtifactFormat::Zip
+        | ArtifactFormat::SevenZip
+        | ArtifactFormat::Hdf5
+        | ArtifactFormat::Tar
+        | ArtifactFormat::Unknown => Serialization::Unknown,
     };
     let lambdas = art.keras.as_ref().is_some_and(|k| {
         !k.lambda_layers.is_empty() || !k.lambda_functions.is_empty() || !k.dangerous_imports.is_empty()

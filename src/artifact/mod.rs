@@ -36,12 +36,12 @@ use sha2::{Digest, Sha256};
 
 pub use self::document::Artifact;
 #[cfg(test)]
-pub use self::document::{Classification, Format, Verdict};
+pub use self::document::{ArtifactFormat, Classification, Verdict};
 pub use self::formats::sniff::sniff;
 
 /// Resource bounds applied while inspecting hostile input.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub struct ArtifactLimits {
     /// Opcodes decoded per pickle stream.
     pub max_pickle_ops: usize,
     /// Memo entries per pickle stream.
@@ -61,9 +61,9 @@ pub struct Limits {
     pub max_header: u64,
 }
 
-impl Default for Limits {
+impl Default for ArtifactLimits {
     fn default() -> Self {
-        Limits {
+        ArtifactLimits {
             max_pickle_ops: 50_000_000,
             max_memo: 1 << 22,
             max_string: 64 * 1024,
@@ -82,12 +82,12 @@ pub struct InspectOptions {
     /// Stream a SHA-256 of the whole file (fixed-size buffer).
     pub hash: bool,
     /// Bounds on work and memory for hostile files.
-    pub limits: Limits,
+    pub limits: ArtifactLimits,
 }
 
 impl Default for InspectOptions {
     fn default() -> Self {
-        InspectOptions { hash: true, limits: Limits::default() }
+        InspectOptions { hash: true, limits: ArtifactLimits::default() }
     }
 }
 
@@ -172,7 +172,7 @@ const PICKLE_SNIFF_BYTES: u64 = 64 * 1024;
 /// text never becomes a model file.
 pub fn is_model_file(first: &[u8], rest: &mut dyn Read) -> bool {
     match sniff(first) {
-        Some(document::Format::Pickle) if !first.starts_with(&[0x80]) => is_pickle_stream(first, rest),
+        Some(document::ArtifactFormat::Pickle) if !first.starts_with(&[0x80]) => is_pickle_stream(first, rest),
         Some(_) => true,
         None => is_pickle_stream(first, rest),
     }
@@ -195,7 +195,7 @@ pub fn sniff_pickle(head: &[u8]) -> bool {
     }
     // A text file fails within a few opcodes; the bound only matters for
     // hostile input.
-    let limits = Limits { max_pickle_ops: 100_000, ..Limits::default() };
+    let limits = ArtifactLimits { max_pickle_ops: 100_000, ..ArtifactLimits::default() };
     let rep = pickle::scan(&mut reader::ByteReader::memory(head), &limits, pickle::ScanOptions::default());
     inspect::convincing(&rep)
 }
@@ -253,7 +253,7 @@ mod hash_tests {
     #[test]
     fn unknown_bytes_are_unknown() {
         let art = inspect_bytes("dir/readme.txt", b"hello world, not a model", &InspectOptions::default());
-        assert_eq!(art.format, Format::Unknown);
+        assert_eq!(art.format, ArtifactFormat::Unknown);
         assert_eq!(art.name, "readme.txt");
         assert_eq!(art.verdict, Verdict::Uninspected);
         assert!(!art.executes_code_on_load);

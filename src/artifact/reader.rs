@@ -177,7 +177,7 @@ impl<'a> ByteReader<'a> {
     }
 
     /// Append up to `n` bytes to `out`; returns how many were appended (fewer at EOF).
-    /// Callers bound `n` themselves (by `Limits::max_string` or a format constant).
+    /// Callers bound `n` themselves (by `ArtifactLimits::max_string` or a format constant).
     #[inline]
     pub(super) fn read_into(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<usize> {
         // Fast path: all of it is buffered.

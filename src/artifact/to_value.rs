@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::value::{Map, Value};
 
 use crate::artifact::document::{
-    ArchiveInfo, Artifact, Classification, Format, GgufInfo, GlobalRef, GlobalSummary, KerasInfo, NumpyArray, OnnxInfo,
-    OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
+    ArchiveInfo, Artifact, ArtifactFormat, Classification, GgufInfo, GlobalRef, GlobalSummary, KerasInfo, NumpyArray,
+    OnnxInfo, OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };
 
 const ARTIFACT_KEYS: [&str; 21] = [
@@ -91,24 +91,24 @@ const ONNX_KEYS: [&str; 7] =
     ["ir_version", "producer_name", "producer_version", "domain", "model_version", "opsets", "metadata"];
 const OPSET_KEYS: [&str; 2] = ["domain", "version"];
 
-const FORMATS: [Format; 17] = [
-    Format::Pickle,
-    Format::PytorchZip,
-    Format::PytorchLegacy,
-    Format::Torchscript,
-    Format::Safetensors,
-    Format::Gguf,
-    Format::Numpy,
-    Format::NumpyZip,
-    Format::Joblib,
-    Format::JoblibCompressed,
-    Format::Keras,
-    Format::Zip,
-    Format::SevenZip,
-    Format::Onnx,
-    Format::Hdf5,
-    Format::Tar,
-    Format::Unknown,
+const FORMATS: [ArtifactFormat; 17] = [
+    ArtifactFormat::Pickle,
+    ArtifactFormat::PytorchZip,
+    ArtifactFormat::PytorchLegacy,
+    ArtifactFormat::Torchscript,
+    ArtifactFormat::Safetensors,
+    ArtifactFormat::Gguf,
+    ArtifactFormat::Numpy,
+    ArtifactFormat::NumpyZip,
+    ArtifactFormat::Joblib,
+    ArtifactFormat::JoblibCompressed,
+    ArtifactFormat::Keras,
+    ArtifactFormat::Zip,
+    ArtifactFormat::SevenZip,
+    ArtifactFormat::Onnx,
+    ArtifactFormat::Hdf5,
+    ArtifactFormat::Tar,
+    ArtifactFormat::Unknown,
 ];
 const SERIALIZATIONS: [Serialization; 7] = [
     Serialization::Pickle,
@@ -205,7 +205,7 @@ impl Shared {
         self.array(items.iter().map(|s| text(s)).collect())
     }
 
-    fn format(&self, f: Format) -> Value {
+    fn format(&self, f: ArtifactFormat) -> Value {
         let i = FORMATS.iter().position(|x| *x == f);
         i.and_then(|i| self.formats.get(i).cloned()).unwrap_or_else(|| serde_name(f))
     }

@@ -7,7 +7,7 @@
 //! binary files fail within a few bytes; `not_a_pickle.bin` (`cmod\n\xf8\n`)
 //! fails on its non-UTF-8 global name.
 
-use crate::artifact::document::Format;
+use crate::artifact::document::ArtifactFormat;
 use crate::artifact::pickle::opcodes::{self, Arg};
 use crate::artifact::pickle::pystr;
 
@@ -20,39 +20,39 @@ pub(in crate::artifact) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
 
 /// Cheap check on the first bytes (at least 16 unless the file is shorter):
 /// is this a model artifact we inspect, and which format? `None` = unknown.
-pub fn sniff(head: &[u8]) -> Option<Format> {
+pub fn sniff(head: &[u8]) -> Option<ArtifactFormat> {
     if let Some(len) = head.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok())
         && u64::from_le_bytes(len) <= SAFETENSORS_MAX_HEADER
         && head.get(8) == Some(&b'{')
     {
-        return Some(Format::Safetensors);
+        return Some(ArtifactFormat::Safetensors);
     }
     if head.starts_with(b"GGUF") {
-        return Some(Format::Gguf);
+        return Some(ArtifactFormat::Gguf);
     }
     if head.starts_with(b"\x93NUMPY") {
-        return Some(Format::Numpy);
+        return Some(ArtifactFormat::Numpy);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return Some(Format::Zip);
+        return Some(ArtifactFormat::Zip);
     }
     if head.starts_with(b"\x89HDF\r\n\x1a\n") {
-        return Some(Format::Hdf5);
+        return Some(ArtifactFormat::Hdf5);
     }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
-        return Some(Format::SevenZip);
+        return Some(ArtifactFormat::SevenZip);
     }
     if is_legacy_torch(head) {
-        return Some(Format::PytorchLegacy);
+        return Some(ArtifactFormat::PytorchLegacy);
     }
     if is_pickle(head) {
-        return Some(Format::Pickle);
+        return Some(ArtifactFormat::Pickle);
     }
     if is_compressed_joblib(head) {
-        return Some(Format::JoblibCompressed);
+        return Some(ArtifactFormat::JoblibCompressed);
     }
     if is_onnx(head) {
-        return Some(Format::Onnx);
+        return Some(ArtifactFormat::Onnx);
     }
     None
 }
@@ -214,28 +214,28 @@ mod tests {
 
     #[test]
     fn magic_formats() {
-        assert_eq!(sniff(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}      "), Some(Format::Safetensors));
-        assert_eq!(sniff(b"GGUF\x03\x00\x00\x00"), Some(Format::Gguf));
-        assert_eq!(sniff(b"\x93NUMPY\x01\x00v\x00{'descr'"), Some(Format::Numpy));
-        assert_eq!(sniff(b"PK\x03\x04\x14\x00\x00\x00"), Some(Format::Zip));
-        assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\x00\x04"), Some(Format::SevenZip));
-        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00"), Some(Format::JoblibCompressed));
-        assert_eq!(sniff(b"x\x9c\x01\x02"), Some(Format::JoblibCompressed));
-        assert_eq!(sniff(b"\x08\x07\x12\x07pytorch"), Some(Format::Onnx));
+        assert_eq!(sniff(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}      "), Some(ArtifactFormat::Safetensors));
+        assert_eq!(sniff(b"GGUF\x03\x00\x00\x00"), Some(ArtifactFormat::Gguf));
+        assert_eq!(sniff(b"\x93NUMPY\x01\x00v\x00{'descr'"), Some(ArtifactFormat::Numpy));
+        assert_eq!(sniff(b"PK\x03\x04\x14\x00\x00\x00"), Some(ArtifactFormat::Zip));
+        assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\x00\x04"), Some(ArtifactFormat::SevenZip));
+        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00"), Some(ArtifactFormat::JoblibCompressed));
+        assert_eq!(sniff(b"x\x9c\x01\x02"), Some(ArtifactFormat::JoblibCompressed));
+        assert_eq!(sniff(b"\x08\x07\x12\x07pytorch"), Some(ArtifactFormat::Onnx));
         let mut legacy = vec![0x80, 0x02];
         legacy.extend_from_slice(&TORCH_MAGIC_LONG1);
-        assert_eq!(sniff(&legacy), Some(Format::PytorchLegacy));
+        assert_eq!(sniff(&legacy), Some(ArtifactFormat::PytorchLegacy));
     }
 
     #[test]
     fn pickle_protocols() {
-        assert_eq!(sniff(b"\x80\x04\x95\x10\x00\x00\x00"), Some(Format::Pickle));
-        assert_eq!(sniff(b"(lp0\nVa\np1\naVb\n"), Some(Format::Pickle));
-        assert_eq!(sniff(b"c__builtin__\neval\np0\n"), Some(Format::Pickle));
-        assert_eq!(sniff(b"cposix\nsystem\np0\n(Vls"), Some(Format::Pickle));
-        assert_eq!(sniff(b"ctorch._utils\n_rebuild_ten"), Some(Format::Pickle));
-        assert_eq!(sniff(b"(S'raise Runt"), Some(Format::Pickle));
-        assert_eq!(sniff(b"]q\x00(X\x01\x00\x00\x00aq"), Some(Format::Pickle));
+        assert_eq!(sniff(b"\x80\x04\x95\x10\x00\x00\x00"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"(lp0\nVa\np1\naVb\n"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"c__builtin__\neval\np0\n"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"cposix\nsystem\np0\n(Vls"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"ctorch._utils\n_rebuild_ten"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"(S'raise Runt"), Some(ArtifactFormat::Pickle));
+        assert_eq!(sniff(b"]q\x00(X\x01\x00\x00\x00aq"), Some(ArtifactFormat::Pickle));
     }
 
     #[test]

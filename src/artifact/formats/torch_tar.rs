@@ -16,7 +16,7 @@
 
 use std::io::Read;
 
-use crate::artifact::document::{Format, PickleReport};
+use crate::artifact::document::{ArtifactFormat, PickleReport};
 use crate::artifact::formats::sniff::sniff;
 use crate::artifact::inspect::Ctx;
 use crate::artifact::pickle::{self, ScanOptions};
@@ -93,7 +93,7 @@ pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek) {
         }
     }
     if torch {
-        ctx.art.format = Format::PytorchLegacy;
+        ctx.art.format = ArtifactFormat::PytorchLegacy;
     }
 }
 
@@ -110,7 +110,7 @@ fn other_member(ctx: &mut Ctx<'_>, r: &mut ByteReader<'_>, name: String) {
             _ => break,
         }
     }
-    if matches!(sniff(&head[..got]), Some(Format::Pickle | Format::PytorchLegacy)) {
+    if matches!(sniff(&head[..got]), Some(ArtifactFormat::Pickle | ArtifactFormat::PytorchLegacy)) {
         let bytes = head[..got].to_vec();
         let mut rest = std::io::Cursor::new(bytes).chain(ReaderAdapter(r));
         let mut br = ByteReader::stream(&mut rest, 0);
@@ -135,7 +135,12 @@ impl Read for ReaderAdapter<'_, '_> {
 
 /// `storages` or `tensors`: pickles with raw records after those that name a
 /// storage (or tensor) type. One report for the whole member.
-fn interleaved(r: &mut ByteReader<'_>, name: &str, limits: &crate::artifact::Limits, storages: bool) -> PickleReport {
+fn interleaved(
+    r: &mut ByteReader<'_>,
+    name: &str,
+    limits: &crate::artifact::ArtifactLimits,
+    storages: bool,
+) -> PickleReport {
     let mut total = PickleReport { entry: Some(name.to_string()), ..PickleReport::default() };
     loop {
         let one = ScanOptions { entry: Some(name.to_string()), max_segments: Some(1), ..ScanOptions::default() };

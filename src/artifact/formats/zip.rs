@@ -14,7 +14,7 @@ use std::io::{self, Cursor, Read, SeekFrom};
 use ::zip::ZipArchive;
 use ::zip::read::ZipReadOptions;
 
-use crate::artifact::document::{ArchiveInfo, Format};
+use crate::artifact::document::{ArchiveInfo, ArtifactFormat};
 use crate::artifact::formats::keras;
 use crate::artifact::formats::numpy;
 use crate::artifact::formats::sniff::sniff;
@@ -100,7 +100,7 @@ pub(in crate::artifact) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, pr
             }
         };
         let mut capped = Capped { inner: file, left: limits.max_entry_bytes.min(budget), read: 0, hit: false };
-        let leaf_kind = if depth == 0 { kind } else { Format::Zip };
+        let leaf_kind = if depth == 0 { kind } else { ArtifactFormat::Zip };
         entry(ctx, &mut capped, &full, name, leaf_kind, depth, encrypted, &mut keras_files);
         ctx.total_read = ctx.total_read.saturating_add(capped.read);
         let a = archive(ctx);
@@ -180,22 +180,22 @@ fn join(prefix: Option<&str>, name: &str) -> String {
 
 /// Decide what a zip is from its entry names (PyTorch's reader goes by
 /// names too: it loads `<archive>/data.pkl`).
-fn kind_from_names(names: &[String]) -> Format {
+fn kind_from_names(names: &[String]) -> ArtifactFormat {
     let files: Vec<&str> = names.iter().map(String::as_str).filter(|n| !n.ends_with('/')).collect();
     let in_archive = |n: &str, leaf: &str| n.split_once('/').is_some_and(|(dir, rest)| !dir.is_empty() && rest == leaf);
     let has = |leaf: &str| files.iter().any(|n| in_archive(n, leaf));
     if has("constants.pkl") {
-        Format::Torchscript
+        ArtifactFormat::Torchscript
     } else if has("data.pkl") {
-        Format::PytorchZip
+        ArtifactFormat::PytorchZip
     } else if !files.is_empty() && files.iter().all(|n| n.ends_with(".npy")) {
-        Format::NumpyZip
+        ArtifactFormat::NumpyZip
     } else if files.contains(&"config.json") {
         // Keras needs nothing else (weights may be `.h5`, `.npz` or absent);
         // a config that turns out not to be a Keras model demotes it to zip.
-        Format::Keras
+        ArtifactFormat::Keras
     } else {
-        Format::Zip
+        ArtifactFormat::Zip
     }
 }
 
@@ -205,7 +205,7 @@ fn entry(
     r: &mut dyn Read,
     full: &str,
     name: &str,
-    kind: Format,
+    kind: ArtifactFormat,
     depth: usize,
     encrypted: bool,
     keras_files: &mut keras::KerasFiles,
@@ -245,7 +245,7 @@ fn entry_with_head(
     read: io::Result<()>,
     full: &str,
     name: &str,
-    kind: Format,
+    kind: ArtifactFormat,
     depth: usize,
     encrypted: bool,
     keras_files: &mut keras::KerasFiles,
@@ -267,7 +267,7 @@ fn entry_with_head(
     let pickle_ext = PICKLE_EXTENSIONS.iter().any(|e| name.to_ascii_lowercase().ends_with(e));
     let mut rest = Cursor::new(head).chain(r);
     match sniffed {
-        Some(Format::Pickle | Format::PytorchLegacy) => {
+        Some(ArtifactFormat::Pickle | ArtifactFormat::PytorchLegacy) => {
             let rep = scan(ctx, &mut rest, full);
             // Random tensor bytes can start like a pickle; keep the report
             // only if it is plausibly one.
@@ -275,12 +275,12 @@ fn entry_with_head(
                 ctx.art.pickles.push(rep);
             }
         }
-        Some(Format::Numpy) => {
+        Some(ArtifactFormat::Numpy) => {
             let mut br = ByteReader::stream(&mut rest, 0);
             numpy::inspect(ctx, &mut br, Some(full));
         }
-        Some(Format::Zip) => nested(ctx, &mut rest, full, depth),
-        Some(Format::SevenZip | Format::JoblibCompressed) => {
+        Some(ArtifactFormat::Zip) => nested(ctx, &mut rest, full, depth),
+        Some(ArtifactFormat::SevenZip | ArtifactFormat::JoblibCompressed) => {
             ctx.uninspected = true;
             ctx.warn(format!("{full}: compressed archive/stream inside the zip was not inspected"));
         }
@@ -295,12 +295,12 @@ fn entry_with_head(
                 ctx.warn(format!("{full}: has a pickle extension but does not parse as a pickle"));
             }
         }
-        _ if depth == 0 && kind == Format::Keras && keras::is_json_member(name) => {
+        _ if depth == 0 && kind == ArtifactFormat::Keras && keras::is_json_member(name) => {
             match keras_files.read(name, &mut rest) {
                 Ok(()) => {}
                 Err(keras::ReadError::Unread(e)) => ctx.stopped(format!("{full}: {e}")),
                 Err(keras::ReadError::NotKeras) => {
-                    ctx.art.format = Format::Zip;
+                    ctx.art.format = ArtifactFormat::Zip;
                     ctx.warn(format!("{full}: not a Keras model config; read as a plain zip"));
                 }
             }

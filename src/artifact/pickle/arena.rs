@@ -18,12 +18,12 @@ const MAX_DICT_ITEMS: usize = 64;
 /// A run of entries in an arena (bytes of `text`, values of `items`).
 /// Empty runs are always `{0, 0}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(in crate::artifact) struct Span {
+pub(in crate::artifact) struct Run {
     pub start: u32,
     pub len: u32,
 }
 
-impl Span {
+impl Run {
     fn range(self) -> std::ops::Range<usize> {
         let start = self.start as usize;
         start..start + self.len as usize
@@ -35,9 +35,9 @@ impl Span {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::artifact) enum Value {
+pub(in crate::artifact) enum PyValue {
     /// Text in [`Arena::text`].
-    Str(Span),
+    Str(Run),
     /// Python ints and bools (True is 1).
     Int(i64),
     Nil,
@@ -46,7 +46,7 @@ pub(in crate::artifact) enum Value {
     /// Result of a call: index into [`Arena::objs`].
     Obj(u32),
     /// Items in [`Arena::items`]; immutable once made.
-    Tuple(Span),
+    Tuple(Run),
     /// Index into [`Arena::dicts`]. The only mutable container. Dicts are
     /// never stored inside other values (they become `Opaque` there), so the
     /// value graph has no cycles through them.
@@ -59,29 +59,29 @@ pub(in crate::artifact) enum Value {
 pub(in crate::artifact) struct Obj {
     /// Index into the report's `globals`.
     pub class: Option<u32>,
-    pub args: Option<Span>,
+    pub args: Option<Run>,
     /// BUILD state when it is a tuple. Only its scalar members count: read
     /// it through [`scalar_only`].
-    pub state: Option<Span>,
+    pub state: Option<Run>,
 }
 
 /// Everything the values of one pickle stream point into.
 #[derive(Default)]
 pub(in crate::artifact) struct Arena {
     pub text: String,
-    pub items: Vec<Value>,
+    pub items: Vec<PyValue>,
     pub objs: Vec<Obj>,
-    pub dicts: Vec<Vec<(Value, Value)>>,
+    pub dicts: Vec<Vec<(PyValue, PyValue)>>,
     /// Entries in all dicts together.
     dict_items: usize,
 }
 
 impl Arena {
-    pub(in crate::artifact) fn str(&self, s: Span) -> &str {
+    pub(in crate::artifact) fn str(&self, s: Run) -> &str {
         self.text.get(s.range()).unwrap_or("")
     }
 
-    pub(in crate::artifact) fn tuple(&self, s: Span) -> &[Value] {
+    pub(in crate::artifact) fn tuple(&self, s: Run) -> &[PyValue] {
         self.items.get(s.range()).unwrap_or(&[])
     }
 
@@ -89,58 +89,58 @@ impl Arena {
         self.objs.get(i as usize)
     }
 
-    pub(in crate::artifact) fn dict(&self, i: u32) -> &[(Value, Value)] {
+    pub(in crate::artifact) fn dict(&self, i: u32) -> &[(PyValue, PyValue)] {
         self.dicts.get(i as usize).map_or(&[], Vec::as_slice)
     }
 
     /// A tuple of `values`, dicts inside it made opaque. `Opaque` if the
     /// arena's 32-bit indexes would overflow.
-    pub(in crate::artifact) fn new_tuple(&mut self, values: &[Value]) -> Value {
+    pub(in crate::artifact) fn new_tuple(&mut self, values: &[PyValue]) -> PyValue {
         if values.is_empty() {
-            return Value::Tuple(Span::default());
+            return PyValue::Tuple(Run::default());
         }
         let start = self.items.len();
         let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(values.len())) else {
-            return Value::Opaque;
+            return PyValue::Opaque;
         };
         if s.checked_add(l).is_none() {
-            return Value::Opaque;
+            return PyValue::Opaque;
         }
         self.items.extend(values.iter().map(|v| nested(*v)));
-        Value::Tuple(Span { start: s, len: l })
+        PyValue::Tuple(Run { start: s, len: l })
     }
 
     /// The result of calling `callable` with `args`.
-    pub(in crate::artifact) fn new_obj(&mut self, callable: Value, args: Value) -> Value {
+    pub(in crate::artifact) fn new_obj(&mut self, callable: PyValue, args: PyValue) -> PyValue {
         let class = match callable {
-            Value::Global(g) => Some(g),
+            PyValue::Global(g) => Some(g),
             _ => None,
         };
         let args = match args {
-            Value::Tuple(t) => Some(t),
+            PyValue::Tuple(t) => Some(t),
             _ => None,
         };
         match u32::try_from(self.objs.len()) {
             Ok(i) => {
                 self.objs.push(Obj { class, args, state: None });
-                Value::Obj(i)
+                PyValue::Obj(i)
             }
-            Err(_) => Value::Opaque,
+            Err(_) => PyValue::Opaque,
         }
     }
 
-    pub(in crate::artifact) fn new_dict(&mut self) -> Value {
+    pub(in crate::artifact) fn new_dict(&mut self) -> PyValue {
         match u32::try_from(self.dicts.len()) {
             Ok(i) => {
                 self.dicts.push(Vec::new());
-                Value::Dict(i)
+                PyValue::Dict(i)
             }
-            Err(_) => Value::Opaque,
+            Err(_) => PyValue::Opaque,
         }
     }
 
     /// Add `items` (key, value, key, value, ...) to dict `d`, up to `MAX_DICT_ITEMS` entries.
-    pub(in crate::artifact) fn insert_pairs(&mut self, d: u32, items: &[Value]) {
+    pub(in crate::artifact) fn insert_pairs(&mut self, d: u32, items: &[PyValue]) {
         let Some(dict) = self.dicts.get_mut(d as usize) else {
             return;
         };
@@ -168,25 +168,25 @@ impl Arena {
 }
 
 /// `s` when the value is a string, `"?"` otherwise.
-pub(in crate::artifact) fn str_or_q(arena: &Arena, v: Value) -> &str {
+pub(in crate::artifact) fn str_or_q(arena: &Arena, v: PyValue) -> &str {
     match v {
-        Value::Str(s) => arena.str(s),
+        PyValue::Str(s) => arena.str(s),
         _ => "?",
     }
 }
 
 /// Values stored inside containers: dicts become opaque (no cycles possible).
-pub(in crate::artifact) fn nested(v: Value) -> Value {
+pub(in crate::artifact) fn nested(v: PyValue) -> PyValue {
     match v {
-        Value::Dict(_) => Value::Opaque,
+        PyValue::Dict(_) => PyValue::Opaque,
         other => other,
     }
 }
 
-pub(in crate::artifact) fn scalar_only(v: Value) -> Value {
+pub(in crate::artifact) fn scalar_only(v: PyValue) -> PyValue {
     match v {
-        Value::Str(_) | Value::Int(_) | Value::Nil => v,
-        _ => Value::Opaque,
+        PyValue::Str(_) | PyValue::Int(_) | PyValue::Nil => v,
+        _ => PyValue::Opaque,
     }
 }
 
@@ -220,9 +220,9 @@ impl Copier {
         self.new
     }
 
-    pub(in crate::artifact) fn copy(&mut self, v: Value) -> Value {
+    pub(in crate::artifact) fn copy(&mut self, v: PyValue) -> PyValue {
         match v {
-            Value::Str(s) if s.len > 0 => {
+            PyValue::Str(s) if s.len > 0 => {
                 let new = &mut self.new;
                 let old = &self.old;
                 let start = *self.texts.entry(s.key()).or_insert_with(|| {
@@ -231,39 +231,39 @@ impl Copier {
                     // Live text is a subset of the old arena's, so it fits u32.
                     u32::try_from(at).unwrap_or(u32::MAX)
                 });
-                Value::Str(Span { start, len: s.len })
+                PyValue::Str(Run { start, len: s.len })
             }
-            Value::Tuple(s) => Value::Tuple(self.copy_span(s)),
-            Value::Obj(i) => match self.obj_fwd.get(i as usize).copied() {
+            PyValue::Tuple(s) => PyValue::Tuple(self.copy_span(s)),
+            PyValue::Obj(i) => match self.obj_fwd.get(i as usize).copied() {
                 Some(u32::MAX) => {
                     let at = u32::try_from(self.new.objs.len()).unwrap_or(u32::MAX);
                     self.new.objs.push(self.old.obj(i).cloned().unwrap_or_default());
                     self.obj_fwd[i as usize] = at;
-                    Value::Obj(at)
+                    PyValue::Obj(at)
                 }
-                Some(at) => Value::Obj(at),
-                None => Value::Opaque,
+                Some(at) => PyValue::Obj(at),
+                None => PyValue::Opaque,
             },
-            Value::Dict(i) => match self.dict_fwd.get(i as usize).copied() {
+            PyValue::Dict(i) => match self.dict_fwd.get(i as usize).copied() {
                 Some(u32::MAX) => {
                     let at = u32::try_from(self.new.dicts.len()).unwrap_or(u32::MAX);
                     let entries = self.old.dict(i).to_vec();
                     self.new.dict_items += entries.len();
                     self.new.dicts.push(entries);
                     self.dict_fwd[i as usize] = at;
-                    Value::Dict(at)
+                    PyValue::Dict(at)
                 }
-                Some(at) => Value::Dict(at),
-                None => Value::Opaque,
+                Some(at) => PyValue::Dict(at),
+                None => PyValue::Opaque,
             },
             other => other,
         }
     }
 
     /// Copy a tuple's items (still pointing into the old arena; `scan` fixes them).
-    fn copy_span(&mut self, s: Span) -> Span {
+    fn copy_span(&mut self, s: Run) -> Run {
         if s.len == 0 {
-            return Span::default();
+            return Run::default();
         }
         let new = &mut self.new;
         let old = &self.old;
@@ -272,7 +272,7 @@ impl Copier {
             new.items.extend_from_slice(old.tuple(s));
             u32::try_from(at).unwrap_or(u32::MAX)
         });
-        Span { start, len: s.len }
+        Run { start, len: s.len }
     }
 
     /// Forward everything the copied values point to, until nothing new is copied.
@@ -315,10 +315,10 @@ impl Copier {
 mod tests {
     use super::*;
 
-    fn s(arena: &mut Arena, text: &str) -> Value {
+    fn s(arena: &mut Arena, text: &str) -> PyValue {
         let start = u32::try_from(arena.text.len()).unwrap_or(0);
         arena.text.push_str(text);
-        Value::Str(Span { start, len: u32::try_from(text.len()).unwrap_or(0) })
+        PyValue::Str(Run { start, len: u32::try_from(text.len()).unwrap_or(0) })
     }
 
     #[test]
@@ -327,20 +327,20 @@ mod tests {
         // not create a cycle: the nested copy becomes opaque.
         let mut a = Arena::default();
         let d = a.new_dict();
-        let Value::Dict(di) = d else { panic!("dict") };
+        let PyValue::Dict(di) = d else { panic!("dict") };
         let k = s(&mut a, "self");
         a.insert_pairs(di, &[k, d]);
-        assert!(matches!(a.dict(di)[0].1, Value::Opaque));
+        assert!(matches!(a.dict(di)[0].1, PyValue::Opaque));
         // Tuples holding a dict do not keep it either.
-        let t = a.new_tuple(&[d, Value::Int(1)]);
-        assert!(matches!(t, Value::Tuple(sp) if matches!(a.tuple(sp)[0], Value::Opaque)));
+        let t = a.new_tuple(&[d, PyValue::Int(1)]);
+        assert!(matches!(t, PyValue::Tuple(sp) if matches!(a.tuple(sp)[0], PyValue::Opaque)));
     }
 
     #[test]
     fn dict_capture_is_bounded() {
         let mut a = Arena::default();
-        let Value::Dict(d) = a.new_dict() else { panic!("dict") };
-        let items: Vec<Value> = (0..1000).map(Value::Int).collect();
+        let PyValue::Dict(d) = a.new_dict() else { panic!("dict") };
+        let items: Vec<PyValue> = (0..1000).map(PyValue::Int).collect();
         a.insert_pairs(d, &items);
         assert_eq!(a.dict(d).len(), MAX_DICT_ITEMS);
     }
@@ -348,17 +348,17 @@ mod tests {
     #[test]
     fn calls_remember_their_callable_and_args() {
         let mut a = Arena::default();
-        let g = Value::Global(7);
+        let g = PyValue::Global(7);
         let f8 = s(&mut a, "f8");
         let args = a.new_tuple(&[f8]);
         let o = a.new_obj(g, args);
-        assert!(matches!(o, Value::Obj(i)
+        assert!(matches!(o, PyValue::Obj(i)
             if a.obj(i).is_some_and(|o| o.class == Some(7) && o.args.is_some_and(|t| t.len == 1))));
-        let opaque = a.new_obj(Value::Opaque, Value::Opaque);
-        assert!(matches!(opaque, Value::Obj(i) if a.obj(i).is_some_and(|o| o.class.is_none() && o.args.is_none())));
-        assert_eq!(str_or_q(&a, Value::Int(3)), "?");
+        let opaque = a.new_obj(PyValue::Opaque, PyValue::Opaque);
+        assert!(matches!(opaque, PyValue::Obj(i) if a.obj(i).is_some_and(|o| o.class.is_none() && o.args.is_none())));
+        assert_eq!(str_or_q(&a, PyValue::Int(3)), "?");
         assert_eq!(str_or_q(&a, f8), "f8");
-        assert!(matches!(scalar_only(g), Value::Opaque));
-        assert!(matches!(scalar_only(Value::Nil), Value::Nil));
+        assert!(matches!(scalar_only(g), PyValue::Opaque));
+        assert!(matches!(scalar_only(PyValue::Nil), PyValue::Nil));
     }
 }

@@ -12,7 +12,7 @@
 //! the scanner simply keeps scanning through.
 
 use crate::artifact::document::GlobalRef;
-use crate::artifact::pickle::state::{Arena, Obj, Value, scalar_only};
+use crate::artifact::pickle::state::{Arena, Obj, PyValue, scalar_only};
 use crate::artifact::reader::ByteReader;
 
 /// What to step over after a NumpyArrayWrapper BUILD.
@@ -41,7 +41,7 @@ impl View<'_> {
 /// A joblib wrapper whose dtype `hasobject` (joblib's own test): an object
 /// dtype, or a structured / sub-array dtype with an object field. A nested
 /// pickle follows instead of raw bytes.
-pub(in crate::artifact) fn is_object_array(view: &View<'_>, obj: u32, state: Value) -> bool {
+pub(in crate::artifact) fn is_object_array(view: &View<'_>, obj: u32, state: PyValue) -> bool {
     wrapper_fields(view, obj, state).is_some_and(|f| has_object(view.arena, f.dtype, f.typestr, 0))
 }
 
@@ -60,18 +60,18 @@ fn has_object(arena: &Arena, dtype: &Obj, typestr: &str, depth: usize) -> bool {
     };
     let item = |i: usize| state.get(i).copied().map(scalar_only);
     match item(7) {
-        Some(Value::Int(flags)) if flags & HASOBJECT != 0 => return true,
-        Some(Value::Int(_)) => {}
-        _ if kind(typestr).starts_with('V') && !matches!(item(4), None | Some(Value::Nil)) => return true,
+        Some(PyValue::Int(flags)) if flags & HASOBJECT != 0 => return true,
+        Some(PyValue::Int(_)) => {}
+        _ if kind(typestr).starts_with('V') && !matches!(item(4), None | Some(PyValue::Nil)) => return true,
         _ => {}
     }
     // Sub-array: (base dtype, shape).
-    if let Some(Value::Tuple(sub)) = state.get(2).copied()
-        && let Some(Value::Obj(base)) = arena.tuple(sub).first().copied()
+    if let Some(PyValue::Tuple(sub)) = state.get(2).copied()
+        && let Some(PyValue::Obj(base)) = arena.tuple(sub).first().copied()
         && let Some(base) = arena.obj(base)
     {
         let base_type = match base.args.and_then(|a| arena.tuple(a).first().copied()) {
-            Some(Value::Str(s)) => arena.str(s),
+            Some(PyValue::Str(s)) => arena.str(s),
             _ => return true,
         };
         return has_object(arena, base, base_type, depth + 1);
@@ -83,26 +83,26 @@ fn has_object(arena: &Arena, dtype: &Obj, typestr: &str, depth: usize) -> bool {
 struct Fields<'a> {
     dtype: &'a Obj,
     typestr: &'a str,
-    shape: Option<Value>,
-    align: Option<Value>,
+    shape: Option<PyValue>,
+    align: Option<PyValue>,
 }
 
-fn wrapper_fields<'a>(view: &View<'a>, obj: u32, state: Value) -> Option<Fields<'a>> {
+fn wrapper_fields<'a>(view: &View<'a>, obj: u32, state: PyValue) -> Option<Fields<'a>> {
     if !view.is_wrapper(obj) {
         return None;
     }
-    let Value::Dict(d) = state else {
+    let PyValue::Dict(d) = state else {
         return None;
     };
     let arena = view.arena;
     let d = arena.dict(d);
-    let get = |key: &str| d.iter().find(|(k, _)| matches!(k, Value::Str(s) if arena.str(*s) == key)).map(|(_, v)| *v);
-    let Some(Value::Obj(dtype)) = get("dtype") else {
+    let get = |key: &str| d.iter().find(|(k, _)| matches!(k, PyValue::Str(s) if arena.str(*s) == key)).map(|(_, v)| *v);
+    let Some(PyValue::Obj(dtype)) = get("dtype") else {
         return None;
     };
     let dtype = arena.obj(dtype)?;
     let typestr = match dtype.args.and_then(|a| arena.tuple(a).first().copied()) {
-        Some(Value::Str(s)) => arena.str(s),
+        Some(PyValue::Str(s)) => arena.str(s),
         _ => return None,
     };
     Some(Fields { dtype, typestr, shape: get("shape"), align: get("numpy_array_alignment_bytes") })
@@ -115,7 +115,7 @@ fn kind(typestr: &str) -> &str {
 /// `Some` when `obj` is a joblib NumpyArrayWrapper being built with `state`;
 /// `Err` when it is one but its size cannot be determined (the scan must stop:
 /// we would no longer know where the pickle resumes).
-pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: Value) -> Option<Result<Skip, String>> {
+pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: PyValue) -> Option<Result<Skip, String>> {
     if !view.is_wrapper(obj) {
         return None;
     }
@@ -129,12 +129,12 @@ pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: Value) -
     let Some(itemsize) = itemsize(view.arena, f.dtype, kind(f.typestr)) else {
         return Some(Err(format!("unknown item size for dtype {:?}", f.typestr)));
     };
-    let Some(Value::Tuple(dims)) = f.shape else {
+    let Some(PyValue::Tuple(dims)) = f.shape else {
         return Some(Err("shape is not a tuple".into()));
     };
     let mut count = 1u64;
     for d in view.arena.tuple(dims) {
-        let Value::Int(v) = d else {
+        let PyValue::Int(v) = d else {
             return Some(Err("shape holds a non-integer".into()));
         };
         let Some(next) = u64::try_from(*v).ok().and_then(|v| count.checked_mul(v)) else {
@@ -145,7 +145,7 @@ pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: Value) -
     let Some(bytes) = count.checked_mul(itemsize) else {
         return Some(Err("array byte size overflows".into()));
     };
-    let padded = matches!(f.align, Some(Value::Int(n)) if n > 0);
+    let padded = matches!(f.align, Some(PyValue::Int(n)) if n > 0);
     Some(Ok(Skip { padded, bytes }))
 }
 
@@ -153,7 +153,7 @@ pub(in crate::artifact) fn array_skip(view: &View<'_>, obj: u32, state: Value) -
 /// `U10` → 40) or the digits of the type string (`f8` → 8, `c16` → 16).
 fn itemsize(arena: &Arena, dtype: &Obj, kind: &str) -> Option<u64> {
     if let Some(state) = dtype.state
-        && let Some(Value::Int(el)) = arena.tuple(state).get(5).map(|v| scalar_only(*v))
+        && let Some(PyValue::Int(el)) = arena.tuple(state).get(5).map(|v| scalar_only(*v))
         && el > 0
     {
         return u64::try_from(el).ok();
@@ -183,12 +183,12 @@ pub(in crate::artifact) fn step_over(r: &mut ByteReader<'_>, skip: &Skip) -> Res
 mod tests {
     use super::*;
     use crate::artifact::pickle::classify::Classification;
-    use crate::artifact::pickle::state::Span;
+    use crate::artifact::pickle::state::Run;
 
-    fn s(a: &mut Arena, v: &str) -> Value {
+    fn s(a: &mut Arena, v: &str) -> PyValue {
         let start = u32::try_from(a.text.len()).unwrap_or(0);
         a.text.push_str(v);
-        Value::Str(Span { start, len: u32::try_from(v.len()).unwrap_or(0) })
+        PyValue::Str(Run { start, len: u32::try_from(v.len()).unwrap_or(0) })
     }
 
     fn global(module: &str, name: &str) -> GlobalRef {
@@ -203,28 +203,33 @@ mod tests {
     }
 
     /// (arena, globals, wrapper object, BUILD state)
-    fn wrapper_state(typestr: &str, state5: i64, shape: &[i64], aligned: bool) -> (Arena, Vec<GlobalRef>, u32, Value) {
+    fn wrapper_state(
+        typestr: &str,
+        state5: i64,
+        shape: &[i64],
+        aligned: bool,
+    ) -> (Arena, Vec<GlobalRef>, u32, PyValue) {
         let globals = vec![global("numpy", "dtype"), global("joblib.numpy_pickle", "NumpyArrayWrapper")];
         let mut a = Arena::default();
         let ts = s(&mut a, typestr);
-        let args = a.new_tuple(&[ts, Value::Int(0), Value::Int(1)]);
-        let dtype = a.new_obj(Value::Global(0), args);
+        let args = a.new_tuple(&[ts, PyValue::Int(0), PyValue::Int(1)]);
+        let dtype = a.new_obj(PyValue::Global(0), args);
         let lt = s(&mut a, "<");
-        let state = a.new_tuple(&[Value::Int(3), lt, Value::Nil, Value::Nil, Value::Nil, Value::Int(state5)]);
-        if let (Value::Obj(o), Value::Tuple(t)) = (dtype, state) {
+        let state = a.new_tuple(&[PyValue::Int(3), lt, PyValue::Nil, PyValue::Nil, PyValue::Nil, PyValue::Int(state5)]);
+        if let (PyValue::Obj(o), PyValue::Tuple(t)) = (dtype, state) {
             a.objs[o as usize].state = Some(t);
         }
-        let dims: Vec<Value> = shape.iter().map(|d| Value::Int(*d)).collect();
+        let dims: Vec<PyValue> = shape.iter().map(|d| PyValue::Int(*d)).collect();
         let shape = a.new_tuple(&dims);
         let mut items = vec![s(&mut a, "shape"), shape, s(&mut a, "dtype"), dtype];
         if aligned {
-            items.extend([s(&mut a, "numpy_array_alignment_bytes"), Value::Int(16)]);
+            items.extend([s(&mut a, "numpy_array_alignment_bytes"), PyValue::Int(16)]);
         }
         let d = a.new_dict();
-        if let Value::Dict(i) = d {
+        if let PyValue::Dict(i) = d {
             a.insert_pairs(i, &items);
         }
-        let Value::Obj(wrapper) = a.new_obj(Value::Global(1), Value::Opaque) else { panic!("obj") };
+        let PyValue::Obj(wrapper) = a.new_obj(PyValue::Global(1), PyValue::Opaque) else { panic!("obj") };
         (a, globals, wrapper, d)
     }
 

@@ -9,12 +9,12 @@
 //! dangerous by definition. Scanning continues after `STOP` (concatenated
 //! pickles) and keeps every finding made before an error.
 
-use crate::artifact::Limits;
+use crate::artifact::ArtifactLimits;
 use crate::artifact::document::PickleReport;
 use crate::artifact::pickle::args::{self, ArgVal, fixed4, memo_key};
 use crate::artifact::pickle::opcodes::{self, OpInfo};
 use crate::artifact::pickle::pystr::{self, PyInt};
-use crate::artifact::pickle::state::{Machine, Span, Unresolved, Value, str_or_q};
+use crate::artifact::pickle::state::{Machine, PyValue, Run, Unresolved, str_or_q};
 use crate::artifact::reader::ByteReader;
 
 /// joblib object-array pickles inside object-array pickles (never legitimate).
@@ -49,7 +49,7 @@ pub(in crate::artifact) enum Flow {
 }
 
 /// Scan one pickle stream from the reader's current position.
-pub(in crate::artifact) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
+pub(in crate::artifact) fn scan(r: &mut ByteReader<'_>, limits: &ArtifactLimits, opts: ScanOptions) -> PickleReport {
     let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
     m.plain = opts.plain;
     m.nesting = opts.depth;
@@ -170,34 +170,34 @@ impl Machine<'_> {
             // Integers and constants.
             (b'I' | b'L', ArgVal::Line(l)) => {
                 let v = match pystr::parse_int_line(l, b == b'L').ok_or_else(|| bad("not an integer"))? {
-                    PyInt::Int(i) => Value::Int(i),
-                    PyInt::Bool(v) => Value::Int(i64::from(v)),
-                    PyInt::Big => Value::Opaque,
+                    PyInt::Int(i) => PyValue::Int(i),
+                    PyInt::Bool(v) => PyValue::Int(i64::from(v)),
+                    PyInt::Big => PyValue::Opaque,
                 };
                 self.push(v)?;
             }
-            (b'J', ArgVal::Fixed(v)) => self.push(Value::Int(i64::from(i32::from_le_bytes(fixed4(v.as_slice())))))?,
+            (b'J', ArgVal::Fixed(v)) => self.push(PyValue::Int(i64::from(i32::from_le_bytes(fixed4(v.as_slice())))))?,
             (b'K', ArgVal::Fixed(v)) => {
-                self.push(Value::Int(i64::from(v.as_slice().first().copied().unwrap_or(0))))?;
+                self.push(PyValue::Int(i64::from(v.as_slice().first().copied().unwrap_or(0))))?;
             }
             (b'M', ArgVal::Fixed(v)) => {
                 let v = v.as_slice();
                 let n = u16::from_le_bytes([v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0)]);
-                self.push(Value::Int(i64::from(n)))?;
+                self.push(PyValue::Int(i64::from(n)))?;
             }
             (0x8a | 0x8b, ArgVal::Payload(p)) => {
-                let v = p.and_then(pystr::le_signed).map_or(Value::Opaque, Value::Int);
+                let v = p.and_then(pystr::le_signed).map_or(PyValue::Opaque, PyValue::Int);
                 self.push(v)?;
             }
             (b'F', ArgVal::Line(l)) => {
                 if !pystr::plausible_float(l) {
                     return Err(bad("not a float"));
                 }
-                self.push(Value::Opaque)?;
+                self.push(PyValue::Opaque)?;
             }
-            (b'N', _) => self.push(Value::Nil)?,
-            (0x88, _) => self.push(Value::Int(1))?,
-            (0x89, _) => self.push(Value::Int(0))?,
+            (b'N', _) => self.push(PyValue::Nil)?,
+            (0x88, _) => self.push(PyValue::Int(1))?,
+            (0x89, _) => self.push(PyValue::Int(0))?,
             // Text: these can become STACK_GLOBAL operands, so keep them.
             (b'S', ArgVal::Line(l)) => {
                 let mut raw = std::mem::take(&mut self.decoded);
@@ -226,22 +226,22 @@ impl Machine<'_> {
             }
             (b'B' | b'C' | 0x8e, ArgVal::Payload(Some(p))) => {
                 self.nested_bytes(p, off)?;
-                self.push(Value::Opaque)?;
+                self.push(PyValue::Opaque)?;
             }
             // Everything else that just pushes an opaque object.
             (
                 b'S' | b'V' | b'T' | b'U' | b'X' | 0x8c | 0x8d | b'B' | b'C' | 0x8e | 0x96 | 0x97 | b'G' | b']' | 0x8f,
                 _,
-            ) => self.push(Value::Opaque)?,
+            ) => self.push(PyValue::Opaque)?,
             (b'a', _) => {
                 self.pop();
             }
             (b'e' | 0x90, _) => self.discard_mark(),
             (b'l' | 0x91, _) => {
                 self.discard_mark();
-                self.push(Value::Opaque)?;
+                self.push(PyValue::Opaque)?;
             }
-            (b')', _) => self.push(Value::Tuple(Span::default()))?,
+            (b')', _) => self.push(PyValue::Tuple(Run::default()))?,
             (b't', _) => {
                 let start = self.pop_mark();
                 let t = self.arena.new_tuple(&self.stack[start..]);
@@ -250,7 +250,7 @@ impl Machine<'_> {
             }
             (0x85..=0x87, _) => {
                 let n = usize::from(b - 0x84);
-                let mut items = [Value::Opaque; 3];
+                let mut items = [PyValue::Opaque; 3];
                 for slot in items[..n].iter_mut().rev() {
                     *slot = self.pop();
                 }
@@ -264,7 +264,7 @@ impl Machine<'_> {
             (b'd', _) => {
                 let start = self.pop_mark();
                 let d = self.arena.new_dict();
-                if let Value::Dict(i) = d {
+                if let PyValue::Dict(i) = d {
                     self.arena.insert_pairs(i, &self.stack[start..]);
                 }
                 self.stack.truncate(start);
@@ -273,7 +273,7 @@ impl Machine<'_> {
             (b's', _) => {
                 let v = self.pop();
                 let k = self.pop();
-                if let Some(Value::Dict(d)) = self.top() {
+                if let Some(PyValue::Dict(d)) = self.top() {
                     self.arena.insert_pairs(d, &[k, v]);
                 }
             }
@@ -281,7 +281,7 @@ impl Machine<'_> {
                 let start = self.pop_mark();
                 // The dict is the top of the stack below the MARK.
                 let below = if start > self.base() { self.stack.get(start - 1).copied() } else { None };
-                if let Some(Value::Dict(d)) = below {
+                if let Some(PyValue::Dict(d)) = below {
                     self.arena.insert_pairs(d, &self.stack[start..]);
                 }
                 self.stack.truncate(start);
@@ -294,7 +294,7 @@ impl Machine<'_> {
                 }
             }
             (b'2', _) => {
-                let top = self.top().unwrap_or(Value::Opaque);
+                let top = self.top().unwrap_or(PyValue::Opaque);
                 self.push(top)?;
             }
             (b'(', _) => self.mark(off)?,
@@ -306,7 +306,7 @@ impl Machine<'_> {
                     // The unpickler raises here; reading on would invent values.
                     return Err(bad(&format!("memo key {key} was never stored")));
                 }
-                let v = self.memo.get(key).unwrap_or(Value::Opaque);
+                let v = self.memo.get(key).unwrap_or(PyValue::Opaque);
                 self.push(v)?;
             }
             (b'p' | b'q' | b'r', arg) => {
@@ -338,7 +338,7 @@ impl Machine<'_> {
                 let name = self.pop();
                 let module = self.pop();
                 let unresolved = match (module, name) {
-                    (Value::Str(_), Value::Str(_)) => None,
+                    (PyValue::Str(_), PyValue::Str(_)) => None,
                     _ => Some(Unresolved::StackGlobal),
                 };
                 let (m, n) = (str_or_q(&self.arena, module), str_or_q(&self.arena, name));
@@ -346,7 +346,7 @@ impl Machine<'_> {
                     self.keep_bytes = NESTED_BYTES_MAX;
                 }
                 let g = self.globals.record(&mut self.report, m, n, off, info.name, unresolved)?;
-                self.push(Value::Global(g))?;
+                self.push(PyValue::Global(g))?;
             }
             // Calls: the opcodes that make loading a pickle run code.
             (b'R', _) => {
@@ -376,7 +376,7 @@ impl Machine<'_> {
                 self.report.calls += 1;
                 let (cls, args) = match self.stack.get(start..) {
                     Some([cls, rest @ ..]) => (*cls, rest),
-                    _ => (Value::Opaque, &[][..]),
+                    _ => (PyValue::Opaque, &[][..]),
                 };
                 let args = self.arena.new_tuple(args);
                 self.stack.truncate(start);
@@ -399,12 +399,12 @@ impl Machine<'_> {
             }
             (b'P', _) => {
                 self.report.persistent_ids += 1;
-                self.push(Value::Opaque)?;
+                self.push(PyValue::Opaque)?;
             }
             (b'Q', _) => {
                 self.pop();
                 self.report.persistent_ids += 1;
-                self.push(Value::Opaque)?;
+                self.push(PyValue::Opaque)?;
             }
             _ => return Err(bad("unexpected argument")),
         }
@@ -412,7 +412,7 @@ impl Machine<'_> {
     }
 
     /// Replace the top of the current stack, if there is one.
-    pub(in crate::artifact) fn set_top(&mut self, v: Value) {
+    pub(in crate::artifact) fn set_top(&mut self, v: PyValue) {
         if self.stack.len() > self.base()
             && let Some(top) = self.stack.last_mut()
         {

@@ -4,7 +4,7 @@
 
 use crate::artifact::document::Classification;
 use crate::artifact::pickle::joblib;
-use crate::artifact::pickle::state::{Machine, Saved, Unresolved, Value};
+use crate::artifact::pickle::state::{Machine, PyValue, Saved, Unresolved};
 use crate::artifact::pickle::{Flow, MAX_NESTING, Next, ScanOptions, scan};
 use crate::artifact::reader::ByteReader;
 
@@ -49,14 +49,19 @@ impl Machine<'_> {
 
     /// BUILD: remember tuple state (numpy dtypes) and step over the raw array
     /// bytes joblib writes right after a NumpyArrayWrapper's BUILD.
-    pub(in crate::artifact) fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
-        let Some(Value::Obj(o)) = self.top() else {
+    pub(in crate::artifact) fn build(
+        &mut self,
+        r: &mut ByteReader<'_>,
+        state: PyValue,
+        off: u64,
+    ) -> Result<(), String> {
+        let Some(PyValue::Obj(o)) = self.top() else {
             return Ok(());
         };
         if self.plain {
             return Ok(());
         }
-        if let (Value::Tuple(t), Some(obj)) = (state, self.arena.objs.get_mut(o as usize)) {
+        if let (PyValue::Tuple(t), Some(obj)) = (state, self.arena.objs.get_mut(o as usize)) {
             obj.state = Some(t);
         }
         let view = joblib::View { arena: &self.arena, globals: &self.report.globals };
@@ -65,12 +70,12 @@ impl Machine<'_> {
             // `o` and `state` must not be used after this call.
             self.nested_pickle(r, off)?;
             self.report.joblib_arrays += 1;
-            self.set_top(Value::Opaque);
+            self.set_top(PyValue::Opaque);
         } else if let Some(skip) = joblib::array_skip(&view, o, state) {
             let skip = skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
             joblib::step_over(r, &skip).map_err(|e| format!("joblib array at offset {off}: {e}"))?;
             self.report.joblib_arrays += 1;
-            self.set_top(Value::Opaque);
+            self.set_top(PyValue::Opaque);
         }
         Ok(())
     }

@@ -4,10 +4,10 @@
 
 use std::cell::Cell;
 
-use crate::artifact::Limits;
+use crate::artifact::ArtifactLimits;
 use crate::artifact::document::{GlobalRef, PickleReport};
 use crate::artifact::pickle::arena::Copier;
-pub(in crate::artifact) use crate::artifact::pickle::arena::{Arena, Obj, Span, Value, scalar_only, str_or_q};
+pub(in crate::artifact) use crate::artifact::pickle::arena::{Arena, Obj, PyValue, Run, scalar_only, str_or_q};
 use crate::artifact::pickle::classify::{Classification, classify};
 
 pub(in crate::artifact) use crate::artifact::pickle::arena::FastMap;
@@ -29,8 +29,8 @@ pub(in crate::artifact) const GC_MIN: usize = 1 << 20;
 /// The memo: key → value, with the number of distinct keys.
 #[derive(Default)]
 pub(in crate::artifact) struct Memo {
-    dense: Vec<Option<Value>>,
-    sparse: FastMap<u64, Value>,
+    dense: Vec<Option<PyValue>>,
+    sparse: FastMap<u64, PyValue>,
     len: usize,
 }
 
@@ -40,7 +40,7 @@ impl Memo {
     }
 
     #[inline]
-    pub(in crate::artifact) fn get(&self, key: u64) -> Option<Value> {
+    pub(in crate::artifact) fn get(&self, key: u64) -> Option<PyValue> {
         if key < DENSE_MEMO { self.dense.get(key as usize).copied().flatten() } else { self.sparse.get(&key).copied() }
     }
 
@@ -49,7 +49,7 @@ impl Memo {
     }
 
     #[inline]
-    pub(in crate::artifact) fn insert(&mut self, key: u64, v: Value) {
+    pub(in crate::artifact) fn insert(&mut self, key: u64, v: PyValue) {
         let fresh = if key < DENSE_MEMO {
             let i = key as usize;
             if i >= self.dense.len() {
@@ -70,7 +70,7 @@ impl Memo {
         self.len = 0;
     }
 
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut PyValue> {
         self.dense.iter_mut().flatten().chain(self.sparse.values_mut())
     }
 }
@@ -179,7 +179,7 @@ impl Globals {
 /// The stack and memo of a pickle set aside while a joblib object-array
 /// pickle nested inside it is scanned.
 pub(in crate::artifact) struct Saved {
-    pub stack: Vec<Value>,
+    pub stack: Vec<PyValue>,
     pub marks: Vec<usize>,
     pub memo: Memo,
 }
@@ -188,8 +188,8 @@ pub(in crate::artifact) struct Saved {
 /// stack heights where they were set (the values above the last one are the
 /// "current" stack, Python-style), plus the memo, the arenas and the globals.
 pub(in crate::artifact) struct Machine<'l> {
-    pub(in crate::artifact) limits: &'l Limits,
-    pub(in crate::artifact) stack: Vec<Value>,
+    pub(in crate::artifact) limits: &'l ArtifactLimits,
+    pub(in crate::artifact) stack: Vec<PyValue>,
     pub(in crate::artifact) marks: Vec<usize>,
     pub(in crate::artifact) memo: Memo,
     pub(in crate::artifact) arena: Arena,
@@ -218,7 +218,7 @@ pub(in crate::artifact) struct Machine<'l> {
 /// scanning many small pickles does not allocate them again every time.
 #[derive(Default)]
 struct Buffers {
-    stack: Vec<Value>,
+    stack: Vec<PyValue>,
     marks: Vec<usize>,
     memo: Memo,
     arena: Arena,
@@ -261,7 +261,7 @@ impl Buffers {
 }
 
 impl<'l> Machine<'l> {
-    pub(in crate::artifact) fn new(limits: &'l Limits, report: PickleReport) -> Self {
+    pub(in crate::artifact) fn new(limits: &'l ArtifactLimits, report: PickleReport) -> Self {
         let b = SPARE.with(Cell::take).unwrap_or_default();
         Machine {
             limits,
@@ -313,7 +313,7 @@ impl Machine<'_> {
         if self.memo.len() >= self.limits.max_memo && !self.memo.contains(key) {
             return Err(format!("limit at offset {off}: memo holds more than {} entries", self.limits.max_memo));
         }
-        let top = self.top().unwrap_or(Value::Opaque);
+        let top = self.top().unwrap_or(PyValue::Opaque);
         self.memo.insert(key, top);
         Ok(())
     }
@@ -326,13 +326,13 @@ impl Machine<'_> {
         off: u64,
         opcode: &'static str,
         unresolved: Option<Unresolved>,
-    ) -> Result<Value, String> {
-        self.globals.record(&mut self.report, module, name, off, opcode, unresolved).map(Value::Global)
+    ) -> Result<PyValue, String> {
+        self.globals.record(&mut self.report, module, name, off, opcode, unresolved).map(PyValue::Global)
     }
 
     /// A string value whose text `write` appends to the arena; `Opaque` once
     /// the string budget is spent.
-    pub(in crate::artifact) fn text(&mut self, write: impl FnOnce(&mut String)) -> Value {
+    pub(in crate::artifact) fn text(&mut self, write: impl FnOnce(&mut String)) -> PyValue {
         let start = self.arena.text.len();
         write(&mut self.arena.text);
         let len = self.arena.text.len() - start;
@@ -342,25 +342,25 @@ impl Machine<'_> {
                 self.retained = STRING_BUDGET.saturating_add(1);
                 self.error("limit: string budget exhausted; later strings are treated as unresolvable".into());
             }
-            return Value::Opaque;
+            return PyValue::Opaque;
         }
         self.retained += len as u64;
         if len == 0 {
-            return Value::Str(Span::default());
+            return PyValue::Str(Run::default());
         }
         // The arena never holds more text than the budget since the last
         // collection, so this only fails if the budget is raised past 4 GiB.
         match (u32::try_from(start), u32::try_from(len)) {
-            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Value::Str(Span { start, len }),
+            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => PyValue::Str(Run { start, len }),
             _ => {
                 self.arena.text.truncate(start);
-                Value::Opaque
+                PyValue::Opaque
             }
         }
     }
 
     #[inline]
-    pub(in crate::artifact) fn push(&mut self, v: Value) -> Result<(), String> {
+    pub(in crate::artifact) fn push(&mut self, v: PyValue) -> Result<(), String> {
         if self.stack.len() >= MAX_STACK {
             return Err(format!("limit: stack deeper than {MAX_STACK}"));
         }
@@ -376,15 +376,15 @@ impl Machine<'_> {
 
     /// Top of the current stack.
     #[inline]
-    pub(in crate::artifact) fn top(&self) -> Option<Value> {
+    pub(in crate::artifact) fn top(&self) -> Option<PyValue> {
         if self.stack.len() > self.base() { self.stack.last().copied() } else { None }
     }
 
     /// Lenient pop: an empty current stack yields `Opaque` so scanning can go
     /// on (e.g. the outer pickle resuming after a joblib object-array pickle).
     #[inline]
-    pub(in crate::artifact) fn pop(&mut self) -> Value {
-        if self.stack.len() > self.base() { self.stack.pop().unwrap_or(Value::Opaque) } else { Value::Opaque }
+    pub(in crate::artifact) fn pop(&mut self) -> PyValue {
+        if self.stack.len() > self.base() { self.stack.pop().unwrap_or(PyValue::Opaque) } else { PyValue::Opaque }
     }
 
     /// MARK: the current stack is set aside until the matching pop_mark.
@@ -439,27 +439,27 @@ mod tests {
     #[test]
     fn memo_dense_and_sparse_keys() {
         let mut m = Memo::default();
-        m.insert(3, Value::Int(1));
-        m.insert(1 << 40, Value::Nil);
-        m.insert(3, Value::Int(2));
+        m.insert(3, PyValue::Int(1));
+        m.insert(1 << 40, PyValue::Nil);
+        m.insert(3, PyValue::Int(2));
         assert_eq!(m.len(), 2);
-        assert_eq!(m.get(3), Some(Value::Int(2)));
-        assert_eq!(m.get(1 << 40), Some(Value::Nil));
+        assert_eq!(m.get(3), Some(PyValue::Int(2)));
+        assert_eq!(m.get(1 << 40), Some(PyValue::Nil));
         assert_eq!(m.get(2), None);
         assert!(!m.contains(DENSE_MEMO));
     }
 
     #[test]
     fn collection_keeps_reachable_values_and_identity() {
-        let limits = Limits::default();
+        let limits = ArtifactLimits::default();
         let mut m = Machine::new(&limits, PickleReport::default());
         let garbage = m.text(|t| t.push_str("garbage"));
         let _ = m.arena.new_tuple(&[garbage, garbage]);
         let os = m.text(|t| t.push_str("os"));
-        let inner = m.arena.new_tuple(&[os, Value::Int(5)]);
+        let inner = m.arena.new_tuple(&[os, PyValue::Int(5)]);
         let d = m.arena.new_dict();
-        let Value::Dict(di) = d else { panic!("dict") };
-        let obj = m.arena.new_obj(Value::Global(0), inner);
+        let PyValue::Dict(di) = d else { panic!("dict") };
+        let obj = m.arena.new_obj(PyValue::Global(0), inner);
         m.arena.insert_pairs(di, &[os, obj]);
         m.stack.extend([d, inner]);
         m.memo.insert(0, d);
@@ -467,15 +467,15 @@ mod tests {
         m.collect_garbage();
         assert_eq!(m.arena.text, "os");
         // The dict on the stack and in the memo is still one dict.
-        assert_eq!(m.stack[0], m.memo.get(0).unwrap_or(Value::Opaque));
-        let Value::Dict(di) = m.stack[0] else { panic!("dict") };
+        assert_eq!(m.stack[0], m.memo.get(0).unwrap_or(PyValue::Opaque));
+        let PyValue::Dict(di) = m.stack[0] else { panic!("dict") };
         let (k, v) = m.arena.dict(di)[0];
         assert_eq!(str_or_q(&m.arena, k), "os");
-        assert_eq!(v, m.memo.get(1).unwrap_or(Value::Opaque));
-        let Value::Obj(oi) = v else { panic!("obj") };
+        assert_eq!(v, m.memo.get(1).unwrap_or(PyValue::Opaque));
+        let PyValue::Obj(oi) = v else { panic!("obj") };
         let args = m.arena.obj(oi).and_then(|o| o.args).unwrap_or_default();
-        assert_eq!(Value::Tuple(args), m.stack[1]);
+        assert_eq!(PyValue::Tuple(args), m.stack[1]);
         assert_eq!(str_or_q(&m.arena, m.arena.tuple(args)[0]), "os");
-        assert_eq!(m.arena.tuple(args)[1], Value::Int(5));
+        assert_eq!(m.arena.tuple(args)[1], PyValue::Int(5));
     }
 }

@@ -6,7 +6,7 @@ use std::io::{Cursor, Write};
 use ::zip::write::SimpleFileOptions;
 use ::zip::{CompressionMethod, ZipWriter};
 
-use super::{Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes};
+use super::{ArtifactFormat, ArtifactLimits, InspectOptions, Verdict, call4, has_dangerous, inspect, inspect_bytes};
 use crate::artifact::formats::gguf::tests::{gguf, gstr};
 
 fn zip_of(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
@@ -47,7 +47,7 @@ fn pytorch_zip_scans_every_pickle() {
         ("archive/version", b"3\n"),
     ]);
     let a = inspect(&z);
-    assert_eq!(a.format, Format::PytorchZip);
+    assert_eq!(a.format, ArtifactFormat::PytorchZip);
     assert_eq!(a.pickles.len(), 2);
     assert!(has_dangerous(&a, "os.system"));
     assert_eq!(a.pickles[1].entry.as_deref(), Some("archive/extra.pkl"));
@@ -65,7 +65,7 @@ fn torchscript_constants_pkl_is_scanned() {
         CompressionMethod::Deflated,
     );
     let a = inspect(&z);
-    assert_eq!(a.format, Format::Torchscript);
+    assert_eq!(a.format, ArtifactFormat::Torchscript);
     assert!(has_dangerous(&a, "builtins.eval"));
 }
 
@@ -83,7 +83,7 @@ fn keras_lambda_layer_is_reported() {
         CompressionMethod::Deflated,
     );
     let a = inspect(&z);
-    assert_eq!(a.format, Format::Keras);
+    assert_eq!(a.format, ArtifactFormat::Keras);
     let k = a.keras.as_ref().map(|k| (k.lambda_layers.clone(), k.layers, k.keras_version.clone()));
     assert_eq!(k, Some((vec!["evil".to_string()], 2, Some("3.3.3".to_string()))));
     assert_eq!(a.verdict, Verdict::Dangerous);
@@ -100,7 +100,10 @@ fn zip_bomb_entry_is_capped() {
     big.extend_from_slice(&call4("os", "system", "id")[2..]);
     let z = zip_of(&[("big.pkl", &big)], CompressionMethod::Deflated);
     assert!(z.len() < 64 << 10, "deflate should squeeze zeros");
-    let capped = InspectOptions { hash: false, limits: Limits { max_entry_bytes: 1 << 20, ..Limits::default() } };
+    let capped = InspectOptions {
+        hash: false,
+        limits: ArtifactLimits { max_entry_bytes: 1 << 20, ..ArtifactLimits::default() },
+    };
     let a = inspect_bytes("bomb.zip", &z, &capped);
     let info = a.archive.clone().unwrap_or_default();
     assert_eq!(info.capped_entries, vec!["big.pkl"]);
@@ -136,7 +139,7 @@ fn nested_archives_recurse_until_max_depth() {
     let a = inspect(&outer);
     assert!(has_dangerous(&a, "os.system"));
     assert_eq!(a.pickles[0].entry.as_deref(), Some("middle.zip!inner.zip!payload.pkl"));
-    let shallow = InspectOptions { hash: false, limits: Limits { max_depth: 1, ..Limits::default() } };
+    let shallow = InspectOptions { hash: false, limits: ArtifactLimits { max_depth: 1, ..ArtifactLimits::default() } };
     let b = inspect_bytes("outer.zip", &outer, &shallow);
     assert!(b.dangerous_globals.is_empty());
     assert!(b.errors.iter().any(|e| e.contains("max_depth")));
@@ -147,14 +150,14 @@ fn nested_archives_recurse_until_max_depth() {
 fn generic_zip_sniffs_pickles_by_content() {
     let z = stored(&[("notes.txt", b"hello"), ("data.txt", &call4("os", "system", "id"))]);
     let a = inspect(&z);
-    assert_eq!(a.format, Format::Zip);
+    assert_eq!(a.format, ArtifactFormat::Zip);
     assert!(has_dangerous(&a, "os.system"));
 }
 
 #[test]
 fn npy_object_and_plain() {
     let plain = inspect(&npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", &[0; 16]));
-    assert_eq!(plain.format, Format::Numpy);
+    assert_eq!(plain.format, ArtifactFormat::Numpy);
     assert!(plain.pickles.is_empty());
     assert!(!plain.executes_code_on_load);
     assert_eq!(plain.verdict, Verdict::Clean);
@@ -171,7 +174,7 @@ fn npz_of_arrays() {
     let b_npy = npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", &call4("pickle", "loads", "x"));
     let z = zip_of(&[("a.npy", &a_npy), ("b.npy", &b_npy)], CompressionMethod::Deflated);
     let a = inspect(&z);
-    assert_eq!(a.format, Format::NumpyZip);
+    assert_eq!(a.format, ArtifactFormat::NumpyZip);
     assert_eq!(a.numpy.len(), 2);
     assert_eq!(a.numpy[1].entry.as_deref(), Some("b.npy"));
     assert!(has_dangerous(&a, "pickle.loads"));
@@ -184,7 +187,7 @@ fn safetensors_document() {
     v.extend_from_slice(header.as_bytes());
     v.extend_from_slice(&[0; 8]);
     let a = inspect(&v);
-    assert_eq!(a.format, Format::Safetensors);
+    assert_eq!(a.format, ArtifactFormat::Safetensors);
     let st = a.safetensors.clone().unwrap_or_default();
     assert!(st.valid && st.parameters == 4 && st.dtypes == vec!["BF16"]);
     assert_eq!(a.verdict, Verdict::Clean);
@@ -216,7 +219,7 @@ fn gguf_minimal_header() {
         &[("tok_embd.weight", &[4096, 32000], 12), ("norm.weight", &[4096], 0)],
     );
     let a = inspect(&g);
-    assert_eq!(a.format, Format::Gguf);
+    assert_eq!(a.format, ArtifactFormat::Gguf);
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     let info = a.gguf.unwrap_or_default();
     assert_eq!(info.version, 3);
@@ -250,12 +253,12 @@ fn gguf_hostile_counts() {
 #[test]
 fn seven_zip_and_compressed_joblib_are_uninspected() {
     let a = inspect(b"7z\xbc\xaf\x27\x1c\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00");
-    assert_eq!(a.format, Format::SevenZip);
+    assert_eq!(a.format, ArtifactFormat::SevenZip);
     assert_eq!(a.verdict, Verdict::Uninspected);
     assert!(!a.warnings.is_empty());
     // A gzip stream cut short: decompressed as far as it goes, and not clean.
     let z = inspect(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
-    assert_eq!(z.format, Format::JoblibCompressed);
+    assert_eq!(z.format, ArtifactFormat::JoblibCompressed);
     assert_ne!(z.verdict, Verdict::Clean);
     assert!(!z.incomplete.is_empty());
     assert!(z.executes_code_on_load);
@@ -266,7 +269,7 @@ fn too_many_declared_entries_are_refused_before_parsing() {
     let names: Vec<String> = (0..20).map(|i| format!("f{i}.txt")).collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
     let z = stored(&entries);
-    let few = InspectOptions { hash: false, limits: Limits { max_entries: 10, ..Limits::default() } };
+    let few = InspectOptions { hash: false, limits: ArtifactLimits { max_entries: 10, ..ArtifactLimits::default() } };
     let a = inspect_bytes("many.zip", &z, &few);
     assert!(a.errors.iter().any(|e| e.contains("declares 20 entries")), "{:?}", a.errors);
     assert_eq!(a.verdict, Verdict::Uninspected);
@@ -328,7 +331,7 @@ fn a_checkpoint_with_hundreds_of_tensors_is_clean_and_a_poisoned_one_is_not() {
         entries.extend(names.iter().map(|n| (n.as_str(), &[0u8; 64][..])));
         entries.push(("archive/version", b"3\n"));
         let a = inspect(&stored(&entries));
-        assert_eq!(a.format, Format::PytorchZip);
+        assert_eq!(a.format, ArtifactFormat::PytorchZip);
         assert!(a.errors.is_empty() && a.warnings.is_empty(), "{:?} {:?}", a.errors, a.warnings);
         assert_eq!(a.archive.as_ref().map(|x| x.entries), Some(302));
         assert_eq!(a.pickles.len(), 1, "storages are not pickles");

@@ -3,7 +3,8 @@
 
 use super::containers::stored;
 use super::{
-    Classification, Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes, opts,
+    ArtifactFormat, ArtifactLimits, Classification, InspectOptions, Verdict, call4, has_dangerous, inspect,
+    inspect_bytes, opts,
 };
 
 /// `os.system('id')` in protocol 0: only printable bytes and newlines.
@@ -42,10 +43,11 @@ fn junk_after_a_complete_pickle_is_not_an_early_stop() {
 #[test]
 fn archive_caps_are_early_stops() {
     let z = stored(&[("a/data.pkl", &call4("collections", "OrderedDict", "x")), ("a/b.pkl", b"N.")]);
-    let few = InspectOptions { hash: false, limits: Limits { max_entries: 1, ..Limits::default() } };
+    let few = InspectOptions { hash: false, limits: ArtifactLimits { max_entries: 1, ..ArtifactLimits::default() } };
     let a = inspect_bytes("m.pt", &z, &few);
     assert!(a.incomplete.iter().any(|e| e.contains("max_entries")), "{:?}", a.incomplete);
-    let small = InspectOptions { hash: false, limits: Limits { max_entry_bytes: 4, ..Limits::default() } };
+    let small =
+        InspectOptions { hash: false, limits: ArtifactLimits { max_entry_bytes: 4, ..ArtifactLimits::default() } };
     let b = inspect_bytes("m.pt", &z, &small);
     assert!(b.incomplete.iter().any(|e| e.contains("read cap")), "{:?}", b.incomplete);
 }
@@ -66,7 +68,7 @@ fn compressed_joblib_is_decompressed_or_an_early_stop() {
     };
     for (what, bytes) in [("zlib", zlib), ("gzip", gzip)] {
         let a = named("model.joblib", &bytes);
-        assert_eq!(a.format, Format::JoblibCompressed, "{what}");
+        assert_eq!(a.format, ArtifactFormat::JoblibCompressed, "{what}");
         assert!(has_dangerous(&a, "os.system"), "{what}: {:?}", a.errors);
         assert!(a.incomplete.is_empty(), "{what}: {:?}", a.incomplete);
     }
@@ -106,12 +108,12 @@ fn bzip_polyglot() -> Vec<u8> {
 fn magic_bytes_that_decode_as_pickles_are_also_scanned_as_pickles() {
     let bz = bzip_polyglot();
     for (name, bytes, claimed) in [
-        ("model.bin", gguf_polyglot(), Format::Gguf),
-        ("model.gguf", gguf_polyglot(), Format::Gguf),
-        ("model.bin", safetensors_polyglot(), Format::Safetensors),
-        ("model.safetensors", safetensors_polyglot(), Format::Safetensors),
-        ("model.joblib", bz.clone(), Format::JoblibCompressed),
-        ("model.pkl", bz, Format::JoblibCompressed),
+        ("model.bin", gguf_polyglot(), ArtifactFormat::Gguf),
+        ("model.gguf", gguf_polyglot(), ArtifactFormat::Gguf),
+        ("model.bin", safetensors_polyglot(), ArtifactFormat::Safetensors),
+        ("model.safetensors", safetensors_polyglot(), ArtifactFormat::Safetensors),
+        ("model.joblib", bz.clone(), ArtifactFormat::JoblibCompressed),
+        ("model.pkl", bz, ArtifactFormat::JoblibCompressed),
     ] {
         let a = named(name, &bytes);
         assert_eq!(a.format, claimed, "{name}");
@@ -128,7 +130,7 @@ fn valid_weights_with_a_pickle_extension_stay_quiet() {
     st.extend_from_slice(header);
     st.extend_from_slice(&[0; 8]);
     let a = named("pytorch_model.bin", &st);
-    assert_eq!(a.format, Format::Safetensors);
+    assert_eq!(a.format, ArtifactFormat::Safetensors);
     assert!(a.pickles.is_empty() && a.errors.is_empty() && a.warnings.is_empty(), "{a:?}");
     assert_eq!(a.verdict, Verdict::Clean);
 }
@@ -136,10 +138,10 @@ fn valid_weights_with_a_pickle_extension_stay_quiet() {
 #[test]
 fn a_malformed_safetensors_file_is_safetensors_not_unknown() {
     let a = named("model.safetensors", b"this is not a header at all, just text");
-    assert_eq!(a.format, Format::Safetensors);
+    assert_eq!(a.format, ArtifactFormat::Safetensors);
     assert!(a.safetensors.as_ref().is_some_and(|s| !s.valid));
     let b = named("model.safetensors", &[0xff; 64]);
-    assert_eq!(b.format, Format::Safetensors);
+    assert_eq!(b.format, ArtifactFormat::Safetensors);
 }
 
 // ---- 4. Pickles without magic ----
@@ -263,13 +265,13 @@ fn keras_archives_as_keras_reads_them() {
         {"module":"subprocess","class_name":"function","config":"check_output","registered_name":"function"}]}}"#;
     let plain = stored(&[("config.json", &lambda_activation[..]), ("model.weights.npz", b"PK\x05\x06")]);
     let a = named("m.keras", &plain);
-    assert_eq!(a.format, Format::Keras);
+    assert_eq!(a.format, ArtifactFormat::Keras);
     assert_eq!(a.keras.as_ref().map(|k| k.lambda_functions.len()), Some(1), "{:?}", a.keras);
     assert_eq!(a.verdict, Verdict::Dangerous);
     let mut prefixed = b"#!/bin/sh\nexec python -m something\n".to_vec();
     prefixed.extend(stored(&[("config.json", &cve[..])]));
     let b = named("m.keras", &prefixed);
-    assert_eq!(b.format, Format::Keras, "{:?}", b.errors);
+    assert_eq!(b.format, ArtifactFormat::Keras, "{:?}", b.errors);
     let imports = b.keras.as_ref().map(|k| k.dangerous_imports.clone()).unwrap_or_default();
     assert!(imports.iter().any(|i| i.starts_with("subprocess.check_output")), "{imports:?}");
     assert_eq!(b.verdict, Verdict::Dangerous);
@@ -279,7 +281,7 @@ fn keras_archives_as_keras_reads_them() {
     assert!(c.incomplete.iter().any(|e| e.contains("config.json")), "{:?}", c.incomplete);
     // A zip whose config.json is some other tool's is just a zip.
     let d = named("repo.zip", &stored(&[("config.json", br#"{"model_type": "bert"}"#)]));
-    assert_eq!(d.format, Format::Zip);
+    assert_eq!(d.format, ArtifactFormat::Zip);
     assert!(d.incomplete.is_empty() && d.errors.is_empty(), "{:?}", d.errors);
 }
 
@@ -288,7 +290,7 @@ fn legacy_hdf5_keras_with_lambda_is_flagged() {
     let mut h5 = b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00model_config".to_vec();
     h5.extend_from_slice(br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "evil", "function": ["4wEAAAAA", null, null]}}]}}"#);
     let a = named("model.h5", &h5);
-    assert_eq!(a.format, Format::Hdf5);
+    assert_eq!(a.format, ArtifactFormat::Hdf5);
     assert_eq!(a.keras.as_ref().map(|k| k.lambda_layers.clone()), Some(vec!["evil".to_string()]));
     assert_eq!(a.verdict, Verdict::Dangerous);
     let weights = named("w.h5", b"\x89HDF\r\n\x1a\n\x00\x00 only float data here");
@@ -333,7 +335,7 @@ fn legacy_tar(evil: bool) -> Vec<u8> {
 #[test]
 fn legacy_tar_checkpoints_are_scanned_member_by_member() {
     let clean = named("model.pt", &legacy_tar(false));
-    assert_eq!(clean.format, Format::PytorchLegacy);
+    assert_eq!(clean.format, ArtifactFormat::PytorchLegacy);
     assert_eq!(clean.pickles.len(), 4, "{:?}", clean.pickles);
     assert!(clean.errors.is_empty() && clean.incomplete.is_empty(), "{:?}", clean.errors);
     assert_eq!(clean.verdict, Verdict::Clean, "{:?}", clean.globals);

@@ -5,7 +5,9 @@ pub(super) mod containers;
 mod hostile;
 pub(super) mod pickles;
 
-pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};
+pub(super) use super::{
+    Artifact, ArtifactFormat, ArtifactLimits, Classification, InspectOptions, Verdict, inspect_bytes,
+};
 
 pub(super) fn opts() -> InspectOptions {
     InspectOptions { hash: false, ..InspectOptions::default() }
@@ -92,7 +94,7 @@ fn document_serializes_with_stable_keys() {
     assert_eq!(json["verdict"], "dangerous");
     assert_eq!(json["pickles"][0]["globals"][0]["classification"], "dangerous");
     assert_eq!(json["dangerous_globals"][0], "os.system");
-    assert_eq!(a.format, Format::Pickle);
+    assert_eq!(a.format, ArtifactFormat::Pickle);
     assert_eq!(a.verdict, Verdict::Dangerous);
 }
 

@@ -2,13 +2,14 @@
 //! scanner must see through.
 
 use super::{
-    Classification, Format, InspectOptions, Limits, Verdict, call4, has_dangerous, inspect, inspect_bytes, opts, sbu,
+    ArtifactFormat, ArtifactLimits, Classification, InspectOptions, Verdict, call4, has_dangerous, inspect,
+    inspect_bytes, opts, sbu,
 };
 
 #[test]
 fn protocol_0_global_and_inst() {
     let a = inspect(b"c__builtin__\neval\np0\n(Vprint(1)\np1\ntp2\nRp3\n.");
-    assert_eq!(a.format, Format::Pickle);
+    assert_eq!(a.format, ArtifactFormat::Pickle);
     assert!(has_dangerous(&a, "__builtin__.eval"));
     assert_eq!(a.pickles[0].protocol, None);
     assert_eq!(a.pickles[0].calls, 1);
@@ -20,7 +21,7 @@ fn protocol_0_global_and_inst() {
 #[test]
 fn protocol_0_benign_is_clean() {
     let a = inspect(b"(lp0\nVa\np1\naVb\np2\naVc\np3\na.");
-    assert_eq!(a.format, Format::Pickle);
+    assert_eq!(a.format, ArtifactFormat::Pickle);
     assert_eq!(a.verdict, Verdict::Clean);
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     assert!(a.executes_code_on_load);
@@ -145,7 +146,7 @@ fn junk_after_stop_is_reported_not_fatal() {
 #[test]
 fn not_a_pickle_is_not_dangerous() {
     let a = inspect(b"cmod\n\xf8\n");
-    assert_eq!(a.format, Format::Unknown);
+    assert_eq!(a.format, ArtifactFormat::Unknown);
     assert!(a.dangerous_globals.is_empty());
     assert!(a.pickles.is_empty());
 }
@@ -155,22 +156,23 @@ fn pickle_without_proto_and_with_protocol_4_opcodes_is_still_found() {
     // No PROTO and a protocol-4 first opcode: the sniffer says "unknown", the
     // fallback scan still finds the import.
     let a = inspect(&call4("os", "system", "id")[2..]);
-    assert_eq!(a.format, Format::Pickle);
+    assert_eq!(a.format, ArtifactFormat::Pickle);
     assert!(has_dangerous(&a, "os.system"));
 }
 
 #[test]
 fn limits_stop_the_scan_with_an_error() {
-    let tight = InspectOptions { hash: false, limits: Limits { max_pickle_ops: 3, ..Limits::default() } };
+    let tight =
+        InspectOptions { hash: false, limits: ArtifactLimits { max_pickle_ops: 3, ..ArtifactLimits::default() } };
     let a = inspect_bytes("x.pkl", &call4("os", "system", "id"), &tight);
     assert!(a.errors.iter().any(|e| e.contains("more than 3 opcodes")));
     // Whatever follows the limit is unseen: that is a blocking finding, not a note.
     assert!(a.incomplete.iter().any(|e| e.contains("more than 3 opcodes")), "{:?}", a.incomplete);
-    let memo = InspectOptions { hash: false, limits: Limits { max_memo: 1, ..Limits::default() } };
+    let memo = InspectOptions { hash: false, limits: ArtifactLimits { max_memo: 1, ..ArtifactLimits::default() } };
     let b = inspect_bytes("x.pkl", &call4("os", "system", "id"), &memo);
     assert!(b.errors.iter().any(|e| e.contains("memo")));
     assert!(b.incomplete.iter().any(|e| e.contains("memo")), "{:?}", b.incomplete);
-    let short = InspectOptions { hash: false, limits: Limits { max_string: 4, ..Limits::default() } };
+    let short = InspectOptions { hash: false, limits: ArtifactLimits { max_string: 4, ..ArtifactLimits::default() } };
     // "system" is longer than max_string: it is skipped, so the import is unresolvable.
     let c = inspect_bytes("x.pkl", &call4("os", "system", "id"), &short);
     assert!(has_dangerous(&c, "os.?"), "{:?}", c.dangerous_globals);
@@ -248,7 +250,7 @@ fn joblib_inline_array_is_stepped_over() {
     v.extend_from_slice(&data);
     v.extend_from_slice(&call4("pip", "main", "install")[2..]);
     let a = inspect(&v);
-    assert_eq!(a.format, Format::Joblib);
+    assert_eq!(a.format, ArtifactFormat::Joblib);
     assert_eq!(a.pickles[0].joblib_arrays, 1);
     assert_eq!(a.dangerous_globals, vec!["pip.main"]);
     assert!(a.errors.is_empty(), "{:?}", a.errors);
@@ -282,7 +284,7 @@ fn legacy_torch_reads_five_pickles_then_stops() {
     v.extend_from_slice(b"\x80\x02]q\x00X\x01\x00\x00\x000q\x01a.");
     v.extend_from_slice(&[0x13, 0x37, 0x00, 0xff, 0x42]); // raw storage bytes
     let a = inspect(&v);
-    assert_eq!(a.format, Format::PytorchLegacy);
+    assert_eq!(a.format, ArtifactFormat::PytorchLegacy);
     assert_eq!(a.pickles[0].segments, 5);
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     assert_eq!(a.verdict, Verdict::Clean);

@@ -44,7 +44,7 @@ fn every_enum_name_is_cached() {
         for f in FORMATS {
             assert_eq!(s.format(f), serde_name(f));
         }
-        assert_eq!(s.format(Format::SevenZip), Value::from("7z"));
+        assert_eq!(s.format(ArtifactFormat::SevenZip), Value::from("7z"));
         assert_eq!(s.formats.len(), FORMATS.len());
         assert_eq!(s.serializations.len(), SERIALIZATIONS.len());
         assert_eq!(s.verdicts.len(), VERDICTS.len());

@@ -5,7 +5,7 @@ use super::*;
 /// Run `bytes` through a machine whose collector starts at `gc_min`;
 /// the report and the largest arena weight seen between opcodes.
 fn run(bytes: &[u8], gc_min: usize) -> (PickleReport, usize) {
-    let limits = Limits::default();
+    let limits = ArtifactLimits::default();
     let mut m = Machine::new(&limits, PickleReport::default());
     m.gc_min = gc_min;
     m.gc_at = gc_min;
@@ -55,7 +55,7 @@ fn many_globals_are_indexed_and_deduplicated() {
         }
     }
     v.push(b'.');
-    let limits = Limits::default();
+    let limits = ArtifactLimits::default();
     let rep = scan(&mut ByteReader::memory(&v), &limits, ScanOptions::default());
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
     assert_eq!(rep.globals.len(), 80);
