@@ -21,6 +21,7 @@ mod artifact;
 pub(crate) mod check;
 mod engine;
 mod eval;
+mod hex;
 mod optimise;
 mod pattern;
 

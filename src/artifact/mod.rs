@@ -114,7 +114,7 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
         };
         let bytes = buf.get(..got).unwrap_or_default();
         if opts.hash {
-            art.sha256 = Some(hex(&Sha256::digest(bytes)));
+            art.sha256 = Some(crate::hex::sha256(bytes));
         }
         let art = inspect::run_bytes(art, bytes, size, opts);
         reader::give_buffer(buf);
@@ -205,7 +205,7 @@ pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &InspectOptions) -> Artifac
     let size = bytes.len() as u64;
     let mut art = Artifact::empty(name, size);
     if opts.hash {
-        art.sha256 = Some(hex(&Sha256::digest(bytes)));
+        art.sha256 = Some(crate::hex::sha256(bytes));
     }
     inspect::run_bytes(art, bytes, size, opts)
 }
@@ -222,17 +222,7 @@ fn hash_stream(r: &mut dyn Read) -> std::io::Result<String> {
         };
         hasher.update(&buf[..n]);
     }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
+    Ok(crate::hex::encode(&hasher.finalize()))
 }
 
 #[cfg(test)]
