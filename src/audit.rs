@@ -10,16 +10,13 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
+
+use crate::hex::sha256;
 
 use crate::report::Report;
 
 /// The `prev` of the first line.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// What one run contributes to the log (everything but the chain fields).
 pub fn entry(report: &Report, policy_digest: &str, time: jiff::Timestamp) -> Json {
@@ -75,12 +72,12 @@ pub fn append(path: &Path, mut entry: Json) -> std::io::Result<()> {
     file.seek(SeekFrom::Start(0))?;
     file.read_to_string(&mut text)?;
     let torn = !text.is_empty() && !text.ends_with('\n');
-    let prev = text.lines().rfind(|l| !l.trim().is_empty()).map_or(GENESIS.to_string(), |l| hex(l.as_bytes()));
+    let prev = text.lines().rfind(|l| !l.trim().is_empty()).map_or(GENESIS.to_string(), |l| sha256(l.as_bytes()));
     let Some(object) = entry.as_object_mut() else { return Err(std::io::Error::other("an audit entry is an object")) };
     object.insert("prev_sha256".into(), Json::String(prev));
     object.shift_remove("sha256");
     let body = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-    let own = hex(body.as_bytes());
+    let own = sha256(body.as_bytes());
     if let Some(object) = entry.as_object_mut() {
         object.insert("sha256".into(), Json::String(own));
     }
@@ -126,7 +123,7 @@ pub fn verify(text: &str) -> Result<usize, Broken> {
         };
         let Some(Json::String(own)) = entry.shift_remove("sha256") else { return Err(broken(n, "no `sha256` field")) };
         let body = serde_json::to_string(&Json::Object(entry.clone())).map_err(|_| broken(n, "unreadable"))?;
-        if hex(body.as_bytes()) != own {
+        if sha256(body.as_bytes()) != own {
             return Err(broken(n, "its content does not match its sha256: the line was altered"));
         }
         if entry.get("prev_sha256").and_then(Json::as_str) != Some(prev.as_str()) {
@@ -135,7 +132,7 @@ pub fn verify(text: &str) -> Result<usize, Broken> {
                 "it does not chain to the line before: an earlier line was altered, removed or inserted",
             ));
         }
-        prev = hex(line.as_bytes());
+        prev = sha256(line.as_bytes());
         count += 1;
     }
     Ok(count)

@@ -295,7 +295,7 @@ fn policy_digest(sources: &[Arc<Source>]) -> Arc<str> {
             hasher.update(part.as_bytes());
         }
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>().into()
+    crate::hex::encode(&hasher.finalize()).into()
 }
 
 /// Compiled policies: immutable, `Send + Sync`, shareable across threads.

@@ -18,9 +18,11 @@ pub mod syntax;
 pub mod value;
 pub mod waiver;
 
+mod artifact;
 pub(crate) mod check;
 mod engine;
 mod eval;
+mod hex;
 mod optimise;
 mod pattern;
 
