@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod github;
+pub mod html;
 #[cfg(feature = "cli")]
 pub mod human;
 pub mod json;
