@@ -264,7 +264,13 @@ fn rule_block(h: &mut Html, report: &Report, severity: Severity, items: &[usize]
         h.raw("</p>");
     }
     if let Some(fix) = &rule.remediation {
-        h.raw("<p class=\"fix\"><strong>Remediation:</strong> ").text(fix).raw("</p>");
+        h.raw("<p class=\"fix\"><strong>Remediation:</strong> ").text(fix);
+        more(h, rule.url.as_deref());
+        h.raw("</p>");
+    } else if rule.url.is_some() {
+        h.raw("<p class=\"fix\">");
+        more(h, rule.url.as_deref());
+        h.raw("</p>");
     }
     h.raw("<ol class=\"items\">");
     for (k, &i) in items.iter().enumerate() {
@@ -295,6 +301,15 @@ fn rule_block(h: &mut Html, report: &Report, severity: Severity, items: &[usize]
         h.raw("</li>");
     }
     h.raw("</ol></article>");
+}
+
+/// The rule's documentation as a plain link, only for an http(s) URL: a `javascript:` or `data:` URL from a
+/// policy is never made clickable (it is left out; the policy file still has it).
+fn more(h: &mut Html, url: Option<&str>) {
+    let Some(url) = url.and_then(|u| url::Url::parse(u).ok()) else { return };
+    if matches!(url.scheme(), "https" | "http") {
+        h.raw(" <a rel=\"noopener noreferrer\"").attr("href", url.as_str()).raw(">Rule documentation</a>");
+    }
 }
 
 #[cfg(test)]

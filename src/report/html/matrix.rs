@@ -215,7 +215,11 @@ fn row_html(
     }
     h.raw("</td>");
     for n in [row.checks, row.passed(), row.failed, row.waived] {
-        h.raw("<td class=\"n\">").num(n as u64).raw("</td>");
+        if row.rules.is_empty() {
+            h.raw("<td class=\"n\">–</td>");
+        } else {
+            h.raw("<td class=\"n\">").num(n as u64).raw("</td>");
+        }
     }
     h.raw("<td><span class=\"status st-").raw(class).raw("\">").raw(label).raw("</span></td></tr>");
 }
