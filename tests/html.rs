@@ -416,3 +416,54 @@ fn the_external_reference_check_catches_what_it_must() {
         assert_eq!(!external_references(page).is_empty(), caught, "{page}");
     }
 }
+
+/// `documents` model cards of `items` items each, every item a finding of one rule.
+fn large(documents: usize, items: usize) -> (PolicySet, Report) {
+    let policy = r#"package big
+rule "BIG-1" {
+  title = "Items are reviewed"
+  severity = medium
+  applies_to = ModelCard
+  controls = ["OWASP-LLM03"]
+  remediation = "Review the item."
+  for x in input.items {
+    forbid true else "item `{x}` is not reviewed" at x
+  }
+}
+"#;
+    let policies = Engine::default().compile([("big.policy", policy)]).expect("valid policy");
+    let mut docs = Vec::new();
+    for d in 0..documents {
+        let list: Vec<String> = (0..items).map(|i| format!("  \"item-{d}-{i} <&>\"")).collect();
+        let text = format!("{{\"kind\": \"ModelCard\", \"items\": [\n{}\n]}}\n", list.join(",\n"));
+        docs.extend(Document::from_str(&format!("cards/card-{d:04}.json"), &text).expect("valid JSON"));
+    }
+    let report = report_of(&policies, &docs, "");
+    (policies, report)
+}
+
+/// 100,000 findings: every finding is listed, document groups start closed, snippets are capped, and the
+/// page stays a size a browser opens. docs/output.md states the release-build figures this prints.
+#[test]
+fn a_100000_finding_report_stays_usable() {
+    let (policies, report) = large(1_000, 100);
+    assert_eq!(report.findings.len(), 100_000);
+    let started = std::time::Instant::now();
+    let page = render(&policies, &report);
+    let took = started.elapsed();
+    eprintln!("100,000 findings in 1,000 documents: {} bytes, rendered in {took:?}", page.len());
+    assert_eq!(page.matches("<details class=\"doc\"").count(), 1_000);
+    assert_eq!(page.matches(" open>").count(), 0, "large reports start closed");
+    assert_eq!(page.matches("<li><p class=\"msg\">").count(), 100_000, "every finding is listed");
+    assert_eq!(page.matches("<pre class=\"snip\">").count(), 2_000, "snippets are capped");
+    assert!(page.len() < 40 << 20, "{} bytes", page.len());
+    assert!(page.ends_with("</html>\n"));
+
+    // One document holding them all: the same caps, and one group.
+    let (policies, report) = large(1, 100_000);
+    let started = std::time::Instant::now();
+    let page = render(&policies, &report);
+    eprintln!("100,000 findings in 1 document: {} bytes, rendered in {:?}", page.len(), started.elapsed());
+    assert_eq!(page.matches("<pre class=\"snip\">").count(), 10);
+    assert!(page.contains("line 100001, column 3"), "positions are right at the end of a long file");
+}
