@@ -70,8 +70,9 @@ pub fn render(report: &Report, run: &Run<'_>) -> String {
            <a href=\"#inputs\">Inputs</a></nav></header><main>",
     );
     let bundled: HashSet<&str> = crate::bundled::BUNDLED.iter().map(|(name, _)| *name).collect();
-    summary(&mut h, report, run, &bundled);
-    matrix::section(&mut h, report, run.rules, &bundled);
+    let matrix = matrix::Matrix::new(report, run.rules);
+    summary(&mut h, report, run, &bundled, &matrix);
+    matrix.section(&mut h, &bundled);
     findings::section(&mut h, report);
     errors(&mut h, report);
     waivers(&mut h, report, today);
@@ -105,7 +106,7 @@ fn plural(h: &mut Html, n: usize, one: &'static str, many: &'static str) {
     h.num(n as u64).raw(" ").raw(if n == 1 { one } else { many });
 }
 
-fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>) {
+fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>, matrix: &matrix::Matrix<'_>) {
     let documents = report.documents();
     let failing = run.fail_on.map(|s| report.failing(s));
     h.raw("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">");
@@ -168,7 +169,9 @@ fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>
         }
         h.raw("</dd>");
     }
-    h.raw("</dl></div></section>");
+    h.raw("</dl></div>");
+    matrix.glance(h);
+    h.raw("</section>");
 }
 
 /// Findings by severity as a horizontal bar chart, with the numbers written out.

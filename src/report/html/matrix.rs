@@ -24,7 +24,7 @@ struct RuleRun {
 /// A control's row.
 #[derive(Default)]
 struct Row<'a> {
-    rules: Vec<&'a RuleInfo>,
+    rules: Vec<(&'a RuleInfo, RuleRun)>,
     /// Control ids the rules cite under this row (NIST subcategories), for the name cell.
     cited: Vec<&'a str>,
     checks: usize,
@@ -82,65 +82,107 @@ fn add<'a>(row: &mut Row<'a>, rule: &'a RuleInfo, cited: &'a str, run: RuleRun) 
     if !row.cited.contains(&cited) {
         row.cited.push(cited);
     }
-    if row.rules.iter().any(|r| r.id == rule.id) {
+    if row.rules.iter().any(|(r, _)| r.id == rule.id) {
         return;
     }
-    row.rules.push(rule);
+    row.rules.push((rule, run));
     row.checks += run.checks.max(run.failed + run.waived);
     row.failed += run.failed;
     row.waived += run.waived;
 }
 
-/// The compliance section.
-pub fn section(h: &mut Html, report: &Report, rules: &[&RuleInfo], bundled: &HashSet<&str>) {
-    let runs = runs(report, rules);
-    let incomplete = !report.errors.is_empty() || report.documents() == 0;
-    h.raw(
-        "<section id=\"compliance\"><h2>Compliance matrix</h2><p class=\"note\">Each row lists the loaded rules \
-           mapped to a control and how they fared on this run, counted in checks (one rule on one document it \
-           applies to). <em>Passed</em> means the mapped automated checks raised no finding: evidence for a \
-           review, not a conformity assessment. <em>No rule</em> means nothing here checks the control.",
-    );
-    if incomplete {
-        h.raw(
-            " <strong>This run is incomplete (an input could not be read, or nothing was checked), so no \
-               control is shown as passed.</strong>",
-        );
-    }
-    h.raw("</p>");
-    let mut claimed: HashSet<&str> = HashSet::new();
-    for framework in &FRAMEWORKS {
-        let mut rows: Vec<Row<'_>> = framework.controls.iter().map(|_| Row::default()).collect();
-        for rule in rules {
-            for cited in &rule.controls {
-                if let Some(i) = framework.controls.iter().position(|(id, _)| framework.matches(id, cited)) {
-                    claimed.insert(cited);
-                    add(&mut rows[i], rule, cited, runs.get(rule.id.as_str()).copied().unwrap_or_default());
+/// The matrix of a run: one row per catalogued control of each framework, and rows for the controls the
+/// rules cite outside the catalogue.
+pub struct Matrix<'a> {
+    frameworks: Vec<(&'static Framework, Vec<Row<'a>>)>,
+    other: BTreeMap<&'a str, Row<'a>>,
+    incomplete: bool,
+}
+
+impl<'a> Matrix<'a> {
+    /// Maps every rule's controls onto the catalogue and counts the run's checks.
+    pub fn new(report: &'a Report, rules: &[&'a RuleInfo]) -> Matrix<'a> {
+        let runs = runs(report, rules);
+        let run = |rule: &RuleInfo| runs.get(rule.id.as_str()).copied().unwrap_or_default();
+        let mut claimed: HashSet<&str> = HashSet::new();
+        let mut frameworks = Vec::new();
+        for framework in &FRAMEWORKS {
+            let mut rows: Vec<Row<'a>> = framework.controls.iter().map(|_| Row::default()).collect();
+            for rule in rules {
+                for cited in &rule.controls {
+                    if let Some(i) = framework.controls.iter().position(|(id, _)| framework.matches(id, cited)) {
+                        claimed.insert(cited);
+                        add(&mut rows[i], rule, cited, run(rule));
+                    }
                 }
             }
+            frameworks.push((framework, rows));
         }
-        table(h, framework, &rows, incomplete, bundled);
-    }
-    // Controls the rules cite that the catalogue does not know: shown, not dropped.
-    let mut other: BTreeMap<&str, Row<'_>> = BTreeMap::new();
-    for rule in rules {
-        for cited in rule.controls.iter().filter(|c| !claimed.contains(c.as_str())) {
-            let row = other.entry(cited).or_default();
-            add(row, rule, cited, runs.get(rule.id.as_str()).copied().unwrap_or_default());
+        // Controls the rules cite that the catalogue does not know: shown, not dropped.
+        let mut other: BTreeMap<&'a str, Row<'a>> = BTreeMap::new();
+        for rule in rules {
+            for cited in rule.controls.iter().filter(|c| !claimed.contains(c.as_str())) {
+                add(other.entry(cited).or_default(), rule, cited, run(rule));
+            }
         }
+        Matrix { frameworks, other, incomplete: !report.errors.is_empty() || report.documents() == 0 }
     }
-    if !other.is_empty() {
+
+    /// The matrix at a glance, for the summary: per framework, controls covered and failed.
+    pub fn glance(&self, h: &mut Html) {
         h.raw(
-            "<h3>Other controls cited by the rules</h3><p class=\"note\">Controls outside the frameworks above \
-               (ISO/IEC 42001, internal standards), as the rules name them.</p>",
+            "<table class=\"glance\"><caption>Compliance at a glance</caption><thead><tr><th scope=\"col\">\
+               Framework</th><th scope=\"col\" class=\"n\">Controls with a rule</th><th scope=\"col\" class=\"n\">\
+               Failed</th><th scope=\"col\" class=\"n\">No rule</th></tr></thead><tbody>",
         );
-        head(h);
-        for (id, row) in &other {
-            row_html(h, id, None, row, incomplete, bundled);
+        for (framework, rows) in &self.frameworks {
+            let covered = rows.iter().filter(|r| !r.rules.is_empty()).count();
+            let failed = rows.iter().filter(|r| r.failed > 0).count();
+            h.raw("<tr><th scope=\"row\">").raw(framework.name).raw("</th><td class=\"n\">").num(covered as u64);
+            h.raw(" of ").num(rows.len() as u64).raw("</td><td class=\"n\">");
+            if failed > 0 {
+                h.raw("<span class=\"status st-fail\">✖ ").num(failed as u64).raw("</span>");
+            } else {
+                h.raw("0");
+            }
+            h.raw("</td><td class=\"n\">").num((rows.len() - covered) as u64).raw("</td></tr>");
         }
-        h.raw("</tbody></table></div>");
+        h.raw("</tbody></table>");
     }
-    h.raw("</section>");
+
+    /// The compliance section.
+    pub fn section(&self, h: &mut Html, bundled: &HashSet<&str>) {
+        h.raw(
+            "<section id=\"compliance\"><h2>Compliance matrix</h2><p class=\"note\">Each row lists the loaded rules \
+               mapped to a control and how they fared on this run, counted in checks (one rule on one document it \
+               applies to); rules marked ✖ failed on some document. <em>Passed</em> means the mapped automated \
+               checks raised no finding: evidence for a review, not a conformity assessment. <em>No rule</em> means \
+               nothing here checks the control.",
+        );
+        if self.incomplete {
+            h.raw(
+                " <strong>This run is incomplete (an input could not be read, or nothing was checked), so no \
+                   control is shown as passed.</strong>",
+            );
+        }
+        h.raw("</p>");
+        for (framework, rows) in &self.frameworks {
+            table(h, framework, rows, self.incomplete, bundled);
+        }
+        if !self.other.is_empty() {
+            h.raw("<details class=\"other\"><summary><h3>Other controls cited by the rules (");
+            h.num(self.other.len() as u64).raw(
+                ")</h3></summary><p class=\"note\">Controls outside the frameworks \
+                   above (ISO/IEC 42001, internal standards), as the rules name them.</p>",
+            );
+            head(h);
+            for (id, row) in &self.other {
+                row_html(h, id, None, row, self.incomplete, bundled);
+            }
+            h.raw("</tbody></table></div></details>");
+        }
+        h.raw("</section>");
+    }
 }
 
 fn head(h: &mut Html) {
@@ -194,21 +236,23 @@ fn row_html(
         }
     }
     h.raw("</td><td class=\"rules\">");
-    let rule = |h: &mut Html, r: &RuleInfo| {
+    let rule = |h: &mut Html, (r, run): &(&RuleInfo, RuleRun)| {
         h.raw("<code").attr("title", &r.title);
-        h.raw(if bundled.contains(r.file.as_str()) { "" } else { " class=\"user\"" }).raw(">").text(&r.id);
-        h.raw("</code>");
+        h.raw(if run.failed > 0 { " class=\"failed\">✖\u{a0}" } else { ">" }).text(&r.id).raw("</code>");
         if !bundled.contains(r.file.as_str()) {
             h.raw("<span class=\"tag\">user</span>");
         }
         h.raw(" ");
     };
-    for r in row.rules.iter().take(RULES_SHOWN) {
+    // Failed rules first: they are what a reviewer looks for.
+    let mut rules: Vec<&(&RuleInfo, RuleRun)> = row.rules.iter().collect();
+    rules.sort_by_key(|(_, run)| run.failed == 0);
+    for r in rules.iter().take(RULES_SHOWN) {
         rule(h, r);
     }
     if row.rules.len() > RULES_SHOWN {
         h.raw("<details class=\"more\"><summary>").num((row.rules.len() - RULES_SHOWN) as u64).raw(" more</summary>");
-        for r in &row.rules[RULES_SHOWN..] {
+        for r in &rules[RULES_SHOWN..] {
             rule(h, r);
         }
         h.raw("</details>");
@@ -249,7 +293,13 @@ mod tests {
             file: String::new(),
             line: 0,
         };
-        let row = |checks, failed, waived| Row { rules: vec![&rule], cited: vec![], checks, failed, waived };
+        let row = |checks, failed, waived| Row {
+            rules: vec![(&rule, RuleRun::default())],
+            cited: vec![],
+            checks,
+            failed,
+            waived,
+        };
         assert_eq!(status(&Row::default(), false).1, "— No rule");
         assert_eq!(status(&row(3, 0, 0), false).1, "✔ Passed");
         assert_eq!(status(&row(3, 0, 0), true).1, "? Incomplete");
