@@ -45,7 +45,9 @@ struct Positions {
 
 impl Positions {
     fn new(findings: &[Finding]) -> Positions {
-        let mut by_source: HashMap<*const Source, (Arc<Source>, Vec<(usize, usize, usize)>)> = HashMap::new();
+        // Per input text: the text, and the `(start, end, finding index)` of each finding in it.
+        type Spans = Vec<(usize, usize, usize)>;
+        let mut by_source: HashMap<*const Source, (Arc<Source>, Spans)> = HashMap::new();
         for (i, f) in findings.iter().enumerate() {
             if let Some(span) = f.span() {
                 let entry = by_source.entry(Arc::as_ptr(&f.source)).or_insert_with(|| (f.source.clone(), Vec::new()));
