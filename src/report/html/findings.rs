@@ -126,9 +126,11 @@ fn snippet(h: &mut Html, text: &str, starts: &[usize], pos: Pos) {
     number(h, pos.line);
     let line_start = starts[line];
     let line_end = line_start + line_text(text, starts, line).len();
-    let value_end = pos.end.min(line_end).max(pos.start);
-    let (before, cut_before) = last_chars(&text[line_start..pos.start], LINE_WINDOW.saturating_sub(VALUE_WINDOW) / 2);
-    let (value, cut_value) = first_chars(&text[pos.start..value_end], VALUE_WINDOW);
+    // A span may start on the line's `\r`, or run past the line: the mark stays within the shown line.
+    let start = pos.start.clamp(line_start, line_end);
+    let value_end = pos.end.clamp(start, line_end);
+    let (before, cut_before) = last_chars(&text[line_start..start], LINE_WINDOW.saturating_sub(VALUE_WINDOW) / 2);
+    let (value, cut_value) = first_chars(&text[start..value_end], VALUE_WINDOW);
     let (after, cut_after) = first_chars(&text[value_end..line_end], LINE_WINDOW.saturating_sub(before.len()));
     if cut_before {
         h.raw("<span class=\"cut\">…</span>");
@@ -338,6 +340,21 @@ mod tests {
         // First and last lines: no line beyond the text, no empty line for the final newline.
         assert!(!render(text, 0, 1).contains(">0</span>"));
         assert!(!render(text, 18, 19).contains(">5</span>"));
+    }
+
+    #[test]
+    fn crlf_lines_and_spans_at_line_ends_stay_within_the_line() {
+        let text = "a: 1\r\nb: x\r\nc: 3\r\n";
+        assert_eq!(
+            render(text, 9, 10),
+            "<pre class=\"snip\"><code><span class=\"ln\">1</span>a: 1\n<span class=\"ln\">2</span>b: \
+             <mark>x</mark>\n<span class=\"ln\">3</span>c: 3\n</code></pre>"
+        );
+        // A span on the `\r`, and one running past the end of its line, never panic or leave the line.
+        assert!(render(text, 10, 11).contains("b: x<mark></mark>\n"));
+        assert!(render(text, 11, 12).contains("b: x<mark></mark>\n"));
+        assert!(render(text, 9, 16).contains("<mark>x</mark>\n"));
+        assert!(render("x", 1, 1).contains("x<mark></mark>"));
     }
 
     #[test]
