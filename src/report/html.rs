@@ -103,7 +103,7 @@ fn controls_list(h: &mut Html, controls: &[String]) {
 }
 
 fn plural(h: &mut Html, n: usize, one: &'static str, many: &'static str) {
-    h.num(n as u64).raw(" ").raw(if n == 1 { one } else { many });
+    h.count(n).raw(" ").raw(if n == 1 { one } else { many });
 }
 
 fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>, matrix: &matrix::Matrix<'_>) {
@@ -146,8 +146,8 @@ fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>
     h.raw(" skipped; ");
     plural(h, report.errors.len(), "input error", "input errors");
     h.raw(".</p></div><div class=\"card\"><p class=\"label\">Findings</p><p class=\"big\">");
-    h.num(report.findings.len() as u64).raw("</p><p>");
-    h.num(report.waived() as u64).raw(" waived; ");
+    h.count(report.findings.len()).raw("</p><p>");
+    h.count(report.waived()).raw(" waived; ");
     plural(h, report.unused_waivers.len(), "unused waiver", "unused waivers");
     h.raw(".</p></div></div><div class=\"split\">");
     chart(h, report);

@@ -190,13 +190,13 @@ pub fn section(h: &mut Html, report: &Report) {
     }
     let groups = groups(report);
     let open = report.findings.len() <= OPEN_LIMIT;
-    h.raw("<p class=\"muted\">").num(report.findings.len() as u64).raw(" findings in ");
-    h.num(groups.len() as u64).raw(" documents, most severe first within each document.");
+    h.raw("<p class=\"muted\">").count(report.findings.len()).raw(" findings in ");
+    h.count(groups.len()).raw(" documents, most severe first within each document.");
     if !open {
         h.raw(" Groups start closed; open one to read it.");
     }
-    h.raw(" Snippets are shown for the first ").num(SNIPPETS_PER_RULE as u64);
-    h.raw(" findings of each rule in a document, ").num(SNIPPET_BUDGET as u64).raw(" in all.</p>");
+    h.raw(" Snippets are shown for the first ").count(SNIPPETS_PER_RULE);
+    h.raw(" findings of each rule in a document, ").count(SNIPPET_BUDGET).raw(" in all.</p>");
     h.raw("<div class=\"tools\" hidden><label>Filter documents <input type=\"search\" id=\"doc-filter\" placeholder=\"path contains…\"></label> <button type=\"button\" id=\"expand\">Open all</button> <button type=\"button\" id=\"collapse\">Close all</button></div>");
     let positions = Positions::new(&report.findings);
     let mut budget = SNIPPET_BUDGET;
@@ -233,7 +233,7 @@ fn document(
         let count = findings.iter().filter(|f| f.severity == *s).count();
         if count > 0 {
             badge(h, *s);
-            h.raw("<span class=\"count\">×").num(count as u64).raw("</span> ");
+            h.raw("<span class=\"count\">×").count(count).raw("</span> ");
         }
     }
     let waived = findings.iter().filter(|f| f.waived()).count();

@@ -39,6 +39,18 @@ impl Html {
         self
     }
 
+    /// A count for people to read: `100,000`.
+    pub fn count(&mut self, n: usize) -> &mut Html {
+        let digits = n.to_string();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                self.out.push(',');
+            }
+            self.out.push(d);
+        }
+        self
+    }
+
     /// ` name="value"`, the value escaped. Names are literals.
     pub fn attr(&mut self, name: &'static str, value: &str) -> &mut Html {
         self.out.push(' ');
@@ -183,7 +195,11 @@ mod tests {
         let mut h = Html::default();
         h.raw("<a").attr("title", "x\" onclick=\"alert(1)").raw(">").text("<b>").raw("</a>");
         h.elem("td", "1 < 2").num(42u32);
-        assert_eq!(h.finish(), "<a title=\"x&quot; onclick=&quot;alert(1)\">&lt;b&gt;</a><td>1 &lt; 2</td>42");
+        h.raw(" ").count(0).raw(" ").count(999).raw(" ").count(1000).raw(" ").count(100_000).raw(" ").count(1_234_567);
+        assert_eq!(
+            h.finish(),
+            "<a title=\"x&quot; onclick=&quot;alert(1)\">&lt;b&gt;</a><td>1 &lt; 2</td>42 0 999 1,000 100,000 1,234,567"
+        );
     }
 
     #[test]
