@@ -15,7 +15,7 @@
 //! "boms/*.json" = "MLBom"
 //!
 //! [params]                              # policy parameters
-//! trusted_orgs = ["meta-llama", "acme"]
+//! trusted_base_model_orgs = ["meta-llama", "acme"]
 //!
 //! [rules]
 //! disable = ["MC-ENV-001"]
@@ -132,6 +132,43 @@ pub struct Config {
     pub lock: Option<Lock>,
     /// The parsed file, to point at values in later errors (lock violations).
     pub(crate) doc: Option<Document>,
+}
+
+impl Config {
+    /// An error pointing into this file at `needle` under the table `section` (`["params"]`,
+    /// `["profiles", "prod", "rules"]`): a key of that name, or else a string value equal to it, at any depth.
+    /// `None` when the file does not hold it (the setting came from elsewhere). Settings are only checked
+    /// once policies are compiled, and the error must still say which line of which file to fix.
+    pub fn point_at(&self, section: &[&str], needle: &str, message: impl Into<String>) -> Option<Diagnostic> {
+        let doc = self.doc.as_ref()?;
+        let mut node = doc.data();
+        for key in section {
+            node = node.get(key)?;
+        }
+        let (found, is_key) = find_in(node, needle)?;
+        let location = doc.locate(found)?;
+        let source = doc.source().clone();
+        let span = match location.key_span {
+            Some(key) if is_key && !key.is_empty() => key,
+            _ => location.label_span(source.text()),
+        };
+        Some(Diagnostic::new("vigil::config", &source, span, message))
+    }
+}
+
+/// A member named `needle` (its value, and `true`), else a string equal to it, depth first.
+fn find_in<'v>(node: &'v Value, needle: &str) -> Option<(&'v Value, bool)> {
+    match node {
+        Value::Object(map) => {
+            if let Some((_, v)) = map.iter().find(|(k, _)| &***k == needle) {
+                return Some((v, true));
+            }
+            map.iter().find_map(|(_, v)| find_in(v, needle))
+        }
+        Value::Array(items) => items.iter().find_map(|v| find_in(v, needle)),
+        Value::String(s) if &**s == needle => Some((node, false)),
+        _ => None,
+    }
 }
 
 /// Finds `vigil.toml` in `start` or the nearest folder above it.

@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod functions;
 pub mod input;
 pub mod ir;
+pub mod params;
 pub mod pipeline;
 pub mod report;
 pub mod settings;

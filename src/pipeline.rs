@@ -11,7 +11,9 @@ use rayon::prelude::*;
 
 use crate::engine::{PolicySet, Session};
 use crate::eval::Finding;
+use crate::input::hint::{self, Guess};
 use crate::input::{self, Document, Input, Kind, LoadError, LoadOptions, Loaded, Skipped};
+use crate::ir::Expr;
 use crate::report::{InputRecord, Report};
 use crate::waiver::{Waiver, WaiverMatch};
 
@@ -34,6 +36,16 @@ pub struct CheckOptions {
     /// Kind overrides from a repository's `vigil.toml` layered under a trusted `[lock]`: they may give a kind
     /// to a file, but not change a locked kind the file is detected as.
     pub locked_kinds: Option<KindLock>,
+    /// A file found in a folder that does not parse is an error even when no rule reads its kind (by
+    /// default it is skipped with the reason; see `input::hint`).
+    pub strict: bool,
+    /// Files and folders whose documents rules that read other documents (`documents(...)`) see, without
+    /// being checked or reported themselves: a pre-commit run over the changed files still sees the BOM
+    /// that a changed model card is compared with.
+    pub context: Vec<PathBuf>,
+    /// Files named in `paths` are treated like files found in a folder: skipped with the reason when they
+    /// are no input of any rule, rather than errors (pre-commit names every changed file).
+    pub named_as_found: bool,
 }
 
 /// A repository's `[kinds]` under a trusted lock.
@@ -58,7 +70,12 @@ enum FileResult {
 
 /// Runs a check. Input problems are in the report, never a panic or an early exit.
 pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
-    let collected = input::collect(&options.paths, &options.excludes);
+    let mut collected = input::collect(&options.paths, &options.excludes);
+    if options.named_as_found {
+        for input in &mut collected.inputs {
+            input.explicit = false;
+        }
+    }
     let mut report = Report { errors: collected.errors, skipped: collected.skipped, ..Report::default() };
     let globs = |kinds: &[(String, Kind)]| kind_globs(kinds);
     let lock = options.locked_kinds.clone().unwrap_or_default();
@@ -73,12 +90,21 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
         let mut opts = options.load.clone();
         // Globs are written relative to the project (`boms/*.json`), as waivers are: `./` never counts.
         let path = input.path.strip_prefix(".").unwrap_or(&input.path);
-        if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(path)).map(|(_, k)| *k) {
+        let mut forced = None;
+        let loaded = if let Some(kind) = kinds.iter().find(|(g, _)| g.is_match(path)).map(|(_, k)| *k) {
             opts.kind = Some(kind);
+            forced = opts.kind;
+            input::load(input, &opts)
         } else if let Some(i) = repo_kinds.iter().position(|(g, _)| g.is_match(path)) {
-            return load_locked(input, &opts, &lock, i);
+            forced = Some(lock.kinds[i].1);
+            load_locked(input, &opts, &lock, i)
+        } else {
+            input::load(input, &opts)
+        };
+        match loaded {
+            Err(e) if !input.explicit && !options.strict => unparsed(policies, input, forced, e),
+            other => other,
         }
-        input::load(input, &opts)
     };
     let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
     let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
@@ -86,8 +112,11 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
+        let (context, context_errors) = load_context(policies, options, &collected.inputs, &load);
+        report.errors.extend(context_errors);
         let all: Vec<Document> = loaded
             .iter()
+            .chain(&context)
             .filter_map(|l| match l {
                 Ok(Loaded::Documents(d)) => Some(d.iter().cloned()),
                 _ => None,
@@ -121,6 +150,77 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
         .cloned()
         .collect();
     report
+}
+
+/// A file found in a folder failed to load: an error when rules read what it seems to be (fail closed),
+/// else skipped with the reason (`input::hint`). A kind forced with `--kind` counts as what it is.
+fn unparsed(policies: &PolicySet, input: &Input, forced: Option<Kind>, e: LoadError) -> Result<Loaded, LoadError> {
+    let guess = match hint::guess(&input.path, &e) {
+        None => return Err(e),
+        Some(guess) => forced.map_or(guess, Guess::Kind),
+    };
+    let reason = match guess {
+        Guess::Kind(kind) if reads(policies, kind) => return Err(e),
+        Guess::Kind(_) => hint::reason::UNREAD_KIND,
+        Guess::Unknown(reason) => reason,
+    };
+    Ok(Loaded::Skipped(Skipped { path: input.path.clone(), reason }))
+}
+
+/// Whether a loaded, enabled rule checks documents of `kind`, or some rule reads them with `documents(...)`.
+fn reads(policies: &PolicySet, kind: Kind) -> bool {
+    policies.rules().any(|r| r.kinds.iter().any(|k| k.covers(kind)) && policies.is_enabled(&r.id))
+        || read_by_documents(policies, kind)
+}
+
+fn read_by_documents(policies: &PolicySet, kind: Kind) -> bool {
+    policies.program.exprs.iter().any(|e| matches!(e, Expr::Documents(kinds) if kinds.iter().any(|k| k.covers(kind))))
+}
+
+/// The documents of `options.context` that some `documents(...)` reads, for cross-document rules only.
+/// Files also named as inputs are left to them. A context file that does not load is an error only when
+/// `documents(...)` reads what it seems to be: otherwise it could not have mattered.
+fn load_context(
+    policies: &PolicySet,
+    options: &CheckOptions,
+    inputs: &[Input],
+    load: &(dyn Fn(&Input) -> Result<Loaded, LoadError> + Sync),
+) -> (Vec<Result<Loaded, LoadError>>, Vec<LoadError>) {
+    if options.context.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let named: std::collections::HashSet<PathBuf> =
+        inputs.iter().filter_map(|i| std::fs::canonicalize(&i.path).ok()).collect();
+    let collected = input::collect(&options.context, &options.excludes);
+    let artifacts = read_by_documents(policies, Kind::ModelArtifact);
+    let wanted: Vec<Input> = collected
+        .inputs
+        .into_iter()
+        .filter(|i| std::fs::canonicalize(&i.path).is_ok_and(|p| !named.contains(&p)))
+        // Model files are hashed when loaded: only when a rule compares them across documents.
+        .filter(|i| artifacts || input::Format::from_path(&i.path).is_some())
+        .map(|i| Input { explicit: false, ..i })
+        .collect();
+    let loaded: Vec<Result<Loaded, LoadError>> = wanted.par_iter().map(load).collect();
+    let read: Vec<Kind> = Kind::ALL.iter().copied().filter(|k| read_by_documents(policies, *k)).collect();
+    let mut errors = collected.errors;
+    let mut documents = Vec::new();
+    for (result, input) in loaded.into_iter().zip(&wanted) {
+        match result {
+            Err(e) => match hint::guess(&input.path, &e) {
+                Some(Guess::Kind(kind)) if !read.contains(&kind) => {}
+                Some(Guess::Unknown(_)) => {}
+                _ => errors.push(e),
+            },
+            // Only what `documents(...)` can return is kept: the rest of the tree need not stay in memory.
+            Ok(Loaded::Documents(docs)) => {
+                let kept: Vec<Document> = docs.into_iter().filter(|d| read.contains(&d.kind())).collect();
+                documents.push(Ok(Loaded::Documents(kept)));
+            }
+            Ok(Loaded::Skipped(_)) => {}
+        }
+    }
+    (documents, errors)
 }
 
 /// Loads a file a repository's `[kinds]` entry `i` matches: as detected first, and again with the kind it asks

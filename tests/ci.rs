@@ -257,3 +257,96 @@ fn list_filters_rules_by_kind_and_control() {
     let markdown = policy(&["list", "--format", "markdown", "--no-builtin", "-p", "rules"], p.path());
     assert!(text(&markdown.stdout).contains("| [CI-ART](#ci-art) | artifacts are safetensors | high |"));
 }
+
+/// The first ```toml block after `heading` in a Markdown file.
+fn toml_block(markdown: &str, heading: &str) -> String {
+    let after = markdown.split_once(heading).map(|(_, rest)| rest).expect("the heading is in the file");
+    let start = after.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = after[start..].find("```").expect("the block ends");
+    after[start..start + end].to_string()
+}
+
+#[test]
+fn the_sample_vigil_toml_in_docs_ci_md_loads() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md")).expect("docs/ci.md");
+    let sample = toml_block(&docs, "## `vigil.toml`");
+    // The files it names, so that only the sample itself can be wrong.
+    let p = project(&sample, &[("policies/own.policy", POLICY), ("waivers.yaml", "[]\n"), ("deploy/card.yaml", CARD)]);
+    for profile in [None, Some("dev"), Some("prod")] {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend(profile.iter().flat_map(|p| ["--profile", p]));
+        let out = policy(&args, p.path());
+        let report = json(&out);
+        assert_ne!(out.status.code(), Some(2), "{profile:?}: {}{report:#}", text(&out.stderr));
+        assert!(report["summary"]["documents"].as_u64() >= Some(2), "{profile:?}: {report:#}");
+    }
+    // And the trusted configuration of the `[lock]` section.
+    let trusted = toml_block(&docs, "## Trusted configuration");
+    let t = project(
+        &trusted,
+        &[("org-policies/own.policy", POLICY), ("org-waivers.yaml", "[]\n"), ("third_party/x.yaml", CARD)],
+    );
+    let out = policy(&["check", "--config", "vigil.toml", "--no-builtin", "--format", "json", "models"], t.path());
+    assert_ne!(out.status.code(), Some(2), "{}{}", text(&out.stderr), text(&out.stdout));
+}
+
+#[test]
+fn settings_that_match_nothing_point_at_their_line_in_vigil_toml() {
+    let cases = [
+        ("[params]\nallowed = 3\n", "vigil.toml:6:1", "parameter `allowed` must be an array"),
+        ("[params]\nalowed = [\"mit\"]\n", "vigil.toml:6:1", "no policy declares a parameter `alowed`"),
+        ("[rules]\nenable = [\"CI-NOPE\"]\n", "vigil.toml:6:11", "no loaded rule matches `CI-NOPE`"),
+        ("[profiles.dev]\nparams = { alowed = [] }\n", "vigil.toml:6:12", "no policy declares a parameter `alowed`"),
+        ("[profiles.dev]\ndisable = [\"CI-LCI\"]\n", "vigil.toml:6:12", "no loaded rule matches `CI-LCI`"),
+    ];
+    for (extra, at, message) in cases {
+        let p = project(&format!("{BASE}\n{extra}"), &[]);
+        let profile: &[&str] = if extra.starts_with("[profiles") { &["--profile", "dev"] } else { &[] };
+        let out = policy(&[&["check"], profile].concat(), p.path());
+        assert_eq!(out.status.code(), Some(2), "{extra}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(message), "{extra}: {stderr}");
+        assert!(stderr.contains(at), "{extra}: expected {at} in {stderr}");
+    }
+    // Set on the command line too, the command line's value is the one in error.
+    let p = project(&format!("{BASE}\n[params]\nallowed = 3\n"), &[]);
+    let out = policy(&["check", "--param", "allowed=4"], p.path());
+    assert!(!text(&out.stderr).contains("vigil.toml:"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn list_params_shows_type_default_and_the_rules_using_each() {
+    let p = project(BASE, &[]);
+    let out = policy(&["list", "--params", "--no-builtin", "-p", "rules"], p.path());
+    assert_eq!(out.status.code(), Some(0));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("PARAM       TYPE   DEFAULT  RULES\nci.allowed  array  [\"mit\"]  CI-LIC\n"), "{table}");
+    let bundled = policy(&["list", "--params", "--format", "json"], p.path());
+    let params: serde_json::Value = serde_json::from_slice(&bundled.stdout).expect("json");
+    let licenses = params
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|p| p["name"] == "model_card.allowed_licenses")
+        .expect("the license allowlist is a parameter");
+    assert_eq!(licenses["type"], "array");
+    assert!(licenses["default"].as_array().is_some_and(|d| d.iter().any(|l| l == "mit")));
+    assert!(licenses["rules"].as_array().is_some_and(|r| !r.is_empty()), "{licenses:#}");
+    assert!(!licenses["description"].as_str().unwrap_or("").is_empty());
+    // Every bundled parameter is used by some rule.
+    let unused: Vec<&serde_json::Value> =
+        params.as_array().expect("array").iter().filter(|p| p["rules"].as_array().is_some_and(Vec::is_empty)).collect();
+    assert!(unused.is_empty(), "{unused:#?}");
+}
+
+#[test]
+fn a_parameter_error_is_shown_in_vigil_toml_and_at_the_declaration() {
+    let p = project(&format!("{BASE}[params]\nallowed = \"mit\"\nalowed = []\n"), &[]);
+    let out = policy(&["check"], p.path());
+    assert_eq!(out.status.code(), Some(2));
+    let real = std::fs::canonicalize(p.path()).expect("canonical");
+    let stderr = text(&out.stderr)
+        .replace(&real.display().to_string(), "[repo]")
+        .replace(&p.path().display().to_string(), "[repo]");
+    insta::assert_snapshot!(stderr);
+}

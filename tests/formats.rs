@@ -351,7 +351,7 @@ fn sarif_fingerprints_are_stable_and_distinct() {
             .as_array()
             .expect("results")
             .iter()
-            .map(|r| r["partialFingerprints"]["vigilFindingHash/v1"].as_str().expect("a fingerprint").to_string())
+            .map(|r| r["partialFingerprints"]["vigilFindingHash/v2"].as_str().expect("a fingerprint").to_string())
             .collect()
     };
     let (report, rules) = full();
@@ -448,10 +448,10 @@ fn junit_counts_and_suites() {
     assert_eq!(root.attr("name"), "vigil");
     let suites: Vec<&Node> = root.all("testsuite").collect();
     let names: Vec<&str> = suites.iter().map(|s| s.attr("name")).collect();
-    // Every file, sorted; the clean one and the unreadable one included.
+    // Every file, sorted by its clean path; the clean one and the unreadable one included.
     assert_eq!(
         names,
-        ["./docs/team notes.json", "bad.json", "models/card.yaml", "models/clean.yaml", "models/weights.pkl"]
+        ["bad.json", "docs/team notes.json", "models/card.yaml", "models/clean.yaml", "models/weights.pkl"]
     );
     // 5 files' own testcases + DEMO-001, DEMO-002 (waived), DEMO-004, DEMO-005.
     assert_eq!(
@@ -492,7 +492,7 @@ fn junit_counts_and_suites() {
     );
     assert!(pkl.text.contains("(waiver waivers.yaml:7 expired on 2020-01-01)"), "{}", pkl.text);
 
-    let bad = suites[1].children[0].all("error").next().expect("the unreadable file errors");
+    let bad = suites[0].children[0].all("error").next().expect("the unreadable file errors");
     assert!(!bad.attr("message").is_empty());
     assert!(bad.text.starts_with("bad.json:1:2: "), "{}", bad.text);
 
@@ -507,12 +507,12 @@ fn junit_escapes_round_trip() {
     // Nothing XML 1.0 forbids reaches the file.
     assert!(!xml.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r')), "{xml:?}");
     let root = parse_xml(&xml);
-    let notes = root.all("testsuite").next().expect("the notes file");
+    let notes = root.all("testsuite").nth(1).expect("the notes file");
     let failure = notes.children[1].all("failure").next().expect("DEMO-004 fails");
     // Markup characters survive in attributes and text; the control character is dropped.
     let expected = NOTE.replace('\u{1}', "");
     assert_eq!(failure.attr("message"), expected);
-    assert_eq!(failure.text, format!("./docs/team notes.json:1:70: {expected}"));
+    assert_eq!(failure.text, format!("docs/team notes.json:1:70: {expected}"));
     assert_eq!(failure.attr("type"), "info");
 
     // Newlines, tabs and carriage returns survive in attributes too.
@@ -587,4 +587,17 @@ rule "GH-4" {
     assert!(text.ends_with('\n'));
     assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
     assert_eq!(github::render(&Report::default()), "");
+}
+
+#[test]
+fn github_annotations_escape_terminal_sequences_and_overrides() {
+    let policy = "package gh\nrule \"GH-1\" {\n  title = \"License\"\n  severity = high\n  applies_to = ModelCard\n  require input.license == \"mit\" else \"license {input.license}\"\n}\n";
+    let policies = Engine::default().compile([("gh.policy", policy)]).expect("valid policy");
+    let card = "kind: ModelCard\nlicense: \"\\e[2J\\a\\x9b31m\\u202etxt.exe\"\n";
+    let docs = Document::from_str("m\u{1b}]8;;x\u{7}.yaml", card).expect("valid input");
+    let text = github::render(&policies.evaluate(&docs));
+    assert_eq!(
+        text,
+        "::error file=m\\u{1b}]8;;x\\u{7}.yaml,line=2,col=10,endLine=2,endColumn=39,title=GH-1 License::license \\u{1b}[2J\\u{7}\\u{9b}31m\\u{202e}txt.exe\n"
+    );
 }

@@ -288,8 +288,11 @@ fn the_page_structure_is_stable() {
 
 #[test]
 fn the_page_has_every_section_and_says_what_failed_and_why() {
-    let (policies, report) = demo();
+    let (policies, mut report) = demo();
+    report.baseline = Some(vigil::report::baseline::Diff { file: "<base>.json".into(), unchanged: 5, fixed: vec![] });
     let page = render(&policies, &report);
+    // Findings a baseline left out are said to be left out.
+    assert!(page.contains("<code>&lt;base&gt;.json</code>: 5 known findings recorded there are left out"));
     for id in ["summary", "compliance", "findings", "errors", "waivers", "inputs"] {
         assert!(page.contains(&format!("<section id=\"{id}\">")), "section {id}");
     }

@@ -11,9 +11,10 @@ use vigil::pipeline::{CheckOptions, KindLock, check};
 use vigil::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
-use super::Outcome;
+use super::layers::{read_configs, show, shown};
 use super::output::{eprint, print, style_for};
 use super::policies::{PolicyArgs, compile_with, usage};
+use super::{Outcome, baseline};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -24,12 +25,15 @@ const EXAMPLES: &str = "Examples:
   policy check --output html=report.html .        a self-contained page for reviewers and auditors
   policy check --profile prod .                   apply the `prod` profile of vigil.toml
   policy check --fail-on high .                   fail only on high and critical findings
-  policy check --param trusted_orgs='[\"acme\"]' .  override a policy parameter (JSON, or a bare string)
+  policy check --param trusted_base_model_orgs='[\"acme\"]' .   override a parameter (JSON, or a bare string)
   policy check --waivers waivers.yaml --strict-waivers .   accountable exceptions; unused ones fail
   policy check --audit-log .vigil/audit.jsonl .   append a tamper-evident record of the run
   policy check --kind 'boms/*.json=MLBom' .       set the kind of matching files
   policy check --now 2026-01-01 .                 pin \"today\" for date rules and waiver expiry
   policy check --list-skipped .                   also list every file left out, and why
+  policy check --write-baseline .vigil/baseline.json .   record today's findings ...
+  policy check --baseline .vigil/baseline.json .         ... and fail only on new ones
+  policy check --context . models/card.md         check one file; cross-document rules see the whole tree
   policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
                                                   vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
 
@@ -71,10 +75,10 @@ pub struct CheckArgs {
     profile: Option<String>,
     /// Read settings from this file instead of looking for vigil.toml.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    config: Option<PathBuf>,
+    pub(super) config: Option<PathBuf>,
     /// Do not read vigil.toml.
     #[arg(long)]
-    no_config: bool,
+    pub(super) no_config: bool,
     /// Switch a rule off: id or glob such as `MC-*` (repeatable).
     #[arg(long, value_name = "RULE")]
     disable: Vec<String>,
@@ -109,10 +113,40 @@ pub struct CheckArgs {
     /// leaving the checked folder, a FIFO ...). The JSON report always lists them in `skipped`.
     #[arg(long)]
     list_skipped: bool,
-    /// Exit 0 even when no document was checked (by default a run that checked nothing — a wrong path, every
-    /// file excluded — exits 2, since it proves nothing).
+    /// A file found in a folder that does not parse is an error even when no rule reads files like it
+    /// (by default it is skipped with the reason: JSON with comments, templates, binary files ...).
+    #[arg(long)]
+    strict: bool,
+    /// Pass when no document was checked (by default an empty run is an error: exit 2).
     #[arg(long)]
     allow_empty: bool,
+    /// The repository root SARIF, JUnit and fingerprints name files from [default: the nearest folder
+    /// above holding `.git`, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Report only findings this baseline file does not record, and list the recorded ones now fixed.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in a baseline file (for `--baseline`); the run then passes unless an
+    /// input could not be read.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Files or folders whose documents rules that compare documents (`documents(...)`) also see, without
+    /// checking or reporting them: `policy check --context . CHANGED-FILES` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    context: Vec<PathBuf>,
+    /// For pre-commit, which names every changed file: named files are treated like files found in a
+    /// folder (one that is no input of any rule is skipped with the reason, not an error), and a commit with
+    /// nothing to check passes (implies --allow-empty).
+    #[arg(long)]
+    pre_commit: bool,
+}
+
+impl CheckArgs {
+    /// Whether problems are reported as a JSON report on standard output.
+    pub(super) fn json(&self) -> bool {
+        self.format == Format::Json
+    }
 }
 
 /// Everything a run needs, merged from vigil.toml, the profile and the command line.
@@ -142,7 +176,17 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    let report = check(&plan.policies, &plan.options);
+    let mut report = check(&plan.policies, &plan.options);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    if let Some(file) = &args.write_baseline {
+        return baseline::write(&report, file, args.format == Format::Human);
+    }
+    if let Some(file) = &args.baseline
+        && let Err(outcome) = baseline::apply(&mut report, file)
+    {
+        return outcome;
+    }
     if let Some(cache) = &plan.options.load.hash_cache
         && let Err(e) = cache.save()
     {
@@ -194,11 +238,14 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     print(&render(args.format, true));
+    if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
+        print(&baseline::lines(diff));
+    }
     if args.list_skipped && args.format == Format::Human {
-        print(&skipped_list(&report));
+        print(&super::output::skipped_list(&report));
     }
     let mut outcome = outcome_of(&report, plan.fail_on);
-    if report.documents() == 0 && !args.allow_empty {
+    if report.documents() == 0 && !(args.allow_empty || args.pre_commit) {
         eprint(
             "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
         );
@@ -218,25 +265,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     }
     if failed_outputs { Outcome::Error } else { outcome }
-}
-
-/// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
-/// characters in them are escaped rather than sent to the terminal.
-fn skipped_list(report: &Report) -> String {
-    let mut out = String::new();
-    for s in &report.skipped {
-        let path: String = s
-            .path
-            .to_string_lossy()
-            .chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
-                escaped
-            })
-            .collect();
-        out.push_str(&format!("skipped: {path} ({})\n", s.reason));
-    }
-    out
 }
 
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
@@ -297,7 +325,32 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
-    let policies = compile_with(&policy_args, &configured(layers.len()), as_json)?;
+    // A parameter problem points at the `[params]` entry of the file that set it, unless the command line
+    // (which wins) set it too.
+    let relocate = |d: &vigil::Diagnostic| -> Option<vigil::Diagnostic> {
+        if d.code != "vigil::param" {
+            return None;
+        }
+        let name = d.message.split('`').nth(1)?;
+        if args.policies.params.iter().any(|p| p.split_once('=').is_some_and(|(n, _)| n.trim() == name)) {
+            return None;
+        }
+        let sets = |params: &[(String, vigil::Value)]| params.iter().any(|(n, _)| n == name);
+        let (config, profile) =
+            layers.iter().zip(&profiles).rev().find(|(c, p)| sets(&c.params) || p.is_some_and(|p| sets(&p.params)))?;
+        let (profile_name, in_profile) = match (profile, &args.profile) {
+            (Some(p), Some(n)) if sets(&p.params) => (n.as_str(), true),
+            _ => ("", false),
+        };
+        let section: Vec<&str> = if in_profile { vec!["profiles", profile_name, "params"] } else { vec!["params"] };
+        let mut at = config.point_at(&section, name, d.message.clone())?.with_help_opt(d.help.clone());
+        if d.source.name() != "<parameters>" {
+            let declared = format!("`{name}` is declared here");
+            at = at.with_related(vigil::Diagnostic { message: declared, help: None, ..d.clone() }.with_label("here"));
+        }
+        Some(at)
+    };
+    let policies = compile_with(&policy_args, &configured(layers.len()), as_json, &relocate)?;
 
     let cli = cli_settings(args)?;
     let layer_settings = |n: usize| -> RuleSettings {
@@ -311,6 +364,21 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         settings.then(&cli)
     };
     let settings = layer_settings(layers.len());
+    // A rule pattern of a configuration file that matches no rule is shown in that file.
+    for (config, profile) in layers.iter().zip(&profiles) {
+        let mut own = vec![(vec!["rules"], &config.rules)];
+        if let (Some(p), Some(name)) = (profile, &args.profile) {
+            own.push((vec!["profiles", name.as_str()], &p.rules));
+        }
+        for (section, rules) in own {
+            if let Err(message) = policies.with_settings(rules) {
+                let pattern = message.split('`').nth(1).unwrap_or("");
+                if let Some(d) = config.point_at(&section, pattern, message.clone()) {
+                    return Err(show(&[d], as_json));
+                }
+            }
+        }
+    }
     let policies = policies.with_settings(&settings).map_err(usage)?;
 
     let mut waivers = Vec::new();
@@ -338,7 +406,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         let mut trusted_args = args.policies.clone();
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
-        let alone = compile_with(&trusted_args, &configured(1), as_json)?;
+        let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
         let states =
             |set: &PolicySet, settings: &RuleSettings| vigil::settings::rule_states(set, settings).map_err(usage);
         let before = states(&alone, &layer_settings(1))?;
@@ -395,6 +463,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         // The HTML report lists every input with its SHA-256.
         digests: audit_log.is_some() || wants(args, Format::Html),
         locked_kinds,
+        strict: args.strict,
+        context: args.context.clone(),
+        named_as_found: args.pre_commit,
     };
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {
@@ -429,51 +500,4 @@ fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
         cli.severity.push((rule.to_string(), level.parse::<Severity>().map_err(usage)?));
     }
     Ok(cli)
-}
-
-/// The trusted configuration (`--config FILE`, else empty) and the repository's vigil.toml, found from the
-/// working directory upward. A trusted file without `[lock]` replaces the repository's, as it always did;
-/// with one, the repository's is layered on top, within the lock.
-fn read_configs(args: &CheckArgs) -> Result<(Config, Option<Config>), Outcome> {
-    let as_json = args.format == Format::Json;
-    if args.no_config {
-        return Ok((Config::default(), None));
-    }
-    let trusted = match &args.config {
-        Some(p) => config::load(p).map_err(|errors| show(&errors, as_json))?,
-        None => Config::default(),
-    };
-    if args.config.is_some() && trusted.lock.is_none() {
-        return Ok((trusted, None));
-    }
-    let Some(found) = config::find(&std::env::current_dir().unwrap_or_default()) else { return Ok((trusted, None)) };
-    let same = |a: &std::path::Path, b: &std::path::Path| {
-        std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
-    };
-    if args.config.as_deref().is_some_and(|t| same(t, &found)) {
-        return Ok((trusted, None));
-    }
-    let repo = config::load_repository(&found).map_err(|errors| show(&errors, as_json))?;
-    Ok((trusted, Some(repo)))
-}
-
-fn shown(config: &Config) -> String {
-    if config.file.as_os_str().is_empty() {
-        "vigil.toml (none found)".into()
-    } else {
-        config.file.display().to_string()
-    }
-}
-
-/// Prints configuration or waiver problems; exit code 2.
-fn show(errors: &[vigil::Diagnostic], as_json: bool) -> Outcome {
-    if as_json {
-        print(&json::render_policy_errors(&vigil::Diagnostics(errors.to_vec())));
-    } else {
-        let style = style_for(&std::io::stderr());
-        for e in errors {
-            eprint(&style.render(e));
-        }
-    }
-    Outcome::Error
 }

@@ -1,4 +1,5 @@
-//! `policy list`: the loaded rules, filtered by kind or control, as a table, JSON or Markdown.
+//! `policy list`: the loaded rules, filtered by kind or control, or their parameters (`--params`), as a
+//! table, JSON or Markdown.
 
 use clap::{Args, ValueEnum};
 use vigil::report::catalog;
@@ -12,6 +13,7 @@ const EXAMPLES: &str = "Examples:
   policy list --kind ModelCard                 rules that check model cards
   policy list --control OWASP-LLM03            rules mapped to a framework control
   policy list --format markdown > docs/rules.md
+  policy list --params                         every tunable parameter: type, default, rules using it
   policy list -p policies/ --no-builtin        your own rules only";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,6 +40,10 @@ pub struct ListArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value = "table")]
     format: Format,
+    /// List the tunable parameters (`--param`, `[params]`) instead of the rules: type, default (or the
+    /// value `--param` gives), description and the rules that use each.
+    #[arg(long = "params", id = "list_params", conflicts_with_all = ["kind", "control"])]
+    list_params: bool,
 }
 
 pub fn run(args: ListArgs) -> Outcome {
@@ -45,6 +51,16 @@ pub fn run(args: ListArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    if args.list_params {
+        let params = vigil::params::params(&policies);
+        let text = match args.format {
+            Format::Table => vigil::params::table(&params),
+            Format::Json => vigil::params::json(&params),
+            Format::Markdown => vigil::params::markdown(&params),
+        };
+        super::output::print(&text);
+        return Outcome::Pass;
+    }
     let rules: Vec<&RuleInfo> = policies
         .rules()
         .map(|r| &**r)

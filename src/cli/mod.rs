@@ -2,8 +2,10 @@
 //! library's public API.
 
 mod audit;
+mod baseline;
 mod check;
 mod inspect;
+mod layers;
 mod list;
 mod output;
 mod policies;

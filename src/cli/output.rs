@@ -40,3 +40,22 @@ pub fn eprint(text: &str) {
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
 }
+
+/// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
+/// characters in them are escaped rather than sent to the terminal.
+pub fn skipped_list(report: &vigil::report::Report) -> String {
+    let mut out = String::new();
+    for s in &report.skipped {
+        let path: String = s
+            .path
+            .to_string_lossy()
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+                escaped
+            })
+            .collect();
+        out.push_str(&format!("skipped: {path} ({})\n", s.reason));
+    }
+    out
+}

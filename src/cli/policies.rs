@@ -33,15 +33,21 @@ pub fn usage(message: impl std::fmt::Display) -> Outcome {
 
 /// Reads and compiles the policies; problems are printed (as JSON when `as_json`) and become exit code 2.
 pub fn compile(args: &PolicyArgs, as_json: bool) -> Result<PolicySet, Outcome> {
-    compile_with(args, &[], as_json)
+    compile_with(args, &[], as_json, &|_| None)
 }
+
+/// Moves a policy problem to where the user wrote the setting behind it (a `[params]` entry of vigil.toml),
+/// when it came from there.
+pub type Relocate<'a> = dyn Fn(&vigil::Diagnostic) -> Option<vigil::Diagnostic> + 'a;
 
 /// Like `compile`, with policy files or folders from configuration read before `--policy` ones. Each comes
 /// with the folder it must stay inside when a repository's `vigil.toml` named it (`None`: trusted).
+/// `relocate` may point a problem into the configuration file instead.
 pub fn compile_with(
     args: &PolicyArgs,
     configured: &[(PathBuf, Option<PathBuf>)],
     as_json: bool,
+    relocate: &Relocate<'_>,
 ) -> Result<PolicySet, Outcome> {
     let mut builder = Engine::builder();
     for param in &args.params {
@@ -69,6 +75,8 @@ pub fn compile_with(
         return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
     }
     builder.build().compile(sources).map_err(|diagnostics| {
+        let diagnostics =
+            vigil::Diagnostics(diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect());
         if as_json {
             print(&json::render_policy_errors(&diagnostics));
         } else {

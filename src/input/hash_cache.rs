@@ -1,6 +1,11 @@
 //! A digest cache for model artifacts: hashing a 10 GB weights file on every commit is the slow part of a
 //! check, and the file rarely changes. Entries are keyed by absolute path and trusted only while the file's
 //! size and modification time are unchanged.
+//!
+//! The cache file may sit in a folder the checkout controls (`.vigil/hashes.json`), so it is read without
+//! blocking on a FIFO and written without following a symbolic link, for the final name and the temporary
+//! one alike: a link planted there cannot make the run overwrite a file elsewhere. Keep it outside the
+//! checkout (a CI cache folder) all the same: its digests are trusted while sizes and times match.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -37,7 +42,14 @@ impl HashCache {
     /// Opens the cache at `file`; a missing or unreadable cache starts empty (it is only a cache).
     pub fn open(file: impl Into<PathBuf>) -> HashCache {
         let file = file.into();
-        let entries = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let read = |file: &Path| -> Option<HashMap<String, Entry>> {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut crate::confine::open_regular(file).ok()?, &mut bytes).ok()?;
+            serde_json::from_slice(&bytes).ok()
+        };
+        // A link is not followed for reading either: what it points to is not this run's cache.
+        let linked = std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
+        let entries = if linked { HashMap::new() } else { read(&file).unwrap_or_default() };
         HashCache { file, entries: Mutex::new(entries), changed: Mutex::new(false) }
     }
 
@@ -59,7 +71,9 @@ impl HashCache {
         }
     }
 
-    /// Writes the cache if it changed, atomically (a temporary file renamed over the old one).
+    /// Writes the cache if it changed, atomically (a temporary file renamed over the old one), never through
+    /// a symbolic link: the temporary file is opened with `O_NOFOLLOW`, and a link at the final name is refused
+    /// rather than replaced.
     pub fn save(&self) -> std::io::Result<()> {
         if !self.changed.lock().map(|c| *c).unwrap_or(false) {
             return Ok(());
@@ -67,11 +81,16 @@ impl HashCache {
         let entries = self.entries.lock().map_err(|_| std::io::Error::other("hash cache lock poisoned"))?;
         let sorted: std::collections::BTreeMap<&String, &Entry> = entries.iter().collect();
         let text = serde_json::to_vec_pretty(&sorted).map_err(std::io::Error::other)?;
-        if let Some(dir) = self.file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+        if std::fs::symlink_metadata(&self.file).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is a symbolic link; refusing to write through it", self.file.display()),
+            ));
         }
         let tmp = self.file.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
+        let mut out = crate::confine::open_for_write(&tmp, false)?;
+        std::io::Write::write_all(&mut out, &text)?;
+        out.sync_all()?;
         std::fs::rename(&tmp, &self.file)
     }
 }
@@ -96,5 +115,29 @@ mod tests {
         std::fs::write(&weights, b"abcd").expect("rewrite");
         let changed = std::fs::metadata(&weights).expect("meta");
         assert_eq!(reopened.lookup(&weights, &changed), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_never_writes_through_a_link() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep").expect("write");
+        let weights = dir.path().join("w.bin");
+        std::fs::write(&weights, b"abc").expect("write");
+        let meta = std::fs::metadata(&weights).expect("meta");
+        // A link at the temporary name, then at the final name.
+        let cache_file = dir.path().join("hashes.json");
+        std::os::unix::fs::symlink(&victim, dir.path().join("hashes.tmp")).expect("symlink");
+        let cache = HashCache::open(&cache_file);
+        cache.store(&weights, &meta, "deadbeef");
+        assert!(cache.save().is_err());
+        std::fs::remove_file(dir.path().join("hashes.tmp")).expect("unlink");
+        std::os::unix::fs::symlink(&victim, &cache_file).expect("symlink");
+        let cache = HashCache::open(&cache_file);
+        cache.store(&weights, &meta, "deadbeef");
+        assert!(cache.save().is_err());
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep");
+        assert!(std::fs::symlink_metadata(&cache_file).expect("meta").file_type().is_symlink());
     }
 }

@@ -149,7 +149,16 @@ fn summary(h: &mut Html, report: &Report, run: &Run<'_>, bundled: &HashSet<&str>
     h.count(report.findings.len()).raw("</p><p>");
     h.count(report.waived()).raw(" waived; ");
     plural(h, report.unused_waivers.len(), "unused waiver", "unused waivers");
-    h.raw(".</p></div></div><div class=\"split\">");
+    h.raw(".</p></div></div>");
+    // A baseline hides known findings: the page must say so, or a reader would take the run as complete.
+    if let Some(b) = &report.baseline {
+        h.raw("<p class=\"baseline\"><strong>Baseline</strong> <code>").text(&b.file).raw("</code>: ");
+        plural(h, b.unchanged, "known finding recorded there is", "known findings recorded there are");
+        h.raw(" left out of this report and its compliance matrix; ");
+        plural(h, b.fixed.len(), "recorded finding is", "recorded findings are");
+        h.raw(" fixed.</p>");
+    }
+    h.raw("<div class=\"split\">");
     chart(h, report);
     h.raw("<dl class=\"facts\"><dt>Date (now)</dt><dd>").text(&run.now.strftime("%Y-%m-%d %H:%M:%S UTC").to_string());
     h.raw("</dd><dt>Vigil</dt><dd>").raw(env!("CARGO_PKG_VERSION")).raw("</dd><dt>Profile</dt><dd>");

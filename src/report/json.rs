@@ -16,6 +16,8 @@ struct Json<'a> {
     errors: Vec<JsonError<'a>>,
     skipped: Vec<JsonSkipped>,
     unused_waivers: Vec<&'a crate::waiver::Waiver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a super::baseline::Diff>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +66,7 @@ struct JsonFinding<'a> {
     remediation: Option<&'a str>,
     waived: bool,
     waiver: Option<JsonWaiver<'a>>,
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
@@ -111,6 +114,7 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
                 remediation: f.rule.remediation.as_deref(),
                 waived: f.waived(),
                 waiver: f.waiver.as_ref().map(|m| JsonWaiver { waiver: &m.waiver, expired: m.expired }),
+                fingerprint: super::baseline::fingerprint(f, &report.paths),
             }
         })
         .collect();
@@ -146,6 +150,7 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
         errors,
         skipped,
         unused_waivers: report.unused_waivers.iter().map(|w| &**w).collect(),
+        baseline: report.baseline.as_ref(),
     };
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
     text.push('\n');

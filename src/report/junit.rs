@@ -35,26 +35,29 @@ struct Case {
 /// The JUnit report. `rules` are the loaded rules: testcases of a file follow their order (then rule id).
 pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
     // Files sorted by path: the report's order depends on how folders were walked, CI history should not.
-    let mut files: BTreeMap<&str, (Vec<&LoadError>, Groups<'_>)> = BTreeMap::new();
+    // Named from the repository root (`Report::paths`), so CI history does not depend on the folder the
+    // check ran in.
+    let shown = |file: &str| report.paths.shown(file);
+    let mut files: BTreeMap<String, (Vec<&LoadError>, Groups<'_>)> = BTreeMap::new();
     for input in &report.inputs {
-        files.entry(input.path.as_str()).or_default();
+        files.entry(shown(&input.path)).or_default();
     }
     for error in &report.errors {
-        files.entry(&error.file).or_default().0.push(error);
+        files.entry(shown(&error.file)).or_default().0.push(error);
     }
     let positions: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     for f in &report.findings {
         let order = positions.get(f.rule.id.as_str()).copied().unwrap_or(rules.len());
         let key = (f.document, order, f.rule.id.as_str());
-        files.entry(f.file()).or_default().1.entry(key).or_default().push(f);
+        files.entry(shown(f.file())).or_default().1.entry(key).or_default().push(f);
     }
 
-    let suites: Vec<(&str, Vec<Case>)> = files
+    let suites: Vec<(String, Vec<Case>)> = files
         .into_iter()
         .map(|(file, (errors, groups))| {
             let mut cases = vec![file_case(&errors)];
             cases.extend(
-                groups.into_iter().filter_map(|((document, _, _), findings)| finding_case(document, &findings)),
+                groups.into_iter().filter_map(|((document, _, _), findings)| finding_case(document, &findings, &file)),
             );
             (file, cases)
         })
@@ -115,7 +118,7 @@ fn file_case(errors: &[&LoadError]) -> Case {
 
 /// The testcase of one rule on one document: a failure listing its findings, or skipped when waivers cover
 /// every one of them.
-fn finding_case(document: usize, findings: &[&Finding]) -> Option<Case> {
+fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Case> {
     let first = findings.first()?;
     let rule = &first.rule;
     let mut name = format!("{}: {}", rule.id, rule.title);
@@ -141,7 +144,7 @@ fn finding_case(document: usize, findings: &[&Finding]) -> Option<Case> {
                 let _ = write!(message, " (and {} more)", failing.len() - 1);
             }
             let severity = failing.iter().map(|f| f.severity).max().unwrap_or(head.severity);
-            let mut body: Vec<String> = findings.iter().map(|f| finding_line(f)).collect();
+            let mut body: Vec<String> = findings.iter().map(|f| finding_line(f, file)).collect();
             if let Some(remediation) = &rule.remediation {
                 body.push(format!("Remediation: {remediation}"));
             }
@@ -151,12 +154,12 @@ fn finding_case(document: usize, findings: &[&Finding]) -> Option<Case> {
     Some(Case { name, outcome })
 }
 
-/// `file:line:col: message`, or `file: message (at /pointer)` when there is no line to point at.
-fn finding_line(f: &Finding) -> String {
+/// `file:line:col: message` (`file` as the report names it), or `file: message (at /pointer)` when there is no line to point at.
+fn finding_line(f: &Finding, file: &str) -> String {
     let mut line = match f.line_col() {
-        Some((l, c)) => format!("{}:{l}:{c}: {}", f.file(), f.message),
-        None if f.pointer().is_empty() => format!("{}: {}", f.file(), f.message),
-        None => format!("{}: {} (at {})", f.file(), f.message, f.pointer()),
+        Some((l, c)) => format!("{file}:{l}:{c}: {}", f.message),
+        None if f.pointer().is_empty() => format!("{file}: {}", f.message),
+        None => format!("{file}: {} (at {})", f.message, f.pointer()),
     };
     if let Some(m) = &f.waiver {
         let w = &m.waiver;

@@ -1,5 +1,6 @@
 //! Reports: what a run found, and every way of showing it. The only module that formats output.
 
+pub mod baseline;
 pub mod catalog;
 pub mod github;
 pub mod html;
@@ -7,6 +8,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod paths;
 pub mod sarif;
 pub mod yaml;
 
@@ -33,6 +35,10 @@ pub struct Report {
     pub inputs: Vec<InputRecord>,
     /// Waivers that matched no finding.
     pub unused_waivers: Vec<std::sync::Arc<crate::waiver::Waiver>>,
+    /// The repository root and working directory: SARIF, JUnit and fingerprints name files from the root.
+    pub paths: paths::Paths,
+    /// What `--baseline` left out and found fixed, when one was given.
+    pub baseline: Option<baseline::Diff>,
 }
 
 /// An input file and the SHA-256 of its bytes.

@@ -3,8 +3,9 @@
 //! Shaped by what GitHub accepts, which is stricter than the schema:
 //! - GitHub rejects a whole upload if one result has no physical location, so every result gets one. Findings
 //!   with no line (model files, data given as values) point at line 1, column 1 of their file.
-//! - Paths are URI references relative to `%SRCROOT%` (the working directory), so they match the paths in the
-//!   repository whichever runner or checkout folder produced them.
+//! - Paths are URI references relative to `%SRCROOT%`, the repository root (`Report::paths`; the working
+//!   directory when it is unknown), so they match the paths in the repository whichever folder the check
+//!   ran in and whichever runner or checkout folder produced them.
 //! - `security-severity` on the rules puts alerts in GitHub's critical/high/medium/low bands; the result `level`
 //!   alone would only give error/warning/note.
 //! - `partialFingerprints` let GitHub follow an alert across commits even when lines move.
@@ -12,13 +13,13 @@
 //! Waived findings stay in the log with an accepted external suppression, as in every other report: the
 //! exception is visible and reviewable where the alert is.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::Report;
+use super::paths::Paths;
 use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::{RuleInfo, Severity};
@@ -28,10 +29,11 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// Key of the fingerprint in `partialFingerprints`. The `/v1` lets the recipe change without GitHub
 /// confusing old and new fingerprints.
-const FINGERPRINT: &str = "vigilFindingHash/v1";
+const FINGERPRINT: &str = "vigilFindingHash/v2";
 
 /// The SARIF log of a run. `rules` are every loaded rule (GitHub lists them whether or not they fired);
-/// `base` is the working directory the input paths are relative to.
+/// `base` is the working directory the input paths are relative to, and the root too unless the report
+/// knows the repository root.
 pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
     // Rules by id, in the order given. Rules that only appear on findings are appended so every `ruleId`
     // resolves; duplicates are dropped (the schema wants unique descriptors).
@@ -39,7 +41,7 @@ pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
     for rule in rules.iter().copied().chain(report.findings.iter().map(|f| &*f.rule)) {
         by_id.entry(rule.id.as_str()).or_insert(rule);
     }
-    let base = Base::new(base);
+    let base = Base::new(&report.paths, base);
     let results: Vec<Value> =
         report.findings.iter().map(|f| result(f, by_id.get_index_of(f.rule.id.as_str()), &base)).collect();
     let notifications: Vec<Value> = report.errors.iter().map(|e| notification(e, &base)).collect();
@@ -53,7 +55,7 @@ pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
     driver.insert("rules".into(), by_id.values().map(|r| descriptor(r)).collect());
 
     let mut srcroot = Map::new();
-    if let Some(dir) = base.absolute.as_ref().and_then(|d| url::Url::from_directory_path(d).ok()) {
+    if let Some(dir) = base.paths.root().and_then(|d| url::Url::from_directory_path(d).ok()) {
         srcroot.insert("uri".into(), json!(dir.as_str()));
     }
     let log = json!({
@@ -205,7 +207,7 @@ fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
         "locations".into(),
         json!([{ "physicalLocation": { "artifactLocation": artifact.json(), "region": region } }]),
     );
-    r.insert("partialFingerprints".into(), json!({ FINGERPRINT: fingerprint(f, &artifact.uri) }));
+    r.insert("partialFingerprints".into(), json!({ FINGERPRINT: super::baseline::fingerprint(f, &base.paths) }));
     if let Some(m) = &f.waiver {
         let w = &m.waiver;
         if m.expired {
@@ -228,19 +230,6 @@ fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
     Value::Object(r)
 }
 
-/// Stable across commits: the rule, the file (as its normalised URI, so `./a.yaml` and `a.yaml` agree), the
-/// document of a multi-document file and the JSON pointer. Not the line, which moves with every edit above it,
-/// nor the message, which may quote values that change.
-fn fingerprint(f: &Finding, uri: &str) -> String {
-    let mut hasher = Sha256::new();
-    for part in [f.rule.id.as_str(), uri, &f.document.to_string(), f.pointer()] {
-        hasher.update(part.as_bytes());
-        // A separator that cannot occur in any part keeps ("ab", "c") and ("a", "bc") apart.
-        hasher.update([0u8]);
-    }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// An input error as a `notification` of the invocation.
 fn notification(e: &LoadError, base: &Base) -> Value {
     let mut physical = Map::new();
@@ -256,9 +245,9 @@ fn notification(e: &LoadError, base: &Base) -> Value {
     })
 }
 
-/// The working directory, made absolute (lexically: nothing is read from disk) when possible.
+/// The repository root inputs are named from, and the working directory they were named in.
 struct Base {
-    absolute: Option<PathBuf>,
+    paths: Paths,
 }
 
 /// Where an input is, as a SARIF `artifactLocation`.
@@ -275,53 +264,23 @@ impl Artifact {
 }
 
 impl Base {
-    fn new(base: &Path) -> Base {
-        let absolute = if base.is_absolute() { Some(base.to_path_buf()) } else { std::path::absolute(base).ok() };
-        Base { absolute: absolute.map(|p| normalize(&p)) }
+    fn new(paths: &Paths, cwd: &Path) -> Base {
+        let paths = if paths.root().is_some() { paths.clone() } else { Paths::new(cwd, cwd) };
+        Base { paths }
     }
 
-    /// The input path as given (relative to the working directory, or absolute) as an artifact location.
+    /// The input path (relative to the working directory, or absolute) as an artifact location: relative to
+    /// the root when it is inside it, else an absolute `file:` URI.
     fn artifact(&self, file: &str) -> Artifact {
-        let path = normalize(Path::new(file));
-        let full = if path.is_absolute() {
-            Some(path.clone())
-        } else if path.components().next() == Some(Component::ParentDir) {
-            self.absolute.as_ref().map(|base| normalize(&base.join(&path)))
-        } else {
-            return Artifact { uri: relative_uri(&path), relative: true };
-        };
-        // Absolute, or above the working directory: relative to the base if it is under it, else `file:`.
-        if let (Some(full), Some(base)) = (&full, &self.absolute)
-            && let Ok(inside) = full.strip_prefix(base)
-        {
-            return Artifact { uri: relative_uri(inside), relative: true };
+        if let Some(relative) = self.paths.relative(file) {
+            return Artifact { uri: relative_uri(Path::new(&relative)), relative: true };
         }
-        if let Some(url) = full.and_then(|f| url::Url::from_file_path(f).ok()) {
+        if let Some(url) = self.paths.absolute(file).and_then(|f| url::Url::from_file_path(f).ok()) {
             return Artifact { uri: url.to_string(), relative: false };
         }
         // Nothing absolute to resolve against: `../x` is still a valid relative reference.
-        Artifact { uri: relative_uri(&path), relative: true }
+        Artifact { uri: relative_uri(&super::paths::clean(Path::new(file))), relative: true }
     }
-}
-
-/// Resolves `.` and `..` without touching the file system (`a/./b/../c` → `a/c`); leading `..` are kept.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                // `/..` is `/`.
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            _ => out.push(c),
-        }
-    }
-    out.iter().collect()
 }
 
 /// A relative path as a `/`-separated, percent-encoded URI reference.
@@ -369,7 +328,7 @@ mod tests {
 
     #[test]
     fn paths_become_uri_references_under_the_base() {
-        let base = Base::new(Path::new("/repo/work"));
+        let base = Base::new(&Paths::default(), Path::new("/repo/work"));
         let rel = |f: &str| {
             let a = base.artifact(f);
             (a.uri, a.relative)
