@@ -2,7 +2,8 @@
 //! (Debian's `chromium` package, or the browser `VIGIL_CHROMIUM` names), which must load it with no console
 //! message (a blocked style or script, a failed load and a script error all log one) and no network request
 //! of any kind (read from Chromium's own network log), run its optional script, and take a screenshot.
-//! Skipped, with a message, where Chromium is not installed.
+//! Skipped, with a message, where Chromium is not installed. Also the binary's `--format html` and
+//! `--output html=FILE`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -169,4 +170,41 @@ fn the_browser_checks_catch_a_page_that_reaches_out() {
     for url in ["https://style.example/x.css", "http://img.example/a.png"] {
         assert!(seen.requests.iter().any(|r| r == url), "{url} not seen in {:#?}", seen.requests);
     }
+}
+
+#[test]
+fn the_binary_writes_html_to_stdout_and_to_files_with_input_digests() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().expect("a folder");
+    let file = scratch.path().join("report.html");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(["check", "--now", "2026-06-01", "--no-config", "--format", "html", "--output"])
+        .arg(format!("html={}", file.display()))
+        .arg("examples")
+        .current_dir(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    let written = std::fs::read_to_string(&file).expect("the --output file");
+    assert!(stdout.starts_with("<!DOCTYPE html>") && stdout.ends_with("</html>\n"));
+    assert_eq!(stdout, written, "the same page on stdout and in the file");
+    // Every input is listed with its SHA-256 (the run computes digests when an HTML report is asked for).
+    let digests = stdout
+        .split("<code class=\"digest\">")
+        .skip(1)
+        .filter(|rest| {
+            rest.len() > 64 && rest[..64].bytes().all(|b| b.is_ascii_hexdigit()) && rest[64..].starts_with("</code>")
+        })
+        .count();
+    assert!(digests >= 7, "6 inputs and the policy set have digests, got {digests}");
+    assert!(!stdout.contains("not computed"));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(["check", "--output", "htm=x.html", "examples"])
+        .current_dir(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("github, html"));
 }

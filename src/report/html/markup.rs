@@ -43,7 +43,7 @@ impl Html {
     pub fn count(&mut self, n: usize) -> &mut Html {
         let digits = n.to_string();
         for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 self.out.push(',');
             }
             self.out.push(d);
