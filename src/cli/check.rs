@@ -22,6 +22,7 @@ const EXAMPLES: &str = "Examples:
   policy check --policy policies/ --no-builtin .  use only your own policies
   policy check --format json . > report.json      machine-readable report (docs/output.md)
   policy check --output sarif=vigil.sarif .       SARIF for code scanning, human report on the terminal
+  policy check --output html=report.html .        a self-contained page for reviewers and auditors
   policy check --profile prod .                   apply the `prod` profile of vigil.toml
   policy check --fail-on high .                   fail only on high and critical findings
   policy check --param trusted_base_model_orgs='[\"acme\"]' .   override a parameter (JSON, or a bare string)
@@ -49,6 +50,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands: annotations on the pull request.
     Github,
+    /// One self-contained HTML page for reviewers: verdict, compliance matrix, findings, waivers, inputs.
+    Html,
 }
 
 #[derive(Args)]
@@ -164,7 +167,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             Some(output) => outputs.push(output),
             None => {
                 return usage(format!(
-                    "`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json, sarif, junit, github"
+                    "`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json, sarif, junit, github, html"
                 ));
             }
         }
@@ -203,6 +206,16 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
             Format::Junit => vigil::report::junit::render(&report, &rules),
             Format::Github => vigil::report::github::render(&report),
+            Format::Html => vigil::report::html::render(
+                &report,
+                &vigil::report::html::Run {
+                    rules: &rules,
+                    policy_digest: plan.policies.digest(),
+                    now: plan.policies.now(),
+                    profile: args.profile.as_deref(),
+                    fail_on: plan.fail_on,
+                },
+            ),
         }
     };
     let mut failed_outputs = false;
@@ -455,7 +468,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds,
         load,
         waivers,
-        digests: audit_log.is_some(),
+        // The HTML report lists every input with its SHA-256.
+        digests: audit_log.is_some() || wants(args, Format::Html),
         locked_kinds,
         strict: args.strict,
         context: args.context.clone(),
@@ -473,6 +487,15 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
     })
+}
+
+/// Whether the run writes a report in `format`, on standard output or with `--output`.
+fn wants(args: &CheckArgs, format: Format) -> bool {
+    args.format == format
+        || args
+            .outputs
+            .iter()
+            .any(|o| o.split_once('=').and_then(|(f, _)| Format::from_str(f, true).ok()) == Some(format))
 }
 
 /// `--disable`, `--enable` and `--severity`.
