@@ -150,7 +150,7 @@ impl std::error::Error for LoadError {}
 
 impl miette::Diagnostic for LoadError {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new("vigil::input"))
+        Some(Box::new(crate::diagnostic::Code::Input.as_str()))
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
