@@ -57,6 +57,7 @@ impl std::fmt::Display for Severity {
 
 /// What a rule is: its metadata, as written in the policy.
 #[derive(Clone, Debug, serde::Serialize)]
+#[non_exhaustive]
 pub struct RuleInfo {
     /// The rule id, e.g. `MC-SC-001`.
     pub id: String,

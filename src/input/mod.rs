@@ -102,6 +102,7 @@ impl Format {
 
 /// An input that could not be loaded: which file, what went wrong and, for syntax errors, where.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LoadError {
     /// The file, as the user named it.
     pub file: Arc<str>,
