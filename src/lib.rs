@@ -84,12 +84,13 @@ pub use engine::{Engine, EngineBuilder, PolicySet, Session};
 pub use error::Error;
 pub use eval::{Cause, Finding};
 pub use functions::{CallContext, Function, Registry, Ty};
-pub use input::{Document, Kind, LoadError, LoadOptions, Location};
+pub use input::{Document, Format, Kind, LoadError, LoadOptions, Location};
 pub use pipeline::CheckOptions;
 pub use report::Report;
 pub use rule_info::{RuleInfo, Severity};
 pub use settings::RuleSettings;
-pub use value::Value;
+pub use source::{Source, Span};
+pub use value::{Value, ValueType};
 
 /// The tool layer the `policy` command line is built from: configuration, the check pipeline, report
 /// writers, waivers, the audit log and the bundled packs.
