@@ -38,6 +38,10 @@ pub enum Code {
     Param,
     /// A regular expression is invalid.
     Regex,
+    /// A glob pattern is invalid.
+    Glob,
+    /// Arguments look swapped (a pattern where the text goes).
+    ArgumentOrder,
     /// A name shadows another.
     Shadowing,
     /// A configuration file (`vigil.toml`) is invalid.
@@ -67,6 +71,8 @@ impl Code {
             Code::Metadata => "vigil::metadata",
             Code::Param => "vigil::param",
             Code::Regex => "vigil::regex",
+            Code::Glob => "vigil::glob",
+            Code::ArgumentOrder => "vigil::argument-order",
             Code::Shadowing => "vigil::shadowing",
             Code::Config => "vigil::config",
             Code::Lock => "vigil::lock",
