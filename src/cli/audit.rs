@@ -31,7 +31,7 @@ pub fn run(args: AuditArgs) -> Outcome {
             return Outcome::Error;
         }
     };
-    match vigil::audit::verify(&text) {
+    match vigil::unstable::audit::verify(&text) {
         Ok(n) => {
             print(&format!("✔ {}: {n} entries, chain intact\n", file.display()));
             Outcome::Pass
