@@ -5,6 +5,7 @@ pub mod bundled;
 pub mod config;
 pub mod confine;
 pub mod diagnostic;
+pub mod evidence;
 pub mod functions;
 pub mod input;
 pub mod ir;

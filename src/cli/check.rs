@@ -14,7 +14,7 @@ use vigil::{Kind, PolicySet, RuleSettings, Severity};
 use super::layers::{read_configs, show, shown};
 use super::output::{eprint, print, style_for};
 use super::policies::{PolicyArgs, compile_with, usage};
-use super::{Outcome, baseline};
+use super::{Outcome, attest, baseline};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -94,6 +94,13 @@ pub struct CheckArgs {
     /// Append a record of this run to a hash-chained audit log (`policy audit verify` checks it).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Write a signed attestation of this run (in-toto Statement v1 in a DSSE envelope, docs/evidence.md);
+    /// needs `--sign-key`.
+    #[arg(long, value_name = "FILE", requires = "sign_key", conflicts_with_all = ["no_hash", "hash_cache"])]
+    attest: Option<PathBuf>,
+    /// Private key (PEM, Ed25519 or ECDSA P-256) that signs `--attest` and the audit log's checkpoints.
+    #[arg(long, value_name = "KEY")]
+    sign_key: Option<PathBuf>,
     /// Force the kind of documents in matching files: GLOB=KIND (repeatable).
     #[arg(long = "kind", value_name = "GLOB=KIND")]
     kinds: Vec<String>,
@@ -153,6 +160,8 @@ struct Plan {
     fail_on: Option<Severity>,
     strict_waivers: bool,
     audit_log: Option<PathBuf>,
+    /// Parameter overrides in force, for the attestation.
+    params: Vec<(String, serde_json::Value)>,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -169,10 +178,18 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
         }
     }
+    // The key is read first: a missing or malformed key stops the run before any work.
+    let sign_key = match args.sign_key.as_deref().map(attest::signing_key).transpose() {
+        Ok(k) => k,
+        Err(outcome) => return outcome,
+    };
     let plan = match plan(&args) {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    if sign_key.is_some() && args.attest.is_none() && plan.audit_log.is_none() {
+        return usage("`--sign-key` signs `--attest` and the audit log's checkpoints; neither is set");
+    }
     let mut report = check(&plan.policies, &plan.options);
     let cwd = std::env::current_dir().unwrap_or_default();
     report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
@@ -188,6 +205,27 @@ pub fn run(args: CheckArgs) -> Outcome {
         && let Err(e) = cache.save()
     {
         eprint(&format!("warning: could not save the hash cache: {e}\n"));
+    }
+    // The audit entry is appended before the reports are written, so they can carry the log's new head.
+    let mut audit_failed = false;
+    if let Some(log) = &plan.audit_log {
+        let entry = vigil::audit::entry(&report, plan.policies.digest(), jiff::Timestamp::now());
+        match vigil::audit::append(log, entry, sign_key.as_ref()) {
+            Ok(head) => {
+                let signed = if head.signed { ", signed checkpoint" } else { "" };
+                eprint(&format!(
+                    "audit log {}: head sha256:{} ({} entries{signed})\n",
+                    log.display(),
+                    head.sha256,
+                    head.entries
+                ));
+                report.audit = Some(head);
+            }
+            Err(e) => {
+                eprint(&format!("error: cannot append to the audit log {}: {e}\n", log.display()));
+                audit_failed = true;
+            }
+        }
     }
     let rules: Vec<&vigil::RuleInfo> = plan.policies.rules().map(|r| &**r).collect();
     let render = |format: Format, color: bool| -> String {
@@ -244,14 +282,31 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
         outcome = Outcome::Error;
     }
-    if let Some(log) = &plan.audit_log {
-        let entry = vigil::audit::entry(&report, plan.policies.digest(), jiff::Timestamp::now());
-        if let Err(e) = vigil::audit::append(log, entry) {
-            eprint(&format!("error: cannot append to the audit log {}: {e}\n", log.display()));
-            outcome = Outcome::Error;
+    if audit_failed || failed_outputs {
+        outcome = Outcome::Error;
+    }
+    if let (Some(file), Some(key)) = (&args.attest, &sign_key) {
+        let run = vigil::evidence::attest::RunContext {
+            params: plan.params.clone(),
+            profile: args.profile.clone(),
+            fail_on: plan.fail_on,
+            verdict: match outcome {
+                Outcome::Pass => "pass",
+                Outcome::Findings => "fail",
+                Outcome::Error => "error",
+            },
+            time: Some(jiff::Timestamp::now()),
+            bundle: None,
+            audit: report.audit.as_ref().and_then(|h| serde_json::to_value(h).ok()),
+        };
+        let written = vigil::evidence::attest::statement(&report, &plan.policies, &run)
+            .map_err(|e| usage(format!("cannot attest: {e}")))
+            .and_then(|statement| attest::write(file, key, &statement));
+        if let Err(e) = written {
+            return e;
         }
     }
-    if failed_outputs { Outcome::Error } else { outcome }
+    outcome
 }
 
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
@@ -447,7 +502,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds,
         load,
         waivers,
-        digests: audit_log.is_some(),
+        digests: audit_log.is_some() || args.attest.is_some(),
         locked_kinds,
         strict: args.strict,
         context: args.context.clone(),
@@ -464,6 +519,16 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on: fail_on.severity(),
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
+        params: policy_args
+            .params
+            .iter()
+            .filter_map(|p| p.split_once('='))
+            .map(|(name, value)| {
+                // As the compiler reads it: JSON when it parses, else the text.
+                let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::from(value));
+                (name.trim().to_string(), value)
+            })
+            .collect(),
     })
 }
 

@@ -1,0 +1,33 @@
+//! Evidence that travels: signed attestations of a check, signed policy bundles, and the keys and DSSE
+//! envelopes both are built on (`docs/evidence.md`).
+
+pub mod attest;
+pub mod dsse;
+pub mod keys;
+
+use sha2::{Digest, Sha256};
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex SHA-256 of a file's bytes, read in chunks (model files can be large).
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    let mut file = crate::confine::open_regular(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
