@@ -304,3 +304,33 @@ fn bad_keys_and_files_are_errors_that_never_show_the_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("neither is set"));
 }
+
+/// The predicate's JSON Schema in docs/evidence.md holds for real attestations (with and without an audit
+/// log, passing and failing), so the documentation stays true.
+#[test]
+fn attestations_match_the_documented_schema() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/evidence.md")).expect("doc");
+    let block = doc.split("validates real attestations against this block").nth(1).expect("schema section");
+    let schema = block.split("```json\n").nth(1).and_then(|b| b.split("```").next()).expect("schema block");
+    let schema: Json = serde_json::from_str(schema).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let dir = project();
+    let p = dir.path();
+    let runs: [&[&str]; 2] = [&[], &["--audit-log", "log.jsonl", "--profile", "x", "--config", "vigil.toml"]];
+    write(p, "vigil.toml", "[profiles.x]\nfail_on = \"never\"\n");
+    for extra in runs {
+        let mut args = CHECK.to_vec();
+        args.extend(["--attest", "att.json", "--sign-key", "ed.pem"]);
+        args.extend(extra);
+        let out = policy(&args, p);
+        assert!(out.status.code().is_some_and(|c| c < 2), "{}", text(&out.stderr));
+        let predicate = &statement(p)["predicate"];
+        let errors: Vec<String> =
+            validator.iter_errors(predicate).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{extra:?}: {errors:#?}");
+    }
+    let predicate = &statement(p)["predicate"];
+    assert_eq!((predicate["profile"].as_str(), predicate["verdict"].as_str()), (Some("x"), Some("pass")));
+    assert_eq!(predicate["fail_on"], Json::Null);
+    assert_eq!(predicate["audit_log"]["entries"], 1);
+}
