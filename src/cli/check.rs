@@ -101,6 +101,13 @@ pub struct CheckArgs {
     /// Private key (PEM, Ed25519 or ECDSA P-256) that signs `--attest` and the audit log's checkpoints.
     #[arg(long, value_name = "KEY")]
     sign_key: Option<PathBuf>,
+    /// Load the policies of a signed bundle (`policy bundle build`; repeatable). It loads only if its
+    /// signature and every file verify with `--bundle-key`.
+    #[arg(long = "bundle", value_name = "FILE")]
+    bundles: Vec<PathBuf>,
+    /// Public key (PEM) the bundles must be signed with.
+    #[arg(long, value_name = "PUB")]
+    bundle_key: Option<PathBuf>,
     /// Force the kind of documents in matching files: GLOB=KIND (repeatable).
     #[arg(long = "kind", value_name = "GLOB=KIND")]
     kinds: Vec<String>,
@@ -162,6 +169,8 @@ struct Plan {
     audit_log: Option<PathBuf>,
     /// Parameter overrides in force, for the attestation.
     params: Vec<(String, serde_json::Value)>,
+    /// The verified bundles loaded, for the attestation.
+    bundles: Vec<serde_json::Value>,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -296,7 +305,7 @@ pub fn run(args: CheckArgs) -> Outcome {
                 Outcome::Error => "error",
             },
             time: Some(jiff::Timestamp::now()),
-            bundle: None,
+            bundles: plan.bundles.clone(),
             audit: report.audit.as_ref().and_then(|h| serde_json::to_value(h).ok()),
         };
         let written = vigil::evidence::attest::statement(&report, &plan.policies, &run)
@@ -351,8 +360,20 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         }
     }
 
+    // Signed bundles: from every layer and the command line, verified with the key the command line or
+    // the first layer setting one (the trusted file, when there is one) gives.
+    let bundle_files: Vec<PathBuf> =
+        layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();
+    let bundle_key = args.bundle_key.clone().or_else(|| layers.iter().find_map(|c| c.bundle_key.clone()));
+    let bundles = super::bundle::load(&bundle_files, bundle_key.as_deref()).map_err(usage)?;
+    let mut bundled = Vec::new();
+    for b in &bundles {
+        bundled.extend(b.policies().map_err(|e| usage(format!("bundle {}: {e}", b.manifest.name)))?);
+    }
+
     // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
+    policy_args.bundled = bundled.clone();
     policy_args.no_builtin = args.policies.no_builtin || layers.iter().any(|c| c.builtin == Some(false));
     let layer_params = |n: usize| -> Vec<String> {
         let mut out = Vec::new();
@@ -446,6 +467,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     // The lock's rules: each locked rule as the trusted layer alone leaves it, against the full result.
     if let Some(repo) = locked {
         let mut trusted_args = args.policies.clone();
+        trusted_args.bundled = bundled.clone();
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
         let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
@@ -519,6 +541,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on: fail_on.severity(),
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
+        bundles: bundles.iter().map(|b| b.describe()).collect(),
         params: policy_args
             .params
             .iter()

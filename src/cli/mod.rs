@@ -4,6 +4,7 @@
 mod attest;
 mod audit;
 mod baseline;
+mod bundle;
 mod check;
 mod inspect;
 mod layers;
@@ -47,6 +48,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Verify a signed attestation of a check (`policy check --attest`) and the files it names.
     VerifyAttestation(attest::VerifyArgs),
+    /// Build, inspect and verify signed policy bundles.
+    Bundle(bundle::BundleArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Audit(args) => audit::run(args),
         Command::VerifyAttestation(args) => attest::verify(args),
+        Command::Bundle(args) => bundle::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

@@ -23,6 +23,9 @@ pub struct PolicyArgs {
     /// Pin "now" for date rules: YYYY-MM-DD or an RFC 3339 timestamp.
     #[arg(long, value_name = "DATE")]
     pub now: Option<String>,
+    /// Policy files from verified bundles, `(name, text)`, read before configured and `--policy` files.
+    #[arg(skip)]
+    pub bundled: Vec<(String, String)>,
 }
 
 /// Prints a usage error; exit code 2.
@@ -65,6 +68,7 @@ pub fn compile_with(
     if !args.no_builtin {
         sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
+    sources.extend(args.bundled.iter().cloned());
     for (path, root) in configured {
         read_policies(path, root.as_deref(), &mut sources).map_err(usage)?;
     }

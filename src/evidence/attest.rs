@@ -31,8 +31,8 @@ pub struct RunContext {
     pub verdict: &'static str,
     /// When the run happened.
     pub time: Option<jiff::Timestamp>,
-    /// The signed policy bundle the policies came from, if any (its manifest and signer).
-    pub bundle: Option<Json>,
+    /// The signed policy bundles the policies came from (name, version, digest, signer).
+    pub bundles: Vec<Json>,
     /// The audit log's head after this run's entry, if the run wrote one.
     pub audit: Option<Json>,
 }
@@ -81,7 +81,7 @@ pub fn statement(report: &Report, policies: &PolicySet, run: &RunContext) -> Res
             "vigil": {"version": env!("CARGO_PKG_VERSION")},
             "time": audit_entry["time"],
             "now": policies.now().to_string(),
-            "policies": {"sha256": policies.digest(), "packs": packs, "bundle": run.bundle},
+            "policies": {"sha256": policies.digest(), "packs": packs, "bundles": run.bundles},
             "parameters": params,
             "profile": run.profile,
             "fail_on": run.fail_on,

@@ -2,6 +2,7 @@
 //! envelopes both are built on (`docs/evidence.md`).
 
 pub mod attest;
+pub mod bundle;
 pub mod dsse;
 pub mod keys;
 
