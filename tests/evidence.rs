@@ -334,3 +334,77 @@ fn attestations_match_the_documented_schema() {
     assert_eq!(predicate["fail_on"], Json::Null);
     assert_eq!(predicate["audit_log"]["entries"], 1);
 }
+
+/// Replaces the `n`th UTCTime (tag 0x17, 13 bytes) of a DER certificate: the certificate's own signature
+/// is not checked (it is trusted as given, like a public key), so this makes an expired or future one.
+fn patch_time(der: &mut [u8], n: usize, time: &[u8; 13]) {
+    let at = der.windows(2).enumerate().filter(|(_, w)| w == &[0x17, 0x0d]).nth(n).expect("a UTCTime").0;
+    der[at + 2..at + 15].copy_from_slice(time);
+}
+
+/// A certificate is a key with a validity period: it verifies while valid, and an expired or not yet valid
+/// one verifies nothing (attestations, bundles and audit checkpoints alike).
+#[test]
+fn certificates_verify_only_while_valid() {
+    let dir = project();
+    let p = dir.path();
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-key",
+            "ec.pem",
+            "-subj",
+            "/CN=vigil-test",
+            "-days",
+            "30",
+            "-outform",
+            "DER",
+            "-out",
+            "ec.der",
+        ])
+        .current_dir(p)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        println!("skipped: the openssl command cannot make a test certificate");
+        return;
+    }
+    let der = std::fs::read(p.join("ec.der")).expect("der");
+    let pem = |der: &[u8]| {
+        let body = STANDARD.encode(der);
+        let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("ascii")).collect();
+        format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    };
+    write(p, "valid.crt", pem(&der));
+    let mut expired = der.clone();
+    patch_time(&mut expired, 0, b"190101000000Z");
+    patch_time(&mut expired, 1, b"200101000000Z");
+    write(p, "expired.crt", pem(&expired));
+    let mut future = der.clone();
+    patch_time(&mut future, 0, b"491231000000Z");
+    write(p, "future.crt", pem(&future));
+    write(p, "broken.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+
+    assert_eq!(attest(p, "ec.pem").status.code(), Some(1));
+    let verify = |key: &str| policy(&["verify-attestation", "att.json", "--key", key], p);
+    assert_eq!(verify("valid.crt").status.code(), Some(0), "{}", text(&verify("valid.crt").stderr));
+    let out = verify("expired.crt");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the key's certificate expired on 2020-01-01T00:00:00Z"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = verify("future.crt");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not valid before 2049-12-31"), "{}", text(&out.stderr));
+    let out = verify("broken.crt");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("a malformed X.509 certificate"), "{}", text(&out.stderr));
+    // The audit log's checkpoints: an expired certificate verifies none.
+    let mut args = CHECK.to_vec();
+    args.extend(["--audit-log", "log.jsonl", "--sign-key", "ec.pem"]);
+    policy(&args, p);
+    let audit = |key: &str| policy(&["audit", "verify", "log.jsonl", "--key", key], p).status.code();
+    assert_eq!((audit("valid.crt"), audit("expired.crt")), (Some(0), Some(1)));
+}

@@ -101,6 +101,7 @@ pub fn parse(text: &[u8]) -> Result<Envelope, Invalid> {
 /// Checks that `key` signed the envelope as `expected_type`. Every signature is tried (key ids are hints
 /// and may be absent or wrong); one valid signature by `key` is enough.
 pub fn verify(envelope: &Envelope, expected_type: &str, key: &VerifyingKey) -> Result<Verified, Invalid> {
+    key.usable_at(jiff::Timestamp::now()).map_err(Invalid)?;
     let body = decode_base64(&envelope.payload).ok_or_else(|| Invalid("the payload is not base64".into()))?;
     if envelope.signatures.is_empty() {
         return Err(Invalid("the envelope is unsigned (no signatures)".into()));
@@ -143,7 +144,7 @@ mod tests {
           "payloadType": "http://example.com/HelloWorld",
           "signatures": [{"sig": "A3JqsQGtVsJ2O2xqrI5IcnXip5GToJ3F+FnZ+O88SjtR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA=="}]}"#;
         let envelope = parse(envelope.as_bytes()).unwrap();
-        let key = VerifyingKey::P256(*secret.verifying_key());
+        let key = SigningKey::P256(Box::new(secret.clone())).verifying_key();
         let verified = verify(&envelope, "http://example.com/HelloWorld", &key).unwrap();
         assert_eq!(verified.body, b"hello world");
         use p256::ecdsa::signature::Signer;

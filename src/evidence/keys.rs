@@ -2,7 +2,8 @@
 //!
 //! Private keys are PKCS#8 (`-----BEGIN PRIVATE KEY-----`, what `openssl genpkey` writes) or, for P-256,
 //! SEC1 (`-----BEGIN EC PRIVATE KEY-----`); public keys are SubjectPublicKeyInfo (`-----BEGIN PUBLIC
-//! KEY-----`). A key's id is the SHA-256 of its public key's DER encoding (SubjectPublicKeyInfo), in hex:
+//! KEY-----`) or X.509 certificates (`-----BEGIN CERTIFICATE-----`), whose validity period is then enforced:
+//! an expired certificate verifies nothing. A key's id is the SHA-256 of its public key's DER encoding (SubjectPublicKeyInfo), in hex:
 //! it names the signer in envelopes and listings, and is only a hint (the signature is what counts).
 //!
 //! Key material is never printed: no type here implements `Debug` over secret bytes, and errors name the
@@ -25,12 +26,16 @@ pub enum SigningKey {
     P256(Box<p256::ecdsa::SigningKey>),
 }
 
-/// A key that verifies envelopes.
+/// A key that verifies envelopes, with the validity period of the certificate it came from, if any.
 #[derive(Clone)]
-pub enum VerifyingKey {
-    /// Ed25519.
+pub struct VerifyingKey {
+    public: Public,
+    valid: Option<(jiff::Timestamp, jiff::Timestamp)>,
+}
+
+#[derive(Clone)]
+enum Public {
     Ed25519(ed25519_dalek::VerifyingKey),
-    /// ECDSA P-256 with SHA-256.
     P256(p256::ecdsa::VerifyingKey),
 }
 
@@ -100,8 +105,8 @@ impl SigningKey {
     /// The matching public key.
     pub fn verifying_key(&self) -> VerifyingKey {
         match self {
-            SigningKey::Ed25519(k) => VerifyingKey::Ed25519(k.verifying_key()),
-            SigningKey::P256(k) => VerifyingKey::P256(*k.verifying_key()),
+            SigningKey::Ed25519(k) => VerifyingKey { public: Public::Ed25519(k.verifying_key()), valid: None },
+            SigningKey::P256(k) => VerifyingKey { public: Public::P256(*k.verifying_key()), valid: None },
         }
     }
 
@@ -129,16 +134,27 @@ impl VerifyingKey {
         VerifyingKey::from_pem(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Parses a PEM public key (SubjectPublicKeyInfo), Ed25519 or P-256.
+    /// Parses a PEM public key (SubjectPublicKeyInfo) or certificate, Ed25519 or P-256.
     pub fn from_pem(text: &str) -> Result<VerifyingKey, String> {
         match pem_label(text) {
             Some("PUBLIC KEY") => {
-                if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(text) {
-                    return Ok(VerifyingKey::Ed25519(key));
-                }
-                p256::ecdsa::VerifyingKey::from_public_key_pem(text)
-                    .map(VerifyingKey::P256)
-                    .map_err(|_| "a public key, but neither Ed25519 nor ECDSA P-256 (or malformed)".into())
+                let (_, der) = ed25519_dalek::pkcs8::spki::der::pem::decode_vec(text.trim().as_bytes())
+                    .map_err(|_| "a public key, but malformed PEM".to_string())?;
+                Ok(VerifyingKey { public: Public::from_spki(&der)?, valid: None })
+            }
+            Some("CERTIFICATE") => {
+                use x509_cert::der::{DecodePem, Encode};
+                let cert = x509_cert::Certificate::from_pem(text.trim())
+                    .map_err(|_| "a malformed X.509 certificate".to_string())?;
+                let tbs = cert.tbs_certificate();
+                let spki = tbs.subject_public_key_info().to_der().map_err(|_| "a malformed certificate key")?;
+                let time = |t: x509_cert::time::Time| {
+                    jiff::Timestamp::from_second(t.to_unix_duration().as_secs().try_into().unwrap_or(i64::MAX))
+                        .unwrap_or(jiff::Timestamp::MAX)
+                };
+                let validity = tbs.validity();
+                let valid = Some((time(validity.not_before), time(validity.not_after)));
+                Ok(VerifyingKey { public: Public::from_spki(&spki)?, valid })
             }
             // Verifying with the private key would work, but it means the secret was copied to wherever
             // verification happens: ask for the public half instead.
@@ -152,17 +168,27 @@ impl VerifyingKey {
 
     /// `ed25519` or `ecdsa-p256-sha256`.
     pub fn algorithm(&self) -> &'static str {
-        match self {
-            VerifyingKey::Ed25519(_) => "ed25519",
-            VerifyingKey::P256(_) => "ecdsa-p256-sha256",
+        match self.public {
+            Public::Ed25519(_) => "ed25519",
+            Public::P256(_) => "ecdsa-p256-sha256",
+        }
+    }
+
+    /// Fails when the key came from a certificate that is not valid at `at` (expired, or not yet valid).
+    /// The certificate is trusted as given, like a public key: its issuer and signature are not checked.
+    pub fn usable_at(&self, at: jiff::Timestamp) -> Result<(), String> {
+        match self.valid {
+            Some((_, until)) if at > until => Err(format!("the key's certificate expired on {until}")),
+            Some((from, _)) if at < from => Err(format!("the key's certificate is not valid before {from}")),
+            _ => Ok(()),
         }
     }
 
     /// The key id: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
     pub fn id(&self) -> String {
-        let der = match self {
-            VerifyingKey::Ed25519(k) => k.to_public_key_der(),
-            VerifyingKey::P256(k) => k.to_public_key_der(),
+        let der = match &self.public {
+            Public::Ed25519(k) => k.to_public_key_der(),
+            Public::P256(k) => k.to_public_key_der(),
         };
         // Encoding a valid public key cannot fail; an empty id would only weaken a hint, never a check.
         der.map(|d| super::hex(&Sha256::digest(d.as_bytes()))).unwrap_or_default()
@@ -170,9 +196,9 @@ impl VerifyingKey {
 
     /// The public key in PEM (SubjectPublicKeyInfo).
     pub fn to_pem(&self) -> String {
-        let pem = match self {
-            VerifyingKey::Ed25519(k) => k.to_public_key_pem(Default::default()),
-            VerifyingKey::P256(k) => k.to_public_key_pem(Default::default()),
+        let pem = match &self.public {
+            Public::Ed25519(k) => k.to_public_key_pem(Default::default()),
+            Public::P256(k) => k.to_public_key_pem(Default::default()),
         };
         pem.unwrap_or_default()
     }
@@ -180,11 +206,11 @@ impl VerifyingKey {
     /// Whether `signature` is this key's signature of `message`. ECDSA signatures are accepted DER-encoded
     /// or as the fixed 64-byte `r || s` (the DSSE test vectors use the latter).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match self {
-            VerifyingKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
+        match &self.public {
+            Public::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
                 // Strict: rejects the malleable and small-order forms plain verification lets through.
                 .is_ok_and(|s| k.verify_strict(message, &s).is_ok()),
-            VerifyingKey::P256(k) => {
+            Public::P256(k) => {
                 let parsed = if signature.len() == 64 {
                     p256::ecdsa::Signature::from_slice(signature)
                 } else {
@@ -193,6 +219,18 @@ impl VerifyingKey {
                 parsed.is_ok_and(|s| k.verify(message, &s).is_ok())
             }
         }
+    }
+}
+
+impl Public {
+    /// An Ed25519 or P-256 key from DER SubjectPublicKeyInfo.
+    fn from_spki(der: &[u8]) -> Result<Public, String> {
+        if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            return Ok(Public::Ed25519(key));
+        }
+        p256::ecdsa::VerifyingKey::from_public_key_der(der)
+            .map(Public::P256)
+            .map_err(|_| "a public key, but neither Ed25519 nor ECDSA P-256 (or malformed)".into())
     }
 }
 
