@@ -13,6 +13,37 @@ use vigil::evidence::keys::{SigningKey, VerifyingKey};
 use super::Outcome;
 use super::output::{eprint, print};
 
+/// The evidence options of `policy check`.
+#[derive(Args)]
+pub struct EvidenceArgs {
+    /// Write a signed attestation of this run (in-toto Statement v1 in a DSSE envelope, docs/evidence.md);
+    /// needs `--sign-key`.
+    #[arg(long, value_name = "FILE", requires = "sign_key", conflicts_with_all = ["no_hash", "hash_cache"])]
+    pub attest: Option<PathBuf>,
+    /// Private key (PEM, Ed25519 or ECDSA P-256) that signs `--attest` and the audit log's checkpoints.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
+    /// Load the policies of a signed bundle (`policy bundle build`; repeatable). It loads only if its
+    /// signature and every file verify with `--bundle-key`.
+    #[arg(long = "bundle", value_name = "FILE")]
+    pub bundles: Vec<PathBuf>,
+    /// Public key (PEM) the bundles must be signed with.
+    #[arg(long, value_name = "PUB")]
+    pub bundle_key: Option<PathBuf>,
+}
+
+impl EvidenceArgs {
+    /// Reads the signing key, if one is given, before any input is read: a bad key, or a key with nothing
+    /// to sign (no `--attest`, no audit log), is exit 2.
+    pub fn signing_key(&self, audit_log: bool) -> Result<Option<SigningKey>, Outcome> {
+        if self.sign_key.is_some() && self.attest.is_none() && !audit_log {
+            return Err(error("`--sign-key` signs `--attest` and the audit log's checkpoints; neither is set"));
+        }
+        let read = |path: &PathBuf| SigningKey::from_file(path).map_err(|e| error(&format!("signing key {e}")));
+        self.sign_key.as_ref().map(read).transpose()
+    }
+}
+
 #[derive(Args)]
 #[command(
     after_help = "Exit codes: 0 verified; 1 does not verify (each failure is named); 2 a file or key cannot be read.
@@ -114,14 +145,46 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Reads the signing key before the run, so a bad key stops it before any work (exit 2).
-pub fn signing_key(path: &Path) -> Result<SigningKey, Outcome> {
-    SigningKey::from_file(path).map_err(|e| error(&format!("signing key {e}")))
+/// With `--attest`, writes the signed attestation of a finished run: `run` completed with the verdict of
+/// `outcome`, the time and the audit log's head. `Err(Outcome::Error)` when it cannot be written.
+pub fn finish(
+    args: &EvidenceArgs,
+    key: &Option<SigningKey>,
+    outcome: Outcome,
+    report: &vigil::Report,
+    policies: &vigil::PolicySet,
+    mut run: attest::RunContext,
+) -> Result<(), Outcome> {
+    let (Some(file), Some(key)) = (&args.attest, key) else { return Ok(()) };
+    run.verdict = match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Findings => "fail",
+        Outcome::Error => "error",
+    };
+    run.time = Some(jiff::Timestamp::now());
+    run.audit = report.audit.as_ref().and_then(|h| serde_json::to_value(h).ok());
+    write(file, key, report, policies, &run)
 }
 
-/// Writes the signed attestation of a finished run. Never through a symbolic link.
-pub fn write(file: &Path, key: &SigningKey, statement: &serde_json::Value) -> Result<(), Outcome> {
-    let text = attest::sign(statement, key);
+/// `NAME=VALUE` overrides as the compiler reads them: the value as JSON when it parses, else the text.
+pub fn params(specs: &[String]) -> Vec<(String, serde_json::Value)> {
+    let parse = |(name, value): (&str, &str)| {
+        let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::from(value));
+        (name.trim().to_string(), value)
+    };
+    specs.iter().filter_map(|p| p.split_once('=')).map(parse).collect()
+}
+
+/// Writes the signed attestation (exit 2 when it cannot). Never through a symbolic link.
+fn write(
+    file: &Path,
+    key: &SigningKey,
+    report: &vigil::Report,
+    policies: &vigil::PolicySet,
+    run: &attest::RunContext,
+) -> Result<(), Outcome> {
+    let statement = attest::statement(report, policies, run).map_err(|e| error(&format!("cannot attest: {e}")))?;
+    let text = attest::sign(&statement, key);
     let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
         std::io::Write::write_all(&mut f, text.as_bytes())?;
         f.sync_data()

@@ -3,11 +3,11 @@
 //!
 //! Exit codes: 0 verified; 1 the log does not verify; 2 the log or key cannot be read.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use vigil::audit::Expect;
-use vigil::evidence::keys::VerifyingKey;
+use vigil::evidence::keys::{SigningKey, VerifyingKey};
 
 use super::Outcome;
 use super::output::{eprint, print};
@@ -43,6 +43,26 @@ Exit codes: 0 verified; 1 does not verify; 2 the log or key cannot be read.")]
         #[arg(long, value_name = "N")]
         expect_entries: Option<usize>,
     },
+}
+
+/// Appends the run's entry (and, with a key, a signed checkpoint) to the log, prints the new head and puts
+/// it in the report. `false` when the log cannot be written (the run then exits 2).
+pub fn append(log: &Path, report: &mut vigil::Report, policies: &vigil::PolicySet, key: &Option<SigningKey>) -> bool {
+    let entry = vigil::audit::entry(report, policies.digest(), jiff::Timestamp::now());
+    match vigil::audit::append(log, entry, key.as_ref()) {
+        Ok(head) => {
+            let signed = if head.signed { ", signed checkpoint" } else { "" };
+            let entries = if head.entries == 1 { "entry" } else { "entries" };
+            let name = log.display();
+            eprint(&format!("audit log {name}: head sha256:{} ({} {entries}{signed})\n", head.sha256, head.entries));
+            report.audit = Some(head);
+            true
+        }
+        Err(e) => {
+            eprint(&format!("error: cannot append to the audit log {}: {e}\n", log.display()));
+            false
+        }
+    }
 }
 
 pub fn run(args: AuditArgs) -> Outcome {

@@ -157,8 +157,25 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Loads and verifies the bundles for `check`: any failure names the bundle and what is wrong (exit 2).
-pub fn load(files: &[PathBuf], key: Option<&Path>) -> Result<Vec<Bundle>, String> {
+/// The bundles of a `check` run: from every configuration layer and the command line, verified with the
+/// key the command line or the first layer setting one (the trusted file, when there is one) gives. Returns
+/// their policy files and what the attestation records of each; any failure is exit 2.
+pub fn for_check(
+    layers: &[&vigil::config::Config],
+    args: &super::attest::EvidenceArgs,
+) -> Result<(Vec<(String, String)>, Vec<serde_json::Value>), Outcome> {
+    let files: Vec<PathBuf> = layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();
+    let key = args.bundle_key.clone().or_else(|| layers.iter().find_map(|c| c.bundle_key.clone()));
+    let bundles = load(&files, key.as_deref()).map_err(|e| error(&e))?;
+    let mut sources = Vec::new();
+    for b in &bundles {
+        sources.extend(b.policies().map_err(|e| error(&format!("bundle {}: {e}", b.manifest.name)))?);
+    }
+    Ok((sources, bundles.iter().map(Bundle::describe).collect()))
+}
+
+/// Loads and verifies bundles: any failure names the bundle and what is wrong.
+fn load(files: &[PathBuf], key: Option<&Path>) -> Result<Vec<Bundle>, String> {
     if files.is_empty() {
         return Ok(Vec::new());
     }

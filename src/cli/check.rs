@@ -94,20 +94,8 @@ pub struct CheckArgs {
     /// Append a record of this run to a hash-chained audit log (`policy audit verify` checks it).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
-    /// Write a signed attestation of this run (in-toto Statement v1 in a DSSE envelope, docs/evidence.md);
-    /// needs `--sign-key`.
-    #[arg(long, value_name = "FILE", requires = "sign_key", conflicts_with_all = ["no_hash", "hash_cache"])]
-    attest: Option<PathBuf>,
-    /// Private key (PEM, Ed25519 or ECDSA P-256) that signs `--attest` and the audit log's checkpoints.
-    #[arg(long, value_name = "KEY")]
-    sign_key: Option<PathBuf>,
-    /// Load the policies of a signed bundle (`policy bundle build`; repeatable). It loads only if its
-    /// signature and every file verify with `--bundle-key`.
-    #[arg(long = "bundle", value_name = "FILE")]
-    bundles: Vec<PathBuf>,
-    /// Public key (PEM) the bundles must be signed with.
-    #[arg(long, value_name = "PUB")]
-    bundle_key: Option<PathBuf>,
+    #[command(flatten)]
+    evidence: attest::EvidenceArgs,
     /// Force the kind of documents in matching files: GLOB=KIND (repeatable).
     #[arg(long = "kind", value_name = "GLOB=KIND")]
     kinds: Vec<String>,
@@ -167,10 +155,8 @@ struct Plan {
     fail_on: Option<Severity>,
     strict_waivers: bool,
     audit_log: Option<PathBuf>,
-    /// Parameter overrides in force, for the attestation.
-    params: Vec<(String, serde_json::Value)>,
-    /// The verified bundles loaded, for the attestation.
-    bundles: Vec<serde_json::Value>,
+    /// What an attestation records of the plan: parameters, profile, threshold, bundles.
+    attest: vigil::evidence::attest::RunContext,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -187,18 +173,14 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
         }
     }
-    // The key is read first: a missing or malformed key stops the run before any work.
-    let sign_key = match args.sign_key.as_deref().map(attest::signing_key).transpose() {
-        Ok(k) => k,
-        Err(outcome) => return outcome,
-    };
     let plan = match plan(&args) {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    if sign_key.is_some() && args.attest.is_none() && plan.audit_log.is_none() {
-        return usage("`--sign-key` signs `--attest` and the audit log's checkpoints; neither is set");
-    }
+    let sign_key = match args.evidence.signing_key(plan.audit_log.is_some()) {
+        Ok(k) => k,
+        Err(outcome) => return outcome,
+    };
     let mut report = check(&plan.policies, &plan.options);
     let cwd = std::env::current_dir().unwrap_or_default();
     report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
@@ -216,26 +198,8 @@ pub fn run(args: CheckArgs) -> Outcome {
         eprint(&format!("warning: could not save the hash cache: {e}\n"));
     }
     // The audit entry is appended before the reports are written, so they can carry the log's new head.
-    let mut audit_failed = false;
-    if let Some(log) = &plan.audit_log {
-        let entry = vigil::audit::entry(&report, plan.policies.digest(), jiff::Timestamp::now());
-        match vigil::audit::append(log, entry, sign_key.as_ref()) {
-            Ok(head) => {
-                let signed = if head.signed { ", signed checkpoint" } else { "" };
-                eprint(&format!(
-                    "audit log {}: head sha256:{} ({} entries{signed})\n",
-                    log.display(),
-                    head.sha256,
-                    head.entries
-                ));
-                report.audit = Some(head);
-            }
-            Err(e) => {
-                eprint(&format!("error: cannot append to the audit log {}: {e}\n", log.display()));
-                audit_failed = true;
-            }
-        }
-    }
+    let audit_failed =
+        plan.audit_log.as_ref().is_some_and(|log| !super::audit::append(log, &mut report, &plan.policies, &sign_key));
     let rules: Vec<&vigil::RuleInfo> = plan.policies.rules().map(|r| &**r).collect();
     let render = |format: Format, color: bool| -> String {
         match format {
@@ -294,28 +258,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     if audit_failed || failed_outputs {
         outcome = Outcome::Error;
     }
-    if let (Some(file), Some(key)) = (&args.attest, &sign_key) {
-        let run = vigil::evidence::attest::RunContext {
-            params: plan.params.clone(),
-            profile: args.profile.clone(),
-            fail_on: plan.fail_on,
-            verdict: match outcome {
-                Outcome::Pass => "pass",
-                Outcome::Findings => "fail",
-                Outcome::Error => "error",
-            },
-            time: Some(jiff::Timestamp::now()),
-            bundles: plan.bundles.clone(),
-            audit: report.audit.as_ref().and_then(|h| serde_json::to_value(h).ok()),
-        };
-        let written = vigil::evidence::attest::statement(&report, &plan.policies, &run)
-            .map_err(|e| usage(format!("cannot attest: {e}")))
-            .and_then(|statement| attest::write(file, key, &statement));
-        if let Err(e) = written {
-            return e;
-        }
-    }
-    outcome
+    attest::finish(&args.evidence, &sign_key, outcome, &report, &plan.policies, plan.attest).err().unwrap_or(outcome)
 }
 
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
@@ -360,17 +303,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         }
     }
 
-    // Signed bundles: from every layer and the command line, verified with the key the command line or
-    // the first layer setting one (the trusted file, when there is one) gives.
-    let bundle_files: Vec<PathBuf> =
-        layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();
-    let bundle_key = args.bundle_key.clone().or_else(|| layers.iter().find_map(|c| c.bundle_key.clone()));
-    let bundles = super::bundle::load(&bundle_files, bundle_key.as_deref()).map_err(usage)?;
-    let mut bundled = Vec::new();
-    for b in &bundles {
-        bundled.extend(b.policies().map_err(|e| usage(format!("bundle {}: {e}", b.manifest.name)))?);
-    }
-
+    let (bundled, bundles) = super::bundle::for_check(&layers, &args.evidence)?;
     // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
     policy_args.bundled = bundled.clone();
@@ -524,7 +457,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds,
         load,
         waivers,
-        digests: audit_log.is_some() || args.attest.is_some(),
+        digests: audit_log.is_some() || args.evidence.attest.is_some(),
         locked_kinds,
         strict: args.strict,
         context: args.context.clone(),
@@ -541,17 +474,13 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on: fail_on.severity(),
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
-        bundles: bundles.iter().map(|b| b.describe()).collect(),
-        params: policy_args
-            .params
-            .iter()
-            .filter_map(|p| p.split_once('='))
-            .map(|(name, value)| {
-                // As the compiler reads it: JSON when it parses, else the text.
-                let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::from(value));
-                (name.trim().to_string(), value)
-            })
-            .collect(),
+        attest: vigil::evidence::attest::RunContext {
+            params: attest::params(&policy_args.params),
+            profile: args.profile.clone(),
+            fail_on: fail_on.severity(),
+            bundles,
+            ..Default::default()
+        },
     })
 }
 
