@@ -93,7 +93,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let label = miette::LabeledSpan::new_with_span(self.label.clone(), self.span);
+        let label = miette::LabeledSpan::new_with_span(self.label.clone(), self.source.display_span(self.span));
         Some(Box::new(std::iter::once(label)))
     }
 

@@ -78,16 +78,33 @@ fn fold_constants(program: &mut Program, registry: &Registry, cx: CallContext, m
     }
 }
 
+/// Most nodes (see `Value::size_within`) a constant list may hold to become a hash set.
+const MAX_SET_SIZE: u64 = 1 << 20;
+
 /// `x in <constant array>` becomes a hash-set lookup when the array is long enough for that to pay.
 fn membership(program: &mut Program) {
     for i in 0..program.exprs.len() {
         let Expr::In(x, xs, negate) = program.exprs[i] else { continue };
         let Expr::Const(slot) = program.exprs[xs as usize] else { continue };
         let Value::Array(items) = &program.consts[slot as usize] else { continue };
-        if items.len() < 4 {
+        // Hashing reads every item whole; a list built from shared parts (`[a, a]`, nested) can be far larger
+        // read than held, so a list too big to hash now stays a linear scan, which the step budget bounds.
+        if items.len() < 4 || !fits(items, MAX_SET_SIZE) {
             continue;
         }
         program.sets.push(items.iter().cloned().collect::<HashSet<Value, _>>());
         program.exprs[i] = Expr::InSet(x, (program.sets.len() - 1) as u32, negate);
     }
+}
+
+/// Whether `items` hold at most `limit` nodes in all; reads no more than about that many.
+fn fits(items: &[Value], limit: u64) -> bool {
+    let mut used = 0u64;
+    for item in items {
+        used = used.saturating_add(item.size_within(limit - used));
+        if used > limit {
+            return false;
+        }
+    }
+    true
 }

@@ -36,6 +36,13 @@ pub fn key_hash(key: &str) -> u64 {
     KeyHasher.hash_one(key)
 }
 
+/// The longest string a policy may build (`+`, `join`, `replace`, `to_string`, messages, ...): as long as the
+/// largest text input, so a policy that doubles a string in a loop gets an error, not the machine's memory.
+pub const MAX_BUILT_STRING: usize = 32 << 20;
+
+/// Bytes of a string that cost one evaluation step when scanned or built.
+pub(crate) const BYTES_PER_STEP: usize = 16;
+
 /// A JSON-like value.
 ///
 /// ```
@@ -199,9 +206,83 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// Whether this is a NaN float.
+    pub(crate) fn is_nan(&self) -> bool {
+        matches!(self, Value::Float(x) if x.is_nan())
+    }
+
     /// Compact JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// [`Display`](fmt::Display) text (strings bare, anything else JSON), or `None` when it would be longer
+    /// than `max` bytes. Stops writing at `max`: a value built from shared parts can be far larger written
+    /// out than held in memory.
+    pub(crate) fn to_string_within(&self, max: usize) -> Option<String> {
+        if let Value::String(s) = self {
+            return (s.len() <= max).then(|| s.to_string());
+        }
+        struct Capped(Vec<u8>, usize);
+        impl std::io::Write for Capped {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0.len() + buf.len() > self.1 {
+                    return Err(std::io::ErrorKind::OutOfMemory.into());
+                }
+                self.0.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Capped(Vec::new(), max);
+        serde_json::to_writer(&mut out, self).ok()?;
+        String::from_utf8(out.0).ok()
+    }
+
+    /// The evaluation steps a shallow look at this value costs: one per element or member, one per
+    /// [`BYTES_PER_STEP`] bytes of a string.
+    pub(crate) fn weight(&self) -> u64 {
+        match self {
+            Value::Array(items) => items.len() as u64,
+            Value::Object(map) => map.len() as u64,
+            Value::String(s) => (s.len() / BYTES_PER_STEP) as u64,
+            _ => 0,
+        }
+    }
+
+    /// The steps a walk over the whole value costs (one per node, plus string bytes as in
+    /// [`Value::weight`]); counting stops, and the walk with it, once the count passes `limit`.
+    pub(crate) fn size_within(&self, limit: u64) -> u64 {
+        let mut count = 0;
+        self.add_size(&mut count, limit);
+        count
+    }
+
+    fn add_size(&self, count: &mut u64, limit: u64) {
+        *count += 1;
+        match self {
+            Value::String(s) => *count += (s.len() / BYTES_PER_STEP) as u64,
+            Value::Array(items) => {
+                for item in items.iter() {
+                    if *count > limit {
+                        return;
+                    }
+                    item.add_size(count, limit);
+                }
+            }
+            Value::Object(map) => {
+                for (key, value) in map.iter() {
+                    if *count > limit {
+                        return;
+                    }
+                    *count += (key.len() / BYTES_PER_STEP) as u64;
+                    value.add_size(count, limit);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Total order used by sorting builtins: null < booleans < numbers < strings < arrays < objects.
@@ -210,11 +291,11 @@ impl Value {
         match (self, other) {
             (Null, Null) => Ordering::Equal,
             (Bool(a), Bool(b)) => a.cmp(b),
-            (Int(a), Int(b)) => a.cmp(b),
-            (Int(_) | Float(_), Int(_) | Float(_)) => {
-                let (a, b) = (self.as_f64().unwrap_or(0.0), other.as_f64().unwrap_or(0.0));
-                a.total_cmp(&b)
-            }
+            // Exact, like equality; NaN after every other number.
+            (Int(_) | Float(_), Int(_) | Float(_)) => match compare_numbers(self, other) {
+                Some(order) => order,
+                None => self.is_nan().cmp(&other.is_nan()),
+            },
             (String(a), String(b)) => a.cmp(b),
             (Array(a), Array(b)) => {
                 for (x, y) in a.iter().zip(b.iter()) {
@@ -244,15 +325,17 @@ impl Value {
 }
 
 impl PartialEq for Value {
-    /// Structural equality; `1 == 1.0`; object key order does not matter.
+    /// Structural equality; `1 == 1.0`; object key order does not matter. Numbers are equal when they are the
+    /// same number exactly (`2^53 + 1` is not `2^53` as a float), `-0.0 == 0.0`, and NaN equals NaN, so that
+    /// equality is an equivalence and agrees with [`Hash`]: a hash lookup answers like a linear search.
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
             (Null, Null) => true,
             (Bool(a), Bool(b)) => a == b,
             (Int(a), Int(b)) => a == b,
-            (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b && b.fract() == 0.0,
-            (Float(a), Float(b)) => a == b,
+            (Int(a), Float(b)) | (Float(b), Int(a)) => compare_int_float(*a, *b) == Some(Ordering::Equal),
+            (Float(a), Float(b)) => a == b || (a.is_nan() && b.is_nan()),
             (String(a), String(b)) => a == b,
             (Array(a), Array(b)) => Arc::ptr_eq(a, b) || a == b,
             (Object(a), Object(b)) => {
@@ -270,10 +353,13 @@ impl Hash for Value {
         match self {
             Value::Null => 0u8.hash(state),
             Value::Bool(b) => b.hash(state),
-            // Equal numbers hash alike whether stored as integer or float.
-            Value::Int(_) | Value::Float(_) => match self.as_i64() {
+            // Equal numbers hash alike whether stored as integer or float: a whole float in the range of
+            // `i64` (-0.0 included) hashes as that integer, every NaN alike, any other float by its bits.
+            Value::Int(i) => i.hash(state),
+            Value::Float(x) => match float_as_int(*x) {
                 Some(i) => i.hash(state),
-                None => self.as_f64().unwrap_or(0.0).to_bits().hash(state),
+                None if x.is_nan() => f64::NAN.to_bits().hash(state),
+                None => x.to_bits().hash(state),
             },
             Value::String(s) => s.hash(state),
             Value::Array(items) => items.iter().for_each(|v| v.hash(state)),
@@ -293,6 +379,42 @@ impl Hash for Value {
 }
 
 use std::hash::BuildHasher;
+
+/// 2^63 as a float: the first float above every `i64`.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// The integer equal to `x`, if `x` is a whole number in the range of `i64`.
+fn float_as_int(x: f64) -> Option<i64> {
+    // The cast is exact: a whole float below 2^63 in magnitude is an `i64`.
+    (x.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&x)).then_some(x as i64)
+}
+
+/// Orders an integer and a float exactly, without rounding the integer to a float (`2^53 + 1 > 2^53`).
+/// `None` when `x` is NaN.
+fn compare_int_float(i: i64, x: f64) -> Option<Ordering> {
+    if x.is_nan() {
+        return None;
+    }
+    if x >= TWO_POW_63 {
+        return Some(Ordering::Less);
+    }
+    if x < -TWO_POW_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = x.trunc();
+    Some(i.cmp(&(whole as i64)).then_with(|| 0.0.partial_cmp(&(x - whole)).unwrap_or(Ordering::Equal)))
+}
+
+/// Orders two numbers exactly; `None` if either is not a number or is NaN.
+pub(crate) fn compare_numbers(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(x), Value::Float(y)) => compare_int_float(*x, *y),
+        (Value::Float(x), Value::Int(y)) => compare_int_float(*y, *x).map(Ordering::reverse),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        _ => None,
+    }
+}
 
 impl fmt::Display for Value {
     /// Strings print bare (for messages); everything else prints as compact JSON.
@@ -409,6 +531,92 @@ mod tests {
         assert_ne!(Value::Int(2), Value::Float(2.5));
         let h = |v: &Value| foldhash::fast::FixedState::default().hash_one(v);
         assert_eq!(h(&Value::Int(2)), h(&Value::Float(2.0)));
+    }
+
+    fn hash(v: &Value) -> u64 {
+        foldhash::fast::FixedState::default().hash_one(v)
+    }
+
+    /// Numbers near the places where integers and floats part ways: 2^53, 2^63, zero, NaN.
+    fn number() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let edges = prop_oneof![
+            Just(0i64),
+            Just(1i64 << 53),
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(-(1i64 << 53)),
+            Just(1i64 << 62)
+        ];
+        let near = (edges, -3i64..=3).prop_map(|(e, d)| e.saturating_add(d));
+        let int = prop_oneof![near.clone(), any::<i64>()].prop_map(Value::Int);
+        let float = prop_oneof![
+            near.prop_map(|i| i as f64),
+            any::<f64>(),
+            Just(-0.0),
+            Just(f64::NAN),
+            Just(9_223_372_036_854_775_808.0),
+            Just(f64::INFINITY),
+            (-1e6f64..1e6).prop_map(f64::trunc),
+        ]
+        .prop_map(Value::Float);
+        prop_oneof![int, float]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// Equal values hash alike, so a hash-set `in` answers like the linear one.
+        #[test]
+        fn equal_numbers_hash_alike(a in number(), b in number()) {
+            if a == b {
+                proptest::prop_assert_eq!(hash(&a), hash(&b), "{:?} == {:?}", a, b);
+            }
+            let set: std::collections::HashSet<Value> = [a.clone()].into_iter().collect();
+            proptest::prop_assert_eq!(set.contains(&b), [a.clone()].contains(&b), "{:?} in [{:?}]", b, a);
+        }
+
+        /// Equality is an equivalence (reflexive, symmetric, transitive) and matches the total order.
+        #[test]
+        fn equality_is_an_equivalence(a in number(), b in number(), c in number()) {
+            proptest::prop_assert!(a == a.clone());
+            proptest::prop_assert_eq!(a == b, b == a);
+            if a == b && b == c {
+                proptest::prop_assert!(a == c, "{:?} == {:?} == {:?}", a, b, c);
+            }
+            proptest::prop_assert_eq!(a == b, a.total_cmp(&b) == Ordering::Equal, "{:?} vs {:?}", a, b);
+            proptest::prop_assert_eq!(a.total_cmp(&b), b.total_cmp(&a).reverse());
+        }
+    }
+
+    #[test]
+    fn large_whole_numbers_are_exact() {
+        let two53 = 1i64 << 53;
+        assert_ne!(Value::Int(two53 + 1), Value::Float(two53 as f64));
+        assert_eq!(Value::Int(two53), Value::Float(two53 as f64));
+        assert_eq!(hash(&Value::Int(two53)), hash(&Value::Float(two53 as f64)));
+        assert_eq!(hash(&Value::Int(1 << 60)), hash(&Value::Float((1i64 << 60) as f64)));
+        assert_ne!(Value::Int(i64::MAX), Value::Float(9_223_372_036_854_775_808.0));
+        assert_eq!(Value::Float(-0.0), Value::Int(0));
+        assert_eq!(hash(&Value::Float(-0.0)), hash(&Value::Float(0.0)));
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+        assert_eq!(compare_numbers(&Value::Int(two53 + 1), &Value::Float(two53 as f64)), Some(Ordering::Greater));
+        assert_eq!(compare_numbers(&Value::Int(-3), &Value::Float(-2.5)), Some(Ordering::Less));
+        assert_eq!(compare_numbers(&Value::Float(f64::NAN), &Value::Int(1)), None);
+    }
+
+    #[test]
+    fn walks_over_values_built_from_shared_parts_stop_early() {
+        // 2^60 leaves in memory as 60 small arrays: every walk must stop long before the end.
+        let mut v = Value::from("leaf");
+        for _ in 0..60 {
+            v = Value::from(vec![v.clone(), v]);
+        }
+        assert_eq!(v.to_string_within(1000), None);
+        assert!(v.size_within(1000) <= 1002, "{}", v.size_within(1000));
+        assert_eq!(Value::from(vec![Value::from("ab")]).to_string_within(6).as_deref(), Some(r#"["ab"]"#));
+        assert_eq!(Value::from(vec![Value::from("ab")]).to_string_within(5), None);
+        assert_eq!(Value::from("x".repeat(64)).weight(), 4);
     }
 
     #[test]

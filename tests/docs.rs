@@ -28,17 +28,48 @@ fn rules_md_lists_the_bundled_rules() {
 fn builtins_md_lists_every_function() {
     let engine = Engine::default();
     let mut text = String::from(
-        "# Builtin functions\n\nGenerated from the function registry (a test keeps this file current). Types are \
-         checked when a policy is compiled where they are known, and when it runs otherwise: a wrong argument is a \
-         finding (`cause: error`), never a silent pass.\n\nSpecial forms: `exists(x)` (present and not null) and \
+        "# Builtin functions\n\nGenerated from the function registry (a test keeps this file current, and another \
+         evaluates every example). Types are checked when a policy is compiled where they are known, and when it \
+         runs otherwise: an argument of the wrong type is a finding (`cause: invalid-data`), a function that fails \
+         another (`cause: error`), never a silent pass.\n\n**Argument order.** Every function takes the value it \
+         examines first (the text, array, object or date) and patterns, separators and other operands after it: \
+         `regex_match(s, pattern)` like `s matches pattern`, `starts_with(s, prefix)`, `split(s, sep)`, \
+         `contains(xs, item)`. A literal pattern is compiled with the policy (an invalid one is a policy error), \
+         and a pattern-looking literal in the text position with data in the pattern position is refused as a \
+         call written backwards.\n\nSpecial forms: `exists(x)` (present and not null) and \
          `documents(Kind, ...)` (the data of every loaded document of those kinds); see \
-         [language.md](language.md).\n\n| function | returns | description |\n|---|---|---|\n",
+         [language.md](language.md).\n\n| function | arguments | returns | example | description |\n\
+         |---|---|---|---|---|\n",
     );
     let mut functions: Vec<_> = engine.registry().iter().collect();
     functions.sort_by_key(|f| f.name().to_string());
     for f in functions {
-        let description = f.description().split_once(": ").map_or(f.description(), |(_, d)| d).replace('|', "\\|");
-        text.push_str(&format!("| `{}` | {:?} | {} |\n", f.signature(), f.returns(), description));
+        let (usage, description) = f.description().split_once(": ").unwrap_or((f.name(), f.description()));
+        let usage = usage.trim_matches('`');
+        let names: Vec<&str> = usage
+            .strip_prefix(f.name())
+            .and_then(|rest| rest.strip_prefix('(')?.strip_suffix(')'))
+            .map(|list| list.split(", ").filter(|n| !n.is_empty()).map(|n| n.trim_matches(['[', ']'])).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            names.len(),
+            f.params().len(),
+            "`{}`: the description's usage `{usage}` names each argument",
+            f.name()
+        );
+        let arguments: Vec<String> = names.iter().zip(f.params()).map(|(name, ty)| format!("`{name}`: {ty}")).collect();
+        let arguments = if arguments.is_empty() { "none".to_string() } else { arguments.join("; ") };
+        let (call, result) = f.example_call().unwrap_or_else(|| panic!("`{}` has no example", f.name()));
+        let cell = |s: &str| s.replace('|', "\\|");
+        text.push_str(&format!(
+            "| `{}` | {} | {:?} | `{}` → `{}` | {} |\n",
+            cell(usage),
+            cell(&arguments),
+            f.returns(),
+            cell(call),
+            cell(result),
+            cell(description)
+        ));
     }
     check_file("docs/builtins.md", &text);
 }

@@ -588,3 +588,16 @@ rule "GH-4" {
     assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
     assert_eq!(github::render(&Report::default()), "");
 }
+
+#[test]
+fn github_annotations_escape_terminal_sequences_and_overrides() {
+    let policy = "package gh\nrule \"GH-1\" {\n  title = \"License\"\n  severity = high\n  applies_to = ModelCard\n  require input.license == \"mit\" else \"license {input.license}\"\n}\n";
+    let policies = Engine::default().compile([("gh.policy", policy)]).expect("valid policy");
+    let card = "kind: ModelCard\nlicense: \"\\e[2J\\a\\x9b31m\\u202etxt.exe\"\n";
+    let docs = Document::from_str("m\u{1b}]8;;x\u{7}.yaml", card).expect("valid input");
+    let text = github::render(&policies.evaluate(&docs));
+    assert_eq!(
+        text,
+        "::error file=m\\u{1b}]8;;x\\u{7}.yaml,line=2,col=10,endLine=2,endColumn=39,title=GH-1 License::license \\u{1b}[2J\\u{7}\\u{9b}31m\\u{202e}txt.exe\n"
+    );
+}

@@ -97,3 +97,27 @@ fn unreadable_input() {
         .expect_err("trailing comma");
     insta::assert_snapshot!(STYLE.render(&error));
 }
+
+/// What a terminal would act on: ESC and a CSI sequence (clear screen), BEL, a lone carriage return (rewrites
+/// the line), a C1 CSI and a right-to-left override ("Trojan Source"), raw and as YAML escapes.
+const HOSTILE: &str = "\u{1b}[2J\u{7}ok\rfine\u{9b}31m\u{202e}txt.exe";
+const HOSTILE_YAML: &str = r"\e[2J\aok\rfine\x9b31m\u202etxt.exe";
+
+#[test]
+fn terminal_escapes_from_inputs_are_escaped() {
+    // In a message (the value), a file name, a snippet (a raw override in a comment) and an input error.
+    let policy = format!(
+        "{RULE_HEAD}  require input.license == \"mit\" else \"license `{{input.license}}`\" at input.license\n}}\n"
+    );
+    let card = format!("kind: ModelCard\nlicense: \"{HOSTILE_YAML}\" # \u{202e}lmth.exe\n");
+    let report = findings(&policy, &[(&format!("models/{HOSTILE}.yaml"), &card)]);
+    let error =
+        Document::from_str(&format!("dup{HOSTILE}.yaml"), &format!("\"{HOSTILE_YAML}\": 1\n\"{HOSTILE_YAML}\": 2\n"))
+            .expect_err("duplicate key");
+    // Policies may be untrusted too: a snippet of one with the raw characters.
+    let policy_error = policy_errors(&format!("package demo\n\nconst allowed [\"{HOSTILE}\"]\n"));
+    let rendered = format!("{report}\n{}\n{policy_error}", STYLE.render(&error));
+    let raw: Vec<char> = rendered.chars().filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}').collect();
+    assert!(raw.is_empty(), "unescaped {raw:?} in:\n{rendered}");
+    insta::assert_snapshot!(rendered);
+}

@@ -260,6 +260,7 @@ impl Checker<'_> {
                 );
             }
         }
+        self.check_pattern_args(&function, args);
         if function.is_contextual()
             && let Some(owner) = self.owner
         {

@@ -6,6 +6,7 @@
 
 mod expr;
 mod graph;
+mod pattern_args;
 mod rule;
 
 use std::collections::{HashMap, HashSet};

@@ -31,6 +31,9 @@ pub(crate) enum Fault<'a> {
     Missing { parent: Option<&'a Value>, key: Key, expr: ExprId },
     /// `expr` yielded a value of the wrong type (null included).
     Type { expr: ExprId, expected: Ty, found: String, null: bool, node: Option<&'a Value> },
+    /// A value that cannot be used as it is, said in words: values that cannot be ordered (`"three" <= 3`,
+    /// NaN), an argument of the wrong type, an index that is not a whole number. Invalid data, like `Type`.
+    Invalid { message: String, node: Option<&'a Value> },
     /// Anything else: a function's complaint, arithmetic, the step budget.
     Error { message: String, node: Option<&'a Value> },
 }
@@ -44,6 +47,10 @@ impl<'a> Fault<'a> {
 
     pub(crate) fn wrong_type(expr: ExprId, expected: Ty, value: &Value, node: Option<&'a Value>) -> Faulty<'a> {
         Box::new(Fault::Type { expr, expected, found: describe_value(value), null: value.is_null(), node })
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>, node: Option<&'a Value>) -> Faulty<'a> {
+        Box::new(Fault::Invalid { message: message.into(), node })
     }
 
     pub(crate) fn error(message: impl Into<String>, node: Option<&'a Value>) -> Faulty<'a> {
@@ -65,7 +72,7 @@ impl<'a> Fault<'a> {
             Fault::Type { expr, expected, found, .. } => {
                 format!("`{}` is {found}, expected {expected}", program.text(*expr))
             }
-            Fault::Error { message, .. } => message.clone(),
+            Fault::Invalid { message, .. } | Fault::Error { message, .. } => message.clone(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! owned. Every loop iteration and function call costs a step from a budget, so evaluation always ends, even
 //! on hostile inputs that make a policy's loops large.
 
+mod cost;
 mod fault;
 mod finding;
 mod ops;
@@ -84,6 +85,13 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 static NULL: Value = Value::Null;
 
 impl<'a> Eval<'a> {
+    /// The document node `v` is, if it is one: constants are borrowed too, but have no place in a document.
+    fn data_node(&self, id: ExprId, v: &Val<'a>) -> Option<&'a Value> {
+        if matches!(self.program.exprs[id as usize], Expr::Const(_)) { None } else { node(v) }
+    }
+}
+
+impl<'a> Eval<'a> {
     pub(crate) fn new(
         program: &'a Program,
         consts: &'a [Value],
@@ -125,14 +133,7 @@ impl<'a> Eval<'a> {
     }
 
     fn step(&mut self) -> Result<(), Faulty<'a>> {
-        self.steps += 1;
-        if self.steps > self.max_steps {
-            return Err(Fault::error(
-                format!("evaluation stopped after {} steps (the step budget)", self.max_steps),
-                None,
-            ));
-        }
-        Ok(())
+        self.charge(1)
     }
 
     pub(crate) fn eval(&mut self, id: ExprId) -> R<'a> {
@@ -169,6 +170,7 @@ impl<'a> Eval<'a> {
             Expr::Arith(op, a, b) => {
                 let l = self.eval(*a)?;
                 let r = self.eval(*b)?;
+                self.charge_join(&l, &r)?;
                 ops::arith(*op, &l, &r, (*a, node(&l)), (*b, node(&r))).map(Cow::Owned)
             }
             Expr::Default(a, b) => match self.eval(*a) {
@@ -206,7 +208,11 @@ impl<'a> Eval<'a> {
                     self.eval(*e)
                 }
             }
-            Expr::Template(parts) => Ok(Cow::Owned(Value::from(self.template(parts)))),
+            Expr::Template(parts) => {
+                let text = self.template(parts);
+                self.charge((text.len() / crate::value::BYTES_PER_STEP) as u64)?;
+                Ok(Cow::Owned(Value::from(text)))
+            }
             Expr::Documents(_) => Ok(Cow::Borrowed(self.world.documents(id).unwrap_or(&NULL))),
         }
     }
@@ -222,7 +228,10 @@ impl<'a> Eval<'a> {
             Expr::Compare(cmp, a, b) => {
                 let l = self.eval(*a)?;
                 let r = self.eval(*b)?;
-                ops::compare(*cmp, &l, &r, (*a, node(&l)), (*b, node(&r)))
+                if matches!(cmp, crate::ir::Cmp::Eq | crate::ir::Cmp::Ne) {
+                    self.charge_equality(&l, &r)?;
+                }
+                ops::compare(*cmp, &l, &r, (*a, self.data_node(*a, &l)), (*b, self.data_node(*b, &r)))
             }
             Expr::IsNull(x, negate) => {
                 let is_null = match self.eval(*x) {
@@ -240,14 +249,17 @@ impl<'a> Eval<'a> {
             Expr::In(x, xs, negate) => {
                 let item = self.eval(*x)?;
                 let set = self.eval(*xs)?;
+                self.charge_membership(&set, &item)?;
                 ops::contains(&set, &item, *xs, node(&set)).map(|b| b != *negate)
             }
             Expr::InSet(x, set, negate) => {
                 let item = self.eval(*x)?;
+                self.charge_hash(&item)?;
                 Ok(program.sets[*set as usize].contains(&*item) != *negate)
             }
             Expr::Matches(x, regex) => {
                 let v = self.eval(*x)?;
+                self.charge(v.weight())?;
                 match &*v {
                     Value::String(s) => program.regexes[*regex as usize]
                         .is_match(s)
@@ -258,6 +270,7 @@ impl<'a> Eval<'a> {
             Expr::MatchesDynamic(x, pattern) => {
                 let v = self.eval(*x)?;
                 let p = self.eval(*pattern)?;
+                self.charge(v.weight().saturating_add(p.weight()))?;
                 ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p)))
             }
             _ => {
@@ -270,16 +283,26 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// Renders a message; a part that cannot be evaluated shows as `<missing>` so the finding survives.
+    /// Renders a message; a part that cannot be evaluated shows as `<missing>` so the finding survives. A
+    /// message that would pass the cap of built strings is cut short with `…`.
     pub(crate) fn template(&mut self, parts: &[Part]) -> String {
+        let max = crate::value::MAX_BUILT_STRING;
         let mut out = String::new();
         for part in parts {
-            match part {
-                Part::Text(t) => out.push_str(t),
+            let room = max.saturating_sub(out.len());
+            let text = match part {
+                Part::Text(t) => Some(t.to_string()).filter(|t| t.len() <= room),
                 Part::Expr(e) => match self.eval(*e) {
-                    Ok(v) => out.push_str(&v.to_string()),
-                    Err(_) => out.push_str("<missing>"),
+                    Ok(v) => v.to_string_within(room),
+                    Err(_) => Some("<missing>".to_string()).filter(|t| t.len() <= room),
                 },
+            };
+            match text {
+                Some(t) => out.push_str(&t),
+                None => {
+                    out.push('…');
+                    break;
+                }
             }
         }
         out
@@ -291,10 +314,19 @@ impl<'a> Eval<'a> {
             values.push(self.eval(*arg)?);
         }
         let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(|v| &**v).collect();
-        match self.registry.get(function).call(&refs, &self.cx) {
-            Ok(v) => Ok(Cow::Owned(v)),
+        let f = self.registry.get(function);
+        // A wrong-typed argument is invalid data, found at that argument.
+        if let Err((i, message)) = f.check_args(&refs) {
+            return Err(Fault::invalid(message, self.data_node(args[i], &values[i])));
+        }
+        self.charge_call(f, &refs)?;
+        match f.call_checked(&refs, &self.cx) {
+            Ok(v) => {
+                self.charge_result(f, &v)?;
+                Ok(Cow::Owned(v))
+            }
             Err(message) => {
-                let at = values.iter().find_map(node);
+                let at = args.iter().zip(&values).find_map(|(id, v)| self.data_node(*id, v));
                 Err(Fault::error(message, at))
             }
         }

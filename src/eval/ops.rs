@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use super::{Fault, Faulty, Key, R};
 use crate::functions::{Ty, describe_value};
 use crate::ir::{Arith, Cmp, ExprId, FieldKey};
-use crate::value::Value;
+use crate::value::{Value, compare_numbers};
 
 /// An operand: the expression it came from and, if it is part of a document, the node itself.
 type Operand<'a> = (ExprId, Option<&'a Value>);
@@ -53,13 +53,13 @@ pub(super) fn index<'a>(obj: Cow<'a, Value>, index: &Value, obj_expr: ExprId, at
             None => return Err(Fault::missing(parent, Key::Field(k.clone()), at)),
         },
         (Value::Array(_), other) => {
-            return Err(Fault::error(
+            return Err(Fault::invalid(
                 format!("an array index must be a whole number, found {}", crate::functions::describe_value(other)),
                 parent,
             ));
         }
         (Value::Object(_), other) => {
-            return Err(Fault::error(
+            return Err(Fault::invalid(
                 format!("an object key must be a string, found {}", crate::functions::describe_value(other)),
                 parent,
             ));
@@ -92,16 +92,22 @@ pub(super) fn compare<'a>(cmp: Cmp, l: &Value, r: &Value, a: Operand<'a>, b: Ope
         Cmp::Ne => return Ok(l != r),
         _ => match (l, r) {
             (Value::String(x), Value::String(y)) => x.cmp(y),
-            _ => match (l.as_f64(), r.as_f64()) {
-                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-                // Null on either side is absent data; anything else is a mismatch of types.
-                (None, _) if l.is_null() => return Err(Fault::wrong_type(a.0, expected_like(r), l, a.1)),
-                (_, None) if r.is_null() => return Err(Fault::wrong_type(b.0, expected_like(l), r, b.1)),
-                _ => {
+            // Exact, so `2^53 + 1 > 2^53` holds; NaN has no order, and saying "yes" would fail open.
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => match compare_numbers(l, r) {
+                Some(order) => order,
+                None => {
                     let message = format!("cannot order {} and {}", describe_value(l), describe_value(r));
-                    return Err(Fault::error(message, a.1.or(b.1)));
+                    let at = if l.is_nan() { a.1.or(b.1) } else { b.1.or(a.1) };
+                    return Err(Fault::invalid(message, at));
                 }
             },
+            // Null on either side is absent data; anything else is a mismatch of types: invalid data.
+            _ if l.is_null() => return Err(Fault::wrong_type(a.0, expected_like(r), l, a.1)),
+            _ if r.is_null() => return Err(Fault::wrong_type(b.0, expected_like(l), r, b.1)),
+            _ => {
+                let message = format!("cannot order {} and {}", describe_value(l), describe_value(r));
+                return Err(Fault::invalid(message, a.1.or(b.1)));
+            }
         },
     };
     Ok(match cmp {

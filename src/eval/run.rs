@@ -106,7 +106,7 @@ impl<'a> Runner<'_, 'a> {
     fn fault(&mut self, ev: &Eval<'a>, fault: &Fault<'a>, prefix: &str) {
         let cause = match fault {
             Fault::Missing { .. } => Cause::MissingData,
-            Fault::Type { .. } => Cause::InvalidData,
+            Fault::Type { .. } | Fault::Invalid { .. } => Cause::InvalidData,
             Fault::Error { .. } => Cause::Error,
         };
         let message = format!("{prefix}{}", fault.message(ev.program));
@@ -120,7 +120,9 @@ impl<'a> Runner<'_, 'a> {
                 push_pointer(&mut l.pointer, &key.segment());
                 l
             }),
-            Fault::Type { node: Some(n), .. } | Fault::Error { node: Some(n), .. } => self.doc.locate(n),
+            Fault::Type { node: Some(n), .. }
+            | Fault::Invalid { node: Some(n), .. }
+            | Fault::Error { node: Some(n), .. } => self.doc.locate(n),
             _ => None,
         }
     }

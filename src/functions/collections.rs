@@ -84,17 +84,20 @@ pub(super) fn functions() -> Vec<Function> {
                 _ => false,
             }))
         })
+        .deep()
         .doc("`contains(x, item)`: substring of a string, element of an array, or key of an object."),
         Function::new("sort", &[Ty::ARRAY], Ty::ARRAY, |a| {
             let mut xs = items(a[0]).to_vec();
             xs.sort_by(Value::total_cmp);
             Ok(Value::from(xs))
         })
+        .deep()
         .doc("`sort(xs)`: `xs` in ascending order (null < booleans < numbers < strings < arrays < objects)."),
         Function::new("unique", &[Ty::ARRAY], Ty::ARRAY, |a| {
             let mut seen = HashSet::new();
             Ok(items(a[0]).iter().filter(|x| seen.insert(*x)).cloned().collect())
         })
+        .deep()
         .doc("`unique(xs)`: `xs` without repeated elements, first occurrences kept."),
         Function::new("flatten", &[Ty::ARRAY], Ty::ARRAY, |a| {
             let mut out = Vec::new();
@@ -120,10 +123,12 @@ pub(super) fn functions() -> Vec<Function> {
         Function::new("min", &[Ty::ARRAY], Ty::ANY, |a| {
             Ok(items(a[0]).iter().min_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null))
         })
+        .deep()
         .doc("`min(xs)`: the smallest element (null when empty)."),
         Function::new("max", &[Ty::ARRAY], Ty::ANY, |a| {
             Ok(items(a[0]).iter().max_by(|x, y| x.total_cmp(y)).cloned().unwrap_or(Value::Null))
         })
+        .deep()
         .doc("`max(xs)`: the largest element (null when empty)."),
         Function::new("merge", &[Ty::OBJECT, Ty::OBJECT], Ty::OBJECT, |a| {
             let mut out = a[0].as_object().cloned().unwrap_or_default();

@@ -6,8 +6,9 @@
 //! clock, which `--now` pins.
 
 mod builtins;
-pub(crate) use patterns::regex_is_match;
+pub(crate) use patterns::{regex_is_match, validate_pattern};
 mod collections;
+mod examples;
 mod images;
 mod licenses;
 mod patterns;
@@ -138,7 +139,23 @@ pub struct Function {
     doc: Arc<str>,
     /// Reads the clock: may not be used to compute constants.
     contextual: bool,
+    /// Walks its arguments' contents (compares, hashes, sorts or prints elements): the step budget charges
+    /// the size of the whole arguments, not just their length.
+    deep: bool,
+    /// The argument that is a pattern, checked when it is a literal.
+    pattern: Option<(usize, PatternKind)>,
+    /// A call and what it returns, for the docs (a test evaluates every one).
+    example: Option<(Arc<str>, Arc<str>)>,
     imp: Implementation,
+}
+
+/// The pattern language of a function's pattern argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternKind {
+    /// A regular expression (Rust `regex` syntax).
+    Regex,
+    /// A glob (`*`, `?`, `**`, `[a-z]`, `{a,b}`).
+    Glob,
 }
 
 impl fmt::Debug for Function {
@@ -175,6 +192,9 @@ impl Function {
             returns,
             doc: "".into(),
             contextual: true,
+            deep: false,
+            pattern: None,
+            example: None,
             imp: Arc::new(imp),
         }
     }
@@ -189,6 +209,42 @@ impl Function {
     pub fn variadic(mut self, ty: Ty) -> Function {
         self.rest = Some(ty);
         self
+    }
+
+    /// Marks a function that walks its arguments' contents (compares, hashes, sorts or prints their
+    /// elements), so each call costs steps for the whole size of its arguments.
+    pub fn deep(mut self) -> Function {
+        self.deep = true;
+        self
+    }
+
+    /// Whether the function walks its arguments' contents ([`Function::deep`]).
+    pub fn is_deep(&self) -> bool {
+        self.deep
+    }
+
+    /// Argument `i` is a pattern of `kind`: the checker validates it when it is a literal, and catches a
+    /// pattern-looking literal passed as the text instead.
+    pub fn pattern_at(mut self, i: usize, kind: PatternKind) -> Function {
+        self.pattern = Some((i, kind));
+        self
+    }
+
+    /// The pattern argument, if any: its position and language.
+    pub fn pattern(&self) -> Option<(usize, PatternKind)> {
+        self.pattern
+    }
+
+    /// An example call and the value it returns, written in the policy language (`"lower(\"MiT\")"`,
+    /// `"\"mit\""`); the docs show it and a test evaluates it.
+    pub fn example(mut self, call: &str, result: &str) -> Function {
+        self.example = Some((call.into(), result.into()));
+        self
+    }
+
+    /// The example call and its result.
+    pub fn example_call(&self) -> Option<(&str, &str)> {
+        self.example.as_ref().map(|(c, r)| (&**c, &**r))
     }
 
     /// A one-line description, shown by the docs.
@@ -250,17 +306,25 @@ impl Function {
 
     /// Runs the function after checking argument types; errors say which argument was wrong.
     pub fn call(&self, args: &[&Value], cx: &CallContext) -> Result<Value, String> {
+        self.check_args(args).map_err(|(_, message)| message)?;
+        (self.imp)(args, cx)
+    }
+
+    /// The first argument of a type the function does not take: its position and what to say.
+    pub(crate) fn check_args(&self, args: &[&Value]) -> Result<(), (usize, String)> {
         for (i, arg) in args.iter().enumerate() {
             let expected = self.param(i).unwrap_or(Ty::ANY);
             if Ty::of(arg).disjoint(expected) {
-                return Err(format!(
-                    "argument {} of `{}` must be {expected}, found {}",
-                    i + 1,
-                    self.name,
-                    describe_value(arg)
-                ));
+                let message =
+                    format!("argument {} of `{}` must be {expected}, found {}", i + 1, self.name, describe_value(arg));
+                return Err((i, message));
             }
         }
+        Ok(())
+    }
+
+    /// Runs the function on arguments [`Function::check_args`] accepted.
+    pub(crate) fn call_checked(&self, args: &[&Value], cx: &CallContext) -> Result<Value, String> {
         (self.imp)(args, cx)
     }
 }
@@ -270,6 +334,8 @@ pub fn describe_value(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean `{b}`"),
+        // JSON has no NaN or infinity: name them as Rust does.
+        Value::Float(x) if !x.is_finite() => format!("the number `{x}`"),
         Value::Int(_) | Value::Float(_) => format!("the number `{v}`"),
         Value::String(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
         Value::String(_) => "a string".into(),

@@ -6,7 +6,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use regex::{Regex, RegexBuilder};
 
 use super::support::{PatternCache, quoted, text, with_cached};
-use super::{Function, Ty};
+use super::{Function, PatternKind, Ty};
 use crate::value::Value;
 
 /// Bound on a compiled pattern and on its lazy DFA, so a hostile pattern cannot take the memory.
@@ -14,7 +14,7 @@ const SIZE_LIMIT: usize = 1 << 20;
 
 /// Bound on what `regex_replace` builds: an empty match replaced by a long text at every position of a
 /// long input would otherwise grow quadratically.
-const REPLACE_LIMIT: usize = 1 << 24;
+const REPLACE_LIMIT: usize = crate::value::MAX_BUILT_STRING;
 
 thread_local! {
     static REGEXES: RefCell<PatternCache<Regex>> = RefCell::new(PatternCache::default());
@@ -83,47 +83,63 @@ fn with_glob<R>(pattern: &str, apply: impl FnOnce(&GlobMatcher) -> R) -> Result<
     with_cached(&GLOBS, pattern, compile, apply)
 }
 
+/// Whether `pattern` is a valid pattern of `kind`, compiled as the function `name` would (size limits
+/// included): the checker's test of literal patterns.
+pub(crate) fn validate_pattern(kind: PatternKind, name: &str, pattern: &str) -> Result<(), String> {
+    match kind {
+        PatternKind::Regex => with_regex(name, pattern, |_| ()),
+        PatternKind::Glob => with_glob(pattern, |_| ()),
+    }
+}
+
+// Every pattern builtin takes the text first and the pattern second, like `s matches pattern`,
+// `starts_with(s, prefix)` and `split(s, sep)`.
 pub(super) fn functions() -> Vec<Function> {
     vec![
         Function::new("glob_match", &[Ty::STRING, Ty::STRING], Ty::BOOL, |a| {
-            let s = text(a, 1);
-            with_glob(text(a, 0), |g| Value::Bool(g.is_match(s)))
+            let s = text(a, 0);
+            with_glob(text(a, 1), |g| Value::Bool(g.is_match(s)))
         })
+        .pattern_at(1, PatternKind::Glob)
         .doc(
-            "`glob_match(pattern, s)`: whether all of `s` matches the glob (`*` and `?` \
+            "`glob_match(s, pattern)`: whether all of `s` matches the glob (`*` and `?` \
             stop at `/`, `**` crosses it, `[a-z]`, `{a,b}`).",
         ),
         Function::new("regex_match", &[Ty::STRING, Ty::STRING], Ty::BOOL, |a| {
-            let s = text(a, 1);
-            with_regex("regex_match", text(a, 0), |re| Value::Bool(re.is_match(s)))
+            let s = text(a, 0);
+            with_regex("regex_match", text(a, 1), |re| Value::Bool(re.is_match(s)))
         })
+        .pattern_at(1, PatternKind::Regex)
         .doc(
-            "`regex_match(pattern, s)`: whether the regular expression matches somewhere in \
-            `s` (anchor with `^...$`).",
+            "`regex_match(s, pattern)`: whether the regular expression matches somewhere in \
+            `s` (anchor with `^...$`); the same as `s matches pattern`.",
         ),
         Function::new("regex_find", &[Ty::STRING, Ty::STRING], Ty::STRING.or(Ty::NULL), |a| {
-            let s = text(a, 1);
-            with_regex("regex_find", text(a, 0), |re| re.find(s).map(|m| Value::from(m.as_str())).unwrap_or_default())
+            let s = text(a, 0);
+            with_regex("regex_find", text(a, 1), |re| re.find(s).map(|m| Value::from(m.as_str())).unwrap_or_default())
         })
-        .doc("`regex_find(pattern, s)`: the first match in `s`, or null."),
+        .pattern_at(1, PatternKind::Regex)
+        .doc("`regex_find(s, pattern)`: the first match in `s`, or null."),
         Function::new("regex_captures", &[Ty::STRING, Ty::STRING], Ty::ARRAY.or(Ty::NULL), |a| {
-            let s = text(a, 1);
-            with_regex("regex_captures", text(a, 0), |re| {
+            let s = text(a, 0);
+            with_regex("regex_captures", text(a, 1), |re| {
                 re.captures(s)
                     .map(|caps| caps.iter().map(|g| g.map(|m| Value::from(m.as_str())).unwrap_or_default()).collect())
                     .unwrap_or_default()
             })
         })
+        .pattern_at(1, PatternKind::Regex)
         .doc(
-            "`regex_captures(pattern, s)`: the first match and its groups (`[whole, group1, \
+            "`regex_captures(s, pattern)`: the first match and its groups (`[whole, group1, \
             ...]`, null for a group that took no part), or null.",
         ),
         Function::new("regex_replace", &[Ty::STRING, Ty::STRING, Ty::STRING], Ty::STRING, |a| {
-            let (s, replacement) = (text(a, 1), text(a, 2));
-            with_regex("regex_replace", text(a, 0), |re| replace_all(re, s, replacement))?
+            let (s, replacement) = (text(a, 0), text(a, 2));
+            with_regex("regex_replace", text(a, 1), |re| replace_all(re, s, replacement))?
         })
+        .pattern_at(1, PatternKind::Regex)
         .doc(
-            "`regex_replace(pattern, s, replacement)`: `s` with every match replaced; `$1` \
+            "`regex_replace(s, pattern, replacement)`: `s` with every match replaced; `$1` \
             or `${name}` insert groups, `$$` a dollar.",
         ),
     ]
@@ -170,14 +186,14 @@ mod tests {
             ("é*", "éte", true),
         ];
         for (pattern, input, expected) in cases {
-            assert_eq!(call("glob_match", &[s(pattern), s(input)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
+            assert_eq!(call("glob_match", &[s(input), s(pattern)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
         }
     }
 
     #[test]
     fn bad_globs_are_errors() {
         for pattern in ["[abc", "{a,b", "a}", "x\\", "[z-a]"] {
-            let err = call("glob_match", &[s(pattern), s("x")]).unwrap_err();
+            let err = call("glob_match", &[s("x"), s(pattern)]).unwrap_err();
             assert!(err.starts_with("`glob_match`: `"), "{pattern}: {err}");
             assert!(err.contains(pattern), "{pattern}: {err}");
         }
@@ -195,40 +211,40 @@ mod tests {
             ("^$", "", true),
         ];
         for (pattern, input, expected) in cases {
-            assert_eq!(call("regex_match", &[s(pattern), s(input)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
+            assert_eq!(call("regex_match", &[s(input), s(pattern)]), Ok(Value::Bool(expected)), "{pattern} ~ {input}");
         }
     }
 
     #[test]
     fn regex_find_captures_replace() {
-        assert_eq!(call("regex_find", &[s("[0-9]+"), s("v12.3")]), Ok(s("12")));
-        assert_eq!(call("regex_find", &[s("[0-9]+"), s("none")]), Ok(Value::Null));
+        assert_eq!(call("regex_find", &[s("v12.3"), s("[0-9]+")]), Ok(s("12")));
+        assert_eq!(call("regex_find", &[s("none"), s("[0-9]+")]), Ok(Value::Null));
         assert_eq!(
-            call("regex_captures", &[s(r"^(\w+)/(\w+)(@(\w+))?$"), s("org/model")]),
+            call("regex_captures", &[s("org/model"), s(r"^(\w+)/(\w+)(@(\w+))?$")]),
             Ok(Value::from(vec![s("org/model"), s("org"), s("model"), Value::Null, Value::Null]))
         );
-        assert_eq!(call("regex_captures", &[s("(a)"), s("b")]), Ok(Value::Null));
-        assert_eq!(call("regex_replace", &[s("[0-9]"), s("a1b22"), s("#")]), Ok(s("a#b##")));
-        assert_eq!(call("regex_replace", &[s(r"(?P<k>\w+)=(\w+)"), s("a=1 b=2"), s("$2:${k}")]), Ok(s("1:a 2:b")));
-        assert_eq!(call("regex_replace", &[s("x"), s("y"), s("$$")]), Ok(s("y")));
+        assert_eq!(call("regex_captures", &[s("b"), s("(a)")]), Ok(Value::Null));
+        assert_eq!(call("regex_replace", &[s("a1b22"), s("[0-9]"), s("#")]), Ok(s("a#b##")));
+        assert_eq!(call("regex_replace", &[s("a=1 b=2"), s(r"(?P<k>\w+)=(\w+)"), s("$2:${k}")]), Ok(s("1:a 2:b")));
+        assert_eq!(call("regex_replace", &[s("y"), s("x"), s("$$")]), Ok(s("y")));
         assert_eq!(call("regex_replace", &[s("y"), s("y"), s("$$")]), Ok(s("$")));
-        assert_eq!(call("regex_replace", &[s(""), s("ab"), s("-")]), Ok(s("-a-b-")));
-        assert_eq!(call("regex_replace", &[s("(x)?y"), s("y xy"), s("[$1]")]), Ok(s("[] [x]")));
-        assert_eq!(call("regex_replace", &[s("é"), s("café é"), s("e")]), Ok(s("cafe e")));
+        assert_eq!(call("regex_replace", &[s("ab"), s(""), s("-")]), Ok(s("-a-b-")));
+        assert_eq!(call("regex_replace", &[s("y xy"), s("(x)?y"), s("[$1]")]), Ok(s("[] [x]")));
+        assert_eq!(call("regex_replace", &[s("café é"), s("é"), s("e")]), Ok(s("cafe e")));
     }
 
     #[test]
     fn replacement_growth_is_bounded() {
         let input = "x".repeat(1 << 12);
-        let replacement = "y".repeat(1 << 13);
-        let err = call("regex_replace", &[s(""), s(&input), s(&replacement)]).unwrap_err();
-        assert_eq!(err, "`regex_replace`: the result would be longer than 16777216 bytes");
+        let replacement = "y".repeat(1 << 14);
+        let err = call("regex_replace", &[s(&input), s(""), s(&replacement)]).unwrap_err();
+        assert_eq!(err, "`regex_replace`: the result would be longer than 33554432 bytes");
     }
 
     #[test]
     fn bad_regexes_are_errors() {
         for (pattern, why) in [("(", "unclosed group"), ("[a", "unclosed character class"), ("a{2,1}", "invalid")] {
-            let err = call("regex_match", &[s(pattern), s("x")]).unwrap_err();
+            let err = call("regex_match", &[s("x"), s(pattern)]).unwrap_err();
             assert!(
                 err.starts_with(&format!("`regex_match`: `{pattern}` is not a valid regular expression: ")),
                 "{err}"
@@ -236,24 +252,24 @@ mod tests {
             assert!(err.contains(why), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }
-        let err = call("regex_replace", &[s(")"), s("x"), s("y")]).unwrap_err();
+        let err = call("regex_replace", &[s("x"), s(")"), s("y")]).unwrap_err();
         assert!(err.starts_with("`regex_replace`:"), "{err}");
     }
 
     #[test]
     fn huge_regexes_are_refused() {
         // Large repetition of a Unicode class compiles far beyond the 1 MiB limit.
-        let err = call("regex_match", &[s(r"\w{1000}\w{1000}\w{1000}"), s("x")]).unwrap_err();
+        let err = call("regex_match", &[s("x"), s(r"\w{1000}\w{1000}\w{1000}")]).unwrap_err();
         assert!(err.contains("compiles to more than"), "{err}");
-        let err = call("regex_match", &[s("a{4294967295}"), s("x")]).unwrap_err();
+        let err = call("regex_match", &[s("x"), s("a{4294967295}")]).unwrap_err();
         assert!(err.starts_with("`regex_match`:"), "{err}");
     }
 
     #[test]
     fn patterns_are_cached_per_thread() {
         for i in 0..200 {
-            call("regex_match", &[s(&format!("^x{i}$")), s("x1")]).unwrap();
-            call("glob_match", &[s(&format!("x{i}*")), s("x1")]).unwrap();
+            call("regex_match", &[s("x1"), s(&format!("^x{i}$"))]).unwrap();
+            call("glob_match", &[s("x1"), s(&format!("x{i}*"))]).unwrap();
         }
         assert_eq!(REGEXES.with_borrow(|c| c.len()), 64);
         assert_eq!(GLOBS.with_borrow(|c| c.len()), 64);

@@ -1,7 +1,16 @@
 //! String builtins.
 
 use super::{Function, Ty};
-use crate::value::Value;
+use crate::value::{MAX_BUILT_STRING, Value};
+
+/// Bound on the pieces `split` makes: each is a value of its own, so splitting a long input into
+/// characters would otherwise take some fifty times the input's size in memory.
+const MAX_PIECES: usize = 1 << 21;
+
+/// The error of a builtin whose result would pass the size cap of built strings.
+pub(super) fn too_long(name: &str) -> String {
+    format!("`{name}` would build a string longer than {MAX_BUILT_STRING} bytes (the limit of built strings)")
+}
 
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
@@ -26,13 +35,19 @@ pub(super) fn functions() -> Vec<Function> {
         pair_fn("ends_with", "`ends_with(s, suffix)`: whether `s` ends with `suffix`.", Ty::BOOL, |s, p| {
             Value::Bool(s.ends_with(p))
         }),
-        pair_fn("split", "`split(s, sep)`: the pieces of `s` between occurrences of `sep`.", Ty::ARRAY, |s, sep| {
-            if sep.is_empty() {
+        Function::new("split", &[Ty::STRING, Ty::STRING], Ty::ARRAY, |a| {
+            let (s, sep) = (text(a[0]), text(a[1]));
+            let pieces = if sep.is_empty() { s.chars().count() } else { s.matches(sep).count() + 1 };
+            if pieces > MAX_PIECES {
+                return Err(format!("`split` would make {pieces} pieces, over the limit of {MAX_PIECES}"));
+            }
+            Ok(if sep.is_empty() {
                 s.chars().map(|c| Value::from(c.to_string())).collect()
             } else {
                 s.split(sep).map(Value::from).collect()
-            }
-        }),
+            })
+        })
+        .doc("`split(s, sep)`: the pieces of `s` between occurrences of `sep`."),
         pair_fn(
             "trim_prefix",
             "`trim_prefix(s, prefix)`: `s` without `prefix` at its start, if there.",
@@ -46,14 +61,30 @@ pub(super) fn functions() -> Vec<Function> {
             |s, p| Value::from(s.strip_suffix(p).unwrap_or(s)),
         ),
         Function::new("replace", &[Ty::STRING, Ty::STRING, Ty::STRING], Ty::STRING, |a| {
-            Ok(Value::from(text(a[0]).replace(text(a[1]), text(a[2]))))
+            let (s, from, to) = (text(a[0]), text(a[1]), text(a[2]));
+            // Measured before building: a long `to` at every position of a long `s` is quadratic.
+            let hits = if from.is_empty() { s.chars().count() + 1 } else { s.matches(from).count() };
+            let bytes = (s.len() - hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
+            if bytes > MAX_BUILT_STRING {
+                return Err(too_long("replace"));
+            }
+            Ok(Value::from(s.replace(from, to)))
         })
         .doc("`replace(s, from, to)`: `s` with every `from` replaced by `to`."),
         Function::new("join", &[Ty::ARRAY, Ty::STRING], Ty::STRING, |a| {
-            let items = a[0].as_array().unwrap_or_default();
-            let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
-            Ok(Value::from(parts.join(text(a[1]))))
+            let (items, sep) = (a[0].as_array().unwrap_or_default(), text(a[1]));
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(sep);
+                }
+                let room = MAX_BUILT_STRING.saturating_sub(out.len());
+                let part = item.to_string_within(room).ok_or_else(|| too_long("join"))?;
+                out.push_str(&part);
+            }
+            Ok(Value::from(out))
         })
+        .deep()
         .doc("`join(xs, sep)`: the elements of `xs` as text, separated by `sep`."),
         Function::new("substring", &[Ty::STRING, Ty::NUMBER, Ty::NUMBER], Ty::STRING, |a| {
             let s = text(a[0]);
@@ -66,8 +97,11 @@ pub(super) fn functions() -> Vec<Function> {
         })
         .optional(1)
         .doc("`substring(s, start, [length])`: characters of `s` from `start` (0-based)."),
-        Function::new("to_string", &[Ty::ANY], Ty::STRING, |a| Ok(Value::from(a[0].to_string())))
-            .doc("`to_string(x)`: strings as they are, anything else as JSON."),
+        Function::new("to_string", &[Ty::ANY], Ty::STRING, |a| {
+            a[0].to_string_within(MAX_BUILT_STRING).map(Value::from).ok_or_else(|| too_long("to_string"))
+        })
+        .deep()
+        .doc("`to_string(x)`: strings as they are, anything else as JSON."),
         Function::new("to_number", &[Ty::STRING.or(Ty::NUMBER).or(Ty::BOOL)], Ty::NUMBER, |a| match a[0] {
             Value::String(s) => {
                 let t = s.trim();

@@ -80,8 +80,8 @@ pub(crate) struct Locator {
     /// slots, and a finding at such a copy (or a member of it) must still point at the original.
     by_contents: FastMap<usize, u32>,
     entries: Vec<Entry>,
-    /// A prefix for pointers (`/sections` for the document's section tree).
-    prefix: &'static str,
+    /// A prefix for pointers (`/$doc` for the document's meta tree, `/items/3` for an item of a List).
+    prefix: String,
 }
 
 fn address(value: &Value) -> usize {
@@ -100,9 +100,9 @@ fn contents_address(value: &Value) -> Option<usize> {
 
 impl Locator {
     /// Walks `root` in the loader's pre-order, pairing nodes with `spans`.
-    pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &'static str) -> Locator {
+    pub(crate) fn build(root: &Value, spans: &[NodeSpan], prefix: &str) -> Locator {
         let mut locator = Locator {
-            prefix,
+            prefix: prefix.to_string(),
             by_address: FastMap::with_capacity_and_hasher(spans.len(), Default::default()),
             by_contents: FastMap::default(),
             entries: Vec::with_capacity(spans.len()),
@@ -169,12 +169,35 @@ impl Locator {
                 None => break,
             }
         }
-        let mut pointer = String::from(self.prefix);
+        let mut pointer = self.prefix.clone();
         for segment in segments.iter().rev() {
             pointer.push('/');
             pointer.push_str(segment);
         }
         pointer
+    }
+}
+
+/// The address of a collection's shared contents, which the locator keys its "walked already" set on.
+pub(crate) fn container(value: &Value) -> Option<usize> {
+    match value {
+        Value::Array(items) => Some(Arc::as_ptr(items) as usize),
+        Value::Object(map) => Some(Arc::as_ptr(map) as usize),
+        _ => None,
+    }
+}
+
+/// How many spans the locator takes for `value` (see [`Locator::build`]): one per node, not descending
+/// into a collection it has walked already.
+pub(crate) fn walk_len(value: &Value, seen: &mut HashSet<usize>) -> usize {
+    let Some(c) = container(value) else { return 1 };
+    if !seen.insert(c) {
+        return 1;
+    }
+    1 + match value {
+        Value::Array(items) => items.iter().map(|v| walk_len(v, seen)).sum(),
+        Value::Object(map) => map.values().map(|v| walk_len(v, seen)).sum(),
+        _ => 0,
     }
 }
 

@@ -9,8 +9,10 @@ mod hash_cache;
 pub(crate) mod hint;
 mod json;
 mod kind;
+mod list;
 pub(crate) mod locate;
 mod markdown;
+mod merge;
 mod toml;
 mod walk;
 mod yaml;
@@ -156,8 +158,9 @@ impl miette::Diagnostic for LoadError {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let span = self.span.filter(|_| self.source_text.is_some())?;
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(Some("here".into()), span))))
+        let (span, source) = self.span.zip(self.source_text.as_ref())?;
+        let label = miette::LabeledSpan::new_with_span(Some("here".into()), source.display_span(span));
+        Some(Box::new(std::iter::once(label)))
     }
 }
 
@@ -197,6 +200,8 @@ struct Inner {
     data_spans: Vec<NodeSpan>,
     meta: Value,
     meta_spans: Vec<NodeSpan>,
+    /// Where the data sits in its file's tree: `` for a whole document, `/items/3` for an item of a List.
+    pointer_prefix: String,
     locators: OnceLock<[Locator; 2]>,
 }
 
@@ -215,7 +220,7 @@ impl Document {
     pub fn from_value(name: &str, kind: Kind, data: Value) -> Document {
         let source = Source::new(name, "");
         let meta = meta_value(&source, kind, None, 0, Value::object());
-        Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta)
+        Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta, String::new())
     }
 
     /// Inspects a model file (weights, pickle, archive) without loading it, as a `ModelArtifact` document.
@@ -280,6 +285,7 @@ impl Document {
         format: Option<Format>,
         data: Tree,
         meta: Tree,
+        pointer_prefix: String,
     ) -> Document {
         Document(Arc::new(Inner {
             source,
@@ -290,6 +296,7 @@ impl Document {
             data_spans: data.spans,
             meta: meta.value,
             meta_spans: meta.spans,
+            pointer_prefix,
             locators: OnceLock::new(),
         }))
     }
@@ -304,7 +311,8 @@ impl Document {
         self.0.source.name()
     }
 
-    /// Position of this document within its file (multi-document YAML), from 0.
+    /// Position of this document within its file (multi-document YAML; each item of a Kubernetes list counts
+    /// as one), from 0.
     pub fn index(&self) -> usize {
         self.0.index
     }
@@ -333,7 +341,7 @@ impl Document {
     pub fn locate(&self, node: &Value) -> Option<Location> {
         let [data, meta] = self.0.locators.get_or_init(|| {
             [
-                Locator::build(&self.0.data, &self.0.data_spans, ""),
+                Locator::build(&self.0.data, &self.0.data_spans, &self.0.pointer_prefix),
                 Locator::build(&self.0.meta, &self.0.meta_spans, "/$doc"),
             ]
         });
@@ -396,17 +404,30 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
                 .kind
                 .unwrap_or_else(|| kind::detect_card(path, source.text(), &front_matter.value, &card.sections.value));
             let meta = meta_tree(source, kind, Some(format), 0, card.sections);
-            return Ok(vec![Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta)]);
+            let doc = Document::assemble(source.clone(), 0, kind, Some(format), front_matter, meta, String::new());
+            return Ok(vec![doc]);
         }
     };
-    Ok(documents
+    // A Kubernetes list is its items, each a document (see `list`).
+    let mut trees = Vec::with_capacity(documents.len());
+    for tree in documents {
+        match list::unwrap(source, &tree) {
+            Some(items) => trees.extend(items?.into_iter().map(|item| (item.tree, item.prefix))),
+            None => trees.push((tree, String::new())),
+        }
+    }
+    if trees.len() > limits.max_documents {
+        let max = limits.max_documents;
+        return Err(LoadError::file(source.name(), format!("more than {max} documents in one file")));
+    }
+    Ok(trees
         .into_iter()
         .enumerate()
-        .map(|(index, tree)| {
+        .map(|(index, (tree, prefix))| {
             let kind = options.kind.unwrap_or_else(|| kind::detect(path, &tree.value));
             let sections = Tree { value: Value::object(), spans: vec![NodeSpan::default()] };
             let meta = meta_tree(source, kind, Some(format), index, sections);
-            Document::assemble(source.clone(), index, kind, Some(format), tree, meta)
+            Document::assemble(source.clone(), index, kind, Some(format), tree, meta, prefix)
         })
         .collect())
 }

@@ -222,7 +222,7 @@ fn is_artifact(path: &std::path::Path) -> bool {
             Ok(n) => filled += n,
         }
     }
-    super::artifact::sniff(&head[..filled]).is_some()
+    super::artifact::is_model_file(&head[..filled], &mut file)
 }
 
 /// Loads one collected input.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
 
 use super::locate::{NodeSpan, Tree};
+use super::merge::{Merge, merge_sources};
 use super::{Limits, LoadError};
 use crate::source::{Source, Span};
 use crate::value::{Map, Value};
@@ -74,8 +75,8 @@ struct DocState {
     stack: Vec<Frame>,
     /// One entry per node, in pre-order (see [`super::locate`]).
     spans: Vec<NodeSpan>,
-    /// Anchored values with their logical node counts.
-    anchors: HashMap<String, (Value, usize)>,
+    /// Anchored values with their logical node counts and the index of their first recorded span.
+    anchors: HashMap<String, (Value, usize, usize)>,
     /// Logical nodes added by alias expansion so far.
     expanded: usize,
     root: Option<Value>,
@@ -87,7 +88,6 @@ enum Frame {
         slot: usize,
         anchor: Option<String>,
         nodes: usize,
-        only_aliases: bool,
         is_key: bool,
     },
     Map {
@@ -95,26 +95,25 @@ enum Frame {
         slot: usize,
         anchor: Option<String>,
         nodes: usize,
-        key: Option<(Arc<str>, Span)>,
+        key: Option<Key>,
         merge: Option<Merge>,
         is_key: bool,
     },
 }
 
-/// A `<<` merge key in the current mapping: where its value's spans begin, and the mappings to merge in.
-#[derive(Default)]
-struct Merge {
-    spans_from: usize,
-    sources: Vec<Value>,
+/// A mapping key: its text, its span, and whether it is a merge key (a plain, untagged `<<`; a quoted
+/// `"<<"` is an ordinary key, as in PyYAML).
+struct Key {
+    text: Arc<str>,
     span: Span,
+    merge: bool,
 }
 
-/// How a finished node came to be; merge keys accept only anchored mappings.
+/// How a finished node came to be: merge sources that are aliases carry no spans of their own.
 #[derive(Clone, Copy, PartialEq)]
-enum Origin {
+pub(super) enum Origin {
     Alias,
     Node,
-    AliasList,
 }
 
 impl Builder<'_> {
@@ -148,8 +147,12 @@ impl Builder<'_> {
                 }
             }
             EventData::Scalar { anchor, tag, value, style, .. } => {
-                let value = self.scalar(&value, style, tag.as_deref(), span)?;
-                if !self.take_key(&value, span)? {
+                let merge_key = value == "<<"
+                    && (matches!((style, tag.as_deref()), (ScalarStyle::Plain, None))
+                        || tag.as_deref() == Some("tag:yaml.org,2002:merge"));
+                let value =
+                    if merge_key { Value::from("<<") } else { self.scalar(&value, style, tag.as_deref(), span)? };
+                if !self.take_key(&value, span, merge_key)? {
                     self.record(span)?;
                     self.finish(value, 1, anchor, span, Origin::Node)?;
                 }
@@ -157,14 +160,14 @@ impl Builder<'_> {
             EventData::Alias { anchor } => {
                 let max = self.limits.max_alias_nodes;
                 let state = self.state(span)?;
-                let Some((value, nodes)) = state.anchors.get(&anchor).cloned() else {
+                let Some((value, nodes, _)) = state.anchors.get(&anchor).cloned() else {
                     return Err(self.error(span, format!("alias `*{anchor}` to an unknown anchor")));
                 };
                 state.expanded = state.expanded.saturating_add(nodes);
                 if state.expanded > max {
                     return Err(self.error(span, format!("YAML aliases expand to more than {max} nodes (alias bomb?)")));
                 }
-                if !self.take_key(&value, span)? {
+                if !self.take_key(&value, span, false)? {
                     self.record(span)?;
                     self.finish(value, nodes, None, span, Origin::Alias)?;
                 }
@@ -172,7 +175,7 @@ impl Builder<'_> {
             EventData::SequenceStart { anchor, tag, .. } => {
                 self.check_container_tag(tag.as_deref(), "seq", span)?;
                 let (slot, is_key) = self.open(span)?;
-                self.push(Frame::Seq { items: Vec::new(), slot, anchor, nodes: 1, only_aliases: true, is_key }, span)?;
+                self.push(Frame::Seq { items: Vec::new(), slot, anchor, nodes: 1, is_key }, span)?;
             }
             EventData::MappingStart { anchor, tag, .. } => {
                 self.check_container_tag(tag.as_deref(), "map", span)?;
@@ -187,7 +190,8 @@ impl Builder<'_> {
     }
 
     /// If the current mapping awaits a key, `value` becomes that key.
-    fn take_key(&mut self, value: &Value, span: Span) -> Result<bool, LoadError> {
+    fn take_key(&mut self, value: &Value, span: Span, is_merge: bool) -> Result<bool, LoadError> {
+        let src = self.src;
         let state = self.state(span)?;
         let spans_len = state.spans.len();
         let Some(Frame::Map { key: key @ None, merge, .. }) = state.stack.last_mut() else { return Ok(false) };
@@ -197,10 +201,15 @@ impl Builder<'_> {
             // A collection as key (`{{ card_data }}` in a template): keep its text so the file still loads.
             other => other.to_json().into(),
         };
-        if &*text == "<<" {
-            *merge.get_or_insert_with(Merge::default) = Merge { spans_from: spans_len, sources: Vec::new(), span };
+        if is_merge {
+            // Loaders disagree on a second merge key (PyYAML merges both, others refuse): refused, like any
+            // duplicate key, so that every reader of the file sees the same mapping.
+            if merge.is_some() {
+                return Err(LoadError::syntax(src, span, "duplicate key `<<`"));
+            }
+            *merge = Some(Merge { spans_from: spans_len, span, ..Merge::default() });
         }
-        *key = Some((text, span));
+        *key = Some(Key { text, span, merge: is_merge });
         Ok(true)
     }
 
@@ -208,7 +217,7 @@ impl Builder<'_> {
     fn record(&mut self, span: Span) -> Result<usize, LoadError> {
         let state = self.state(span)?;
         let key = match state.stack.last() {
-            Some(Frame::Map { key: Some((_, key_span)), .. }) => *key_span,
+            Some(Frame::Map { key: Some(key), .. }) => key.span,
             _ => Span::default(),
         };
         state.spans.push(NodeSpan { key, value: span });
@@ -235,20 +244,26 @@ impl Builder<'_> {
         let state = self.state(span)?;
         let Some(frame) = state.stack.pop() else { return Err(self.error(span, "unbalanced YAML events")) };
         let (value, slot, anchor, nodes, origin, is_key) = match frame {
-            Frame::Seq { items, slot, anchor, nodes, only_aliases, is_key } => {
-                let origin = if only_aliases && !items.is_empty() { Origin::AliasList } else { Origin::Node };
-                (Value::Array(Arc::new(items)), slot, anchor, nodes, origin, is_key)
+            Frame::Seq { items, slot, anchor, nodes, is_key } => {
+                (Value::Array(Arc::new(items)), slot, anchor, nodes, Origin::Node, is_key)
             }
             Frame::Map { mut map, slot, anchor, mut nodes, merge, is_key, .. } => {
-                // Explicit keys win over merged ones, and earlier merge sources over later ones. Each merged
-                // entry is located at the merge key; its nodes keep the spans recorded at their anchor.
-                for (merge_span, source) in merge.iter().flat_map(|m| m.sources.iter().map(move |s| (m.span, s))) {
-                    let Value::Object(entries) = source else { continue };
-                    for (k, v) in entries.iter() {
-                        if !map.contains_key(k) {
+                // Explicit keys win over merged ones, and earlier merge sources over later ones (PyYAML's
+                // order). An entry merged from an alias is located at the merge key, its nodes where their
+                // anchor is; one from an inline mapping keeps the spans recorded for it.
+                if let Some(merge) = merge {
+                    nodes = nodes.saturating_add(merge.nodes);
+                    for source in &merge.sources {
+                        let Value::Object(entries) = &source.map else { continue };
+                        for (i, (k, v)) in entries.iter().enumerate() {
+                            if map.contains_key(k) {
+                                continue;
+                            }
                             map.insert(k.clone(), v.clone());
-                            state.spans.push(NodeSpan { key: merge_span, value: merge_span });
-                            nodes = nodes.saturating_add(1);
+                            match source.entries.get(i).filter(|spans| !spans.is_empty()) {
+                                Some(spans) => state.spans.extend_from_slice(spans),
+                                None => state.spans.push(NodeSpan { key: merge.span, value: merge.span }),
+                            }
                         }
                     }
                 }
@@ -261,7 +276,7 @@ impl Builder<'_> {
         if is_key {
             // Keys are not nodes: forget the spans recorded for this one.
             state.spans.truncate(slot);
-            self.take_key(&value, span)?;
+            self.take_key(&value, span, false)?;
             return Ok(());
         }
         self.finish(value, nodes, anchor, span, origin)
@@ -279,40 +294,32 @@ impl Builder<'_> {
         let src = self.src;
         let state = self.state(span)?;
         if let Some(anchor) = anchor {
-            state.anchors.insert(anchor, (value.clone(), nodes));
+            // Spans recorded so far: an anchor finished before a merge value began is located outside it.
+            let recorded = state.spans.len();
+            state.anchors.insert(anchor, (value.clone(), nodes, recorded));
         }
         match state.stack.last_mut() {
             None => state.root = Some(value),
-            Some(Frame::Seq { items, nodes: n, only_aliases, .. }) => {
+            Some(Frame::Seq { items, nodes: n, .. }) => {
                 items.push(value);
                 *n = n.saturating_add(nodes);
-                *only_aliases &= origin == Origin::Alias;
             }
             Some(Frame::Map { map, key, nodes: n, merge, .. }) => {
-                let Some((k, key_span)) = key.take() else {
+                let Some(Key { text: k, span: key_span, merge: is_merge }) = key.take() else {
                     return Err(LoadError::syntax(src, span, "mapping value without a key"));
                 };
-                if &*k == "<<" {
+                if is_merge {
                     let merge = merge.get_or_insert_with(Merge::default);
                     // The merge value's own spans leave the pre-order list: it is not a node of this mapping.
-                    state.spans.truncate(merge.spans_from);
-                    let accepted = match (&value, origin) {
-                        (Value::Object(_), Origin::Alias) => {
-                            merge.sources.push(value);
-                            true
-                        }
-                        (Value::Array(items), Origin::AliasList)
-                            if items.iter().all(|v| matches!(v, Value::Object(_))) =>
-                        {
-                            merge.sources.extend(items.iter().cloned());
-                            true
-                        }
-                        _ => false,
-                    };
-                    if !accepted {
-                        let message = "`<<` merges anchored mappings only (`<<: *base` or `<<: [*a, *b]`)";
+                    let recorded = state.spans.split_off(merge.spans_from.min(state.spans.len()));
+                    let Some(sources) = merge_sources(&value, origin, &recorded, &state.anchors, merge.spans_from)
+                    else {
+                        let message =
+                            "`<<` merges a mapping or a list of mappings (`<<: *base`, `<<: [*a, *b]`, `<<: {a: 1}`)";
                         return Err(LoadError::syntax(src, span, message));
-                    }
+                    };
+                    merge.sources.extend(sources);
+                    merge.nodes = merge.nodes.saturating_add(nodes);
                     return Ok(());
                 }
                 if map.contains_key(&k) {

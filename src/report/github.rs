@@ -11,6 +11,7 @@ use super::Report;
 use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::Severity;
+use crate::source::escape;
 
 /// The annotations, one line each, in report order: findings, then input errors.
 pub fn render(report: &Report) -> String {
@@ -78,8 +79,9 @@ fn path(file: &str) -> &str {
 }
 
 /// Escapes a command's message: `%` first, so the escapes it introduces are not escaped again. Other control
-/// characters have no escape and are dropped: an ESC from an input file would otherwise reach the log viewer
-/// as a terminal sequence.
+/// characters and bidirectional overrides have no runner escape: they are written as `\u{…}` (as in the human
+/// report), since an ESC from an input file would otherwise reach the log viewer as a terminal sequence and a
+/// U+202E would reorder what the reviewer reads.
 fn data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -87,9 +89,7 @@ fn data(text: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
+            c => out.push_str(&escape(c.encode_utf8(&mut [0; 4]))),
         }
     }
     out
@@ -160,6 +160,7 @@ mod tests {
         assert_eq!(data("100% a:b,c\r\nd"), "100%25 a:b,c%0D%0Ad");
         assert_eq!(property("100% a:b,c\r\nd"), "100%25 a%3Ab%2Cc%0D%0Ad");
         assert_eq!(data("%0A"), "%250A");
-        assert_eq!(data("a\u{1b}[31mb\tc\u{7f}"), "a[31mb\tc");
+        assert_eq!(data("a\u{1b}[31mb\tc\u{7f}"), "a\\u{1b}[31mb\tc\\u{7f}");
+        assert_eq!(property("x\u{202e}y\u{9b}2J"), "x\\u{202e}y\\u{9b}2J");
     }
 }

@@ -8,6 +8,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use super::Report;
 use crate::eval::Finding;
 use crate::ir::Severity;
+use crate::source::escape;
 
 /// How to draw: colours (off for `NO_COLOR` and non-terminals) and width.
 #[derive(Clone, Copy, Debug)]
@@ -24,13 +25,89 @@ impl Style {
         GraphicalReportHandler::new_themed(theme).with_width(self.width).with_context_lines(1).with_links(false)
     }
 
-    /// Renders any diagnostic (policy errors, input errors) the same way as findings.
+    /// Renders any diagnostic (policy errors, input errors) the same way as findings. Every text that may
+    /// come from an input (messages, labels, advice, file names, the snippet) is escaped on the way.
     pub fn render(self, diagnostic: &dyn Diagnostic) -> String {
+        let escaped = Escaped::new(diagnostic);
         let mut out = String::new();
-        if self.handler().render_report(&mut out, diagnostic).is_err() {
-            out = format!("{diagnostic}\n");
+        if self.handler().render_report(&mut out, &escaped).is_err() {
+            out = format!("{escaped}\n");
         }
         out
+    }
+}
+
+/// A diagnostic whose texts are escaped with [`escape`]: an input can put ESC, BEL, a lone carriage return or
+/// a bidirectional override into a value that a message quotes, or into a file name. The snippet itself is
+/// escaped by the source (`Source` shows its escaped copy to miette, and labels point into that copy).
+struct Escaped<'a> {
+    inner: &'a dyn Diagnostic,
+    related: Vec<Escaped<'a>>,
+}
+
+impl<'a> Escaped<'a> {
+    fn new(inner: &'a dyn Diagnostic) -> Escaped<'a> {
+        let related = inner.related().map(|r| r.map(Escaped::new).collect()).unwrap_or_default();
+        Escaped { inner, related }
+    }
+}
+
+fn escaped_text(text: Option<Box<dyn fmt::Display + '_>>) -> Option<Box<dyn fmt::Display + '_>> {
+    text.map(|t| Box::new(escape(&t.to_string()).into_owned()) as Box<dyn fmt::Display>)
+}
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape(&self.inner.to_string()))
+    }
+}
+
+impl std::error::Error for Escaped<'_> {}
+
+impl Diagnostic for Escaped<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        escaped_text(self.inner.code())
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        escaped_text(self.inner.help())
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        escaped_text(self.inner.url())
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.inner.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.inner.labels()?.map(|l| {
+            let text = l.label().map(|t| escape(t).into_owned());
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(text, *l.inner())
+            } else {
+                LabeledSpan::new_with_span(text, *l.inner())
+            }
+        });
+        Some(Box::new(labels))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
     }
 }
 
@@ -92,7 +169,7 @@ impl Diagnostic for FindingView<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.finding.span()?;
+        let span = self.finding.source.display_span(self.finding.span()?);
         let label = LabeledSpan::new_with_span(Some(self.finding.message.clone()), span);
         Some(Box::new(std::iter::once(label)))
     }
@@ -109,7 +186,9 @@ pub fn render(report: &Report, style: Style) -> String {
         let _ = writeln!(
             out,
             "warning: the waiver for {} on `{}` ({}) matches no finding; remove it?",
-            w.rule, w.path, w.declared_at
+            escape(&w.rule),
+            escape(&w.path),
+            escape(&w.declared_at)
         );
     }
     out.push_str(&summary(report));

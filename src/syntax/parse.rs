@@ -16,7 +16,7 @@ use crate::source::{Source, Span};
 #[grammar = "../grammar/policy.pest"]
 pub(super) struct PolicyParser;
 
-/// Words that cannot name anything (the grammar's `keyword` rule).
+/// Words that cannot name a variable, constant or function (they may name fields and keys).
 const KEYWORDS: &[&str] = &[
     "package", "const", "param", "fn", "rule", "let", "when", "require", "forbid", "for", "in", "where", "else", "at",
     "and", "or", "not", "if", "then", "true", "false", "null",

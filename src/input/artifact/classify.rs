@@ -23,7 +23,8 @@ pub enum Classification {
 
 /// Builtins that execute code or reach arbitrary objects. `__import__` comes
 /// from domain.md; `setattr`/`delattr`/`globals`/`locals`/`vars`/`execfile`/
-/// `reload`/`input`/`file` are Vigil additions (object-graph surgery or I/O).
+/// `reload`/`input`/`file`/`help` are Vigil additions (object-graph surgery,
+/// I/O, or a pager process).
 const DANGEROUS_BUILTINS: &[&str] = &[
     "eval",
     "exec",
@@ -43,6 +44,7 @@ const DANGEROUS_BUILTINS: &[&str] = &[
     "input",
     "raw_input",
     "file",
+    "help",
 ];
 
 /// Modules dangerous in their entirety (and every submodule: `os.path` counts).
@@ -85,51 +87,116 @@ const DANGEROUS_MODULES: &[&str] = &[
     "_osx_support",
     "_aix_support",
     "_pyrepl",
-    // Vigil additions: code loading, process spawning, raw network clients.
+    // Vigil additions: code loading and import machinery, process spawning,
+    // foreign-function interfaces, raw network clients.
     "marshal",
     "importlib",
     "imp",
+    "_imp",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "zipimport",
+    "pkgutil",
+    "site",
     "code",
     "codeop",
     "multiprocessing",
     "http.client",
+    "http.server",
     "ftplib",
     "smtplib",
+    "poplib",
+    "nntplib",
     "telnetlib",
+    "socketserver",
+    "xmlrpc",
+    "xmlrpclib",
     "dill",
     "_posixsubprocess",
+    "_ctypes",
+    "cffi",
+    "numpy.ctypeslib",
+    "_winapi",
+    "winreg",
+    "_winreg",
+    "unittest.mock",
+    "mock",
+    "gc",
+    "platform",
+    "logging.config",
+    "logging.handlers",
+    "torch.hub",
+    "torch.package",
+    "torch.utils.cpp_extension",
+    "setuptools.sandbox",
+    "distutils.core",
 ];
 
-/// Individual dangerous callables as (module, name). A dotted name such as
-/// `Bdb.run` matches an entry equal to it or any entry that is its prefix.
+/// Individual dangerous callables as (module, name). A path equal to one of
+/// these, or continuing it with more attributes, is dangerous.
 const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("functools", "partial"),
     ("_functools", "partial"),
     ("operator", "attrgetter"),
     ("operator", "itemgetter"),
     ("operator", "methodcaller"),
+    ("operator", "call"),
     ("_operator", "attrgetter"),
     ("_operator", "itemgetter"),
     ("_operator", "methodcaller"),
+    ("_operator", "call"),
     ("types", "CodeType"),
     ("types", "FunctionType"),
+    // Loaders that read another pickle (or model) and so run its code.
     ("torch.serialization", "load"),
+    ("torch.serialization", "_load"),
+    ("torch.serialization", "_legacy_load"),
     ("torch", "load"),
+    ("torch.storage", "_load_from_bytes"),
+    ("torch.jit", "load"),
+    ("torch.ops", "load_library"),
+    ("torch.classes", "load_library"),
     ("numpy", "load"),
+    ("numpy", "loads"),
+    ("numpy.lib.npyio", "load"),
+    ("numpy.lib._npyio_impl", "load"),
+    ("numpy.lib.format", "read_array"),
+    ("numpy.testing", "runstring"),
     ("joblib", "load"),
+    ("joblib.numpy_pickle", "load"),
+    ("sklearn.externals.joblib", "load"),
     ("pandas", "read_pickle"),
-    ("torch._inductor.codecache", "compile_file"),
-    ("logging", "FileHandler"),
-    ("_io", "FileIO"),
-    ("io", "FileIO"),
-    ("_io", "open"),
-    ("io", "open"),
+    ("pandas.io.pickle", "read_pickle"),
+    ("pandas.compat.pickle_compat", "load"),
+    ("pandas.compat.pickle_compat", "loads"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
     ("cloudpickle.cloudpickle", "_builtin_type"),
     ("cloudpickle.cloudpickle", "_make_function"),
     ("cloudpickle.cloudpickle", "_function_setstate"),
     ("cloudpickle.cloudpickle", "_make_cell"),
     ("cloudpickle.cloudpickle", "_make_empty_cell"),
     ("cloudpickle.cloudpickle", "subimport"),
+    ("jsonpickle", "decode"),
+    ("jsonpickle", "loads"),
+    ("yaml", "load"),
+    ("yaml", "load_all"),
+    ("yaml", "unsafe_load"),
+    ("yaml", "unsafe_load_all"),
+    ("yaml", "full_load"),
+    ("yaml", "full_load_all"),
+    ("keras.models", "load_model"),
+    ("keras.saving", "load_model"),
+    ("tensorflow.keras.models", "load_model"),
+    ("torch._inductor.codecache", "compile_file"),
+    // File writes and commands.
+    ("logging", "FileHandler"),
+    ("_io", "FileIO"),
+    ("io", "FileIO"),
+    ("_io", "open"),
+    ("io", "open"),
+    ("codecs", "open"),
+    ("mailcap", "findmatch"),
     ("code", "InteractiveInterpreter.runcode"),
     ("doctest", "debug_script"),
     ("ensurepip", "_run_pip"),
@@ -156,6 +223,23 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("trace", "Trace.run"),
     ("trace", "Trace.runctx"),
 ];
+
+/// Modules whose classes are ordinary data (`pathlib.PosixPath` in a saved
+/// config) but whose methods, reached by a dotted name, write files
+/// (`pathlib.Path.write_text`): any attribute walk below them is dangerous.
+const DANGEROUS_METHODS_OF: &[&str] = &["pathlib", "_pathlib"];
+
+/// Top-level module names that look like dunders but are ordinary places to
+/// find classes (`__main__.MyModel` pickled from a notebook).
+const DUNDER_MODULES: &[&str] = &["__main__", "__mp_main__", "__builtin__"];
+
+/// `copyreg.__newobj__` does what the NEWOBJ opcode does (`cls.__new__(cls, *args)`).
+const DUNDER_EXEMPT: &[(&str, &str)] =
+    &[("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__"), ("copy_reg", "__newobj__")];
+
+/// Longest dotted path classified component by component; longer ones are
+/// dangerous outright (no real class needs 64 levels of attributes).
+const MAX_COMPONENTS: usize = 64;
 
 /// Known-safe reconstruction helpers (exact match only: a dotted attribute path
 /// hanging off a safe class is *not* safe). The first block is domain.md's list;
@@ -186,6 +270,38 @@ const SAFE_NAMES: &[(&str, &str)] = &[
     ("numpy._core.numeric", "_frombuffer"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
     ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("torch._utils", "_rebuild_tensor"),
+    // Plain data types: calling them only builds a value.
+    ("builtins", "dict"),
+    ("builtins", "list"),
+    ("builtins", "tuple"),
+    ("builtins", "int"),
+    ("builtins", "float"),
+    ("builtins", "str"),
+    ("builtins", "bool"),
+    ("builtins", "bytes"),
+    ("builtins", "range"),
+];
+
+/// numpy scalar types (`numpy.float64`), pickled as globals with a value.
+const NUMPY_SCALARS: &[&str] = &[
+    "bool_",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "longdouble",
+    "complex64",
+    "complex128",
+    "str_",
+    "bytes_",
 ];
 
 /// torch dtype objects (`torch.float16`, ...) are pickled as globals.
@@ -228,45 +344,85 @@ pub(super) fn classify(module: &str, name: &str) -> (Classification, Option<Stri
 }
 
 fn classify_one(module: &str, name: &str) -> (Classification, Option<String>) {
-    let module_is_builtins = matches!(module, "builtins" | "__builtin__" | "exceptions");
-    let first_name = name.split('.').next().unwrap_or(name);
-    if module_is_builtins && DANGEROUS_BUILTINS.contains(&first_name) {
-        return danger(format!("builtin {first_name} runs code or reaches arbitrary objects"));
+    // The unpickler imports `module`, then walks `name` attribute by attribute
+    // (protocol 4 STACK_GLOBAL, and GLOBAL in recent Pythons), so what is
+    // reached is the full dotted path: `logging` + `os.system` is `os.system`.
+    let parts: Vec<&str> = module.split('.').chain(name.split('.')).collect();
+    let in_module = module.split('.').count();
+    if parts.len() > MAX_COMPONENTS {
+        return danger(format!("dotted path has more than {MAX_COMPONENTS} components"));
     }
-    // Every dotted prefix of the module: `os.path` is dangerous because `os` is.
-    let mut end = 0usize;
-    for (i, part) in module.split('.').enumerate() {
-        end = if i == 0 { part.len() } else { end + 1 + part.len() };
-        let prefix = module.get(..end).unwrap_or(module);
-        if DANGEROUS_MODULES.contains(&prefix) {
-            return danger(format!("module {prefix} is blocklisted"));
+    if let Some(d) = dunder(&parts, module, name) {
+        return danger(format!("path walks through the dunder `{d}`"));
+    }
+    // Every prefix of the full path (`torch` + `hub.load` is under `torch.hub`),
+    // then every path that starts at an attribute the walk reaches
+    // (`logging` + `os.system` reaches `os.system`, `x` + `builtins.eval`).
+    for start in std::iter::once(0).chain(in_module..parts.len().saturating_sub(1)) {
+        if let Some(why) = dangerous_path(parts.get(start..).unwrap_or_default()) {
+            return danger(if start == 0 { why } else { format!("{why} (reached as {module}.{name})") });
         }
     }
-    for (m, n) in DANGEROUS_NAMES {
-        if *m == module && (name == *n || dotted_prefix(name, n)) {
-            return danger(format!("{m}.{n} is blocklisted"));
-        }
-    }
-    // Attribute traversal through dunders (`X.__globals__`, `__subclasses__`)
-    // reaches arbitrary objects from any starting point.
-    if name.split('.').skip(1).any(|p| p.starts_with("__")) {
-        return danger("dotted name walks through a dunder attribute".to_string());
+    if name.contains('.') && DANGEROUS_METHODS_OF.contains(&module) {
+        return danger(format!("method {name} of module {module} can write files"));
     }
     let safe = SAFE_NAMES.iter().any(|(m, n)| *m == module && *n == name)
-        || (module == "torch" && !name.contains('.') && (name.ends_with("Storage") || TORCH_DTYPES.contains(&name)));
+        || (module == "torch"
+            && !name.contains('.')
+            && (name.ends_with("Storage") || name.ends_with("Tensor") || TORCH_DTYPES.contains(&name)))
+        || (module == "numpy" && NUMPY_SCALARS.contains(&name));
     if safe {
         return (Classification::Safe, None);
     }
     (Classification::Unknown, None)
 }
 
-fn danger(reason: String) -> (Classification, Option<String>) {
-    (Classification::Dangerous, Some(reason))
+/// The first dunder component the path walks through, if any: any attribute
+/// (`__globals__`, `__subclasses__`, `__dict__`) and any submodule
+/// (`pkg.__main__` runs the package's script when imported).
+fn dunder<'p>(parts: &[&'p str], module: &str, name: &str) -> Option<&'p str> {
+    if DUNDER_EXEMPT.contains(&(module, name)) {
+        return None;
+    }
+    parts
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| (p.starts_with("__") && !(i == 0 && DUNDER_MODULES.contains(p))).then_some(*p))
 }
 
-/// `name` starts with `entry` followed by a dot (`Bdb.run` under `Bdb`).
-fn dotted_prefix(name: &str, entry: &str) -> bool {
-    name.strip_prefix(entry).is_some_and(|rest| rest.starts_with('.'))
+/// Why `path` (module components, then attributes) is dangerous: a dangerous
+/// builtin, or a dangerous module or callable that is one of its prefixes.
+fn dangerous_path(path: &[&str]) -> Option<String> {
+    let [first, rest @ ..] = path else { return None };
+    if matches!(*first, "builtins" | "__builtin__" | "exceptions")
+        && let Some(b) = rest.first().filter(|b| DANGEROUS_BUILTINS.contains(b))
+    {
+        return Some(format!("builtin {b} runs code or reaches arbitrary objects"));
+    }
+    let mut prefix = String::new();
+    for (i, part) in path.iter().enumerate() {
+        if i > 0 {
+            prefix.push('.');
+        }
+        prefix.push_str(part);
+        if DANGEROUS_MODULES.contains(&prefix.as_str()) {
+            return Some(format!("module {prefix} is blocklisted"));
+        }
+        let named = DANGEROUS_NAMES.iter().any(|(m, n)| {
+            prefix.len() == m.len() + 1 + n.len()
+                && prefix.starts_with(m)
+                && prefix.as_bytes().get(m.len()) == Some(&b'.')
+                && prefix.ends_with(n)
+        });
+        if named {
+            return Some(format!("{prefix} is blocklisted"));
+        }
+    }
+    None
+}
+
+fn danger(reason: String) -> (Classification, Option<String>) {
+    (Classification::Dangerous, Some(reason))
 }
 
 /// The subset of CPython's `_compat_pickle` mappings that matter for safety.
@@ -294,38 +450,4 @@ fn remap_py2<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn c(m: &str, n: &str) -> Classification {
-        classify(m, n).0
-    }
-
-    #[test]
-    fn dangerous_lists() {
-        assert_eq!(c("os", "system"), Classification::Dangerous);
-        assert_eq!(c("os.path", "join"), Classification::Dangerous);
-        assert_eq!(c("posix", "system"), Classification::Dangerous);
-        assert_eq!(c("builtins", "eval"), Classification::Dangerous);
-        assert_eq!(c("__builtin__", "getattr"), Classification::Dangerous);
-        assert_eq!(c("builtins", "__import__"), Classification::Dangerous);
-        assert_eq!(c("functools", "partial"), Classification::Dangerous);
-        assert_eq!(c("bdb", "Bdb.run"), Classification::Dangerous);
-        assert_eq!(c("aiohttp.client", "ClientSession"), Classification::Dangerous);
-        assert_eq!(c("torch.serialization", "load"), Classification::Dangerous);
-        assert_eq!(c("__builtin__", "intern"), Classification::Dangerous);
-        assert_eq!(c("numpy", "dtype.__class__"), Classification::Dangerous);
-    }
-
-    #[test]
-    fn safe_and_unknown() {
-        assert_eq!(c("collections", "OrderedDict"), Classification::Safe);
-        assert_eq!(c("torch", "FloatStorage"), Classification::Safe);
-        assert_eq!(c("torch._utils", "_rebuild_tensor_v2"), Classification::Safe);
-        assert_eq!(c("numpy", "dtype"), Classification::Safe);
-        assert_eq!(c("torch._utils", "_rebuild_tensor"), Classification::Unknown);
-        assert_eq!(c("collections", "OrderedDict.fromkeys"), Classification::Unknown);
-        assert_eq!(c("ospath", "x"), Classification::Unknown);
-        assert_eq!(c("__builtin__", "dict"), Classification::Unknown);
-    }
-}
+mod tests;

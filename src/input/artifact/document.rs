@@ -29,6 +29,10 @@ pub enum Format {
     #[serde(rename = "7z")]
     SevenZip,
     Onnx,
+    /// HDF5 (legacy Keras `.h5`): not parsed, only searched for code markers.
+    Hdf5,
+    /// A tar archive that is not a legacy `torch.save` checkpoint.
+    Tar,
     Unknown,
 }
 
@@ -92,6 +96,12 @@ pub struct PickleReport {
     pub joblib_arrays: u64,
     pub bytes_scanned: u64,
     pub errors: Vec<String>,
+    /// The scan stopped before the end of the stream (a limit or a parse
+    /// error), so whatever follows was not seen. Junk after a complete pickle
+    /// does not count: no loader reads past it. Reported through the
+    /// artifact's `incomplete`, not serialized here.
+    #[serde(skip)]
+    pub stopped_early: bool,
 }
 
 /// A global summarised across all pickles of the artifact.
@@ -147,6 +157,12 @@ pub struct KerasInfo {
     pub lambda_layers: Vec<String>,
     /// `module` values outside keras/tensorflow referenced by the config.
     pub external_modules: Vec<String>,
+    /// JSON paths of `__lambda__` objects (lambdas used as activations,
+    /// losses, ...): marshalled bytecode, like a Lambda layer.
+    pub lambda_functions: Vec<String>,
+    /// `module.name (reason)` of imports the config makes that classify as
+    /// dangerous (`{"module": "os", "class_name": "function", "config": "system"}`).
+    pub dangerous_imports: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -221,9 +237,18 @@ pub struct Artifact {
     pub warnings: Vec<String>,
     /// Malformed content or limits hit; findings made before the error are kept.
     pub errors: Vec<String>,
+    /// Content that can run code and was not inspected to its end (a pickle
+    /// scan stopped by a limit or a parse error, an entry cut by a read cap,
+    /// a compressed stream not decompressed): not knowing is not clean.
+    pub incomplete: Vec<String>,
 }
 
 impl Artifact {
+    /// The format as the document spells it (`safetensors`, `pytorch-zip`).
+    pub(super) fn format_name(&self) -> String {
+        serde_json::to_value(self.format).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
     pub(super) fn empty(path: &str, size: u64) -> Self {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
         Artifact {
@@ -247,6 +272,7 @@ impl Artifact {
             onnx: None,
             warnings: Vec::new(),
             errors: Vec::new(),
+            incomplete: Vec::new(),
         }
     }
 }

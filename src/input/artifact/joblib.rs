@@ -38,9 +38,45 @@ impl View<'_> {
     }
 }
 
-/// A joblib wrapper whose dtype is `object`: a nested pickle follows.
+/// A joblib wrapper whose dtype `hasobject` (joblib's own test): an object
+/// dtype, or a structured / sub-array dtype with an object field. A nested
+/// pickle follows instead of raw bytes.
 pub(super) fn is_object_array(view: &View<'_>, obj: u32, state: Value) -> bool {
-    wrapper_fields(view, obj, state).is_some_and(|f| kind(f.typestr).starts_with('O'))
+    wrapper_fields(view, obj, state).is_some_and(|f| has_object(view.arena, f.dtype, f.typestr, 0))
+}
+
+/// numpy's `dtype.hasobject` as far as the pickle shows it: the type code,
+/// then the flags numpy restores from the BUILD state (`NPY_ITEM_HASOBJECT`,
+/// bit 0 of item 7), then the sub-array base (item 2). A structured dtype
+/// whose fields cannot be seen and whose flags are not an integer counts as
+/// holding objects.
+fn has_object(arena: &Arena, dtype: &Obj, typestr: &str, depth: usize) -> bool {
+    const HASOBJECT: i64 = 0x01;
+    if kind(typestr).starts_with('O') || depth > 8 {
+        return true;
+    }
+    let Some(state) = dtype.state.map(|s| arena.tuple(s)) else {
+        return false;
+    };
+    let item = |i: usize| state.get(i).copied().map(scalar_only);
+    match item(7) {
+        Some(Value::Int(flags)) if flags & HASOBJECT != 0 => return true,
+        Some(Value::Int(_)) => {}
+        _ if kind(typestr).starts_with('V') && !matches!(item(4), None | Some(Value::Nil)) => return true,
+        _ => {}
+    }
+    // Sub-array: (base dtype, shape).
+    if let Some(Value::Tuple(sub)) = state.get(2).copied()
+        && let Some(Value::Obj(base)) = arena.tuple(sub).first().copied()
+        && let Some(base) = arena.obj(base)
+    {
+        let base_type = match base.args.and_then(|a| arena.tuple(a).first().copied()) {
+            Some(Value::Str(s)) => arena.str(s),
+            _ => return true,
+        };
+        return has_object(arena, base, base_type, depth + 1);
+    }
+    false
 }
 
 /// A NumpyArrayWrapper's state: its dtype, the dtype's type string, shape and alignment.
@@ -86,7 +122,7 @@ pub(super) fn array_skip(view: &View<'_>, obj: u32, state: Value) -> Option<Resu
     let Some(f) = wrapper_fields(view, obj, state) else {
         return Some(Err("wrapper state has no dict with a numpy.dtype".into()));
     };
-    if kind(f.typestr).starts_with('O') {
+    if has_object(view.arena, f.dtype, f.typestr, 0) {
         // Object arrays are a nested pickle (see `is_object_array`).
         return None;
     }

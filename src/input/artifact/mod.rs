@@ -25,7 +25,9 @@ mod opcodes;
 mod pickle;
 mod pickle_arena;
 mod pickle_arg;
+mod pickle_nested;
 mod pickle_state;
+mod pylit;
 mod pystr;
 mod reader;
 mod safetensors;
@@ -33,6 +35,7 @@ mod sniff;
 #[cfg(test)]
 mod tests;
 mod to_value;
+mod torch_tar;
 mod zip;
 
 use std::fs::File;
@@ -74,7 +77,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_pickle_ops: 50_000_000,
-            max_memo: 1_000_000,
+            max_memo: 1 << 22,
             max_string: 64 * 1024,
             max_entry_bytes: 256 << 20,
             max_total_bytes: 1 << 30,
@@ -164,6 +167,49 @@ fn read_whole(file: &mut File, size: u64) -> std::io::Result<(Vec<u8>, usize)> {
         }
     }
     Ok((buf, got))
+}
+
+/// Bytes of a file that no format claims which are scanned for a pickle.
+const PICKLE_SNIFF_BYTES: u64 = 64 * 1024;
+
+/// Whether a file that no format's magic claims (any name, no extension) is
+/// a pickle anyway: protocol 2+ streams need not start with PROTO, and
+/// protocol 0/1 streams have no magic at all. The first 64 KiB are scanned
+/// and must convince: a real global named, or a STOP reached after an import.
+/// `first` holds the bytes already read from the file, `rest` the file after them.
+///
+/// A file of any name is a model file when its magic bytes are a format's
+/// own, or when it starts with PROTO; the weak protocol 0/1 shape alone
+/// ("hello" parses as three opcodes) must also convince by parsing, so plain
+/// text never becomes a model file.
+pub fn is_model_file(first: &[u8], rest: &mut dyn Read) -> bool {
+    match sniff(first) {
+        Some(document::Format::Pickle) if !first.starts_with(&[0x80]) => is_pickle_stream(first, rest),
+        Some(_) => true,
+        None => is_pickle_stream(first, rest),
+    }
+}
+
+/// [`is_model_file`] for a stream that no magic claims.
+pub fn is_pickle_stream(first: &[u8], rest: &mut dyn Read) -> bool {
+    let mut head = first.to_vec();
+    let more = PICKLE_SNIFF_BYTES.saturating_sub(head.len() as u64);
+    if rest.take(more).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    sniff_pickle(&head)
+}
+
+/// [`is_pickle_stream`] over bytes in memory.
+pub fn sniff_pickle(head: &[u8]) -> bool {
+    if head.first().is_none_or(|b| opcodes::info(*b).is_none()) {
+        return false;
+    }
+    // A text file fails within a few opcodes; the bound only matters for
+    // hostile input.
+    let limits = Limits { max_pickle_ops: 100_000, ..Limits::default() };
+    let rep = pickle::scan(&mut reader::ByteReader::memory(head), &limits, pickle::ScanOptions::default());
+    inspect::convincing(&rep)
 }
 
 /// Inspect bytes held in memory (tests, fuzzing, already-fetched blobs).

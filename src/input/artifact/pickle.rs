@@ -11,15 +11,23 @@
 
 use super::Limits;
 use super::document::PickleReport;
-use super::joblib;
 use super::opcodes::{self, OpInfo};
 use super::pickle_arg::{self, ArgVal, fixed4, memo_key};
-use super::pickle_state::{Machine, Saved, Span, Unresolved, Value, str_or_q};
+use super::pickle_state::{Machine, Span, Unresolved, Value, str_or_q};
 use super::pystr::{self, PyInt};
 use super::reader::ByteReader;
 
 /// joblib object-array pickles inside object-array pickles (never legitimate).
-const MAX_NESTING: usize = 4;
+pub(super) const MAX_NESTING: usize = 4;
+
+/// Byte strings kept for a nested scan once the stream imports a loader of
+/// pickled bytes; longer ones are reported, not buffered.
+const NESTED_BYTES_MAX: usize = 64 << 20;
+
+/// `torch.storage._load_from_bytes(b)` is `torch.load(io.BytesIO(b))`.
+fn is_bytes_loader(module: &str, name: &str) -> bool {
+    matches!((module, name), ("torch.storage", "_load_from_bytes") | ("torch", "storage._load_from_bytes"))
+}
 
 /// Per-stream scan options.
 #[derive(Default)]
@@ -27,9 +35,15 @@ pub(super) struct ScanOptions {
     pub entry: Option<String>,
     /// Stop quietly after this many complete pickles (legacy torch: 5).
     pub max_segments: Option<u64>,
+    /// Read the stream as plain `pickle.load` (and `pandas.read_pickle`,
+    /// `torch.load(weights_only=False)`) do: joblib's inline array bytes are
+    /// opcodes to them, not data to step over.
+    pub plain: bool,
+    /// Nesting depth to start at (pickles inside pickles).
+    pub depth: usize,
 }
 
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Stop,
 }
@@ -37,6 +51,8 @@ enum Flow {
 /// Scan one pickle stream from the reader's current position.
 pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -> PickleReport {
     let mut m = Machine::new(limits, PickleReport { entry: opts.entry, ..PickleReport::default() });
+    m.plain = opts.plain;
+    m.nesting = opts.depth;
     let start = r.offset();
     let mut seg_ops = 0u64;
     // Opcode arguments are read into this buffer (borrowed by the decoded
@@ -51,6 +67,10 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 seg_ops = 0;
                 m.stack.clear();
                 m.marks.clear();
+                if m.plain {
+                    // Each `pickle.load` starts with an empty memo.
+                    m.memo.clear();
+                }
                 if opts.max_segments.is_some_and(|max| m.report.segments >= max) {
                     break;
                 }
@@ -69,7 +89,14 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
                 } else {
                     "not a pickle"
                 };
-                m.error(format!("{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned"));
+                let msg = format!("{what} at offset {off}: byte {b:#04x} is not a pickle opcode; rest not scanned");
+                if seg_ops > 0 {
+                    m.error(msg);
+                } else {
+                    // Between pickles (or before the first): the unpickler
+                    // fails on this very byte, so nothing after it can run.
+                    m.report.errors.push(msg);
+                }
                 break;
             }
             Err(msg) => {
@@ -84,7 +111,7 @@ pub(super) fn scan(r: &mut ByteReader<'_>, limits: &Limits, opts: ScanOptions) -
 }
 
 /// What the next byte of the stream turned out to be.
-enum Next {
+pub(super) enum Next {
     Op(Flow),
     Eof(u64),
     NotOpcode(u8, u64),
@@ -92,7 +119,7 @@ enum Next {
 
 impl Machine<'_> {
     /// Decode and apply one opcode.
-    fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
+    pub(super) fn next(&mut self, r: &mut ByteReader<'_>, scratch: &mut Vec<u8>) -> Result<Next, String> {
         // Between two opcodes every live value is on a stack or in a memo.
         if self.should_collect() {
             self.collect_garbage();
@@ -116,44 +143,6 @@ impl Machine<'_> {
         self.apply(r, b, info, off, scratch).map(Next::Op)
     }
 
-    /// joblib writes object arrays as a separate `pickle.dump` that
-    /// `joblib.load` reads with its own unpickler: scan it with a fresh stack
-    /// and memo so its memo keys do not clobber the outer pickle's.
-    fn nested_pickle(&mut self, r: &mut ByteReader<'_>, off: u64) -> Result<(), String> {
-        if self.nesting >= MAX_NESTING {
-            return Err(format!("limit at offset {off}: joblib object arrays nested too deeply"));
-        }
-        self.saved.push(Saved {
-            stack: std::mem::take(&mut self.stack),
-            marks: std::mem::take(&mut self.marks),
-            memo: std::mem::take(&mut self.memo),
-        });
-        self.nesting += 1;
-        let mut scratch = Vec::new();
-        let res = loop {
-            match self.next(r, &mut scratch) {
-                Ok(Next::Op(Flow::Stop)) => break Ok(()),
-                Ok(Next::Op(Flow::Continue)) => {}
-                Ok(Next::Eof(at)) => {
-                    break Err(format!("truncated at offset {at}: joblib object array pickle has no STOP"));
-                }
-                Ok(Next::NotOpcode(b, at)) => {
-                    break Err(format!(
-                        "invalid opcode at offset {at}: byte {b:#04x} inside a joblib object array pickle"
-                    ));
-                }
-                Err(e) => break Err(e),
-            }
-        };
-        self.nesting -= 1;
-        if let Some(outer) = self.saved.pop() {
-            self.stack = outer.stack;
-            self.marks = outer.marks;
-            self.memo = outer.memo;
-        }
-        res
-    }
-
     #[inline(always)]
     fn apply(
         &mut self,
@@ -163,7 +152,7 @@ impl Machine<'_> {
         off: u64,
         scratch: &mut Vec<u8>,
     ) -> Result<Flow, String> {
-        let arg = pickle_arg::read_arg(r, b, info, off, self.limits.max_string, scratch)?;
+        let arg = pickle_arg::read_arg(r, b, info, off, (self.limits.max_string, self.keep_bytes), scratch)?;
         let bad = |what: &str| format!("invalid {} at offset {off}: {what}", info.name);
         match (b, arg) {
             (b'.', _) => {
@@ -234,6 +223,10 @@ impl Machine<'_> {
                     Err(_) => t.push_str(&String::from_utf8_lossy(p)),
                 });
                 self.push(v)?;
+            }
+            (b'B' | b'C' | 0x8e, ArgVal::Payload(Some(p))) => {
+                self.nested_bytes(p, off)?;
+                self.push(Value::Opaque)?;
             }
             // Everything else that just pushes an opaque object.
             (
@@ -309,6 +302,10 @@ impl Machine<'_> {
             // Memo.
             (b'g' | b'h' | b'j', arg) => {
                 let key = memo_key(&arg).ok_or_else(|| bad("bad memo key"))?;
+                if self.plain && !self.memo.contains(key) {
+                    // The unpickler raises here; reading on would invent values.
+                    return Err(bad(&format!("memo key {key} was never stored")));
+                }
                 let v = self.memo.get(key).unwrap_or(Value::Opaque);
                 self.push(v)?;
             }
@@ -331,6 +328,9 @@ impl Machine<'_> {
                 self.push(g)?;
             }
             (b'c', ArgVal::Pair(m, n)) => {
+                if is_bytes_loader(m, n) {
+                    self.keep_bytes = NESTED_BYTES_MAX;
+                }
                 let g = self.record(m, n, off, info.name, None)?;
                 self.push(g)?;
             }
@@ -342,6 +342,9 @@ impl Machine<'_> {
                     _ => Some(Unresolved::StackGlobal),
                 };
                 let (m, n) = (str_or_q(&self.arena, module), str_or_q(&self.arena, name));
+                if is_bytes_loader(m, n) {
+                    self.keep_bytes = NESTED_BYTES_MAX;
+                }
                 let g = self.globals.record(&mut self.report, m, n, off, info.name, unresolved)?;
                 self.push(Value::Global(g))?;
             }
@@ -408,33 +411,8 @@ impl Machine<'_> {
         Ok(Flow::Continue)
     }
 
-    /// BUILD: remember tuple state (numpy dtypes) and step over the raw array
-    /// bytes joblib writes right after a NumpyArrayWrapper's BUILD.
-    fn build(&mut self, r: &mut ByteReader<'_>, state: Value, off: u64) -> Result<(), String> {
-        let Some(Value::Obj(o)) = self.top() else {
-            return Ok(());
-        };
-        if let (Value::Tuple(t), Some(obj)) = (state, self.arena.objs.get_mut(o as usize)) {
-            obj.state = Some(t);
-        }
-        let view = joblib::View { arena: &self.arena, globals: &self.report.globals };
-        if joblib::is_object_array(&view, o, state) {
-            // Garbage may be collected while the nested pickle is scanned:
-            // `o` and `state` must not be used after this call.
-            self.nested_pickle(r, off)?;
-            self.report.joblib_arrays += 1;
-            self.set_top(Value::Opaque);
-        } else if let Some(skip) = joblib::array_skip(&view, o, state) {
-            let skip = skip.map_err(|e| format!("joblib array at offset {off}: {e}; rest not scanned"))?;
-            joblib::step_over(r, &skip).map_err(|e| format!("joblib array at offset {off}: {e}"))?;
-            self.report.joblib_arrays += 1;
-            self.set_top(Value::Opaque);
-        }
-        Ok(())
-    }
-
     /// Replace the top of the current stack, if there is one.
-    fn set_top(&mut self, v: Value) {
+    pub(super) fn set_top(&mut self, v: Value) {
         if self.stack.len() > self.base()
             && let Some(top) = self.stack.last_mut()
         {

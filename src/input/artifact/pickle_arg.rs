@@ -34,15 +34,16 @@ impl Fixed {
 }
 
 /// Read the argument of opcode `b` (already consumed, at offset `off`).
-/// Text the scanner may need is kept up to `max` bytes; longer payloads are
-/// skipped without being buffered.
+/// Text the scanner may need is kept up to `max` bytes, byte strings up to
+/// `max_bytes` (0 unless a nested pickle may hide in them); longer payloads
+/// are skipped without being buffered.
 #[inline(always)]
 pub(super) fn read_arg<'s>(
     r: &mut ByteReader<'_>,
     b: u8,
     info: &OpInfo,
     off: u64,
-    max: usize,
+    (max, max_bytes): (usize, usize),
     scratch: &'s mut Vec<u8>,
 ) -> Result<ArgVal<'s>, String> {
     scratch.clear();
@@ -113,10 +114,11 @@ pub(super) fn read_arg<'s>(
             let keep = match b {
                 0x8a | 0x8b => len <= 8,
                 b'T' | b'U' | b'X' | 0x8c | 0x8d => usize::try_from(len).is_ok_and(|l| l <= max),
+                b'B' | b'C' | 0x8e => usize::try_from(len).is_ok_and(|l| l <= max_bytes),
                 _ => false,
             };
             if keep {
-                // `keep` guarantees len <= max_string (or <= 8), so it fits usize.
+                // `keep` guarantees len <= max_string, max_bytes or 8, so it fits usize.
                 let n = usize::try_from(len).map_err(|_| trunc(len))?;
                 let got = r.read_into(n, scratch).map_err(io)?;
                 if got < n {

@@ -14,7 +14,7 @@ pub(super) use super::pickle_arena::FastMap;
 
 /// Deepest stack (all MARK levels together) we simulate. Real pickles stay
 /// shallow: containers are filled in batches of 1000 by APPENDS/SETITEMS.
-pub(super) const MAX_STACK: usize = 100_000;
+pub(super) const MAX_STACK: usize = 1 << 22;
 /// Distinct globals recorded per stream before the scan gives up.
 const MAX_GLOBALS: usize = 65_536;
 /// Total bytes of strings retained as symbolic values; past it, new strings
@@ -64,7 +64,7 @@ impl Memo {
         }
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.dense.clear();
         self.sparse.clear();
         self.len = 0;
@@ -197,6 +197,10 @@ pub(super) struct Machine<'l> {
     pub(super) retained: u64,
     /// Depth of joblib object-array pickles being scanned.
     pub(super) nesting: usize,
+    /// Plain-unpickler reading: joblib arrays are not stepped over.
+    pub(super) plain: bool,
+    /// Byte strings up to this length are kept (for nested pickles).
+    pub(super) keep_bytes: usize,
     /// Outer pickles' stacks and memos while nested ones are scanned.
     pub(super) saved: Vec<Saved>,
     /// Arena weight at which garbage is next collected.
@@ -268,6 +272,8 @@ impl<'l> Machine<'l> {
             globals: b.globals,
             retained: 0,
             nesting: 0,
+            plain: false,
+            keep_bytes: 0,
             saved: Vec::new(),
             gc_at: GC_MIN,
             gc_min: GC_MIN,
@@ -296,7 +302,9 @@ impl<'l> Machine<'l> {
 }
 
 impl Machine<'_> {
+    /// An error that stops (or blinds) the scan: what follows is unseen.
     pub(super) fn error(&mut self, msg: String) {
+        self.report.stopped_early = true;
         self.report.errors.push(msg);
     }
 

@@ -36,6 +36,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Some(Format::Zip);
     }
+    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return Some(Format::Hdf5);
+    }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
         return Some(Format::SevenZip);
     }
@@ -162,6 +165,11 @@ fn line_ok(op: u8, line: &[u8], complete: bool) -> bool {
         b'P' => line.iter().all(|c| c.is_ascii_graphic() || *c == b' '),
         _ => true,
     }
+}
+
+/// A complete dotted Python identifier (`os.path`, `Bdb.run`).
+pub(super) fn is_dotted_identifier(s: &str) -> bool {
+    s.split('.').all(|part| identifier_ok(part.as_bytes(), true) && !part.contains('.'))
 }
 
 /// GLOBAL/INST names: UTF-8 dotted Python identifiers.

@@ -21,7 +21,7 @@ use super::document::{
     OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };
 
-const ARTIFACT_KEYS: [&str; 20] = [
+const ARTIFACT_KEYS: [&str; 21] = [
     "path",
     "name",
     "size",
@@ -42,6 +42,7 @@ const ARTIFACT_KEYS: [&str; 20] = [
     "onnx",
     "warnings",
     "errors",
+    "incomplete",
 ];
 const PICKLE_KEYS: [&str; 10] = [
     "entry",
@@ -72,7 +73,8 @@ const GGUF_KEYS: [&str; 11] = [
     "has_chat_template",
     "metadata",
 ];
-const KERAS_KEYS: [&str; 4] = ["keras_version", "layers", "lambda_layers", "external_modules"];
+const KERAS_KEYS: [&str; 6] =
+    ["keras_version", "layers", "lambda_layers", "external_modules", "lambda_functions", "dangerous_imports"];
 const NUMPY_KEYS: [&str; 6] = ["entry", "version", "dtype", "shape", "fortran_order", "object"];
 const ARCHIVE_KEYS: [&str; 9] = [
     "entries",
@@ -89,7 +91,7 @@ const ONNX_KEYS: [&str; 7] =
     ["ir_version", "producer_name", "producer_version", "domain", "model_version", "opsets", "metadata"];
 const OPSET_KEYS: [&str; 2] = ["domain", "version"];
 
-const FORMATS: [Format; 15] = [
+const FORMATS: [Format; 17] = [
     Format::Pickle,
     Format::PytorchZip,
     Format::PytorchLegacy,
@@ -104,6 +106,8 @@ const FORMATS: [Format; 15] = [
     Format::Zip,
     Format::SevenZip,
     Format::Onnx,
+    Format::Hdf5,
+    Format::Tar,
     Format::Unknown,
 ];
 const SERIALIZATIONS: [Serialization; 7] = [
@@ -266,6 +270,7 @@ impl Shared {
                 a.onnx.as_ref().map_or(Value::Null, |o| self.onnx(o)),
                 self.strings(&a.warnings),
                 self.strings(&a.errors),
+                self.strings(&a.incomplete),
             ],
         )
     }
@@ -393,6 +398,8 @@ impl Shared {
                 unsigned(k.layers),
                 self.strings(&k.lambda_layers),
                 self.strings(&k.external_modules),
+                self.strings(&k.lambda_functions),
+                self.strings(&k.dangerous_imports),
             ],
         )
     }

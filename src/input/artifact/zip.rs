@@ -37,15 +37,13 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
     if let Ok(Some(declared)) = declared_entries(src)
         && declared > max
     {
-        ctx.uninspected = true;
-        ctx.error(format!("{label}: declares {declared} entries, more than max_entries ({max}); not inspected"));
+        ctx.stopped(format!("{label}: declares {declared} entries, more than max_entries ({max}); not inspected"));
         return;
     }
     let mut za = match ZipArchive::new(src) {
         Ok(z) => z,
         Err(e) => {
-            ctx.error(format!("{label}: unreadable zip: {e}"));
-            ctx.uninspected = true;
+            ctx.stopped(format!("{label}: unreadable zip: {e}"));
             return;
         }
     };
@@ -68,8 +66,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         }
     }
     if total > n {
-        ctx.uninspected = true;
-        ctx.error(format!("{label}: {} entries beyond max_entries not inspected", total - n));
+        ctx.stopped(format!("{label}: {} entries beyond max_entries not inspected", total - n));
     }
     let mut keras_files = keras::KerasFiles::default();
     for (i, name) in names.iter().enumerate() {
@@ -83,8 +80,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         let full = join(prefix, name);
         let budget = limits.max_total_bytes.saturating_sub(ctx.total_read);
         if budget == 0 {
-            ctx.uninspected = true;
-            ctx.error(format!("{label}: max_total_bytes reached; {full} and later entries not inspected"));
+            ctx.stopped(format!("{label}: max_total_bytes reached; {full} and later entries not inspected"));
             break;
         }
         {
@@ -99,8 +95,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         let file = match za.by_index_with_options(i, opts) {
             Ok(f) => f,
             Err(e) => {
-                ctx.uninspected = true;
-                ctx.error(format!("{full}: cannot read entry: {e}"));
+                ctx.stopped(format!("{full}: cannot read entry: {e}"));
                 continue;
             }
         };
@@ -112,8 +107,7 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
         a.read_bytes = a.read_bytes.saturating_add(capped.read);
         if capped.hit {
             a.capped_entries.push(full.clone());
-            ctx.uninspected = true;
-            ctx.error(format!(
+            ctx.stopped(format!(
                 "{full}: decompressed data exceeds the read cap; only the first {} bytes were inspected",
                 capped.read
             ));
@@ -122,6 +116,19 @@ pub(super) fn inspect(ctx: &mut Ctx<'_>, src: &mut dyn ReadSeek, prefix: Option<
     if let Some(info) = keras_files.finish() {
         ctx.art.keras = Some(info);
     }
+}
+
+/// Whether an end-of-central-directory record sits where Python's
+/// `zipfile.is_zipfile` looks for it (the last 64 KiB), whatever precedes it.
+/// (Random bytes that merely contain the record's signature are not taken
+/// for an archive: the central directory must parse too.)
+pub(super) fn ends_like_zip(src: &mut dyn ReadSeek) -> io::Result<bool> {
+    if declared_entries(src)?.is_none_or(|n| n > 1 << 20) {
+        return Ok(false);
+    }
+    let ok = ZipArchive::new(&mut *src).is_ok();
+    src.seek(SeekFrom::Start(0))?;
+    Ok(ok)
 }
 
 /// Entry count from the end-of-central-directory record (zip64 aware),
@@ -183,9 +190,9 @@ fn kind_from_names(names: &[String]) -> Format {
         Format::PytorchZip
     } else if !files.is_empty() && files.iter().all(|n| n.ends_with(".npy")) {
         Format::NumpyZip
-    } else if files.contains(&"config.json")
-        && (files.contains(&"metadata.json") || files.contains(&"model.weights.h5"))
-    {
+    } else if files.contains(&"config.json") {
+        // Keras needs nothing else (weights may be `.h5`, `.npz` or absent);
+        // a config that turns out not to be a Keras model demotes it to zip.
         Format::Keras
     } else {
         Format::Zip
@@ -253,7 +260,7 @@ fn entry_with_head(
         if encrypted {
             ctx.warn(format!("{full}: encrypted entry; contents not inspected ({e})"));
         } else {
-            ctx.error(format!("{full}: read error: {e}"));
+            ctx.stopped(format!("{full}: read error: {e}"));
         }
         return;
     }
@@ -289,8 +296,13 @@ fn entry_with_head(
             }
         }
         _ if depth == 0 && kind == Format::Keras && keras::is_json_member(name) => {
-            if let Err(e) = keras_files.read(name, &mut rest) {
-                ctx.error(format!("{full}: {e}"));
+            match keras_files.read(name, &mut rest) {
+                Ok(()) => {}
+                Err(keras::ReadError::Unread(e)) => ctx.stopped(format!("{full}: {e}")),
+                Err(keras::ReadError::NotKeras) => {
+                    ctx.art.format = Format::Zip;
+                    ctx.warn(format!("{full}: not a Keras model config; read as a plain zip"));
+                }
             }
         }
         _ if encrypted => {
@@ -310,8 +322,7 @@ fn scan(ctx: &Ctx<'_>, r: &mut dyn Read, full: &str) -> super::document::PickleR
 /// A zip inside the zip: buffer it (bounded by the entry cap) and recurse.
 fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
     if depth >= ctx.opts.limits.max_depth {
-        ctx.uninspected = true;
-        ctx.error(format!(
+        ctx.stopped(format!(
             "{full}: nested archive deeper than max_depth ({}); not inspected",
             ctx.opts.limits.max_depth
         ));
@@ -319,7 +330,7 @@ fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
     }
     let mut buf = Vec::new();
     if let Err(e) = r.read_to_end(&mut buf) {
-        ctx.error(format!("{full}: read error: {e}"));
+        ctx.stopped(format!("{full}: read error: {e}"));
         return;
     }
     let a = archive(ctx);
@@ -328,11 +339,11 @@ fn nested(ctx: &mut Ctx<'_>, r: &mut dyn Read, full: &str, depth: usize) {
 }
 
 /// Reads at most `left` bytes and remembers whether more were available.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    read: u64,
-    hit: bool,
+pub(super) struct Capped<R> {
+    pub inner: R,
+    pub left: u64,
+    pub read: u64,
+    pub hit: bool,
 }
 
 impl<R: Read> Read for Capped<R> {

@@ -2,7 +2,8 @@
 //! the test itself (no fixtures on disk).
 
 pub(super) mod containers;
-mod pickles;
+mod hostile;
+pub(super) mod pickles;
 
 pub(super) use super::{Artifact, Classification, Format, InspectOptions, Limits, Verdict, inspect_bytes};
 
@@ -83,6 +84,7 @@ fn document_serializes_with_stable_keys() {
         "onnx",
         "warnings",
         "errors",
+        "incomplete",
     ] {
         assert!(json.get(key).is_some(), "missing key {key}");
     }

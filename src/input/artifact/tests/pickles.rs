@@ -164,9 +164,12 @@ fn limits_stop_the_scan_with_an_error() {
     let tight = InspectOptions { hash: false, limits: Limits { max_pickle_ops: 3, ..Limits::default() } };
     let a = inspect_bytes("x.pkl", &call4("os", "system", "id"), &tight);
     assert!(a.errors.iter().any(|e| e.contains("more than 3 opcodes")));
+    // Whatever follows the limit is unseen: that is a blocking finding, not a note.
+    assert!(a.incomplete.iter().any(|e| e.contains("more than 3 opcodes")), "{:?}", a.incomplete);
     let memo = InspectOptions { hash: false, limits: Limits { max_memo: 1, ..Limits::default() } };
     let b = inspect_bytes("x.pkl", &call4("os", "system", "id"), &memo);
     assert!(b.errors.iter().any(|e| e.contains("memo")));
+    assert!(b.incomplete.iter().any(|e| e.contains("memo")), "{:?}", b.incomplete);
     let short = InspectOptions { hash: false, limits: Limits { max_string: 4, ..Limits::default() } };
     // "system" is longer than max_string: it is skipped, so the import is unresolvable.
     let c = inspect_bytes("x.pkl", &call4("os", "system", "id"), &short);
@@ -201,6 +204,12 @@ fn safe_and_unknown_classification() {
 /// A joblib NumpyArrayWrapper for a 2x3 array of `typestr`, up to and
 /// including its BUILD (as `joblib.dump` writes it with protocol 4).
 fn joblib_wrapper(typestr: &str) -> Vec<u8> {
+    joblib_wrapper_with(typestr, 0, true)
+}
+
+/// [`joblib_wrapper`] with the dtype's flags (state item 7) and with or
+/// without joblib 1.2's alignment padding.
+pub(super) fn joblib_wrapper_with(typestr: &str, flags: u8, aligned: bool) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend(sbu("joblib.numpy_pickle"));
     v.extend(sbu("NumpyArrayWrapper"));
@@ -214,9 +223,14 @@ fn joblib_wrapper(typestr: &str) -> Vec<u8> {
     v.extend(sbu(typestr));
     v.extend_from_slice(b"\x89\x88\x87R(K\x03");
     v.extend(sbu("<"));
-    v.extend_from_slice(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb");
-    v.extend(sbu("numpy_array_alignment_bytes"));
-    v.extend_from_slice(b"K\x10ub");
+    v.extend_from_slice(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK");
+    v.push(flags);
+    v.extend_from_slice(b"tb");
+    if aligned {
+        v.extend(sbu("numpy_array_alignment_bytes"));
+        v.extend_from_slice(b"K\x10");
+    }
+    v.extend_from_slice(b"ub");
     v
 }
 
