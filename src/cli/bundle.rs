@@ -157,13 +157,16 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Policy files for the compiler: `(name, text)`.
+type Sources = Vec<(String, String)>;
+
 /// The bundles of a `check` run: from every configuration layer and the command line, verified with the
 /// key the command line or the first layer setting one (the trusted file, when there is one) gives. Returns
 /// their policy files and what the attestation records of each; any failure is exit 2.
 pub fn for_check(
     layers: &[&vigil::config::Config],
     args: &super::attest::EvidenceArgs,
-) -> Result<(Vec<(String, String)>, Vec<serde_json::Value>), Outcome> {
+) -> Result<(Sources, Vec<serde_json::Value>), Outcome> {
     let files: Vec<PathBuf> = layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();
     let key = args.bundle_key.clone().or_else(|| layers.iter().find_map(|c| c.bundle_key.clone()));
     let bundles = load(&files, key.as_deref()).map_err(|e| error(&e))?;

@@ -243,7 +243,9 @@ mod tests {
         assert_eq!(pem_label("x\n-----BEGIN PUBLIC KEY-----\nAA\n"), Some("PUBLIC KEY"));
         assert!(SigningKey::from_pem("hello").unwrap_err().contains("not a PEM key"));
         let cert = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
-        assert!(VerifyingKey::from_pem(cert).unwrap_err().contains("`CERTIFICATE`"));
+        assert!(VerifyingKey::from_pem(cert).unwrap_err().contains("a malformed X.509 certificate"));
+        let rsa = "-----BEGIN RSA PUBLIC KEY-----\nAA==\n-----END RSA PUBLIC KEY-----\n";
+        assert!(VerifyingKey::from_pem(rsa).unwrap_err().contains("`RSA PUBLIC KEY`"));
         let garbage = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert!(SigningKey::from_pem(garbage).unwrap_err().contains("malformed"));
         assert!(VerifyingKey::from_pem(garbage).unwrap_err().contains("a private key"));
