@@ -18,18 +18,14 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 
 use crate::evidence::dsse;
 use crate::evidence::keys::{SigningKey, VerifyingKey};
+use crate::hex::sha256;
 use crate::report::Report;
 
 /// The `prev` of the first line.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// What one run contributes to the log (everything but the chain fields).
 pub fn entry(report: &Report, policy_digest: &str, time: jiff::Timestamp) -> Json {
@@ -100,7 +96,7 @@ pub fn append(path: &Path, entry: Json, key: Option<&SigningKey>) -> std::io::Re
     file.seek(SeekFrom::Start(0))?;
     file.read_to_string(&mut text)?;
     let torn = !text.is_empty() && !text.ends_with('\n');
-    let prev = text.lines().rfind(|l| !l.trim().is_empty()).map_or(GENESIS.to_string(), |l| hex(l.as_bytes()));
+    let prev = text.lines().rfind(|l| !l.trim().is_empty()).map_or(GENESIS.to_string(), |l| sha256(l.as_bytes()));
     // Entries so far: lines that are not checkpoints (a torn or foreign line counts; verify names it).
     let entries = 1 + text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("{\"checkpoint\"")).count();
     let (mut out, mut head) = chain_line(entry, &prev)?;
@@ -128,12 +124,12 @@ fn chain_line(mut entry: Json, prev: &str) -> std::io::Result<(String, String)> 
     object.insert("prev_sha256".into(), Json::String(prev.to_string()));
     object.shift_remove("sha256");
     let body = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-    let own = hex(body.as_bytes());
+    let own = sha256(body.as_bytes());
     if let Some(object) = entry.as_object_mut() {
         object.insert("sha256".into(), Json::String(own));
     }
     let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-    let digest = hex(line.as_bytes());
+    let digest = sha256(line.as_bytes());
     Ok((line + "\n", digest))
 }
 
@@ -193,7 +189,7 @@ pub fn verify(text: &str, expect: &Expect<'_>) -> Result<Verified, Broken> {
         };
         let Some(Json::String(own)) = entry.shift_remove("sha256") else { return Err(broken(n, "no `sha256` field")) };
         let body = serde_json::to_string(&Json::Object(entry.clone())).map_err(|_| broken(n, "unreadable"))?;
-        if hex(body.as_bytes()) != own {
+        if sha256(body.as_bytes()) != own {
             return Err(broken(n, "its content does not match its sha256: the line was altered"));
         }
         if entry.get("prev_sha256").and_then(Json::as_str) != Some(prev.as_str()) {
@@ -209,7 +205,7 @@ pub fn verify(text: &str, expect: &Expect<'_>) -> Result<Verified, Broken> {
         } else {
             entries += 1;
         }
-        prev = hex(line.as_bytes());
+        prev = sha256(line.as_bytes());
         if expect.head.is_some_and(|h| h.eq_ignore_ascii_case(&prev)) && !anchor_found {
             anchor_found = true;
             if let Some(expected) = expect.entries.filter(|e| *e != entries) {

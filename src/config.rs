@@ -23,6 +23,10 @@
 //! disable = ["MC-ENV-001"]
 //! severity = { "GHA-PIN-001" = "critical" }
 //!
+//! [plugins]                             # WASM plugins (docs/plugins.md)
+//! timeout_ms = 500                      # also fuel, memory_mb, max_result_kb, stack_kb
+//! sha256 = { "plugins/secrets.wasm" = "…" }   # pins for imports written without one
+//!
 //! [profiles.dev]                        # policy check --profile dev
 //! fail_on = "critical"
 //! disable = ["K8S-*"]
@@ -132,6 +136,8 @@ pub struct Config {
     pub bundle_key: Option<PathBuf>,
     /// Named profiles.
     pub profiles: BTreeMap<String, Profile>,
+    /// `[plugins]`: limits, pins and the compile cache.
+    pub plugins: crate::plugins::PluginOptions,
     /// For a repository's file: the folder every path it names must stay inside (canonical).
     pub root: Option<PathBuf>,
     /// What a repository's file layered on top may not loosen (trusted files only).
@@ -183,7 +189,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().map(|dir| dir.join(FILE_NAME)).find(|p| p.is_file())
 }
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "policies",
     "builtin",
     "paths",
@@ -200,7 +206,10 @@ const KEYS: [&str; 16] = [
     "rules",
     "profiles",
     "lock",
+    "plugins",
 ];
+const PLUGIN_KEYS: [&str; 9] =
+    ["allow_unpinned", "cache", "cache_dir", "sha256", "fuel", "timeout_ms", "memory_mb", "max_result_kb", "stack_kb"];
 const RULE_KEYS: [&str; 3] = ["disable", "enable", "severity"];
 const PROFILE_KEYS: [&str; 5] = ["fail_on", "disable", "enable", "severity", "params"];
 
@@ -258,6 +267,7 @@ fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>
             "params" => config.params = reader.params(value),
             "rules" => config.rules = reader.rules(value, &RULE_KEYS),
             "kinds" => config.kinds = reader.kinds(value),
+            "plugins" => config.plugins = reader.plugins(value),
             "waivers" => {
                 for file in reader.paths(value) {
                     match waiver::load_file(&file) {
@@ -424,6 +434,43 @@ impl Reader<'_> {
         Some(resolved)
     }
 
+    /// `[plugins]`. Sizes are given in convenient units (MiB, KiB) and stored in bytes.
+    fn plugins(&mut self, value: &Value) -> crate::plugins::PluginOptions {
+        let mut options = crate::plugins::PluginOptions::default();
+        for (key, v) in self.table(value, &PLUGIN_KEYS, "key") {
+            match key.as_str() {
+                "allow_unpinned" => options.allow_unpinned = self.boolean(v).unwrap_or(false),
+                "cache" => options.no_cache = !self.boolean(v).unwrap_or(true),
+                "cache_dir" => options.cache_dir = self.string(v).and_then(|p| self.path(v, &p)),
+                "sha256" => {
+                    for (file, digest) in self.table(v, &[], "") {
+                        if let (Some(d), Some(path)) = (self.string(digest), self.path(digest, &file)) {
+                            options.pins.insert(path, d);
+                        }
+                    }
+                }
+                limit => {
+                    let Some(n) = v.as_i64().filter(|n| *n > 0) else {
+                        self.error(v, "expected a whole number above 0");
+                        continue;
+                    };
+                    let n = n as u64;
+                    let limits = &mut options.limits;
+                    match limit {
+                        "fuel" => limits.fuel = n,
+                        "timeout_ms" => limits.timeout_ms = n,
+                        "memory_mb" => limits.memory_bytes = n.saturating_mul(1 << 20),
+                        "max_result_kb" => {
+                            limits.max_result_bytes = n.saturating_mul(1 << 10).min(u32::MAX as u64) as u32
+                        }
+                        _ => limits.max_stack_bytes = n.saturating_mul(1 << 10).min(64 << 20) as usize,
+                    }
+                }
+            }
+        }
+        options
+    }
+
     fn params(&mut self, value: &Value) -> Vec<(String, Value)> {
         self.table(value, &[], "").into_iter().map(|(k, v)| (k, v.clone())).collect()
     }
@@ -494,6 +541,23 @@ mod tests {
         assert_eq!(config.rules.severity, vec![("GHA-PIN-001".to_string(), Severity::Critical)]);
         assert_eq!(config.profiles["prod"].fail_on, Some(FailOn::Never));
         assert_eq!(config.params[0].0, "trusted");
+    }
+
+    #[test]
+    fn plugin_settings_are_read() {
+        let config = load_text(
+            "[plugins]\ntimeout_ms = 250\nmemory_mb = 8\nfuel = 1000\nmax_result_kb = 4\nstack_kb = 256\n\
+             allow_unpinned = true\ncache = false\nsha256 = { \"p.wasm\" = \"ab\" }\n",
+        )
+        .unwrap();
+        let p = &config.plugins;
+        assert_eq!((p.limits.timeout_ms, p.limits.memory_bytes, p.limits.fuel), (250, 8 << 20, 1000));
+        assert_eq!((p.limits.max_result_bytes, p.limits.max_stack_bytes), (4096, 256 << 10));
+        assert!(p.allow_unpinned && p.no_cache);
+        assert_eq!(p.pins.values().collect::<Vec<_>>(), vec!["ab"]);
+        let errors = load_text("[plugins]\nfuel = -1\ntimeout = 3\n").unwrap_err();
+        assert!(errors.iter().any(|d| d.message == "expected a whole number above 0"));
+        assert!(errors.iter().any(|d| d.message == "unknown key `timeout`"));
     }
 
     #[test]

@@ -42,9 +42,43 @@ pub struct EngineBuilder {
     params: Vec<(String, Value)>,
     now: Option<jiff::Timestamp>,
     max_steps: Option<u64>,
+    plugin_options: crate::plugins::PluginOptions,
+    plugin_scopes: crate::plugins::Scopes,
 }
 
 impl EngineBuilder {
+    /// How plugins are loaded: limits per call, the unpinned opt-in, digest pins, the compile cache. Set it
+    /// before [`EngineBuilder::plugin`]; it also applies to plugins the policies import.
+    pub fn plugin_options(mut self, options: crate::plugins::PluginOptions) -> EngineBuilder {
+        self.plugin_options = options;
+        self
+    }
+
+    /// Loads a WASM plugin from bytes or a path; policies call its functions as `alias.function(...)`
+    /// without importing it. Its functions join the registry like host functions.
+    ///
+    /// ```no_run
+    /// use vigil::Engine;
+    /// use vigil::plugins::PluginSource;
+    /// let source = PluginSource::file("secrets.wasm").sha256("…");
+    /// let engine = Engine::builder().plugin("secrets", source)?.build();
+    /// # Ok::<(), vigil::plugins::PluginError>(())
+    /// ```
+    #[cfg(feature = "plugins")]
+    pub fn plugin(
+        mut self,
+        alias: &str,
+        source: crate::plugins::PluginSource,
+    ) -> Result<EngineBuilder, crate::plugins::PluginError> {
+        let plugin = crate::plugins::Plugin::load(&source, &self.plugin_options)?;
+        let owner: Arc<str> = format!("{alias} ({})", plugin.label()).into();
+        for function in plugin.functions(alias) {
+            let id = self.registry.register(function);
+            self.plugin_scopes.owners.insert(id, owner.clone());
+        }
+        Ok(self)
+    }
+
     /// Adds a host function that policies can call, checked like a builtin.
     pub fn function(mut self, function: Function) -> EngineBuilder {
         self.registry.register(function);
@@ -76,6 +110,8 @@ impl EngineBuilder {
             params: self.params,
             now: self.now,
             max_steps: self.max_steps.unwrap_or(crate::eval::DEFAULT_MAX_STEPS),
+            plugin_options: self.plugin_options,
+            plugin_scopes: self.plugin_scopes,
         }
     }
 }
@@ -86,6 +122,8 @@ pub struct Engine {
     params: Vec<(String, Value)>,
     now: Option<jiff::Timestamp>,
     max_steps: u64,
+    plugin_options: crate::plugins::PluginOptions,
+    plugin_scopes: crate::plugins::Scopes,
 }
 
 impl Default for Engine {
@@ -138,7 +176,19 @@ impl Engine {
                 Err(e) => errors.extend(e),
             }
         }
-        let program = match crate::check::check(files, lazy_regexes, &self.registry) {
+        // Plugin imports extend a copy of the registry; a policy set without them shares the engine's.
+        let mut scopes = self.plugin_scopes.clone();
+        let mut registry = self.registry.clone();
+        if files.iter().any(|(_, f)| f.items.iter().any(|i| matches!(i, crate::syntax::ast::Item::Import(_)))) {
+            let registry = Arc::make_mut(&mut registry);
+            let problems = crate::plugins::resolve(&files, &self.plugin_options, registry, &mut scopes);
+            // Without its plugin, every call into it would be reported again: the import errors say it all.
+            if !problems.is_empty() {
+                errors.extend(problems);
+                return Err(Diagnostics(errors));
+            }
+        }
+        let program = match crate::check::check(files, lazy_regexes, &registry, &scopes) {
             Ok(program) if errors.is_empty() => program,
             Ok(_) => return Err(Diagnostics(errors)),
             Err(e) => {
@@ -146,11 +196,12 @@ impl Engine {
                 return Err(Diagnostics(errors));
             }
         };
-        let program = self.evaluate_constants(program)?;
+        let program = self.evaluate_constants(program, &registry)?;
         Ok(PolicySet {
             table: RuleTable::defaults(&program),
+            plugins: !scopes.owners.is_empty(),
             program: Arc::new(program),
-            registry: self.registry.clone(),
+            registry,
             now: self.now,
             max_steps: self.max_steps,
             digest: Arc::default(),
@@ -159,7 +210,7 @@ impl Engine {
 
     /// Computes every `const` and `param` (with overrides), then turns membership tests against constant
     /// arrays into hash-set lookups.
-    fn evaluate_constants(&self, mut program: Program) -> Result<Program, Diagnostics> {
+    fn evaluate_constants(&self, mut program: Program, registry: &Registry) -> Result<Program, Diagnostics> {
         let mut errors = Vec::new();
         let mut used = vec![false; self.params.len()];
         let cx = CallContext { now: self.now.unwrap_or_else(jiff::Timestamp::now) };
@@ -167,7 +218,7 @@ impl Engine {
         let mut consts = std::mem::take(&mut program.consts);
         for init in &program.const_inits {
             let computed = {
-                let mut ev = Eval::new(&program, &consts, &self.registry, &world, cx);
+                let mut ev = Eval::new(&program, &consts, registry, &world, cx);
                 ev.max_steps = self.max_steps;
                 ev.reset_frame(init.locals);
                 ev.eval(init.value).map(|v| v.into_owned()).map_err(|f| f.message(&program))
@@ -229,7 +280,7 @@ impl Engine {
             }
         }
         program.consts = consts;
-        crate::optimise::optimise(&mut program, &self.registry, cx, self.max_steps);
+        crate::optimise::optimise(&mut program, registry, cx, self.max_steps);
         if errors.is_empty() { Ok(program) } else { Err(Diagnostics(errors)) }
     }
 }
@@ -244,7 +295,7 @@ fn policy_digest(sources: &[Arc<Source>]) -> Arc<str> {
             hasher.update(part.as_bytes());
         }
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>().into()
+    crate::hex::encode(&hasher.finalize()).into()
 }
 
 /// Compiled policies: immutable, `Send + Sync`, shareable across threads.
@@ -255,6 +306,8 @@ pub struct PolicySet {
     now: Option<jiff::Timestamp>,
     max_steps: u64,
     table: Arc<RuleTable>,
+    /// Some rule may call a plugin: each document then starts with fresh plugin instances.
+    plugins: bool,
     /// Computed on first use: only the audit log needs it, and hashing every bundled pack costs a sixth of
     /// a cold start.
     digest: Arc<std::sync::OnceLock<Arc<str>>>,
@@ -351,6 +404,9 @@ impl Session {
         let mut out = Vec::new();
         if rules.is_empty() {
             return out;
+        }
+        if self.policies.plugins {
+            crate::plugins::begin_document();
         }
         let mut ev = Eval::new(program, &program.consts, &self.policies.registry, &self.world, self.cx);
         ev.max_steps = self.policies.max_steps;

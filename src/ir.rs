@@ -222,6 +222,9 @@ pub struct RuleInfo {
     pub file: String,
     /// Line of the `rule` keyword in that file.
     pub line: usize,
+    /// The WASM plugins it calls, directly or through `fn`s: `alias (module path)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<String>,
 }
 
 fn serialize_kinds<S: serde::Serializer>(kinds: &[Kind], s: S) -> Result<S::Ok, S::Error> {

@@ -11,6 +11,7 @@ pub mod input;
 pub mod ir;
 pub mod params;
 pub mod pipeline;
+pub mod plugins;
 pub mod report;
 pub mod settings;
 pub mod source;
@@ -18,9 +19,11 @@ pub mod syntax;
 pub mod value;
 pub mod waiver;
 
+mod artifact;
 pub(crate) mod check;
 mod engine;
 mod eval;
+mod hex;
 mod optimise;
 mod pattern;
 

@@ -71,6 +71,7 @@ pub fn params(policies: &PolicySet) -> Vec<ParamInfo> {
                     mentions.insert((package.clone(), f.name.name.clone()), words(f.body.span.start, f.body.span.end));
                 }
                 Item::Rule(r) => rules.push((package.clone(), r.id.name.clone(), words(r.span.start, r.span.end))),
+                Item::Import(_) => {}
             }
         }
     }

@@ -18,8 +18,9 @@ pub(crate) struct Pattern {
     built: OnceLock<Result<Regex, String>>,
 }
 
-/// Size limits for policy regexes: linear-time matching, bounded memory.
-const SIZE_LIMIT: usize = 1 << 20;
+/// Size limits for every regex a policy supplies (literals here, pattern arguments of the regex builtins):
+/// linear-time matching, and bounded memory for the compiled program and its lazy DFA.
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 impl Pattern {
     /// Builds the regex now; its error is the checker's to report.
@@ -56,8 +57,8 @@ fn build(source: &str, flags: &str) -> Result<Regex, String> {
         .multi_line(flags.contains('m'))
         .dot_matches_new_line(flags.contains('s'))
         .ignore_whitespace(flags.contains('x'))
-        .size_limit(SIZE_LIMIT)
-        .dfa_size_limit(SIZE_LIMIT)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
 }

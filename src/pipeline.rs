@@ -277,7 +277,7 @@ impl FileContext<'_> {
         } else if let Some(doc) = docs.first() {
             file_digest(doc)
         } else {
-            std::fs::read(&input.path).ok().map(|bytes| hex_sha256(&bytes))
+            std::fs::read(&input.path).ok().map(|bytes| crate::hex::sha256(&bytes))
         };
         for finding in &mut findings {
             finding.waiver = self.waiver_for(finding, sha256.as_deref());
@@ -303,14 +303,9 @@ impl FileContext<'_> {
 /// The SHA-256 of the file a document came from: of its text, or the digest a model file's inspection took.
 fn file_digest(doc: &Document) -> Option<String> {
     if doc.format().is_some() {
-        return Some(hex_sha256(doc.source().text().as_bytes()));
+        return Some(crate::hex::sha256(doc.source().text().as_bytes()));
     }
     doc.data().get("sha256").and_then(|v| v.as_str()).map(str::to_string)
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn kind_globs(kinds: &[(String, Kind)]) -> Result<Vec<(globset::GlobMatcher, Kind)>, LoadError> {

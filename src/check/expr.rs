@@ -210,6 +210,13 @@ impl Checker<'_> {
             })
             .collect();
         let ids: Box<[ExprId]> = compiled.iter().map(|c| c.0).collect();
+        let plugin = match name.name.contains('.') {
+            true => match self.plugin_function(name) {
+                Some(id) => Some(id),
+                None => return (self.literal(Value::Null, span), Ty::ANY),
+            },
+            false => None,
+        };
         let user = self.packages.get(&self.package).and_then(|p| p.fns.get(&name.name)).cloned();
         if let Some(f) = user {
             if f.params != args.len() {
@@ -225,7 +232,7 @@ impl Checker<'_> {
             }
             return (self.push(Expr::CallUser(f.id, ids), span), f.ty);
         }
-        let Some(id) = self.registry.lookup(&name.name) else {
+        let Some(id) = plugin.or_else(|| self.registry.lookup(&name.name)) else {
             let mut candidates: Vec<String> = self.registry.names().map(str::to_string).collect();
             candidates.extend(SPECIAL_FORMS.iter().map(|s| s.to_string()));
             if let Some(p) = self.packages.get(&self.package) {
@@ -267,6 +274,47 @@ impl Checker<'_> {
             self.graph.contextual(owner);
         }
         (self.push(Expr::Call(id, ids), span), function.returns())
+    }
+
+    /// `alias.function`: a function of the plugin this file imports as `alias`, or of one given to the
+    /// engine builder. Reports unknown plugins and functions, with "did you mean".
+    fn plugin_function(&mut self, name: &ast::Ident) -> Option<crate::functions::FunctionId> {
+        let (alias, function) = name.name.split_once('.')?;
+        let (label, offered): (String, Vec<(String, _)>) = match self.plugins.get(self.source, alias) {
+            Some(scope) => (format!("`{alias}` ({})", scope.label), scope.functions.clone()),
+            None => {
+                if let Some(id) = self.registry.lookup(&name.name) {
+                    return Some(id);
+                }
+                let prefix = format!("{alias}.");
+                let offered: Vec<(String, _)> = self
+                    .registry
+                    .names()
+                    .filter_map(|n| Some((n.strip_prefix(&prefix)?.to_string(), self.registry.lookup(n)?)))
+                    .collect();
+                if offered.is_empty() {
+                    let mut aliases: Vec<String> =
+                        self.plugins.aliases(self.source).into_iter().map(String::from).collect();
+                    aliases.extend(self.registry.names().filter_map(|n| Some(n.split_once('.')?.0.to_string())));
+                    let help = suggestion(alias, aliases.iter().map(String::as_str)).or_else(|| {
+                        Some(format!("import it first: `import plugin \"{alias}.wasm\" as {alias} sha256 \"…\"`"))
+                    });
+                    self.error("vigil::unknown-function", name.span, format!("`{alias}` is not an imported plugin"))
+                        .help = help;
+                    return None;
+                }
+                (format!("`{alias}`"), offered)
+            }
+        };
+        if let Some((_, id)) = offered.iter().find(|(n, _)| n == function) {
+            return Some(*id);
+        }
+        let names: Vec<&str> = offered.iter().map(|(n, _)| n.as_str()).collect();
+        let help =
+            suggestion(function, names.iter().copied()).or_else(|| Some(format!("it offers {}", names.join(", "))));
+        self.error("vigil::unknown-function", name.span, format!("plugin {label} has no function `{function}`")).help =
+            help;
+        None
     }
 
     fn documents(&mut self, args: &[ast::Expr], span: Span) -> (ExprId, Ty) {

@@ -55,6 +55,8 @@ struct Local {
 
 pub(crate) struct Checker<'r> {
     registry: &'r Registry,
+    /// Each file's `import plugin` aliases.
+    plugins: &'r crate::plugins::Scopes,
     program: Program,
     diags: Vec<Diagnostic>,
     packages: HashMap<String, Package>,
@@ -86,9 +88,11 @@ pub(crate) fn check(
     files: Vec<(Arc<Source>, ast::File)>,
     lazy_regexes: Vec<bool>,
     registry: &Registry,
+    plugins: &crate::plugins::Scopes,
 ) -> Result<Program, Vec<Diagnostic>> {
     let mut checker = Checker {
         registry,
+        plugins,
         program: Program::default(),
         diags: Vec::new(),
         packages: HashMap::new(),
@@ -122,6 +126,7 @@ pub(crate) fn check(
         checker.compile_rules(file);
     }
     checker.finish_graph();
+    plugins.mark_rules(&mut checker.program);
     if checker.diags.is_empty() { Ok(checker.program) } else { Err(checker.diags) }
 }
 
@@ -167,7 +172,7 @@ impl Checker<'_> {
             let (name, is_fn, params) = match item {
                 ast::Item::Const(d) | ast::Item::Param(d) => (&d.name, false, 0),
                 ast::Item::Fn(f) => (&f.name, true, f.params.len()),
-                ast::Item::Rule(_) => continue,
+                ast::Item::Rule(_) | ast::Item::Import(_) => continue,
             };
             let origin = self.origin(name.span);
             let previous = {

@@ -70,6 +70,7 @@ impl Checker<'_> {
             package: self.package.clone(),
             file: self.src().name().to_string(),
             line,
+            plugins: Vec::new(),
         };
         let mut seen: Vec<&str> = Vec::new();
         for stmt in &rule.body {

@@ -22,6 +22,7 @@ const EXAMPLES: &str = "Examples:
   policy check --policy policies/ --no-builtin .  use only your own policies
   policy check --format json . > report.json      machine-readable report (docs/output.md)
   policy check --output sarif=vigil.sarif .       SARIF for code scanning, human report on the terminal
+  policy check --output html=report.html .        a self-contained page for reviewers and auditors
   policy check --profile prod .                   apply the `prod` profile of vigil.toml
   policy check --fail-on high .                   fail only on high and critical findings
   policy check --param trusted_base_model_orgs='[\"acme\"]' .   override a parameter (JSON, or a bare string)
@@ -49,6 +50,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands: annotations on the pull request.
     Github,
+    /// One self-contained HTML page for reviewers: verdict, compliance matrix, findings, waivers, inputs.
+    Html,
 }
 
 #[derive(Args)]
@@ -168,7 +171,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             Some(output) => outputs.push(output),
             None => {
                 return usage(format!(
-                    "`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json, sarif, junit, github"
+                    "`--output {spec}` needs the form FORMAT=FILE, FORMAT one of human, json, sarif, junit, github, html"
                 ));
             }
         }
@@ -214,6 +217,16 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
             Format::Junit => vigil::report::junit::render(&report, &rules),
             Format::Github => vigil::report::github::render(&report),
+            Format::Html => vigil::report::html::render(
+                &report,
+                &vigil::report::html::Run {
+                    rules: &rules,
+                    policy_digest: plan.policies.digest(),
+                    now: plan.policies.now(),
+                    profile: args.profile.as_deref(),
+                    fail_on: plan.fail_on,
+                },
+            ),
         }
     };
     let mut failed_outputs = false;
@@ -265,6 +278,10 @@ fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
     if !report.errors.is_empty() {
         Outcome::Error
     } else if fail_on.is_some_and(|s| report.failing(s) > 0) {
+        Outcome::Findings
+    } else if fail_on.is_some() && report.findings.iter().any(|f| f.cause == vigil::Cause::Error && !f.waived()) {
+        // A rule that could not be evaluated (a plugin that trapped, a step budget) is not a pass, whatever
+        // its severity: not knowing is not clean.
         Outcome::Findings
     } else {
         Outcome::Pass
@@ -318,6 +335,10 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         out
     };
     policy_args.params = layer_params(layers.len());
+    // `[plugins]` (limits, pins, the unpinned opt-in) of the nearest file, except that under a trusted
+    // `[lock]` only the trusted file's count: a repository may not loosen the sandbox of its own checks.
+    let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
+    policy_args.plugins = plugin_layer.plugins.clone();
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
@@ -457,7 +478,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds,
         load,
         waivers,
-        digests: audit_log.is_some() || args.evidence.attest.is_some(),
+        // The HTML report lists every input with its SHA-256, and so does an attestation.
+        digests: audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html),
         locked_kinds,
         strict: args.strict,
         context: args.context.clone(),
@@ -482,6 +504,15 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
             ..Default::default()
         },
     })
+}
+
+/// Whether the run writes a report in `format`, on standard output or with `--output`.
+fn wants(args: &CheckArgs, format: Format) -> bool {
+    args.format == format
+        || args
+            .outputs
+            .iter()
+            .any(|o| o.split_once('=').and_then(|(f, _)| Format::from_str(f, true).ok()) == Some(format))
 }
 
 /// `--disable`, `--enable` and `--severity`.

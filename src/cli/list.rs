@@ -14,7 +14,8 @@ const EXAMPLES: &str = "Examples:
   policy list --control OWASP-LLM03            rules mapped to a framework control
   policy list --format markdown > docs/rules.md
   policy list --params                         every tunable parameter: type, default, rules using it
-  policy list -p policies/ --no-builtin        your own rules only";
+  policy list -p policies/ --no-builtin        your own rules only
+  policy list -p examples/plugins/secrets/     rules calling WASM plugins say which";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -68,10 +69,20 @@ pub fn run(args: ListArgs) -> Outcome {
         .filter(|r| args.control.as_ref().is_none_or(|c| r.controls.iter().any(|rc| rc.starts_with(c.as_str()))))
         .collect();
     let text = match args.format {
-        Format::Table => catalog::table(&rules),
+        Format::Table => catalog::table(&rules) + &plugin_use(&rules),
         Format::Json => catalog::json(&rules),
         Format::Markdown => catalog::markdown(&rules),
     };
     super::output::print(&text);
     Outcome::Pass
+}
+
+/// Which rules call which WASM plugins, under the table (JSON and Markdown carry it per rule).
+fn plugin_use(rules: &[&RuleInfo]) -> String {
+    let using: Vec<String> = rules
+        .iter()
+        .filter(|r| !r.plugins.is_empty())
+        .map(|r| format!("  {}  {}\n", r.id, r.plugins.join(", ")))
+        .collect();
+    if using.is_empty() { String::new() } else { format!("\nRules calling WASM plugins:\n{}", using.concat()) }
 }

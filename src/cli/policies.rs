@@ -23,6 +23,12 @@ pub struct PolicyArgs {
     /// Pin "now" for date rules: YYYY-MM-DD or an RFC 3339 timestamp.
     #[arg(long, value_name = "DATE")]
     pub now: Option<String>,
+    /// Load WASM plugins imported without a `sha256` pin (the module can then change unnoticed).
+    #[arg(long)]
+    pub allow_unpinned_plugins: bool,
+    /// Plugin settings from vigil.toml's `[plugins]`.
+    #[arg(skip)]
+    pub plugins: vigil::plugins::PluginOptions,
     /// Policy files from verified bundles, `(name, text)`, read before configured and `--policy` files.
     #[arg(skip)]
     pub bundled: Vec<(String, String)>,
@@ -52,7 +58,9 @@ pub fn compile_with(
     as_json: bool,
     relocate: &Relocate<'_>,
 ) -> Result<PolicySet, Outcome> {
-    let mut builder = Engine::builder();
+    let mut plugins = args.plugins.clone();
+    plugins.allow_unpinned |= args.allow_unpinned_plugins;
+    let mut builder = Engine::builder().plugin_options(plugins);
     for param in &args.params {
         let Some((name, value)) = param.split_once('=') else {
             return Err(usage(format!("`--param {param}` needs the form NAME=VALUE")));

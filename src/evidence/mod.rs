@@ -8,14 +8,11 @@ pub mod keys;
 
 use sha2::{Digest, Sha256};
 
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::hex::encode as hex;
 
-/// Lowercase hex SHA-256 of `bytes`.
+/// Lowercase hex SHA-256 of `bytes` (the crate's one digest encoding, `crate::hex`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    crate::hex::sha256(bytes)
 }
 
 /// Lowercase hex SHA-256 of a file's bytes, read in chunks (model files can be large).

@@ -1,8 +1,8 @@
 //! The function registry: builtins and host functions, with signatures the checker verifies.
 //!
 //! One registry serves the checker (names, arity, argument types) and the evaluator (the implementation),
-//! so a function registered by an embedding program — or, later, by a WASM plugin — is checked exactly like
-//! a builtin. Functions are pure: same arguments, same result; the only context they see is the evaluation
+//! so a function registered by an embedding program or by a WASM plugin (src/plugins) is checked exactly
+//! like a builtin. Functions are pure: same arguments, same result; the only context they see is the evaluation
 //! clock, which `--now` pins.
 
 mod builtins;
@@ -377,6 +377,14 @@ impl Registry {
         self.by_name.insert(function.name.clone(), id);
         self.functions.push(function);
         id
+    }
+
+    /// Adds a function reachable by id only: a plugin function imported by one policy file, which the
+    /// checker resolves through that file's imports (src/plugins).
+    #[cfg_attr(not(feature = "plugins"), allow(dead_code))]
+    pub(crate) fn register_unnamed(&mut self, function: Function) -> FunctionId {
+        self.functions.push(function);
+        FunctionId(self.functions.len() as u32 - 1)
     }
 
     /// Looks a function up by name.

@@ -7,10 +7,8 @@ use regex::{Regex, RegexBuilder};
 
 use super::support::{PatternCache, quoted, text, with_cached};
 use super::{Function, PatternKind, Ty};
+use crate::pattern::REGEX_SIZE_LIMIT;
 use crate::value::Value;
-
-/// Bound on a compiled pattern and on its lazy DFA, so a hostile pattern cannot take the memory.
-const SIZE_LIMIT: usize = 1 << 20;
 
 /// Bound on what `regex_replace` builds: an empty match replaced by a long text at every position of a
 /// long input would otherwise grow quadratically.
@@ -44,8 +42,8 @@ pub(crate) fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> 
 fn with_regex<R>(name: &str, pattern: &str, apply: impl FnOnce(&Regex) -> R) -> Result<R, String> {
     let compile = |p: &str| {
         RegexBuilder::new(p)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
             .map_err(|e| regex_error(name, p, &e))
     };

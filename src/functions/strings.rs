@@ -115,9 +115,7 @@ pub(super) fn functions() -> Vec<Function> {
         })
         .doc("`to_number(x)`: a number from a numeric string (or a boolean as 0/1)."),
         Function::new("sha256", &[Ty::STRING], Ty::STRING, |a| {
-            use sha2::Digest;
-            let digest = sha2::Sha256::digest(text(a[0]).as_bytes());
-            Ok(Value::from(digest.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+            Ok(Value::from(crate::hex::sha256(text(a[0]).as_bytes())))
         })
         .doc("`sha256(s)`: the SHA-256 of the UTF-8 bytes of `s`, in lowercase hex."),
     ]

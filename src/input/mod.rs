@@ -4,7 +4,6 @@
 //! came from, so a finding maps to file:line:column. Loading is bounded by [`Limits`]: file size, nesting
 //! depth, YAML alias expansion and documents per file.
 
-mod artifact;
 mod hash_cache;
 pub(crate) mod hint;
 mod json;
@@ -13,6 +12,7 @@ mod list;
 pub(crate) mod locate;
 mod markdown;
 mod merge;
+mod model_file;
 mod toml;
 mod walk;
 mod yaml;
@@ -20,7 +20,7 @@ mod yaml;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-pub use artifact::{InspectOptions, Limits as ArtifactLimits};
+pub use crate::artifact::{ArtifactLimits, InspectOptions};
 pub use hash_cache::HashCache;
 pub use kind::Kind;
 pub use locate::Location;
@@ -172,7 +172,7 @@ pub struct LoadOptions {
     /// Use this kind instead of detecting one.
     pub kind: Option<Kind>,
     /// How model artifacts are inspected (hashing on or off, inspection limits).
-    pub artifacts: artifact::InspectOptions,
+    pub artifacts: crate::artifact::InspectOptions,
     /// Reuse artifact digests of files whose size and modification time have not changed.
     pub hash_cache: Option<std::sync::Arc<HashCache>>,
 }
@@ -221,40 +221,6 @@ impl Document {
         let source = Source::new(name, "");
         let meta = meta_value(&source, kind, None, 0, Value::object());
         Document::assemble(source, 0, kind, None, Tree { value: data, spans: Vec::new() }, meta, String::new())
-    }
-
-    /// Inspects a model file (weights, pickle, archive) without loading it, as a `ModelArtifact` document.
-    /// See `docs/artifacts.md` for the fields.
-    pub fn from_artifact(path: &Path, options: &LoadOptions) -> Result<Document, LoadError> {
-        let name = path.to_string_lossy();
-        // The digest cache is keyed by size and modification time; without it (or without hashing) the file's
-        // metadata is only needed by the inspector itself, which reads it from the open file.
-        let cache = options.hash_cache.as_ref().filter(|_| options.artifacts.hash);
-        let meta = match cache {
-            Some(_) => Some(std::fs::metadata(path).map_err(|e| LoadError::file(&name, io_message(&e)))?),
-            None => None,
-        };
-        let mut inspect = options.artifacts.clone();
-        let cached = cache.zip(meta.as_ref()).and_then(|(c, meta)| c.lookup(path, meta));
-        if cached.is_some() {
-            inspect.hash = false;
-        }
-        let mut facts = artifact::inspect_path(path, &inspect).map_err(|e| LoadError::file(&name, io_message(&e)))?;
-        if let Some(sha) = cached {
-            facts.sha256 = Some(sha);
-        } else if let (Some(cache), Some(meta), Some(sha)) = (cache, &meta, &facts.sha256) {
-            cache.store(path, meta, sha);
-        }
-        let data = facts.to_value();
-        let kind = options.kind.unwrap_or(Kind::ModelArtifact);
-        Ok(Document::from_value(&name, kind, data))
-    }
-
-    /// Inspects model-file bytes held in memory (already fetched blobs, fuzzing) as a `ModelArtifact` document.
-    pub fn from_artifact_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> Document {
-        let facts = artifact::inspect_bytes(name, bytes, &options.artifacts);
-        let data = facts.to_value();
-        Document::from_value(name, options.kind.unwrap_or(Kind::ModelArtifact), data)
     }
 
     /// Loads the file at `path` with explicit options.

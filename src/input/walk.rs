@@ -222,7 +222,7 @@ fn is_artifact(path: &std::path::Path) -> bool {
             Ok(n) => filled += n,
         }
     }
-    super::artifact::is_model_file(&head[..filled], &mut file)
+    crate::artifact::is_model_file(&head[..filled], &mut file)
 }
 
 /// Loads one collected input.

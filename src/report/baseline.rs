@@ -38,7 +38,7 @@ pub fn fingerprint(f: &Finding, paths: &Paths) -> String {
             // Only a scalar is "the value". A container's text changes with every edit inside it, and an
             // absent member is located at its parent (often the whole document).
             let container = text.contains('\n') || text.starts_with(['{', '[']) || text.len() > MAX_VALUE_BYTES;
-            if container { String::new() } else { hex(&Sha256::digest(text.as_bytes())) }
+            if container { String::new() } else { crate::hex::sha256(text.as_bytes()) }
         }
     };
     let mut hasher = Sha256::new();
@@ -47,11 +47,7 @@ pub fn fingerprint(f: &Finding, paths: &Paths) -> String {
         // A separator no part can contain keeps ("ab", "c") and ("a", "bc") apart.
         hasher.update([0u8]);
     }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&hasher.finalize())
 }
 
 /// The baseline file.

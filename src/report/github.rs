@@ -125,6 +125,7 @@ mod tests {
             package: "p".into(),
             file: "p.policy".into(),
             line: 1,
+            plugins: Vec::new(),
         };
         Finding {
             rule: Arc::new(rule),

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod github;
+pub mod html;
 #[cfg(feature = "cli")]
 pub mod human;
 pub mod json;

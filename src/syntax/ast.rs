@@ -34,6 +34,24 @@ pub enum Item {
     Fn(FnDecl),
     /// `rule "ID" { ... }`
     Rule(RuleDecl),
+    /// `import plugin "path.wasm" as name sha256 "hex"`
+    Import(ImportDecl),
+}
+
+/// `import plugin "path.wasm" as name sha256 "hex"`: a WASM plugin whose functions the file calls as
+/// `name.function(...)` (docs/plugins.md).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportDecl {
+    /// The `///` text.
+    pub doc: String,
+    /// The module's path as written (relative to the policy file) and the span of the string.
+    pub path: Ident,
+    /// The alias the file calls it by.
+    pub alias: Ident,
+    /// The pinned SHA-256 digest (hex) and its span, if given.
+    pub sha256: Option<Ident>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `const` or `param`.
@@ -272,7 +290,7 @@ pub enum ExprKind {
     Field(Box<Expr>, Ident),
     /// `obj[index]`
     Index(Box<Expr>, Box<Expr>),
-    /// `name(args)`
+    /// `name(args)`, or `plugin.name(args)` (the name is then `plugin.name`, spanning both parts).
     Call(Ident, Vec<Expr>),
     /// `not x`, `-x`
     Unary(UnaryOp, Box<Expr>),

@@ -36,6 +36,11 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_not => "`not`",
         Rule::kw_if => "`if`",
         Rule::kw_then => "`then`",
+        Rule::import_decl | Rule::kw_import => "`import`",
+        Rule::kw_plugin => "`plugin`",
+        Rule::kw_as => "`as`",
+        Rule::kw_sha256 => "`sha256`",
+        Rule::plugin_function => "`.function`",
         Rule::expr
         | Rule::op_neg
         | Rule::op_not
@@ -79,7 +84,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::regex_body => "a regular expression",
         Rule::regex_flags => "regex flags",
         Rule::ident | Rule::member_name => "a name",
-        Rule::item => "a declaration (`const`, `param`, `fn` or `rule`)",
+        Rule::item => "a declaration (`const`, `param`, `fn`, `rule` or `import`)",
         Rule::stmt => "a statement",
         Rule::prefix | Rule::primary => "an expression",
         Rule::infix => "an operator",

@@ -134,6 +134,15 @@ impl Builder<'_> {
                 let body = inner.map(|s| self.stmt(s)).collect();
                 Item::Rule(RuleDecl { doc, id, body, span: whole })
             }
+            Rule::import_decl => {
+                inner.next(); // `plugin`
+                let string = |p: Pair<'_, Rule>| Ident { span: span(&p), name: self.string(p) };
+                let path = string(inner.next().expect("grammar: plugin path"));
+                inner.next(); // `as`
+                let alias = self.ident(inner.next().expect("grammar: plugin alias"));
+                let sha256 = inner.nth(1).map(string);
+                Item::Import(ImportDecl { doc, path, alias, sha256, span: whole })
+            }
             other => unreachable!("grammar: unexpected item {other:?}"),
         }
     }
@@ -279,8 +288,15 @@ impl Builder<'_> {
             ),
             Rule::call => {
                 let mut inner = pair.into_inner();
-                let name = self.ident(inner.next().expect("grammar: name"));
-                match inner.next() {
+                let mut name = self.ident(inner.next().expect("grammar: name"));
+                let mut next = inner.next();
+                if let Some(function) = next.take_if(|p| p.as_rule() == Rule::plugin_function) {
+                    let function = self.ident(function.into_inner().next().expect("grammar: plugin function"));
+                    name =
+                        Ident { name: format!("{}.{}", name.name, function.name), span: name.span.join(function.span) };
+                    next = inner.next();
+                }
+                match next {
                     Some(args) => ExprKind::Call(name, args.into_inner().map(|p| self.expr(p)).collect()),
                     // The pair may end after whitespace skipped while looking for `(`: use the name's own span.
                     None => return Expr { span: name.span, kind: ExprKind::Name(name.name) },
