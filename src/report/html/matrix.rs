@@ -292,6 +292,7 @@ mod tests {
             package: String::new(),
             file: String::new(),
             line: 0,
+            plugins: vec![],
         };
         let row = |checks, failed, waived| Row {
             rules: vec![(&rule, RuleRun::default())],
