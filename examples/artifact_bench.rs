@@ -21,7 +21,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use vigil::input::{self, LoadOptions, Loaded};
+use vigil::unstable::input::{self, LoadOptions, Loaded};
 use vigil::{Document, Value};
 
 fn main() {

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, suggestion};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
 use crate::input::{Document, Kind};
 use crate::ir::Severity;
 use crate::settings::RuleSettings;
@@ -164,7 +164,7 @@ impl Config {
             Some(key) if is_key && !key.is_empty() => key,
             _ => location.label_span(source.text()),
         };
-        Some(Diagnostic::new("vigil::config", &source, span, message))
+        Some(Diagnostic::new(Code::Config, &source, span, message))
     }
 }
 
@@ -229,7 +229,7 @@ pub fn load_repository(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     if !crate::confine::inside(&root, path) {
         let message = format!("{shown} is a symbolic link leading outside {}: not read", root.display());
         return Err(vec![Diagnostic::new(
-            "vigil::config",
+            Code::Config,
             &Source::new(shown.to_string(), ""),
             Default::default(),
             message,
@@ -243,7 +243,7 @@ fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>
     let options = crate::input::LoadOptions::default();
     let docs = Document::load(path, &options).map_err(|e| {
         let source = e.source_text().cloned().unwrap_or_else(|| Source::new(e.file.clone(), ""));
-        vec![Diagnostic::new("vigil::config", &source, e.span.unwrap_or_default(), e.message)]
+        vec![Diagnostic::new(Code::Config, &source, e.span.unwrap_or_default(), e.message)]
     })?;
     let empty = Config { file: path.to_path_buf(), root: root.clone(), ..Config::default() };
     let Some(doc) = docs.first() else { return Ok(empty) };
@@ -319,7 +319,7 @@ impl Reader<'_> {
     fn error(&mut self, at: &Value, message: impl Into<String>) -> &mut Diagnostic {
         let source = self.doc.source().clone();
         let span = self.doc.locate(at).map(|l| l.label_span(source.text())).unwrap_or_default();
-        self.errors.push(Diagnostic::new("vigil::config", &source, span, message));
+        self.errors.push(Diagnostic::new(Code::Config, &source, span, message));
         self.errors.last_mut().expect("just pushed")
     }
 

@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggestion};
 use crate::eval::{Eval, Finding, World, run_rules};
 use crate::functions::{CallContext, Function, Registry, Ty};
 use crate::input::{Document, Kind};
@@ -59,10 +59,10 @@ impl EngineBuilder {
     ///
     /// ```no_run
     /// use vigil::Engine;
-    /// use vigil::plugins::PluginSource;
+    /// use vigil::PluginSource;
     /// let source = PluginSource::file("secrets.wasm").sha256("…");
     /// let engine = Engine::builder().plugin("secrets", source)?.build();
-    /// # Ok::<(), vigil::plugins::PluginError>(())
+    /// # Ok::<(), vigil::PluginError>(())
     /// ```
     #[cfg(feature = "plugins")]
     pub fn plugin(
@@ -185,15 +185,15 @@ impl Engine {
             // Without its plugin, every call into it would be reported again: the import errors say it all.
             if !problems.is_empty() {
                 errors.extend(problems);
-                return Err(Diagnostics(errors));
+                return Err(Diagnostics::from_vec(errors).expect("import problems were just added"));
             }
         }
         let program = match crate::check::check(files, lazy_regexes, &registry, &scopes) {
             Ok(program) if errors.is_empty() => program,
-            Ok(_) => return Err(Diagnostics(errors)),
+            Ok(_) => return Err(Diagnostics::from_vec(errors).expect("errors were found")),
             Err(e) => {
                 errors.extend(e);
-                return Err(Diagnostics(errors));
+                return Err(Diagnostics::from_vec(errors).expect("errors were found"));
             }
         };
         let program = self.evaluate_constants(program, &registry)?;
@@ -228,7 +228,7 @@ impl Engine {
                 Ok(v) => v,
                 Err(message) => {
                     errors.push(Diagnostic::new(
-                        "vigil::const",
+                        Code::Const,
                         source,
                         init.origin.span,
                         format!("cannot compute this value: {message}"),
@@ -249,7 +249,7 @@ impl Engine {
                             Ty::of(&value),
                             Ty::of(over)
                         );
-                        errors.push(Diagnostic::new("vigil::param", source, init.origin.span, message));
+                        errors.push(Diagnostic::new(Code::Param, source, init.origin.span, message));
                     } else {
                         value = over.clone();
                     }
@@ -270,7 +270,7 @@ impl Engine {
                     ))
                 });
                 let d = Diagnostic::new(
-                    "vigil::param",
+                    Code::Param,
                     &source,
                     Span::new(8, 8 + name.len()),
                     format!("no policy declares a parameter `{name}`"),
@@ -281,7 +281,7 @@ impl Engine {
         }
         program.consts = consts;
         crate::optimise::optimise(&mut program, registry, cx, self.max_steps);
-        if errors.is_empty() { Ok(program) } else { Err(Diagnostics(errors)) }
+        Diagnostics::from_vec(errors).map_or(Ok(program), Err)
     }
 }
 
@@ -338,7 +338,7 @@ impl PolicySet {
 
     /// The policy files of the set, in order: each one's name (path as given, or the bundled pack's name)
     /// and text. Attestations record each file's digest.
-    pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
         self.program.sources.iter().map(|s| (s.name(), s.text()))
     }
 

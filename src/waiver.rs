@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::diagnostic::{Diagnostic, suggestion};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
 use crate::input::Document;
 use crate::source::{Source, Span};
 use crate::value::Value;
@@ -85,7 +85,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Vec<Arc<Waiver>>, Vec<Diagnos
 
 fn load_error(e: &crate::input::LoadError) -> Diagnostic {
     let source = e.source_text().cloned().unwrap_or_else(|| Source::new(e.file.clone(), ""));
-    Diagnostic::new("vigil::waiver", &source, e.span.unwrap_or_default(), e.message.clone())
+    Diagnostic::new(Code::Waiver, &source, e.span.unwrap_or_default(), e.message.clone())
 }
 
 /// Validates a list of waiver entries from a loaded document (a waivers file or the `[[waiver]]` tables of
@@ -95,38 +95,33 @@ pub fn parse_list(list: &Value, doc: &Document, name: &str) -> Result<Vec<Arc<Wa
     let source = doc.source().clone();
     let at = |v: &Value| doc.locate(v).map(|l| l.label_span(source.text())).unwrap_or_default();
     let Some(items) = list.as_array() else {
-        errors.push(Diagnostic::new("vigil::waiver", &source, at(list), "waivers must be a list of entries"));
+        errors.push(Diagnostic::new(Code::Waiver, &source, at(list), "waivers must be a list of entries"));
         return Err(errors);
     };
     let mut out = Vec::new();
     for item in items {
         let Some(map) = item.as_object() else {
-            errors.push(Diagnostic::new("vigil::waiver", &source, at(item), "a waiver must be a mapping of fields"));
+            errors.push(Diagnostic::new(Code::Waiver, &source, at(item), "a waiver must be a mapping of fields"));
             continue;
         };
         let line = source.line_col(at(item).start).0;
         let mut problems = Vec::new();
         for (key, value) in map.iter() {
             if !FIELDS.contains(&&**key) {
-                let d = Diagnostic::new("vigil::waiver", &source, at(value), format!("unknown waiver field `{key}`"));
+                let d = Diagnostic::new(Code::Waiver, &source, at(value), format!("unknown waiver field `{key}`"));
                 problems.push(d.with_help_opt(suggestion(key, FIELDS)));
             } else if !matches!(value, Value::String(_)) {
-                problems.push(Diagnostic::new(
-                    "vigil::waiver",
-                    &source,
-                    at(value),
-                    format!("`{key}` must be a string"),
-                ));
+                problems.push(Diagnostic::new(Code::Waiver, &source, at(value), format!("`{key}` must be a string")));
             }
         }
         for field in REQUIRED {
             match map.get(field) {
                 None => {
                     let message = format!("waiver has no `{field}` (every waiver needs {})", REQUIRED.join(", "));
-                    problems.push(Diagnostic::new("vigil::waiver", &source, at(item), message));
+                    problems.push(Diagnostic::new(Code::Waiver, &source, at(item), message));
                 }
                 Some(v) if v.as_str().is_some_and(|s| s.trim().is_empty()) => {
-                    problems.push(Diagnostic::new("vigil::waiver", &source, at(v), format!("`{field}` is empty")));
+                    problems.push(Diagnostic::new(Code::Waiver, &source, at(v), format!("`{field}` is empty")));
                 }
                 Some(_) => {}
             }
@@ -136,12 +131,12 @@ pub fn parse_list(list: &Value, doc: &Document, name: &str) -> Result<Vec<Arc<Wa
         let glob = GlobBuilder::new(path.trim_start_matches("./")).literal_separator(true).build();
         if let Err(e) = &glob {
             let span = map.get("path").map(at).unwrap_or_default();
-            problems.push(Diagnostic::new("vigil::waiver", &source, span, format!("invalid path glob: {e}")));
+            problems.push(Diagnostic::new(Code::Waiver, &source, span, format!("invalid path glob: {e}")));
         }
         let expires_on = text("expires").parse::<jiff::civil::Date>().ok();
         if expires_on.is_none() && map.contains_key("expires") {
             let span = map.get("expires").map(at).unwrap_or_default();
-            problems.push(Diagnostic::new("vigil::waiver", &source, span, "`expires` must be a date, YYYY-MM-DD"));
+            problems.push(Diagnostic::new(Code::Waiver, &source, span, "`expires` must be a date, YYYY-MM-DD"));
         }
         if !problems.is_empty() {
             errors.extend(problems);
@@ -167,7 +162,7 @@ pub fn parse_list(list: &Value, doc: &Document, name: &str) -> Result<Vec<Arc<Wa
 /// A span-less diagnostic about a waiver (unknown rule ids, unused waivers under `--strict-waivers`).
 pub fn problem(waiver: &Waiver, message: impl Into<String>) -> Diagnostic {
     let source = Source::new(waiver.declared_at.clone(), "");
-    Diagnostic::new("vigil::waiver", &source, Span::default(), message)
+    Diagnostic::new(Code::Waiver, &source, Span::default(), message)
 }
 
 #[cfg(test)]

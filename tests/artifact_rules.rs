@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use vigil::pipeline::{CheckOptions, check};
+use vigil::unstable::pipeline::{CheckOptions, check};
 use vigil::{Engine, PolicySet};
 
 fn bundled() -> PolicySet {
-    Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile")
+    Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile")
 }
 
 /// A safetensors file with the given header JSON and data length.
@@ -137,11 +137,11 @@ fn digests_can_be_skipped_or_cached() {
     );
     let cache_file = dir.path().join("cache.json");
     let mut options = CheckOptions { paths: vec![dir.path().join("clean")], ..CheckOptions::default() };
-    options.load.hash_cache = Some(std::sync::Arc::new(vigil::input::HashCache::open(&cache_file)));
+    options.load.hash_cache = Some(std::sync::Arc::new(vigil::unstable::input::HashCache::open(&cache_file)));
     let first = check(&bundled(), &options);
     options.load.hash_cache.as_ref().expect("cache").save().expect("save");
     assert!(cache_file.is_file());
-    options.load.hash_cache = Some(std::sync::Arc::new(vigil::input::HashCache::open(&cache_file)));
+    options.load.hash_cache = Some(std::sync::Arc::new(vigil::unstable::input::HashCache::open(&cache_file)));
     let second = check(&bundled(), &options);
     assert_eq!(first.findings.len(), second.findings.len());
 }
@@ -272,7 +272,7 @@ mod pickle_gen;
 fn a_stream_with_a_dangerous_import_is_never_clean() {
     let rounds = std::env::var("VIGIL_SAFETY_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000u64);
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let options = vigil::input::LoadOptions::default();
+    let options = vigil::unstable::input::LoadOptions::default();
     let mut seen = [0usize; 3];
     for round in 0..rounds {
         let len = (round % 200) as usize;

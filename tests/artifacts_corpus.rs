@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vigil::input::LoadOptions;
+use vigil::unstable::input::LoadOptions;
 use vigil::{Document, Value};
 
 fn corpus_dir() -> Option<PathBuf> {

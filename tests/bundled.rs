@@ -63,7 +63,10 @@ fn compile(params: &BTreeMap<String, serde_json::Value>) -> Result<PolicySet, St
     for (name, value) in params {
         builder = builder.param(name.clone(), Value::from(value.clone()));
     }
-    builder.build().compile(vigil::bundled::BUNDLED.iter().copied()).map_err(|d| format!("bundled policies: {d}"))
+    builder
+        .build()
+        .compile(vigil::unstable::bundled::BUNDLED.iter().copied())
+        .map_err(|d| format!("bundled policies: {d}"))
 }
 
 fn run_case(file: &Path, case: &Case, defaults: &PolicySet) -> Result<Vec<String>, String> {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use vigil::Engine;
-use vigil::pipeline::{CheckOptions, check};
+use vigil::unstable::pipeline::{CheckOptions, check};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -20,7 +20,7 @@ fn every_corpus_file_loads_except_the_invalid_ones() {
         return;
     };
     let policies =
-        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let report = check(&policies, &CheckOptions { paths: vec![dir.clone()], ..CheckOptions::default() });
 
     let mut errors: Vec<(String, String)> = report
@@ -75,7 +75,7 @@ fn corpus_findings_match_the_reviewed_counts() {
     assert!(recorded.len() >= 30, "the per-rule table of docs/corpus-findings.md could not be read");
 
     let policies =
-        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let report = check(&policies, &CheckOptions { paths: vec![dir], ..CheckOptions::default() });
     let mut counted = std::collections::BTreeMap::new();
     for finding in &report.findings {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vigil::Engine;
-use vigil::report::catalog;
+use vigil::unstable::report::catalog;
 
 fn check_file(relative: &str, expected: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
@@ -19,7 +19,7 @@ fn check_file(relative: &str, expected: &str) {
 #[test]
 fn rules_md_lists_the_bundled_rules() {
     let policies =
-        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let rules: Vec<_> = policies.rules().map(|r| &**r).collect();
     check_file("docs/rules.md", &catalog::markdown(&rules));
 }

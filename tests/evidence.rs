@@ -107,7 +107,7 @@ fn an_attestation_records_the_run_and_verifies_with_either_key_type() {
         let s = statement(p);
         assert_eq!(s["_type"], "https://in-toto.io/Statement/v1");
         assert_eq!(s["predicateType"], "https://vigil.dev/attestation/check/v1");
-        let a = vigil::evidence::sha256_hex(&std::fs::read(p.join("models/a.yaml")).expect("a"));
+        let a = vigil::unstable::evidence::sha256_hex(&std::fs::read(p.join("models/a.yaml")).expect("a"));
         assert_eq!(s["subject"][0], serde_json::json!({"name": "models/a.yaml", "digest": {"sha256": a}}));
         assert_eq!(s["subject"].as_array().map(Vec::len), Some(2));
         let pred = &s["predicate"];
@@ -115,7 +115,7 @@ fn an_attestation_records_the_run_and_verifies_with_either_key_type() {
         assert_eq!(pred["now"], "2026-06-01T00:00:00Z");
         assert_eq!(pred["parameters"]["allowed"], serde_json::json!(["mit", "apache-2.0"]));
         assert_eq!(pred["policies"]["packs"][0]["id"], "t.policy");
-        assert_eq!(pred["policies"]["packs"][0]["sha256"], vigil::evidence::sha256_hex(POLICY.as_bytes()));
+        assert_eq!(pred["policies"]["packs"][0]["sha256"], vigil::unstable::evidence::sha256_hex(POLICY.as_bytes()));
         let findings = pred["findings"].as_array().expect("findings");
         let rules: Vec<(&str, bool)> =
             findings.iter().map(|f| (f["rule"].as_str().unwrap_or(""), f["waived"] == true)).collect();

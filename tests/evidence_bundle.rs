@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
-use vigil::evidence::bundle::{FileEntry, MANIFEST_FORMAT, MANIFEST_TYPE, Manifest};
-use vigil::evidence::{dsse, keys, sha256_hex};
+use vigil::unstable::evidence::bundle::{FileEntry, MANIFEST_FORMAT, MANIFEST_TYPE, Manifest};
+use vigil::unstable::evidence::{dsse, keys, sha256_hex};
 
 fn policy(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_policy")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("runs")

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
-use vigil::input::LoadOptions;
-use vigil::report::{InputRecord, github, junit, sarif};
-use vigil::waiver::{Waiver, WaiverMatch};
+use vigil::unstable::input::LoadOptions;
+use vigil::unstable::report::{InputRecord, github, junit, sarif};
+use vigil::unstable::waiver::{Waiver, WaiverMatch};
 use vigil::{Document, Engine, Report, RuleInfo};
 
 const POLICY: &str = r#"package demo
@@ -96,7 +96,7 @@ fn waive(report: &mut Report, waivers: &[Arc<Waiver>]) {
 
 fn waivers() -> Vec<Arc<Waiver>> {
     let docs = Document::from_str("waivers.yaml", WAIVERS).expect("valid YAML");
-    vigil::waiver::parse_list(docs[0].data(), &docs[0], "waivers.yaml").expect("valid waivers")
+    vigil::unstable::waiver::parse_list(docs[0].data(), &docs[0], "waivers.yaml").expect("valid waivers")
 }
 
 /// The full report, and the rules it was evaluated with.
@@ -572,7 +572,7 @@ rule "GH-4" {
     report.errors.push(Document::from_str("bad.json", "{,}").expect_err("invalid JSON"));
     let waiver = "- rule: GH-2\n  path: dir/*.yaml\n  reason: 'drafting: 50%, nearly done'\n  owner: a\n  approver: b\n  expires: '2099-01-01'\n";
     let doc = Document::from_str("waivers.yaml", waiver).expect("valid");
-    let waivers = vigil::waiver::parse_list(doc[0].data(), &doc[0], "waivers.yaml").expect("valid waivers");
+    let waivers = vigil::unstable::waiver::parse_list(doc[0].data(), &doc[0], "waivers.yaml").expect("valid waivers");
     waive(&mut report, &waivers);
     let error_message = report.errors[0].message.replace('%', "%25");
 

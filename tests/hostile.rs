@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use vigil::input::{LoadOptions, Loaded, collect, load};
+use vigil::unstable::input::{LoadOptions, Loaded, collect, load};
 use vigil::{Document, Engine};
 
 fn load_error(name: &str, text: &str) -> String {
@@ -225,7 +225,10 @@ fn the_human_report_is_linear_in_findings() {
     let report = policies.evaluate(&docs);
     assert_eq!(report.findings.len(), 4_000);
     let started = std::time::Instant::now();
-    let rendered = vigil::report::human::render(&report, vigil::report::human::Style { color: false, width: 100 });
+    let rendered = vigil::unstable::report::human::render(
+        &report,
+        vigil::unstable::report::human::Style { color: false, width: 100 },
+    );
     let elapsed = started.elapsed();
     assert!(rendered.contains("[many.yaml:15999:7]"), "the last finding is located");
     assert!(elapsed < std::time::Duration::from_secs(15), "rendering 4,000 findings took {elapsed:?}");
@@ -291,7 +294,8 @@ fn merge_keys_count_against_the_alias_limit() {
 
 /// `(rule, line, pointer)` of every finding of the bundled policies on `(name, text)`.
 fn bundled_findings(name: &str, text: &str) -> Vec<(String, usize, String)> {
-    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies");
+    let policies =
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies");
     let docs = Document::from_str(name, text).expect("valid input");
     let mut found: Vec<_> = policies
         .evaluate(&docs)

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
-use vigil::input::{LoadOptions, Skipped};
-use vigil::report::html::{self, Run};
-use vigil::waiver::WaiverMatch;
+use vigil::unstable::input::{LoadOptions, Skipped};
+use vigil::unstable::report::html::{self, Run};
+use vigil::unstable::waiver::WaiverMatch;
 use vigil::{Document, Engine, PolicySet, Report, RuleInfo, Severity};
 
 /// A parsed token, simplified.
@@ -234,7 +234,7 @@ fn report_of(policies: &PolicySet, docs: &[Document], waivers: &str) -> Report {
         Vec::new()
     } else {
         let w = Document::from_str("waivers.yaml", waivers).expect("valid YAML");
-        vigil::waiver::parse_list(w[0].data(), &w[0], "waivers.yaml").expect("valid waivers")
+        vigil::unstable::waiver::parse_list(w[0].data(), &w[0], "waivers.yaml").expect("valid waivers")
     };
     let today = "2026-06-01".parse().expect("a date");
     for f in &mut report.findings {
@@ -289,7 +289,8 @@ fn the_page_structure_is_stable() {
 #[test]
 fn the_page_has_every_section_and_says_what_failed_and_why() {
     let (policies, mut report) = demo();
-    report.baseline = Some(vigil::report::baseline::Diff { file: "<base>.json".into(), unchanged: 5, fixed: vec![] });
+    report.baseline =
+        Some(vigil::unstable::report::baseline::Diff { file: "<base>.json".into(), unchanged: 5, fixed: vec![] });
     let page = render(&policies, &report);
     // Findings a baseline left out are said to be left out.
     assert!(page.contains("<code>&lt;base&gt;.json</code>: 5 known findings recorded there are left out"));

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use vigil::plugins::{Limits, PluginOptions, PluginSource, sha256_hex};
+use vigil::unstable::plugins::{Limits, PluginOptions, PluginSource, sha256_hex};
 use vigil::{Cause, Document, Engine, Finding};
 
 /// Memory, an allocator that puts the arguments at 1024 (tests pass small arguments) and nothing else.
@@ -251,8 +251,8 @@ fn one_alias_names_one_import() {
     let (_dir, compiled) = compile_with(&wasm, None, &rules, options());
     let diagnostics = compiled.unwrap_err();
     assert_eq!(diagnostics.len(), 1);
-    assert_eq!(diagnostics.0[0].message, "`p` names two plugin imports in this file");
-    assert_eq!(diagnostics.0[0].related[0].message, "first imported here");
+    assert_eq!(diagnostics.first().message, "`p` names two plugin imports in this file");
+    assert_eq!(diagnostics.first().related[0].message, "first imported here");
 }
 
 /// The checker knows plugin functions from the manifest: misuse is reported before evaluation, with spans.
@@ -270,7 +270,7 @@ fn misuse_is_reported_by_the_checker() {
         let rules = RULE.replace(r#"p.f(input.license) != "never""#, &format!("{call} == []"));
         let (_dir, compiled) = compile_with(&wasm, None, &rules, options());
         let diagnostics = compiled.unwrap_err();
-        let d = &diagnostics.0[0];
+        let d = diagnostics.first();
         assert_eq!(d.message, message, "{call}");
         assert_eq!(d.help.as_deref(), help, "{call}");
         assert_eq!(&d.source.text()[d.span.range()], pointed, "{call}");

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vigil::plugins::{PluginOptions, PluginSource, sha256_hex};
+use vigil::unstable::plugins::{PluginOptions, PluginSource, sha256_hex};
 use vigil::{Document, Engine};
 
 /// Runs a recipe's build script into a temporary folder; `None` (after printing why) when its compiler

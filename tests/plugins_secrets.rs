@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use vigil::functions::CallContext;
-use vigil::plugins::{PluginOptions, PluginSource, sha256_hex};
+use vigil::CallContext;
+use vigil::unstable::plugins::{PluginOptions, PluginSource, sha256_hex};
 use vigil::{Engine, Value};
 
 const DIR: &str = "examples/plugins/secrets";

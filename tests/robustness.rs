@@ -3,7 +3,7 @@
 //! policy check. Deterministic (a fixed seed), so a failure reproduces; `fuzz/` has coverage-guided targets
 //! for longer runs.
 
-use vigil::input::LoadOptions;
+use vigil::unstable::input::LoadOptions;
 use vigil::{Document, Engine};
 
 /// xorshift64*: deterministic randomness without a dependency.

@@ -1,7 +1,7 @@
 //! Rendered diagnostics, reviewed like code: policy errors and findings exactly as `policy check` prints them.
 
-use vigil::input::LoadOptions;
-use vigil::report::human::{self, Style};
+use vigil::unstable::input::LoadOptions;
+use vigil::unstable::report::human::{self, Style};
 use vigil::{Document, Engine};
 
 const STYLE: Style = Style { color: false, width: 90 };
@@ -81,7 +81,7 @@ fn finding_in_a_model_card_section() {
 #[test]
 fn finding_on_a_model_file() {
     let policies =
-        Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
     let doc = Document::from_artifact_bytes(
         "weights.pkl",
         b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.",

@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use vigil::input::{LoadOptions, Loaded, collect, load};
-use vigil::pipeline::{CheckOptions, check};
+use vigil::unstable::input::{LoadOptions, Loaded, collect, load};
+use vigil::unstable::pipeline::{CheckOptions, check};
 use vigil::{Document, Engine};
 use vigil_bench::{Rng, WORKLOAD_POLICY, model_card_yaml, write_model_cards};
 
 fn bundled() -> vigil::PolicySet {
-    Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies compile")
+    Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile")
 }
 
 fn compile(c: &mut Criterion) {

@@ -9,8 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use vigil::functions::{CallContext, Function};
-use vigil::plugins::{PluginOptions, PluginSource, sha256_hex};
+use vigil::unstable::plugins::{PluginOptions, PluginSource, sha256_hex};
+use vigil::{CallContext, Function};
 use vigil::{Document, Engine, Value};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");

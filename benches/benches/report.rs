@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vigil::report::human::{self, Style};
-use vigil::report::{github, json, junit, sarif};
+use vigil::unstable::report::human::{self, Style};
+use vigil::unstable::report::{github, json, junit, sarif};
 use vigil::{Document, Engine, Report, RuleInfo};
 
 /// `n` Pods in one multi-document YAML file, each breaking several of the bundled Kubernetes rules.
@@ -33,7 +33,8 @@ fn minified_bom(n: usize) -> String {
 }
 
 fn bench_formats(c: &mut Criterion, group: &str, name: &str, text: &str) {
-    let policies = Engine::default().compile(vigil::bundled::BUNDLED.iter().copied()).expect("bundled policies");
+    let policies =
+        Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies");
     let docs = Document::from_str(name, text).expect("valid input");
     let report: Report = policies.evaluate(&docs);
     let rules: Vec<&RuleInfo> = policies.rules().map(|r| &**r).collect();

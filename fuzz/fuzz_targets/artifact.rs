@@ -2,6 +2,6 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
-    let options = vigil::input::LoadOptions::default();
+    let options = vigil::unstable::input::LoadOptions::default();
     let _ = vigil::Document::from_artifact_bytes("fuzz.bin", bytes, &options);
 });

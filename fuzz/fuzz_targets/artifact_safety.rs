@@ -8,7 +8,7 @@ mod pickle_gen;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let bytes = pickle_gen::stream(data);
-    let options = vigil::input::LoadOptions::default();
+    let options = vigil::unstable::input::LoadOptions::default();
     for name in ["model.pkl", "weights"] {
         let doc = vigil::Document::from_artifact_bytes(name, &bytes, &options);
         let art = doc.data();

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::graph::Node;
 use super::{Checker, Local};
-use crate::diagnostic::suggestion;
+use crate::diagnostic::{Code, suggestion};
 use crate::functions::Ty;
 use crate::input::Kind;
 use crate::ir::{Arith, Cmp, Expr, ExprId, FieldKey, Loop, Part, Quant};
@@ -30,7 +30,7 @@ impl Checker<'_> {
             ExprKind::Regex { pattern, flags } => {
                 let text = if flags.is_empty() { pattern.clone() } else { format!("(?{flags}){pattern}") };
                 if let Err(e) = self.compile_regex(pattern, flags) {
-                    self.error("vigil::regex", span, "invalid regular expression").help = Some(e);
+                    self.error(Code::Regex, span, "invalid regular expression").help = Some(e);
                 }
                 (self.literal(Value::from(text), span), Ty::STRING)
             }
@@ -38,11 +38,7 @@ impl Checker<'_> {
             ExprKind::Field(obj, field) => {
                 let (o, ty) = self.expr(obj);
                 if ty.disjoint(Ty::OBJECT.or(Ty::NULL)) {
-                    self.error(
-                        "vigil::type",
-                        field.span,
-                        format!("`.{}` reads a member, but this is {ty}", field.name),
-                    );
+                    self.error(Code::Type, field.span, format!("`.{}` reads a member, but this is {ty}", field.name));
                 }
                 (self.push(Expr::Field(o, FieldKey::new(&field.name)), span), Ty::ANY)
             }
@@ -87,7 +83,7 @@ impl Checker<'_> {
                 let mut compiled = Vec::new();
                 for (key, value) in entries {
                     if seen.contains(&key.name.as_str()) {
-                        self.error("vigil::duplicate", key.span, format!("key `{}` appears twice", key.name));
+                        self.error(Code::Duplicate, key.span, format!("key `{}` appears twice", key.name));
                     }
                     seen.push(&key.name);
                     compiled.push((Arc::<str>::from(key.name.as_str()), self.expr(value).0));
@@ -155,7 +151,7 @@ impl Checker<'_> {
     /// Reports `message` when a value of type `found` can never be of type `expected`.
     pub(super) fn expect(&mut self, found: Ty, expected: Ty, span: Span, message: &str) {
         if found.disjoint(expected) {
-            self.error("vigil::type", span, format!("{message}, but this is {found}"));
+            self.error(Code::Type, span, format!("{message}, but this is {found}"));
         }
     }
 
@@ -193,7 +189,7 @@ impl Checker<'_> {
         match name.name.as_str() {
             "exists" => {
                 if args.len() != 1 {
-                    self.error("vigil::arity", span, format!("`exists` takes 1 argument, found {}", args.len()));
+                    self.error(Code::Arity, span, format!("`exists` takes 1 argument, found {}", args.len()));
                     return (self.literal(Value::Null, span), Ty::BOOL);
                 }
                 let (x, _) = self.expr(&args[0]);
@@ -222,7 +218,7 @@ impl Checker<'_> {
             if f.params != args.len() {
                 let s = if f.params == 1 { "" } else { "s" };
                 self.error(
-                    "vigil::arity",
+                    Code::Arity,
                     span,
                     format!("`{}` takes {} argument{s}, found {}", name.name, f.params, args.len()),
                 );
@@ -239,7 +235,7 @@ impl Checker<'_> {
                 candidates.extend(p.fns.keys().cloned());
             }
             let help = suggestion(&name.name, candidates.iter().map(String::as_str));
-            self.error("vigil::unknown-function", name.span, format!("unknown function `{}`", name.name)).help = help;
+            self.error(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.name)).help = help;
             return (self.literal(Value::Null, span), Ty::ANY);
         };
         let function = self.registry.get(id).clone();
@@ -251,7 +247,7 @@ impl Checker<'_> {
                 None => format!("at least {min}"),
             };
             self.error(
-                "vigil::arity",
+                Code::Arity,
                 span,
                 format!("`{}` takes {expected} arguments, found {}", name.name, args.len()),
             )
@@ -299,8 +295,12 @@ impl Checker<'_> {
                     let help = suggestion(alias, aliases.iter().map(String::as_str)).or_else(|| {
                         Some(format!("import it first: `import plugin \"{alias}.wasm\" as {alias} sha256 \"…\"`"))
                     });
-                    self.error("vigil::unknown-function", name.span, format!("`{alias}` is not an imported plugin"))
-                        .help = help;
+                    self.error(
+                        crate::diagnostic::Code::UnknownFunction,
+                        name.span,
+                        format!("`{alias}` is not an imported plugin"),
+                    )
+                    .help = help;
                     return None;
                 }
                 (format!("`{alias}`"), offered)
@@ -312,8 +312,12 @@ impl Checker<'_> {
         let names: Vec<&str> = offered.iter().map(|(n, _)| n.as_str()).collect();
         let help =
             suggestion(function, names.iter().copied()).or_else(|| Some(format!("it offers {}", names.join(", "))));
-        self.error("vigil::unknown-function", name.span, format!("plugin {label} has no function `{function}`")).help =
-            help;
+        self.error(
+            crate::diagnostic::Code::UnknownFunction,
+            name.span,
+            format!("plugin {label} has no function `{function}`"),
+        )
+        .help = help;
         None
     }
 
@@ -326,7 +330,7 @@ impl Checker<'_> {
                     Err(_) => self.unknown_kind(n, arg.span),
                 },
                 _ => {
-                    self.error("vigil::type", arg.span, "`documents` takes document kinds, such as `documents(MLBom)`");
+                    self.error(Code::Type, arg.span, "`documents` takes document kinds, such as `documents(MLBom)`");
                 }
             }
         }
@@ -343,7 +347,7 @@ impl Checker<'_> {
         let help = suggestion(name, Kind::ALL.iter().map(|k| k.name())).or_else(|| {
             Some(format!("known kinds: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")))
         });
-        self.error("vigil::unknown-kind", span, format!("unknown document kind `{name}`")).help = help;
+        self.error(Code::UnknownKind, span, format!("unknown document kind `{name}`")).help = help;
     }
 
     fn binary(&mut self, op: BinaryOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> (ExprId, Ty) {
@@ -373,11 +377,7 @@ impl Checker<'_> {
             }
             BinaryOp::Eq | BinaryOp::Ne => {
                 if at.disjoint(bt) {
-                    self.error(
-                        "vigil::type",
-                        span,
-                        format!("comparing {at} with {bt} is always {}", op == BinaryOp::Ne),
-                    );
+                    self.error(Code::Type, span, format!("comparing {at} with {bt} is always {}", op == BinaryOp::Ne));
                 }
                 Expr::Compare(if op == BinaryOp::Eq { Cmp::Eq } else { Cmp::Ne }, a, b)
             }
@@ -386,7 +386,7 @@ impl Checker<'_> {
                 self.expect(at, ordered, l.span, &format!("`{sym}` compares numbers or strings"));
                 self.expect(bt, ordered, r.span, &format!("`{sym}` compares numbers or strings"));
                 if at.within(ordered) && bt.within(ordered) && at.disjoint(bt) {
-                    self.error("vigil::type", span, format!("`{sym}` between {at} and {bt} can never hold"));
+                    self.error(Code::Type, span, format!("`{sym}` between {at} and {bt} can never hold"));
                 }
                 let cmp = match op {
                     BinaryOp::Lt => Cmp::Lt,
@@ -411,7 +411,7 @@ impl Checker<'_> {
                 self.expect(at, addable, l.span, "`+` adds numbers or joins strings or arrays");
                 self.expect(bt, addable, r.span, "`+` adds numbers or joins strings or arrays");
                 if at.within(addable) && bt.within(addable) && at.disjoint(bt) {
-                    self.error("vigil::type", span, format!("cannot add {at} and {bt}")).help =
+                    self.error(Code::Type, span, format!("cannot add {at} and {bt}")).help =
                         Some("convert with `to_string(...)` or `to_number(...)` first".into());
                 }
                 return (
@@ -447,7 +447,7 @@ impl Checker<'_> {
             Some((pattern, flags)) => match self.compile_regex(pattern, flags) {
                 Ok(index) => Expr::Matches(a, index),
                 Err(e) => {
-                    self.error("vigil::regex", r.span, "invalid regular expression").help = Some(e);
+                    self.error(Code::Regex, r.span, "invalid regular expression").help = Some(e);
                     Expr::Matches(a, 0)
                 }
             },
@@ -499,9 +499,9 @@ impl Checker<'_> {
     /// Binds a new local, refusing names that would hide `input` or `doc`.
     pub(super) fn bind_checked(&mut self, name: &ast::Ident) -> u32 {
         if matches!(name.name.as_str(), "input" | "doc") {
-            self.error("vigil::shadowing", name.span, format!("`{}` cannot be rebound", name.name));
+            self.error(Code::Shadowing, name.span, format!("`{}` cannot be rebound", name.name));
         } else if self.scopes.last().is_some_and(|s| s.iter().any(|l: &Local| l.name == name.name)) {
-            self.error("vigil::duplicate", name.span, format!("`{}` is already bound here", name.name));
+            self.error(Code::Duplicate, name.span, format!("`{}` is already bound here", name.name));
         }
         self.bind(&name.name, Ty::ANY)
     }

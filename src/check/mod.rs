@@ -12,7 +12,7 @@ mod rule;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, suggestion};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
 use crate::functions::{Registry, Ty};
 use crate::ir::{ConstInit, Expr, ExprId, Origin, Program, UserFn};
 use crate::source::{Source, Span};
@@ -144,7 +144,7 @@ impl Checker<'_> {
         Origin { source: self.source, span }
     }
 
-    fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::new(code, self.src(), span, message);
         self.diags.push(d);
         self.diags.last_mut().expect("just pushed")
@@ -181,13 +181,13 @@ impl Checker<'_> {
             };
             if let Some(previous) = previous {
                 let first = Diagnostic::new(
-                    "vigil::duplicate",
+                    Code::Duplicate,
                     &self.program.sources[previous.source as usize],
                     previous.span,
                     "first declared here",
                 );
                 self.error(
-                    "vigil::duplicate",
+                    Code::Duplicate,
                     name.span,
                     format!("`{}` is declared twice in package `{}`", name.name, self.package),
                 )
@@ -198,7 +198,7 @@ impl Checker<'_> {
             if is_fn {
                 if self.registry.lookup(&name.name).is_some() || matches!(name.name.as_str(), "exists" | "documents") {
                     self.error(
-                        "vigil::shadowing",
+                        Code::Shadowing,
                         name.span,
                         format!("`fn {}` would hide the builtin function of that name", name.name),
                     )
@@ -257,7 +257,7 @@ impl Checker<'_> {
             let mut seen: Vec<&str> = Vec::new();
             for p in &f.params {
                 if seen.contains(&p.name.as_str()) {
-                    self.error("vigil::duplicate", p.span, format!("parameter `{}` is listed twice", p.name));
+                    self.error(Code::Duplicate, p.span, format!("parameter `{}` is listed twice", p.name));
                 }
                 seen.push(&p.name);
                 self.bind(&p.name, Ty::ANY);
@@ -316,7 +316,7 @@ impl Checker<'_> {
     fn unknown_name(&mut self, name: &str, span: Span) {
         let names = self.visible_names();
         let help = suggestion(name, names.iter().map(String::as_str));
-        self.error("vigil::unknown-name", span, format!("unknown name `{name}`")).help = help;
+        self.error(Code::UnknownName, span, format!("unknown name `{name}`")).help = help;
     }
 
     fn finish_graph(&mut self) {
@@ -325,8 +325,8 @@ impl Checker<'_> {
         }
         for problem in self.graph.analyse(&mut self.program.const_inits) {
             let source = &self.program.sources[problem.origin.source as usize];
-            let d = Diagnostic::new("vigil::definition", source, problem.origin.span, problem.message)
-                .with_help(problem.help);
+            let d =
+                Diagnostic::new(Code::Definition, source, problem.origin.span, problem.message).with_help(problem.help);
             self.diags.push(d);
         }
     }

@@ -8,6 +8,7 @@
 //! data, the call is refused as written backwards.
 
 use super::Checker;
+use crate::diagnostic::Code;
 use crate::functions::{Function, PatternKind, validate_pattern};
 use crate::syntax::ast::{self, ExprKind};
 
@@ -41,7 +42,7 @@ impl Checker<'_> {
         match literal(pattern) {
             Some(text) => {
                 if let Err(e) = validate_pattern(kind, name, &text) {
-                    let code = if kind == PatternKind::Regex { "vigil::regex" } else { "vigil::glob" };
+                    let code = if kind == PatternKind::Regex { Code::Regex } else { Code::Glob };
                     self.error(code, pattern.span, format!("invalid {what} in `{name}`")).help = Some(e);
                 }
             }
@@ -54,7 +55,7 @@ impl Checker<'_> {
                 };
                 if backwards {
                     self.error(
-                        "vigil::argument-order",
+                        Code::ArgumentOrder,
                         subject.span,
                         format!("this looks like a {what}, but `{name}` takes the text first"),
                     )

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::Checker;
-use crate::diagnostic::{Diagnostic, suggestion};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
 use crate::functions::Ty;
 use crate::input::Kind;
 use crate::ir::{Check, Expr, ExprId, Rule, RuleInfo, Severity, Stmt};
@@ -23,12 +23,12 @@ impl Checker<'_> {
     fn rule(&mut self, rule: &ast::RuleDecl) {
         let origin = self.origin(rule.id.span);
         if rule.id.name.trim().is_empty() {
-            self.error("vigil::metadata", rule.id.span, "a rule id cannot be empty");
+            self.error(Code::Metadata, rule.id.span, "a rule id cannot be empty");
         }
         if let Some(first) = self.rule_ids.get(&rule.id.name).copied() {
             let source = self.program.sources[first.source as usize].clone();
-            let related = Diagnostic::new("vigil::duplicate", &source, first.span, "first defined here");
-            self.error("vigil::duplicate", rule.id.span, format!("rule id `{}` is used twice", rule.id.name))
+            let related = Diagnostic::new(Code::Duplicate, &source, first.span, "first defined here");
+            self.error(Code::Duplicate, rule.id.span, format!("rule id `{}` is used twice", rule.id.name))
                 .related
                 .push(related);
         } else {
@@ -40,7 +40,7 @@ impl Checker<'_> {
         let locals = self.end_frame();
         if !has_check(&body) {
             self.error(
-                "vigil::empty-rule",
+                Code::EmptyRule,
                 rule.id.span,
                 format!("rule `{}` has no `require` or `forbid`", rule.id.name),
             )
@@ -76,7 +76,7 @@ impl Checker<'_> {
         for stmt in &rule.body {
             let ast::Stmt::Meta { name, value } = stmt else { continue };
             if seen.contains(&name.name.as_str()) {
-                self.error("vigil::duplicate", name.span, format!("`{}` is set twice", name.name));
+                self.error(Code::Duplicate, name.span, format!("`{}` is set twice", name.name));
                 continue;
             }
             seen.push(&name.name);
@@ -91,7 +91,7 @@ impl Checker<'_> {
                 other => {
                     let help =
                         suggestion(other, FIELDS).or_else(|| Some(format!("rule fields are {}", FIELDS.join(", "))));
-                    self.error("vigil::metadata", name.span, format!("unknown rule field `{other}`")).help = help;
+                    self.error(Code::Metadata, name.span, format!("unknown rule field `{other}`")).help = help;
                 }
             }
         }
@@ -99,7 +99,7 @@ impl Checker<'_> {
             [("title", "title = \"...\""), ("severity", "severity = high"), ("applies_to", "applies_to = ModelCard")]
         {
             if !seen.contains(&field) {
-                self.error("vigil::metadata", rule.id.span, format!("rule `{}` has no `{field}`", rule.id.name)).help =
+                self.error(Code::Metadata, rule.id.span, format!("rule `{}` has no `{field}`", rule.id.name)).help =
                     Some(format!("add `{example}`"));
             }
         }
@@ -110,7 +110,7 @@ impl Checker<'_> {
         match &value.kind {
             ExprKind::Str(s) => Some(s.clone()),
             _ => {
-                self.error("vigil::metadata", value.span, "expected a string literal");
+                self.error(Code::Metadata, value.span, "expected a string literal");
                 None
             }
         }
@@ -121,7 +121,7 @@ impl Checker<'_> {
             ExprKind::Str(s) => vec![s.clone()],
             ExprKind::Array(items) => items.iter().filter_map(|i| self.meta_string(i)).collect(),
             _ => {
-                self.error("vigil::metadata", value.span, "expected a list of strings, such as `[\"OWASP-LLM03\"]`");
+                self.error(Code::Metadata, value.span, "expected a list of strings, such as `[\"OWASP-LLM03\"]`");
                 Vec::new()
             }
         }
@@ -138,7 +138,7 @@ impl Checker<'_> {
                 let names = Severity::ALL.map(|s| s.name());
                 let help = suggestion(text, names).unwrap_or_else(|| "use info, low, medium, high or critical".into());
                 let shown = if text.is_empty() { "this".to_string() } else { format!("`{text}`") };
-                self.error("vigil::metadata", span, format!("{shown} is not a severity")).help = Some(help);
+                self.error(Code::Metadata, span, format!("{shown} is not a severity")).help = Some(help);
                 Severity::Medium
             }
         }
@@ -157,12 +157,12 @@ impl Checker<'_> {
                     Err(_) => self.unknown_kind(n, item.span),
                 },
                 _ => {
-                    self.error("vigil::metadata", item.span, "expected a document kind, such as `ModelCard`");
+                    self.error(Code::Metadata, item.span, "expected a document kind, such as `ModelCard`");
                 }
             }
         }
         if kinds.is_empty() && matches!(value.kind, ExprKind::Array(ref v) if v.is_empty()) {
-            self.error("vigil::metadata", value.span, "`applies_to` needs at least one document kind");
+            self.error(Code::Metadata, value.span, "`applies_to` needs at least one document kind");
         }
         kinds
     }
@@ -174,7 +174,7 @@ impl Checker<'_> {
                 ast::Stmt::Meta { name, .. } => {
                     if !top {
                         self.error(
-                            "vigil::metadata",
+                            Code::Metadata,
                             name.span,
                             format!("`{}` belongs at the top of the rule, not in a `for` block", name.name),
                         );

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use vigil::evidence::attest;
-use vigil::evidence::keys::{SigningKey, VerifyingKey};
+use vigil::unstable::evidence::attest;
+use vigil::unstable::evidence::keys::{SigningKey, VerifyingKey};
 
 use super::Outcome;
 use super::output::{eprint, print};
@@ -89,7 +89,7 @@ pub fn verify(args: VerifyArgs) -> Outcome {
     let mut failures = Vec::new();
     let mut matched = Vec::new();
     for path in &args.subjects {
-        let digest = match vigil::evidence::sha256_file(path) {
+        let digest = match vigil::unstable::evidence::sha256_file(path) {
             Ok(d) => d,
             Err(e) => return error(&format!("{}: {e}", path.display())),
         };
@@ -137,9 +137,9 @@ fn error(message: &str) -> Outcome {
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let file = vigil::confine::open_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = vigil::unstable::confine::open_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut bytes = Vec::new();
-    let limit = vigil::evidence::dsse::MAX_ENVELOPE as u64 + 1;
+    let limit = vigil::unstable::evidence::dsse::MAX_ENVELOPE as u64 + 1;
     std::io::Read::read_to_end(&mut std::io::Read::take(file, limit), &mut bytes)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(bytes)
@@ -185,7 +185,7 @@ fn write(
 ) -> Result<(), Outcome> {
     let statement = attest::statement(report, policies, run).map_err(|e| error(&format!("cannot attest: {e}")))?;
     let text = attest::sign(&statement, key);
-    let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+    let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
         std::io::Write::write_all(&mut f, text.as_bytes())?;
         f.sync_data()
     });

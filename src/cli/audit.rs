@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use vigil::audit::Expect;
-use vigil::evidence::keys::{SigningKey, VerifyingKey};
+use vigil::unstable::audit::Expect;
+use vigil::unstable::evidence::keys::{SigningKey, VerifyingKey};
 
 use super::Outcome;
 use super::output::{eprint, print};
@@ -48,8 +48,8 @@ Exit codes: 0 verified; 1 does not verify; 2 the log or key cannot be read.")]
 /// Appends the run's entry (and, with a key, a signed checkpoint) to the log, prints the new head and puts
 /// it in the report. `false` when the log cannot be written (the run then exits 2).
 pub fn append(log: &Path, report: &mut vigil::Report, policies: &vigil::PolicySet, key: &Option<SigningKey>) -> bool {
-    let entry = vigil::audit::entry(report, policies.digest(), jiff::Timestamp::now());
-    match vigil::audit::append(log, entry, key.as_ref()) {
+    let entry = vigil::unstable::audit::entry(report, policies.digest(), jiff::Timestamp::now());
+    match vigil::unstable::audit::append(log, entry, key.as_ref()) {
         Ok(head) => {
             let signed = if head.signed { ", signed checkpoint" } else { "" };
             let entries = if head.entries == 1 { "entry" } else { "entries" };
@@ -83,7 +83,7 @@ pub fn run(args: AuditArgs) -> Outcome {
     };
     let head = expect_head.as_deref().map(|h| h.strip_prefix("sha256:").unwrap_or(h));
     let expect = Expect { key: key.as_ref(), head, entries: expect_entries };
-    match vigil::audit::verify(&text, &expect) {
+    match vigil::unstable::audit::verify(&text, &expect) {
         Ok(v) => {
             let signed = match &key {
                 Some(k) => format!(", {} checkpoint(s) signed by key {}", v.checkpoints, k.id()),

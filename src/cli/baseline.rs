@@ -1,9 +1,9 @@
-//! `policy check --write-baseline` and `--baseline`: the CLI side of `vigil::report::baseline`.
+//! `policy check --write-baseline` and `--baseline`: the CLI side of `vigil::unstable::report::baseline`.
 
 use std::path::Path;
 
-use vigil::report::Report;
-use vigil::report::baseline::{self, Baseline, Diff};
+use vigil::unstable::report::Report;
+use vigil::unstable::report::baseline::{self, Baseline, Diff};
 
 use super::Outcome;
 use super::output::{eprint, style_for};
@@ -12,7 +12,7 @@ use super::policies::usage;
 /// Reads the baseline `file` (never blocking on a FIFO) and leaves the findings it records out of `report`.
 pub fn apply(report: &mut Report, file: &Path) -> Result<(), Outcome> {
     let name = file.display().to_string();
-    let text = vigil::confine::open_regular(file).and_then(|mut f| {
+    let text = vigil::unstable::confine::open_regular(file).and_then(|mut f| {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut f, &mut text).map(|_| text)
     });
@@ -46,7 +46,7 @@ pub fn write(report: &Report, file: &Path, human: bool) -> Outcome {
     }
     let baseline = Baseline::of(report);
     // Never through a symbolic link, like every file a run writes.
-    let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+    let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
         use std::io::Write;
         f.write_all(baseline.render().as_bytes())?;
         f.flush()

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use vigil::evidence::bundle::{self, Bundle, Meta};
-use vigil::evidence::keys::{SigningKey, VerifyingKey};
+use vigil::unstable::evidence::bundle::{self, Bundle, Meta};
+use vigil::unstable::evidence::keys::{SigningKey, VerifyingKey};
 
 use super::Outcome;
 use super::output::{eprint, print};
@@ -69,7 +69,7 @@ pub fn run(args: BundleArgs) -> Outcome {
                 Ok(b) => b,
                 Err(e) => return error(&e),
             };
-            let written = vigil::confine::open_for_write(&output, false).and_then(|mut f| {
+            let written = vigil::unstable::confine::open_for_write(&output, false).and_then(|mut f| {
                 std::io::Write::write_all(&mut f, &bytes)?;
                 f.sync_data()
             });
@@ -84,7 +84,7 @@ pub fn run(args: BundleArgs) -> Outcome {
                 manifest.files.len(),
                 key.algorithm(),
                 key.verifying_key().id(),
-                vigil::evidence::sha256_hex(&bytes)
+                vigil::unstable::evidence::sha256_hex(&bytes)
             ));
             Outcome::Pass
         }
@@ -150,7 +150,7 @@ fn error(message: &str) -> Outcome {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    let file = vigil::confine::open_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = vigil::unstable::confine::open_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(file, bundle::MAX_BUNDLE + 1), &mut bytes)
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -164,7 +164,7 @@ type Sources = Vec<(String, String)>;
 /// key the command line or the first layer setting one (the trusted file, when there is one) gives. Returns
 /// their policy files and what the attestation records of each; any failure is exit 2.
 pub fn for_check(
-    layers: &[&vigil::config::Config],
+    layers: &[&vigil::unstable::config::Config],
     args: &super::attest::EvidenceArgs,
 ) -> Result<(Sources, Vec<serde_json::Value>), Outcome> {
     let files: Vec<PathBuf> = layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();

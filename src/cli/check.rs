@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use vigil::config::{self, Config, FailOn, Profile};
-use vigil::pipeline::{CheckOptions, KindLock, check};
-use vigil::report::{Report, human, json};
+use vigil::unstable::config::{self, Config, FailOn, Profile};
+use vigil::unstable::pipeline::{CheckOptions, KindLock, check};
+use vigil::unstable::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
 use super::layers::{read_configs, show, shown};
@@ -159,7 +159,7 @@ struct Plan {
     strict_waivers: bool,
     audit_log: Option<PathBuf>,
     /// What an attestation records of the plan: parameters, profile, threshold, bundles.
-    attest: vigil::evidence::attest::RunContext,
+    attest: vigil::unstable::evidence::attest::RunContext,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -186,7 +186,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     };
     let mut report = check(&plan.policies, &plan.options);
     let cwd = std::env::current_dir().unwrap_or_default();
-    report.paths = vigil::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    report.paths = vigil::unstable::report::paths::Paths::detect(&cwd, args.root.as_deref());
     if let Some(file) = &args.write_baseline {
         return baseline::write(&report, file, args.format == Format::Human);
     }
@@ -213,13 +213,13 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
             Format::Json => json::render(&report, plan.fail_on),
             Format::Sarif => {
-                vigil::report::sarif::render(&report, &rules, &std::env::current_dir().unwrap_or_default())
+                vigil::unstable::report::sarif::render(&report, &rules, &std::env::current_dir().unwrap_or_default())
             }
-            Format::Junit => vigil::report::junit::render(&report, &rules),
-            Format::Github => vigil::report::github::render(&report),
-            Format::Html => vigil::report::html::render(
+            Format::Junit => vigil::unstable::report::junit::render(&report, &rules),
+            Format::Github => vigil::unstable::report::github::render(&report),
+            Format::Html => vigil::unstable::report::html::render(
                 &report,
-                &vigil::report::html::Run {
+                &vigil::unstable::report::html::Run {
                     rules: &rules,
                     policy_digest: plan.policies.digest(),
                     now: plan.policies.now(),
@@ -232,7 +232,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let mut failed_outputs = false;
     for (format, file) in &outputs {
         // Never through a symbolic link: the checkout may have planted one where the report goes.
-        let written = vigil::confine::open_for_write(file, false).and_then(|mut f| {
+        let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
             use std::io::Write;
             f.write_all(render(*format, false).as_bytes())?;
             f.flush()
@@ -345,7 +345,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     // A parameter problem points at the `[params]` entry of the file that set it, unless the command line
     // (which wins) set it too.
     let relocate = |d: &vigil::Diagnostic| -> Option<vigil::Diagnostic> {
-        if d.code != "vigil::param" {
+        if d.code != vigil::Code::Param {
             return None;
         }
         let name = d.message.split('`').nth(1)?;
@@ -363,7 +363,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         let mut at = config.point_at(&section, name, d.message.clone())?.with_help_opt(d.help.clone());
         if d.source.name() != "<parameters>" {
             let declared = format!("`{name}` is declared here");
-            at = at.with_related(vigil::Diagnostic { message: declared, help: None, ..d.clone() }.with_label("here"));
+            let mut here = d.clone().with_label("here");
+            (here.message, here.help) = (declared, None);
+            at = at.with_related(here);
         }
         Some(at)
     };
@@ -403,7 +405,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         waivers.extend(config.waivers.iter().cloned());
     }
     for file in &args.waivers {
-        match vigil::waiver::load_file(file) {
+        match vigil::unstable::waiver::load_file(file) {
             Ok(w) => waivers.extend(w),
             Err(errors) => return Err(show(&errors, as_json)),
         }
@@ -411,7 +413,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     let unknown: Vec<_> = waivers.iter().filter(|w| !policies.rules().any(|r| r.id == w.rule)).collect();
     if let Some(w) = unknown.first() {
         let ids: Vec<&str> = policies.rules().map(|r| r.id.as_str()).collect();
-        let help = vigil::diagnostic::suggestion(&w.rule, ids).map_or(String::new(), |s| format!(" ({s})"));
+        let help = vigil::unstable::suggestion(&w.rule, ids).map_or(String::new(), |s| format!(" ({s})"));
         return Err(usage(format!(
             "the waiver at {} names rule `{}`, which is not loaded{help}",
             w.declared_at, w.rule
@@ -425,8 +427,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
         let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
-        let states =
-            |set: &PolicySet, settings: &RuleSettings| vigil::settings::rule_states(set, settings).map_err(usage);
+        let states = |set: &PolicySet, settings: &RuleSettings| {
+            vigil::unstable::settings::rule_states(set, settings).map_err(usage)
+        };
         let before = states(&alone, &layer_settings(1))?;
         let after = states(&policies, &settings)?;
         let errors = config::check_rules(&trusted, repo, &before, &after, &repo.waivers);
@@ -460,9 +463,9 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds.push((glob.to_string(), kind.parse::<Kind>().map_err(usage)?));
     }
 
-    let mut load = vigil::input::LoadOptions::default();
+    let mut load = vigil::unstable::input::LoadOptions::default();
     load.artifacts.hash = !args.no_hash;
-    load.hash_cache = args.hash_cache.as_ref().map(|f| std::sync::Arc::new(vigil::input::HashCache::open(f)));
+    load.hash_cache = args.hash_cache.as_ref().map(|f| std::sync::Arc::new(vigil::unstable::input::HashCache::open(f)));
     let audit_log = args.audit_log.clone().or_else(|| layers.iter().find_map(|c| c.audit_log.clone()));
     let configured_paths = layers.iter().map(|c| &c.paths).find(|p| !p.is_empty());
     let paths = if !args.paths.is_empty() {
@@ -496,7 +499,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on: fail_on.severity(),
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
-        attest: vigil::evidence::attest::RunContext {
+        attest: vigil::unstable::evidence::attest::RunContext {
             params: attest::params(&policy_args.params),
             profile: args.profile.clone(),
             fail_on: fail_on.severity(),

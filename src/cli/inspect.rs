@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use vigil::input::{self, LoadOptions, Loaded};
-use vigil::report::yaml;
+use vigil::unstable::input::{self, LoadOptions, Loaded};
+use vigil::unstable::report::yaml;
 use vigil::{Kind, Value};
 
 use super::Outcome;

@@ -1,8 +1,8 @@
 //! The configuration layers of `policy check`: the trusted file given with `--config` and the repository's
 //! `vigil.toml`, and how their problems are shown.
 
-use vigil::config::{self, Config};
-use vigil::report::json;
+use vigil::unstable::config::{self, Config};
+use vigil::unstable::report::json;
 
 use super::Outcome;
 use super::check::CheckArgs;
@@ -45,7 +45,7 @@ pub fn shown(config: &Config) -> String {
 /// Prints configuration or waiver problems; exit code 2.
 pub fn show(errors: &[vigil::Diagnostic], as_json: bool) -> Outcome {
     if as_json {
-        print(&json::render_policy_errors(&vigil::Diagnostics(errors.to_vec())));
+        print(&json::render_policy_errors(errors));
     } else {
         let style = style_for(&std::io::stderr());
         for e in errors {

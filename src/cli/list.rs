@@ -2,7 +2,7 @@
 //! table, JSON or Markdown.
 
 use clap::{Args, ValueEnum};
-use vigil::report::catalog;
+use vigil::unstable::report::catalog;
 use vigil::{Kind, RuleInfo};
 
 use super::Outcome;
@@ -53,11 +53,11 @@ pub fn run(args: ListArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.list_params {
-        let params = vigil::params::params(&policies);
+        let params = vigil::unstable::params::params(&policies);
         let text = match args.format {
-            Format::Table => vigil::params::table(&params),
-            Format::Json => vigil::params::json(&params),
-            Format::Markdown => vigil::params::markdown(&params),
+            Format::Table => vigil::unstable::params::table(&params),
+            Format::Json => vigil::unstable::params::json(&params),
+            Format::Markdown => vigil::unstable::params::markdown(&params),
         };
         super::output::print(&text);
         return Outcome::Pass;

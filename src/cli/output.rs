@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use vigil::report::human::Style;
+use vigil::unstable::report::human::Style;
 
 /// Colours only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
 pub fn style_for(stream: &impl IsTerminal) -> Style {
@@ -43,7 +43,7 @@ pub fn eprint(text: &str) {
 
 /// One line per file left out: `skipped: PATH (REASON)`. Paths come from the checked tree, so control
 /// characters in them are escaped rather than sent to the terminal.
-pub fn skipped_list(report: &vigil::report::Report) -> String {
+pub fn skipped_list(report: &vigil::unstable::report::Report) -> String {
     let mut out = String::new();
     for s in &report.skipped {
         let path: String = s

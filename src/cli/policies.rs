@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use vigil::report::json;
+use vigil::unstable::report::json;
 use vigil::{Engine, PolicySet, Value};
 
 use super::Outcome;
@@ -28,7 +28,7 @@ pub struct PolicyArgs {
     pub allow_unpinned_plugins: bool,
     /// Plugin settings from vigil.toml's `[plugins]`.
     #[arg(skip)]
-    pub plugins: vigil::plugins::PluginOptions,
+    pub plugins: vigil::unstable::plugins::PluginOptions,
     /// Policy files from verified bundles, `(name, text)`, read before configured and `--policy` files.
     #[arg(skip)]
     pub bundled: Vec<(String, String)>,
@@ -74,7 +74,7 @@ pub fn compile_with(
     }
     let mut sources: Vec<(String, String)> = Vec::new();
     if !args.no_builtin {
-        sources.extend(vigil::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+        sources.extend(vigil::unstable::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
     sources.extend(args.bundled.iter().cloned());
     for (path, root) in configured {
@@ -87,8 +87,8 @@ pub fn compile_with(
         return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
     }
     builder.build().compile(sources).map_err(|diagnostics| {
-        let diagnostics =
-            vigil::Diagnostics(diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect());
+        let diagnostics: Vec<vigil::Diagnostic> =
+            diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect();
         if as_json {
             print(&json::render_policy_errors(&diagnostics));
         } else {
@@ -119,12 +119,12 @@ fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
 fn read_policies(path: &Path, root: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), String> {
     let name = path.display().to_string();
     if let Some(root) = root
-        && !vigil::confine::inside(root, path)
+        && !vigil::unstable::confine::inside(root, path)
     {
         return Err(format!("{name}: a symbolic link leading outside {}: not read", root.display()));
     }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    if let Some(what) = vigil::confine::special_file(&meta) {
+    if let Some(what) = vigil::unstable::confine::special_file(&meta) {
         return Err(format!("{name}: {what}, not a regular file: never opened"));
     }
     if meta.is_dir() {
@@ -142,7 +142,7 @@ fn read_policies(path: &Path, root: Option<&Path>, out: &mut Vec<(String, String
     }
     let mut text = String::new();
     std::io::Read::read_to_string(
-        &mut vigil::confine::open_regular(path).map_err(|e| format!("{name}: {e}"))?,
+        &mut vigil::unstable::confine::open_regular(path).map_err(|e| format!("{name}: {e}"))?,
         &mut text,
     )
     .map_err(|e| format!("{name}: {e}"))?;

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{Config, FailOn, Reader};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::input::Kind;
 use crate::ir::Severity;
 use crate::settings::RuleState;
@@ -133,8 +133,7 @@ fn violation(repo: &Config, trusted: &Config, keys: &[&str], message: String) ->
     let help =
         format!("{} locks this ([lock]); change it there, or drop the setting from {}", shown(trusted), shown(repo));
     let Some(doc) = &repo.doc else {
-        return Diagnostic::new("vigil::lock", &Source::new(shown(repo), ""), Default::default(), message)
-            .with_help(help);
+        return Diagnostic::new(Code::Lock, &Source::new(shown(repo), ""), Default::default(), message).with_help(help);
     };
     let mut node = Some(doc.data());
     for key in keys {
@@ -142,7 +141,7 @@ fn violation(repo: &Config, trusted: &Config, keys: &[&str], message: String) ->
     }
     let source = doc.source().clone();
     let span = node.and_then(|n| doc.locate(n)).map(|l| l.label_span(source.text())).unwrap_or_default();
-    Diagnostic::new("vigil::lock", &source, span, message).with_help(help)
+    Diagnostic::new(Code::Lock, &source, span, message).with_help(help)
 }
 
 fn shown(config: &Config) -> String {

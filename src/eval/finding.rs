@@ -9,6 +9,7 @@ use crate::source::Source;
 /// Why a finding was raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Cause {
     /// The document breaks the rule.
     Violation,
@@ -34,6 +35,7 @@ impl Cause {
 
 /// One rule failing on one document.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Finding {
     /// The rule.
     pub rule: Arc<RuleInfo>,

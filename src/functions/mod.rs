@@ -120,7 +120,7 @@ pub type Implementation = Arc<dyn Fn(&[&Value], &CallContext) -> Result<Value, S
 /// A function policies can call.
 ///
 /// ```
-/// use vigil::functions::{Function, Ty};
+/// use vigil::{Function, Ty};
 /// use vigil::Value;
 /// let shout = Function::new("shout", &[Ty::STRING], Ty::STRING, |args| {
 ///     Ok(Value::from(args[0].as_str().unwrap_or_default().to_uppercase()))

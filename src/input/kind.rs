@@ -14,6 +14,7 @@ macro_rules! kinds {
     ($( $(#[doc = $doc:literal])* $name:ident $(: $parent:ident)? ),* $(,)?) => {
         /// What a document is. Detected from its content; overridable per path.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum Kind {
             $( $(#[doc = $doc])* $name, )*
         }

@@ -33,6 +33,7 @@ pub(crate) struct Tree {
 
 /// Where a node is: its spans and its JSON pointer (RFC 6901) from the document root.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Location {
     /// Span of the value in the input file.
     pub span: Span,

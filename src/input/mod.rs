@@ -102,6 +102,7 @@ impl Format {
 
 /// An input that could not be loaded: which file, what went wrong and, for syntax errors, where.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LoadError {
     /// The file, as the user named it.
     pub file: Arc<str>,
@@ -150,7 +151,7 @@ impl std::error::Error for LoadError {}
 
 impl miette::Diagnostic for LoadError {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new("vigil::input"))
+        Some(Box::new(crate::diagnostic::Code::Input.as_str()))
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -109,9 +109,14 @@ pub(crate) fn resolve(
             let ast::Item::Import(import) = item else { continue };
             let alias = import.alias.name.as_str();
             if let Some(previous) = first.get(alias) {
-                let related = Diagnostic::new("vigil::plugin", source, previous.alias.span, "first imported here");
+                let related = Diagnostic::new(
+                    crate::diagnostic::Code::Plugin,
+                    source,
+                    previous.alias.span,
+                    "first imported here",
+                );
                 let mut d = Diagnostic::new(
-                    "vigil::plugin",
+                    crate::diagnostic::Code::Plugin,
                     source,
                     import.alias.span,
                     format!("`{alias}` names two plugin imports in this file"),
@@ -144,7 +149,7 @@ pub(crate) fn resolve(
                                     Some(pin) if e.message.contains("does not match its pin") => pin.span,
                                     _ => import.path.span,
                                 };
-                                let d = Diagnostic::new("vigil::plugin", source, span, e.message);
+                                let d = Diagnostic::new(crate::diagnostic::Code::Plugin, source, span, e.message);
                                 errors.push(d.with_help_opt(e.help));
                                 continue;
                             }
@@ -170,7 +175,7 @@ pub(crate) fn resolve(
                 let _ = (options, &registry, &scopes, index, path);
                 errors.push(
                     Diagnostic::new(
-                        "vigil::plugin",
+                        crate::diagnostic::Code::Plugin,
                         source,
                         import.span,
                         "this build of Vigil cannot load WASM plugins",

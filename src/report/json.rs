@@ -172,14 +172,14 @@ struct PolicyError<'a> {
 }
 
 /// Policy problems as a JSON report with no findings (the run stopped before reading inputs).
-pub fn render_policy_errors(diagnostics: &crate::diagnostic::Diagnostics) -> String {
+pub fn render_policy_errors(diagnostics: &[crate::diagnostic::Diagnostic]) -> String {
     let errors: Vec<PolicyError<'_>> = diagnostics
         .iter()
         .map(|d| {
             let (line, column) = d.source.line_col(d.span.start);
             PolicyError {
                 kind: "policy",
-                code: d.code,
+                code: d.code.as_str(),
                 file: d.source.name(),
                 line,
                 column,

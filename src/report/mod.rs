@@ -20,6 +20,7 @@ use crate::ir::Severity;
 
 /// Everything a run produced: findings, input errors and what was read.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Report {
     /// Findings, in input order.
     pub findings: Vec<Finding>,

@@ -240,7 +240,7 @@ fn notification(e: &LoadError, base: &Base) -> Value {
     json!({
         "level": "error",
         "message": { "text": e.message },
-        "descriptor": { "id": "vigil::input" },
+        "descriptor": { "id": crate::diagnostic::Code::Input.as_str() },
         "locations": [{ "physicalLocation": physical }],
     })
 }

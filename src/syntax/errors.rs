@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::parse::Rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Source, Span};
 
 /// What a grammar rule is called in an error message. Exhaustive on purpose: a new rule needs a name.
@@ -164,12 +164,12 @@ pub(super) fn syntax_error(source: &Arc<Source>, e: &pest::error::Error<Rule>) -
     {
         let start = text[..pos].trim_end_matches([' ', '\t']).len() - word.len();
         let span = Span::new(start, start + word.len());
-        return Diagnostic::new("vigil::syntax", source, span, format!("`{word}` is not a statement"))
+        return Diagnostic::new(Code::Syntax, source, span, format!("`{word}` is not a statement"))
             .with_label("here")
             .with_help(help);
     }
     let len = found_len(text, pos);
-    Diagnostic::new("vigil::syntax", source, Span::new(pos, pos + len), message).with_label("here")
+    Diagnostic::new(Code::Syntax, source, Span::new(pos, pos + len), message).with_label("here")
 }
 
 /// Skips spaces, tabs and `#` comments on the current line (never past a line break: "found end of line").

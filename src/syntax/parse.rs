@@ -9,7 +9,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::errors::syntax_error;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Source, Span};
 
 #[derive(pest_derive::Parser)]
@@ -58,7 +58,7 @@ pub fn parse(source: &Arc<Source>) -> Result<File, Vec<Diagnostic>> {
         pest::set_error_detail(false);
         match detailed {
             Err(e) => vec![syntax_error(source, &e)],
-            Ok(_) => vec![Diagnostic::new("vigil::syntax", source, Span::new(0, 0), "the policy could not be parsed")],
+            Ok(_) => vec![Diagnostic::new(Code::Syntax, source, Span::new(0, 0), "the policy could not be parsed")],
         }
     })?;
     let file = pairs.next().expect("the file rule always yields one pair");
@@ -81,7 +81,7 @@ fn span(pair: &Pair<'_, Rule>) -> Span {
 
 impl Builder<'_> {
     fn error(&self, span: Span, message: impl Into<String>) {
-        self.errors.borrow_mut().push(Diagnostic::new("vigil::syntax", self.source, span, message));
+        self.errors.borrow_mut().push(Diagnostic::new(Code::Syntax, self.source, span, message));
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {

@@ -47,7 +47,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> T {
 pub fn documents(inputs: &[InputFile]) -> Result<Vec<Document>, String> {
     let mut docs = Vec::new();
     for input in inputs {
-        let options = vigil::input::LoadOptions {
+        let options = vigil::unstable::input::LoadOptions {
             kind: input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file")),
             ..Default::default()
         };
