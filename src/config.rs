@@ -10,6 +10,8 @@
 //! fail_on = "low"                       # info | low | medium | high | critical | never
 //! waivers = "waivers.yaml"              # a file (or a list); `[[waiver]]` tables work too
 //! audit_log = ".vigil/audit.jsonl"
+//! bundles = ["acme-policies.vbundle"]  # signed policy bundles (docs/evidence.md) ...
+//! bundle_key = "acme-policies.pub"      # ... and the key they must be signed with
 //!
 //! [kinds]                               # glob = kind
 //! "boms/*.json" = "MLBom"
@@ -128,6 +130,10 @@ pub struct Config {
     pub strict_waivers: Option<bool>,
     /// Where to append the audit log.
     pub audit_log: Option<PathBuf>,
+    /// Signed policy bundles to load (`docs/evidence.md`).
+    pub bundles: Vec<PathBuf>,
+    /// The public key the bundles must be signed with.
+    pub bundle_key: Option<PathBuf>,
     /// Named profiles.
     pub profiles: BTreeMap<String, Profile>,
     /// `[plugins]`: limits, pins and the compile cache.
@@ -183,7 +189,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().map(|dir| dir.join(FILE_NAME)).find(|p| p.is_file())
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 17] = [
     "policies",
     "builtin",
     "paths",
@@ -193,6 +199,8 @@ const KEYS: [&str; 15] = [
     "waiver",
     "strict_waivers",
     "audit_log",
+    "bundles",
+    "bundle_key",
     "kinds",
     "params",
     "rules",
@@ -254,6 +262,8 @@ fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>
             "audit_log" => {
                 config.audit_log = reader.string(value).and_then(|p| reader.path(value, &p));
             }
+            "bundles" => config.bundles = reader.paths(value),
+            "bundle_key" => config.bundle_key = reader.string(value).and_then(|p| reader.path(value, &p)),
             "params" => config.params = reader.params(value),
             "rules" => config.rules = reader.rules(value, &RULE_KEYS),
             "kinds" => config.kinds = reader.kinds(value),

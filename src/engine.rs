@@ -336,6 +336,12 @@ impl PolicySet {
         self.digest.get_or_init(|| policy_digest(&self.program.sources))
     }
 
+    /// The policy files of the set, in order: each one's name (path as given, or the bundled pack's name)
+    /// and text. Attestations record each file's digest.
+    pub(crate) fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.program.sources.iter().map(|s| (s.name(), s.text()))
+    }
+
     /// The moment "now" for date rules: pinned by the builder, else the clock.
     pub fn now(&self) -> jiff::Timestamp {
         self.now.unwrap_or_else(jiff::Timestamp::now)

@@ -78,6 +78,7 @@ mod plugins;
 mod audit;
 mod bundled;
 mod config;
+mod evidence;
 mod params;
 mod pipeline;
 mod report;
@@ -120,6 +121,11 @@ pub mod unstable {
     /// `vigil.toml`.
     pub mod config {
         pub use crate::config::*;
+    }
+
+    /// Signed evidence: keys, DSSE envelopes, attestations of a check, policy bundles.
+    pub mod evidence {
+        pub use crate::evidence::*;
     }
 
     /// Opening files without following links.

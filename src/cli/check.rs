@@ -14,7 +14,7 @@ use vigil::{Kind, PolicySet, RuleSettings, Severity};
 use super::layers::{read_configs, show, shown};
 use super::output::{eprint, print, style_for};
 use super::policies::{PolicyArgs, compile_with, usage};
-use super::{Outcome, baseline};
+use super::{Outcome, attest, baseline};
 
 const EXAMPLES: &str = "Examples:
   policy check .                                  check the current folder with the bundled policies
@@ -97,6 +97,8 @@ pub struct CheckArgs {
     /// Append a record of this run to a hash-chained audit log (`policy audit verify` checks it).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    evidence: attest::EvidenceArgs,
     /// Force the kind of documents in matching files: GLOB=KIND (repeatable).
     #[arg(long = "kind", value_name = "GLOB=KIND")]
     kinds: Vec<String>,
@@ -156,6 +158,8 @@ struct Plan {
     fail_on: Option<Severity>,
     strict_waivers: bool,
     audit_log: Option<PathBuf>,
+    /// What an attestation records of the plan: parameters, profile, threshold, bundles.
+    attest: vigil::unstable::evidence::attest::RunContext,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -176,6 +180,10 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    let sign_key = match args.evidence.signing_key(plan.audit_log.is_some()) {
+        Ok(k) => k,
+        Err(outcome) => return outcome,
+    };
     let mut report = check(&plan.policies, &plan.options);
     let cwd = std::env::current_dir().unwrap_or_default();
     report.paths = vigil::unstable::report::paths::Paths::detect(&cwd, args.root.as_deref());
@@ -192,6 +200,9 @@ pub fn run(args: CheckArgs) -> Outcome {
     {
         eprint(&format!("warning: could not save the hash cache: {e}\n"));
     }
+    // The audit entry is appended before the reports are written, so they can carry the log's new head.
+    let audit_failed =
+        plan.audit_log.as_ref().is_some_and(|log| !super::audit::append(log, &mut report, &plan.policies, &sign_key));
     let rules: Vec<&vigil::RuleInfo> = plan.policies.rules().map(|r| &**r).collect();
     let render = |format: Format, color: bool| -> String {
         match format {
@@ -257,14 +268,10 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
         outcome = Outcome::Error;
     }
-    if let Some(log) = &plan.audit_log {
-        let entry = vigil::unstable::audit::entry(&report, plan.policies.digest(), jiff::Timestamp::now());
-        if let Err(e) = vigil::unstable::audit::append(log, entry) {
-            eprint(&format!("error: cannot append to the audit log {}: {e}\n", log.display()));
-            outcome = Outcome::Error;
-        }
+    if audit_failed || failed_outputs {
+        outcome = Outcome::Error;
     }
-    if failed_outputs { Outcome::Error } else { outcome }
+    attest::finish(&args.evidence, &sign_key, outcome, &report, &plan.policies, plan.attest).err().unwrap_or(outcome)
 }
 
 fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
@@ -313,8 +320,10 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         }
     }
 
+    let (bundled, bundles) = super::bundle::for_check(&layers, &args.evidence)?;
     // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
+    policy_args.bundled = bundled.clone();
     policy_args.no_builtin = args.policies.no_builtin || layers.iter().any(|c| c.builtin == Some(false));
     let layer_params = |n: usize| -> Vec<String> {
         let mut out = Vec::new();
@@ -414,6 +423,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     // The lock's rules: each locked rule as the trusted layer alone leaves it, against the full result.
     if let Some(repo) = locked {
         let mut trusted_args = args.policies.clone();
+        trusted_args.bundled = bundled.clone();
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
         let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;
@@ -471,8 +481,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         kinds,
         load,
         waivers,
-        // The HTML report lists every input with its SHA-256.
-        digests: audit_log.is_some() || wants(args, Format::Html),
+        // The HTML report lists every input with its SHA-256, and so does an attestation.
+        digests: audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html),
         locked_kinds,
         strict: args.strict,
         context: args.context.clone(),
@@ -489,6 +499,13 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on: fail_on.severity(),
         strict_waivers: args.strict_waivers || layers.iter().any(|c| c.strict_waivers == Some(true)),
         audit_log,
+        attest: vigil::unstable::evidence::attest::RunContext {
+            params: attest::params(&policy_args.params),
+            profile: args.profile.clone(),
+            fail_on: fail_on.severity(),
+            bundles,
+            ..Default::default()
+        },
     })
 }
 

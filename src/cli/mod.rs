@@ -1,8 +1,10 @@
 //! Command-line definitions (clap) and dispatch. Each subcommand lives in its own file and calls only the
 //! library's public API.
 
+mod attest;
 mod audit;
 mod baseline;
+mod bundle;
 mod check;
 mod inspect;
 mod layers;
@@ -44,6 +46,10 @@ enum Command {
     List(list::ListArgs),
     /// Work with audit logs: `policy audit verify FILE`.
     Audit(audit::AuditArgs),
+    /// Verify a signed attestation of a check (`policy check --attest`) and the files it names.
+    VerifyAttestation(attest::VerifyArgs),
+    /// Build, inspect and verify signed policy bundles.
+    Bundle(bundle::BundleArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +68,8 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::List(args) => list::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::VerifyAttestation(args) => attest::verify(args),
+        Command::Bundle(args) => bundle::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

@@ -29,6 +29,9 @@ pub struct PolicyArgs {
     /// Plugin settings from vigil.toml's `[plugins]`.
     #[arg(skip)]
     pub plugins: vigil::unstable::plugins::PluginOptions,
+    /// Policy files from verified bundles, `(name, text)`, read before configured and `--policy` files.
+    #[arg(skip)]
+    pub bundled: Vec<(String, String)>,
 }
 
 /// Prints a usage error; exit code 2.
@@ -73,6 +76,7 @@ pub fn compile_with(
     if !args.no_builtin {
         sources.extend(vigil::unstable::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     }
+    sources.extend(args.bundled.iter().cloned());
     for (path, root) in configured {
         read_policies(path, root.as_deref(), &mut sources).map_err(usage)?;
     }

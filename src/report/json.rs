@@ -18,6 +18,8 @@ struct Json<'a> {
     unused_waivers: Vec<&'a crate::waiver::Waiver>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a super::baseline::Diff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_log: Option<&'a crate::audit::Head>,
 }
 
 #[derive(Serialize)]
@@ -151,6 +153,7 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
         skipped,
         unused_waivers: report.unused_waivers.iter().map(|w| &**w).collect(),
         baseline: report.baseline.as_ref(),
+        audit_log: report.audit.as_ref(),
     };
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
     text.push('\n');

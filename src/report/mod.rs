@@ -40,6 +40,8 @@ pub struct Report {
     pub paths: paths::Paths,
     /// What `--baseline` left out and found fixed, when one was given.
     pub baseline: Option<baseline::Diff>,
+    /// The audit log's head after this run's entry, when the run appended one.
+    pub audit: Option<crate::audit::Head>,
 }
 
 /// An input file and the SHA-256 of its bytes.
