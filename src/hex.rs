@@ -19,6 +19,23 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
     encode(&Sha256::digest(bytes))
 }
 
+/// The SHA-256 of everything `r` yields, as lowercase hex; read in chunks, so model files of any size hash in
+/// constant memory.
+pub(crate) fn sha256_reader(r: &mut dyn std::io::Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+    }
+    Ok(encode(&hasher.finalize()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -32,8 +32,6 @@ use std::io::Cursor;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 pub use self::document::Artifact;
 #[cfg(test)]
 pub use self::document::{ArtifactFormat, Classification, Verdict};
@@ -121,7 +119,7 @@ pub fn inspect_path(path: &Path, opts: &InspectOptions) -> std::io::Result<Artif
         return Ok(art);
     }
     if opts.hash {
-        art.sha256 = Some(hash_stream(&mut file)?);
+        art.sha256 = Some(crate::hex::sha256_reader(&mut file)?);
         file.seek(SeekFrom::Start(0))?;
     }
     Ok(inspect::run(art, &mut file, size, opts))
@@ -210,21 +208,6 @@ pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &InspectOptions) -> Artifac
     inspect::run_bytes(art, bytes, size, opts)
 }
 
-fn hash_stream(r: &mut dyn Read) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-    }
-    Ok(crate::hex::encode(&hasher.finalize()))
-}
-
 #[cfg(test)]
 mod hash_tests {
     use super::*;
@@ -235,7 +218,7 @@ mod hash_tests {
         let art = inspect_bytes("x.bin", b"abc", &opts);
         assert_eq!(art.sha256.as_deref(), Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         let mut cur = Cursor::new(b"abc".to_vec());
-        assert_eq!(hash_stream(&mut cur).ok(), art.sha256);
+        assert_eq!(crate::hex::sha256_reader(&mut cur).ok(), art.sha256);
         let no_hash = InspectOptions { hash: false, ..InspectOptions::default() };
         assert_eq!(inspect_bytes("x.bin", b"abc", &no_hash).sha256, None);
     }

@@ -6,8 +6,6 @@ pub mod bundle;
 pub mod dsse;
 pub mod keys;
 
-use sha2::{Digest, Sha256};
-
 use crate::hex::encode as hex;
 
 /// Lowercase hex SHA-256 of `bytes` (the crate's one digest encoding, `crate::hex`).
@@ -17,15 +15,5 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex SHA-256 of a file's bytes, read in chunks (model files can be large).
 pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
-    let mut file = crate::confine::open_regular(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
+    crate::hex::sha256_reader(&mut crate::confine::open_regular(path)?)
 }

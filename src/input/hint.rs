@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::kind::{DATASET_KEYS, MODEL_KEYS, by_file_name};
 use super::{Format, Kind, LoadError};
 
 /// Reasons a file that does not parse is passed over (`skipped[].reason`).
@@ -102,28 +103,20 @@ static KIND: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ON: LazyLock<Regex> = LazyLock::new(|| key("(on|\"on\"|true)"));
 static JOBS: LazyLock<Regex> = LazyLock::new(|| key("jobs"));
+/// A key of a model or dataset card's front matter (the keys `kind::detect_card` reads, plus the `language` and
+/// `tags` every README card has).
 static CARD_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    key(
-        "(license|library_name|pipeline_tag|base_model|model-index|model_name|datasets|language|tags|task_categories|pretty_name)",
-    )
+    let keys: Vec<&str> = MODEL_KEYS.iter().chain(&DATASET_KEYS).chain(&["language", "tags"]).copied().collect();
+    key(&format!("({})", keys.join("|")))
 });
-const DATASET_KEYS: [&str; 4] = ["task_categories", "size_categories", "dataset_info", "pretty_name"];
+/// A key only dataset cards use.
+static DATASET_KEY: LazyLock<Regex> = LazyLock::new(|| key(&format!("({})", DATASET_KEYS.join("|"))));
 
 /// Kinds a file's name and place give away, whatever its content.
 fn by_name(path: &Path, text: &str) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
-    match name {
-        "dvc.yaml" | "dvc.yml" => return Some(Kind::DvcPipeline),
-        "dvc.lock" => return Some(Kind::DvcLock),
-        "MLproject" => return Some(Kind::MLproject),
-        "MLmodel" => return Some(Kind::MLmodel),
-        _ => {}
-    }
-    if name.ends_with(".dvc") {
-        return Some(Kind::DvcFile);
-    }
-    if name.ends_with(".MLproject") {
-        return Some(Kind::MLproject);
+    if let Some(kind) = by_file_name(name) {
+        return Some(kind);
     }
     let components: Vec<&str> = path.components().filter_map(|c| c.as_os_str().to_str()).collect();
     let under_workflows = components.windows(2).any(|w| w == [".github", "workflows"]);
@@ -136,7 +129,7 @@ fn by_name(path: &Path, text: &str) -> Option<Kind> {
         let front = front_matter(text);
         let readme = name.eq_ignore_ascii_case("README.md");
         if readme || CARD_KEY.is_match(front) {
-            let dataset = DATASET_KEYS.iter().any(|k| key(k).is_match(front)) || front.contains("Dataset Card for");
+            let dataset = DATASET_KEY.is_match(front) || front.contains("Dataset Card for");
             return Some(if dataset { Kind::DatasetCard } else { Kind::ModelCard });
         }
     }

@@ -119,18 +119,8 @@ impl FromStr for Kind {
 /// Detects the kind of a data document from its file name and content.
 pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    match file_name {
-        "dvc.yaml" | "dvc.yml" => return Kind::DvcPipeline,
-        "dvc.lock" => return Kind::DvcLock,
-        "MLproject" => return Kind::MLproject,
-        "MLmodel" => return Kind::MLmodel,
-        _ => {}
-    }
-    if file_name.ends_with(".dvc") {
-        return Kind::DvcFile;
-    }
-    if file_name.ends_with(".MLproject") {
-        return Kind::MLproject;
+    if let Some(kind) = by_file_name(file_name) {
+        return kind;
     }
     let Some(map) = data.as_object() else { return Kind::Unknown };
     let text = |key: &str| map.get(key).and_then(Value::as_str);
@@ -175,8 +165,21 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
     Kind::Unknown
 }
 
+/// Kinds a file's name gives away whatever its content (also for a file that does not parse: `hint`).
+pub(super) fn by_file_name(file_name: &str) -> Option<Kind> {
+    match file_name {
+        "dvc.yaml" | "dvc.yml" => Some(Kind::DvcPipeline),
+        "dvc.lock" => Some(Kind::DvcLock),
+        "MLproject" => Some(Kind::MLproject),
+        "MLmodel" => Some(Kind::MLmodel),
+        n if n.ends_with(".dvc") => Some(Kind::DvcFile),
+        n if n.ends_with(".MLproject") => Some(Kind::MLproject),
+        _ => None,
+    }
+}
+
 /// Front-matter keys only dataset cards use (`licenses` is the legacy form of `license` in dataset cards).
-const DATASET_KEYS: [&str; 14] = [
+pub(super) const DATASET_KEYS: [&str; 14] = [
     "task_categories",
     "task_ids",
     "size_categories",
@@ -195,7 +198,7 @@ const DATASET_KEYS: [&str; 14] = [
 
 /// Front-matter keys of Hugging Face model cards (the model card spec, and keys quantizers such as TheBloke
 /// add: `model_creator`, `model_name`).
-const MODEL_KEYS: [&str; 18] = [
+pub(super) const MODEL_KEYS: [&str; 18] = [
     "license",
     "license_name",
     "license_link",

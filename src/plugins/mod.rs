@@ -127,8 +127,7 @@ impl PluginError {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::sha256(bytes)
 }
 
 /// Marks the start of a new document on this thread: plugin instances used from now on start fresh, so
