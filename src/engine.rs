@@ -326,9 +326,10 @@ impl PolicySet {
     }
 
     /// The same policies with rules switched off or on, or their severity changed (configuration and
-    /// profiles). Fails when a pattern matches no loaded rule.
-    pub fn with_settings(&self, settings: &RuleSettings) -> Result<PolicySet, String> {
-        Ok(PolicySet { table: RuleTable::with(&self.program, settings)?, ..self.clone() })
+    /// profiles). Fails with [`Error::Settings`](crate::Error::Settings) when a pattern matches no loaded rule.
+    pub fn with_settings(&self, settings: &RuleSettings) -> Result<PolicySet, crate::Error> {
+        let table = RuleTable::with(&self.program, settings).map_err(crate::Error::Settings)?;
+        Ok(PolicySet { table, ..self.clone() })
     }
 
     /// SHA-256 of the policy sources (names and texts, in order), for the audit log.

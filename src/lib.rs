@@ -84,19 +84,21 @@ mod report;
 mod settings;
 mod waiver;
 
+pub use artifact::{ArtifactLimits, InspectOptions};
+pub use audit::Broken as AuditError;
 pub use diagnostic::{Code, Diagnostic, Diagnostics};
 pub use engine::{Engine, EngineBuilder, PolicySet, Session};
 pub use error::Error;
 pub use eval::{Cause, Finding};
 pub use functions::{CallContext, Function, Registry, Ty};
-pub use input::{Document, Format, Kind, LoadError, LoadOptions, Location};
+pub use input::{Document, Format, Kind, Limits as LoadLimits, LoadError, LoadOptions, Location};
 pub use pipeline::CheckOptions;
 pub use plugins::{Limits as PluginLimits, PluginError, PluginOptions, PluginSource};
 pub use report::Report;
 pub use rule_info::{RuleInfo, Severity};
 pub use settings::RuleSettings;
 pub use source::{Source, Span};
-pub use value::{Value, ValueType};
+pub use value::{KeyHasher, Map, Value, ValueType};
 
 /// The tool layer the `policy` command line is built from: configuration, the check pipeline, report
 /// writers, waivers, the audit log and the bundled packs.

@@ -28,13 +28,17 @@ pub struct CheckOptions {
     pub kinds: Vec<(String, Kind)>,
     /// Load limits.
     pub load: LoadOptions,
-    /// Accountable exceptions; an expired one no longer applies.
+    /// Accountable exceptions; an expired one no longer applies. Tool layer (`vigil.toml` waivers): hidden,
+    /// not covered by semver.
+    #[doc(hidden)]
     pub waivers: Vec<Arc<Waiver>>,
     /// Record the SHA-256 of every input in the report (for the audit log); needed anyway by waivers that
     /// pin a digest.
     pub digests: bool,
     /// Kind overrides from a repository's `vigil.toml` layered under a trusted `[lock]`: they may give a kind
-    /// to a file, but not change a locked kind the file is detected as.
+    /// to a file, but not change a locked kind the file is detected as. Tool layer: hidden, not covered by
+    /// semver.
+    #[doc(hidden)]
     pub locked_kinds: Option<KindLock>,
     /// A file found in a folder that does not parse is an error even when no rule reads its kind (by
     /// default it is skipped with the reason; see `input::hint`).

@@ -391,7 +391,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
             own.push((vec!["profiles", name.as_str()], &p.rules));
         }
         for (section, rules) in own {
-            if let Err(message) = policies.with_settings(rules) {
+            if let Err(e) = policies.with_settings(rules) {
+                let message = e.to_string();
                 let pattern = message.split('`').nth(1).unwrap_or("");
                 if let Some(d) = config.point_at(&section, pattern, message.clone()) {
                     return Err(show(&[d], as_json));
@@ -399,7 +400,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
             }
         }
     }
-    let policies = policies.with_settings(&settings).map_err(usage)?;
+    let policies = policies.with_settings(&settings).map_err(|e| usage(e.to_string()))?;
 
     let mut waivers = Vec::new();
     for config in &layers {

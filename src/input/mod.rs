@@ -174,7 +174,9 @@ pub struct LoadOptions {
     pub kind: Option<Kind>,
     /// How model artifacts are inspected (hashing on or off, inspection limits).
     pub artifacts: crate::artifact::InspectOptions,
-    /// Reuse artifact digests of files whose size and modification time have not changed.
+    /// Reuse artifact digests of files whose size and modification time have not changed. Tool layer
+    /// (`policy check --hash-cache`): hidden, not covered by semver.
+    #[doc(hidden)]
     pub hash_cache: Option<std::sync::Arc<HashCache>>,
 }
 

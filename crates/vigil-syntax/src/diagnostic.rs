@@ -279,15 +279,18 @@ impl miette::Diagnostic for Diagnostics {
     }
 }
 
+/// The first problem, and how many more there are: miette shows this as the headline and every other
+/// problem as `related`, each with its own snippet, so listing them here too would say each twice. Iterate
+/// for every message.
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}: {}", d.location(), d.message)?;
+        let first = self.first();
+        write!(f, "{}: {}", first.location(), first.message)?;
+        match self.0.len() - 1 {
+            0 => Ok(()),
+            1 => write!(f, " (and 1 more problem)"),
+            n => write!(f, " (and {n} more problems)"),
         }
-        Ok(())
     }
 }
 

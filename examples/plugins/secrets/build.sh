@@ -2,7 +2,7 @@
 # Builds secrets.wasm with Debian's Rust compiler and wasm32 standard library:
 #   apt-get install rustc libstd-rust-dev-wasm32
 # then records its digest (secrets.wasm.sha256, the pin in secrets.policy) and the compiler version
-# (BUILT_WITH): tests/plugins_secrets.rs rebuilds with the same compiler and compares byte for byte.
+# (BUILT_WITH): tests/it/plugins_secrets.rs rebuilds with the same compiler and compares byte for byte.
 set -eu
 cd "$(dirname "$0")"
 RUSTC=${RUSTC:-/usr/bin/rustc}

@@ -1,24 +1,11 @@
 //! The real `policy` binary: exit codes, output formats, error reporting.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("the binary runs")
-}
+use crate::support::{policy, text};
+use std::path::PathBuf;
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn json(out: &Output) -> serde_json::Value {

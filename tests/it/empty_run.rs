@@ -1,22 +1,7 @@
 //! The real `policy` binary on runs that prove nothing (issue 15, item 16): a run that checked no document
 //! says so and exits 2 unless `--allow-empty`, and a run with input errors never shows a green tick.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{policy, text};
 
 #[test]
 fn a_run_that_checked_nothing_exits_2_unless_allowed() {

@@ -4,25 +4,12 @@
 //! tars are written byte by byte here, as an attacker would, since the tar crate's builder refuses them.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::{policy, text, write};
 use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
 use vigil::unstable::evidence::bundle::{FileEntry, MANIFEST_FORMAT, MANIFEST_TYPE, Manifest};
 use vigil::unstable::evidence::{dsse, keys, sha256_hex};
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, content).expect("write");
-}
 
 const POLICY: &str = r#"package acme
 rule "ACME-LIC" {

@@ -262,7 +262,7 @@ fn hostile_model_files_never_pass_a_high_gate() {
     }
 }
 
-#[path = "../fuzz/pickle_gen.rs"]
+#[path = "../../fuzz/pickle_gen.rs"]
 mod pickle_gen;
 
 /// The `artifact_safety` fuzz target's property, on deterministic pseudo-random inputs (bounded runtime;

@@ -1,22 +1,9 @@
 //! `policy check` in CI, through the real binary: vigil.toml, profiles, rule settings, waivers, several
 //! outputs at once, the audit log and `policy list`.
 
+use crate::support::{policy, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "200")
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Output;
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)

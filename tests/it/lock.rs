@@ -2,18 +2,8 @@
 //! `policy check --config /ci/trusted.toml .` with a `[lock]` layers the repository's vigil.toml on top, which
 //! may tighten what the lock names but not loosen it.
 
-use std::path::Path;
+use crate::support::{text, write};
 use std::process::{Command, Output};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn write(dir: &Path, name: &str, content: &[u8]) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, content).expect("write");
-}
 
 const POLICY: &str = r#"package t
 param allowed = ["mit"]

@@ -2,9 +2,10 @@
 //! Vigil reads, the hook's command skips what no rule reads, cross-document rules see the unchanged files,
 //! and the entry script builds with `--locked`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use crate::support::policy;
 use vigil::{Document, Value};
 
 fn root() -> PathBuf {
@@ -114,10 +115,6 @@ fn the_hook_builds_with_locked_once_and_runs_the_binary() {
     // Built once: the second run goes straight to the binary.
     assert!(run().status.success());
     assert_eq!(std::fs::read_to_string(&log).expect("log").lines().count(), 1);
-}
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("runs")
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 #![cfg(unix)]
 
+use crate::support::{text, write};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -38,22 +39,12 @@ fn policy(args: &[&str], dir: &Path) -> Output {
         .stderr(Stdio::piped()))
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn all(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", all(out)))
-}
-
-fn write(dir: &Path, name: &str, content: &[u8]) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, content).expect("write");
 }
 
 fn mkfifo(path: &Path) {
