@@ -54,6 +54,8 @@ pub enum Code {
     Waiver,
     /// An input could not be loaded.
     Input,
+    /// A policy reads a member of the input that the schemas of its rule's kinds do not allow (a warning).
+    UnknownPath,
 }
 
 impl Code {
@@ -81,7 +83,13 @@ impl Code {
             Code::Lock => "vigil::lock",
             Code::Waiver => "vigil::waiver",
             Code::Input => "vigil::input",
+            Code::UnknownPath => "vigil::unknown-path",
         }
+    }
+
+    /// Whether problems of this code are warnings: reported, but fatal only with `--deny-warnings`.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::UnknownPath)
     }
 }
 
@@ -171,6 +179,10 @@ impl miette::Diagnostic for Diagnostic {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.code.is_warning().then_some(miette::Severity::Warning)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -62,6 +62,7 @@ mod ir;
 mod optimise;
 mod pattern;
 mod rule_info;
+mod schema;
 mod source;
 mod syntax;
 mod value;

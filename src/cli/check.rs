@@ -339,6 +339,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     // `[lock]` only the trusted file's count: a repository may not loosen the sandbox of its own checks.
     let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
     policy_args.plugins = plugin_layer.plugins.clone();
+    policy_args.schemas = layers.iter().flat_map(|c| c.schemas.iter().cloned()).collect();
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
