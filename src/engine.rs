@@ -432,6 +432,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// Why rule `rule_id` passed, failed, did not apply or could not be evaluated on each of `docs`
+    /// (`policy explain`). A separate walk: `evaluate` is not slowed by it.
+    pub(crate) fn explain(&self, rule_id: &str, docs: &[Document]) -> Result<Vec<crate::explain::Explanation>, String> {
+        let cx = crate::explain::Context {
+            program: &self.policies.program,
+            registry: &self.policies.registry,
+            world: &self.world,
+            cx: self.cx,
+            max_steps: self.policies.max_steps,
+        };
+        crate::explain::explain_all(&cx, rule_id, docs)
+    }
+
     /// The findings for one document, in rule order.
     pub fn evaluate(&self, doc: &Document) -> Vec<Finding> {
         let program = &*self.policies.program;

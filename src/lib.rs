@@ -56,6 +56,7 @@ mod diagnostic;
 mod engine;
 mod error;
 mod eval;
+mod explain;
 mod functions;
 mod hex;
 mod ir;
@@ -108,6 +109,20 @@ pub use value::{Value, ValueType};
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::diagnostic::suggestion;
+
+    /// `policy explain`: why a rule passed, failed or did not apply, as a tree.
+    pub mod explain {
+        pub use crate::explain::{Explanation, Verdict, render};
+
+        /// Why `rule_id` came out as it did on each of `docs` (evaluated in a session over `docs`).
+        pub fn explain(
+            policies: &crate::PolicySet,
+            rule_id: &str,
+            docs: &[crate::Document],
+        ) -> Result<Vec<Explanation>, String> {
+            policies.session(docs).explain(rule_id, docs)
+        }
+    }
 
     /// The tamper-evident audit log.
     pub mod audit {

@@ -6,6 +6,7 @@ mod audit;
 mod baseline;
 mod bundle;
 mod check;
+mod explain;
 mod inspect;
 mod layers;
 mod list;
@@ -50,6 +51,8 @@ enum Command {
     VerifyAttestation(attest::VerifyArgs),
     /// Build, inspect and verify signed policy bundles.
     Bundle(bundle::BundleArgs),
+    /// Explain why a rule passed, failed, did not apply or could not be evaluated on some inputs.
+    Explain(explain::ExplainArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::VerifyAttestation(args) => attest::verify(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Explain(args) => explain::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

@@ -301,13 +301,6 @@ impl Schemas {
         let (alternatives, _) = self.alternatives(shape);
         alternatives.iter().find_map(|n| n.json.get("description").and_then(Json::as_str)).map(str::to_string)
     }
-
-    /// The names of the schemas behind a shape, for messages (`modelcard`).
-    pub(crate) fn names(&self, shape: &Shape<'_>) -> Vec<String> {
-        let mut names: Vec<String> = shape.nodes.iter().map(|n| self.docs[n.doc].name.clone()).collect();
-        names.dedup();
-        names
-    }
 }
 
 /// `doc`: the metadata every document has (docs/language.md).
