@@ -51,10 +51,15 @@ impl EngineBuilder {
     /// Adds a JSON Schema for the data of documents of `kind`, named `name` in messages (its path). Policies
     /// that read a member no schema of their rule's kinds allows get a warning (`vigil::unknown-path`); a
     /// schema added here is an alternative to the built-in one, so it can only allow more.
-    pub fn schema(mut self, kind: Kind, name: &str, text: &str) -> Result<EngineBuilder, String> {
+    pub fn schema(self, kind: Kind, name: &str, text: &str) -> Result<EngineBuilder, String> {
         let doc = crate::schema::parse_user(name, text)?;
-        self.schemas.push((kind, Arc::new(doc)));
-        Ok(self)
+        Ok(self.schema_doc(kind, Arc::new(doc)))
+    }
+
+    /// Adds a parsed schema (the language server parses them once).
+    pub(crate) fn schema_doc(mut self, kind: Kind, doc: Arc<crate::schema::SchemaDoc>) -> EngineBuilder {
+        self.schemas.push((kind, doc));
+        self
     }
 
     /// How plugins are loaded: limits per call, the unpinned opt-in, digest pins, the compile cache. Set it

@@ -87,6 +87,9 @@ mod report;
 mod settings;
 mod waiver;
 
+// Editor support: what `policy lsp` knows about a policy file.
+mod lsp;
+
 pub use diagnostic::{Code, Diagnostic, Diagnostics};
 pub use engine::{Engine, EngineBuilder, PolicySet, Session};
 pub use error::Error;
@@ -122,6 +125,11 @@ pub mod unstable {
         ) -> Result<Vec<Explanation>, String> {
             policies.session(docs).explain(rule_id, docs)
         }
+    }
+
+    /// The language server's analysis of a policy file (`policy lsp`).
+    pub mod lsp {
+        pub use crate::lsp::*;
     }
 
     /// The tamper-evident audit log.

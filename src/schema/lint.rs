@@ -18,8 +18,6 @@ use super::{Member, Schemas, Shape};
 /// A member read, or a name, and what the schemas say about the value there.
 #[derive(Clone, Debug)]
 pub(crate) struct PathNote {
-    /// Index of the file in the list given to `lint`.
-    pub source: usize,
     /// The member's name (or the variable) as written.
     pub span: Span,
     /// The expression's text up to here (`input.spec.predictor`).
@@ -41,13 +39,11 @@ pub(crate) fn lint(
         warnings: Vec::new(),
         notes: Vec::new(),
         record: notes,
-        source: 0,
         file: None,
         scope: Vec::new(),
         kinds: Vec::new(),
     };
-    for (i, (source, file)) in files.iter().enumerate() {
-        walker.source = i;
+    for (source, file) in files {
         walker.file = Some(source.clone());
         for item in &file.items {
             if let ast::Item::Rule(rule) = item {
@@ -85,7 +81,6 @@ struct Walker<'s> {
     warnings: Vec<Diagnostic>,
     notes: Vec<PathNote>,
     record: bool,
-    source: usize,
     file: Option<Arc<Source>>,
     /// Names bound so far in the rule, innermost last, with their shapes.
     scope: Vec<(String, Shape<'s>)>,
@@ -275,7 +270,6 @@ impl<'s> Walker<'s> {
             return;
         }
         self.notes.push(PathNote {
-            source: self.source,
             span,
             path: path.to_string(),
             description: self.schemas.description(shape),

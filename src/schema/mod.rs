@@ -167,6 +167,7 @@ impl Schemas {
     }
 
     /// Whether `kind` has a schema.
+    #[cfg(test)]
     pub(crate) fn has(&self, kind: Kind) -> bool {
         self.roots.iter().any(|(k, _, _)| *k == kind)
     }
