@@ -124,7 +124,7 @@ impl Analysis {
                 for name in &rest {
                     shape = match self.schemas.member(&shape, name) {
                         Member::Found(s) => s,
-                        Member::Missing(_) => Shape::default(),
+                        Member::Missing { .. } => Shape::default(),
                     };
                 }
                 self.schemas.members(&shape)

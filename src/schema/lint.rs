@@ -239,18 +239,26 @@ impl<'s> Walker<'s> {
                 self.note(span, &path, &found);
                 found
             }
-            Member::Missing(known) => {
+            Member::Missing { known, near_miss_only } => {
                 let Some(file) = &self.file else { return Shape::any() };
+                let help = suggestion(name, known.iter().map(String::as_str));
+                if near_miss_only && help.is_none() {
+                    return Shape::any();
+                }
                 let what = self.text(object.span);
                 let kinds: Vec<&str> = self.kinds.iter().map(|k| k.name()).collect();
                 let mut d = Diagnostic::new(
                     Code::UnknownPath,
                     file,
                     span,
-                    format!("`{what}` has no member `{name}` in any {} document", kinds.join(" or ")),
+                    if near_miss_only {
+                        format!("`{what}` has no known member `{name}` in {} documents", kinds.join(" or "))
+                    } else {
+                        format!("`{what}` has no member `{name}` in any {} document", kinds.join(" or "))
+                    },
                 )
                 .with_label("not in the schema");
-                d.help = suggestion(name, known.iter().map(String::as_str)).or_else(|| {
+                d.help = help.or_else(|| {
                     let shown: Vec<&str> = known.iter().take(12).map(String::as_str).collect();
                     let more = if known.len() > shown.len() { ", ..." } else { "" };
                     Some(format!("known members: {}{more}", shown.join(", ")))

@@ -68,8 +68,9 @@ impl Shape<'_> {
 pub(crate) enum Member<'s> {
     /// It may exist; what it holds.
     Found(Shape<'s>),
-    /// It cannot exist: every schema is closed there. The members that can.
-    Missing(Vec<String>),
+    /// It cannot exist (every schema is closed there), or — when `near_miss_only` — it may, but a schema
+    /// asks for near misses of its members to be reported (`x-vigil-typos`). The members that can.
+    Missing { known: Vec<String>, near_miss_only: bool },
 }
 
 const BUILTIN: &[(&str, &str)] = &[
@@ -225,6 +226,7 @@ impl Schemas {
         let (alternatives, mut any) = self.alternatives(shape);
         let mut found = Shape::default();
         let mut known = Vec::new();
+        let mut near_miss_only = false;
         for alt in alternatives {
             let object = alt.json.as_object().expect("expand keeps objects only");
             if let Some(p) = object.get("properties").and_then(|p| p.get(name)) {
@@ -250,13 +252,24 @@ impl Schemas {
                     );
                 }
                 Some(p @ Json::Object(_)) => found.nodes.push(Node { doc: alt.doc, json: p }),
+                _ if object.get("x-vigil-typos") == Some(&Json::Bool(true)) => {
+                    near_miss_only = true;
+                    known.extend(
+                        object
+                            .get("properties")
+                            .and_then(Json::as_object)
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, _)| k.clone()),
+                    );
+                }
                 _ => any = true,
             }
         }
         if found.nodes.is_empty() && !any {
             known.sort();
             known.dedup();
-            return Member::Missing(known);
+            return Member::Missing { known, near_miss_only };
         }
         found.any = any;
         Member::Found(found)
