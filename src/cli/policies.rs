@@ -99,7 +99,7 @@ pub fn compile_with(
     }
     let show = |diagnostics: &[vigil::Diagnostic]| {
         if as_json {
-            print(&json::render_policy_errors(&diagnostics));
+            print(&json::render_policy_errors(diagnostics));
         } else {
             let style = style_for(&std::io::stderr());
             for d in diagnostics.iter() {
