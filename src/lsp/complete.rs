@@ -54,7 +54,10 @@ impl Analysis {
     /// Completions at `offset` of `text` (the current text, which may not parse; `self` is the analysis of
     /// the last version that did, or of this one).
     pub fn completion(&self, text: &str, offset: usize) -> Vec<Completion> {
-        let offset = offset.min(text.len());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &text[..offset];
         let is_path = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
         let start = before.char_indices().rev().take_while(|(_, c)| is_path(*c)).last().map_or(offset, |(i, _)| i);

@@ -121,7 +121,11 @@ fn problem(d: &Diagnostic) -> Problem {
 /// The identifier (letters, digits, `_`) around `offset`, and its range.
 pub(crate) fn word_at(text: &str, offset: usize) -> Option<(&str, usize, usize)> {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let offset = offset.min(text.len());
+    // The offset may come from a newer version of the text than this analysis: stay on a character.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let start = text[..offset].char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(offset, |(i, _)| i);
     let end = text[offset..].char_indices().find(|(_, c)| !is_ident(*c)).map_or(text.len(), |(i, _)| offset + i);
     (start < end).then(|| (&text[start..end], start, end))

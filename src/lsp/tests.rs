@@ -108,3 +108,14 @@ fn formatting_never_changes_meaning() {
     assert_eq!(format("t.policy", text), None);
     assert_eq!(format("t.policy", "package"), None);
 }
+
+#[test]
+fn offsets_from_another_version_of_the_text_never_panic() {
+    let text = "package t\n# é ü ß\nconst a = \"ñ\"\n";
+    let a = analyse("t.policy", text, &[], &[]);
+    for offset in 0..text.len() + 5 {
+        let _ = a.hover(offset);
+        let _ = a.definition(offset);
+        let _ = a.completion(text, offset);
+    }
+}
