@@ -36,9 +36,43 @@ pub(crate) struct SchemaDoc {
 /// The schemas of every kind: built-in ones plus the user's.
 #[derive(Clone, Debug)]
 pub(crate) struct Schemas {
-    docs: Vec<Arc<SchemaDoc>>,
+    docs: Vec<Slot>,
     /// Kind → (document index, JSON pointer of the root inside it).
     roots: Vec<(Kind, usize, &'static str)>,
+}
+
+/// A schema document: a built-in one (parsed on first use, by index into `BUILTIN` then `artifact` and
+/// `doc`), or the user's.
+#[derive(Clone, Debug)]
+enum Slot {
+    Builtin(usize),
+    User(Arc<SchemaDoc>),
+}
+
+fn builtin_name(index: usize) -> &'static str {
+    match BUILTIN.get(index) {
+        Some((name, _)) => name,
+        None if index == BUILTIN.len() => "artifact",
+        None => "doc",
+    }
+}
+
+fn builtin_index(name: &str) -> Option<usize> {
+    (0..BUILTIN.len() + 2).find(|i| builtin_name(*i) == name)
+}
+
+/// A built-in schema, parsed the first time it is needed.
+fn builtin_doc(index: usize) -> &'static SchemaDoc {
+    const N: usize = BUILTIN.len() + 2;
+    static PARSED: [OnceLock<SchemaDoc>; N] = [const { OnceLock::new() }; N];
+    PARSED[index.min(N - 1)].get_or_init(|| {
+        let json = match BUILTIN.get(index) {
+            Some((_, text)) => serde_json::from_str(text).expect("built-in schemas are valid JSON (tested)"),
+            None if index == BUILTIN.len() => artifact::schema(),
+            None => meta_schema(),
+        };
+        SchemaDoc { name: builtin_name(index).to_string(), json }
+    })
 }
 
 /// A place in a schema.
@@ -111,35 +145,41 @@ const KIND_ROOTS: &[(Kind, &str, &str)] = &[
 const MAX_DEPTH: usize = 12;
 
 impl Schemas {
-    /// The built-in schemas, parsed once.
-    pub(crate) fn builtin() -> &'static Schemas {
-        static BUILT: OnceLock<Schemas> = OnceLock::new();
-        BUILT.get_or_init(|| {
-            let mut docs: Vec<Arc<SchemaDoc>> = BUILTIN
-                .iter()
-                .map(|(name, text)| {
-                    let json = serde_json::from_str(text).expect("built-in schemas are valid JSON (tested)");
-                    Arc::new(SchemaDoc { name: name.to_string(), json })
-                })
-                .collect();
-            docs.push(Arc::new(SchemaDoc { name: "artifact".into(), json: artifact::schema() }));
-            docs.push(Arc::new(SchemaDoc { name: "doc".into(), json: meta_schema() }));
-            let roots = KIND_ROOTS
-                .iter()
-                .filter_map(|(kind, name, pointer)| Some((*kind, docs.iter().position(|d| d.name == *name)?, *pointer)))
-                .collect();
-            Schemas { docs, roots }
-        })
+    /// The built-in schemas. Each is parsed the first time a rule of its kinds is checked: the CycloneDX
+    /// one alone is 94 KB, which a run checking only model-card rules should not pay for.
+    pub(crate) fn builtin() -> Schemas {
+        let mut docs: Vec<Slot> = (0..BUILTIN.len()).map(Slot::Builtin).collect();
+        docs.push(Slot::Builtin(BUILTIN.len())); // `artifact`
+        docs.push(Slot::Builtin(BUILTIN.len() + 1)); // `doc`
+        let roots = KIND_ROOTS
+            .iter()
+            .filter_map(|(kind, name, pointer)| Some((*kind, builtin_index(name)?, *pointer)))
+            .collect();
+        Schemas { docs, roots }
     }
 
     /// The built-in schemas plus the user's, each for a kind.
     pub(crate) fn with(extra: &[(Kind, Arc<SchemaDoc>)]) -> Schemas {
-        let mut schemas = Schemas::builtin().clone();
+        let mut schemas = Schemas::builtin();
         for (kind, doc) in extra {
-            schemas.docs.push(doc.clone());
+            schemas.docs.push(Slot::User(doc.clone()));
             schemas.roots.push((*kind, schemas.docs.len() - 1, ""));
         }
         schemas
+    }
+
+    fn doc(&self, index: usize) -> &SchemaDoc {
+        match &self.docs[index] {
+            Slot::Builtin(i) => builtin_doc(*i),
+            Slot::User(doc) => doc,
+        }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        (0..self.docs.len()).find(|i| match &self.docs[*i] {
+            Slot::Builtin(b) => builtin_name(*b) == name,
+            Slot::User(doc) => doc.name == name,
+        })
     }
 
     /// The shape of `input` for a rule that applies to `kinds` (and the kinds they cover).
@@ -149,7 +189,7 @@ impl Schemas {
             let mut found = false;
             for (kind, doc, pointer) in &self.roots {
                 if kind == doc_kind
-                    && let Some(json) = self.docs[*doc].json.pointer(pointer)
+                    && let Some(json) = self.doc(*doc).json.pointer(pointer)
                 {
                     shape.nodes.push(Node { doc: *doc, json });
                     found = true;
@@ -163,8 +203,8 @@ impl Schemas {
 
     /// The shape of `doc`, the metadata of every document.
     pub(crate) fn meta(&self) -> Shape<'_> {
-        let doc = self.docs.iter().position(|d| d.name == "doc").expect("built in");
-        Shape { nodes: vec![Node { doc, json: &self.docs[doc].json }], any: false }
+        let doc = self.position("doc").expect("built in");
+        Shape { nodes: vec![Node { doc, json: &self.doc(doc).json }], any: false }
     }
 
     /// Whether `kind` has a schema.
@@ -208,8 +248,8 @@ impl Schemas {
 
     fn resolve(&self, doc: usize, reference: &str) -> Option<Node<'_>> {
         let (name, pointer) = reference.split_once('#')?;
-        let doc = if name.is_empty() { doc } else { self.docs.iter().position(|d| d.name == name)? };
-        Some(Node { doc, json: self.docs[doc].json.pointer(pointer)? })
+        let doc = if name.is_empty() { doc } else { self.position(name)? };
+        Some(Node { doc, json: self.doc(doc).json.pointer(pointer)? })
     }
 
     fn alternatives<'s>(&'s self, shape: &Shape<'s>) -> (Vec<Node<'s>>, bool) {

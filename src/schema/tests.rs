@@ -111,7 +111,7 @@ fn every_bundled_policy_passes_with_deny_warnings() {
         })
         .collect();
     let refs: Vec<_> = files.iter().map(|(s, f)| (s.clone(), f)).collect();
-    let (warnings, notes) = super::lint(&refs, super::Schemas::builtin(), true);
+    let (warnings, notes) = super::lint(&refs, &super::Schemas::builtin(), true);
     let shown: Vec<String> = warnings.iter().map(|d| format!("{}: {}", d.location(), d.message)).collect();
     assert!(shown.is_empty(), "{shown:#?}");
     // The walk did look at them: the packs read many schema-described paths.
