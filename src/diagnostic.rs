@@ -312,8 +312,12 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter_map(|c| {
             // Typos (transpositions count once), or a misspelt extension of a short name (`lenght` → `len`).
             // Case differences alone (`MLBOM` for `MLBom`) count as the closest match.
-            let distance = if name.eq_ignore_ascii_case(c) { 0 } else { strsim::osa_distance(name, c) };
             let extends = c.len() >= 3 && name.starts_with(c) && name.len() <= c.len() * 2;
+            // The distance is at least the difference in length: most candidates need no computing.
+            if !extends && name.chars().count().abs_diff(c.chars().count()) > limit {
+                return None;
+            }
+            let distance = if name.eq_ignore_ascii_case(c) { 0 } else { strsim::osa_distance(name, c) };
             (distance <= limit || extends).then_some((distance, c))
         })
         .min_by_key(|&(d, _)| d)
