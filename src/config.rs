@@ -138,6 +138,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[plugins]`: limits, pins and the compile cache.
     pub plugins: crate::plugins::PluginOptions,
+    /// `[schemas]`: JSON Schema files for the data of a kind (`ModelCard = "schemas/card.json"`).
+    pub schemas: Vec<(Kind, PathBuf)>,
     /// For a repository's file: the folder every path it names must stay inside (canonical).
     pub root: Option<PathBuf>,
     /// What a repository's file layered on top may not loosen (trusted files only).
@@ -189,7 +191,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().map(|dir| dir.join(FILE_NAME)).find(|p| p.is_file())
 }
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "policies",
     "builtin",
     "paths",
@@ -207,6 +209,7 @@ const KEYS: [&str; 17] = [
     "profiles",
     "lock",
     "plugins",
+    "schemas",
 ];
 const PLUGIN_KEYS: [&str; 9] =
     ["allow_unpinned", "cache", "cache_dir", "sha256", "fuel", "timeout_ms", "memory_mb", "max_result_kb", "stack_kb"];
@@ -268,6 +271,7 @@ fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>
             "rules" => config.rules = reader.rules(value, &RULE_KEYS),
             "kinds" => config.kinds = reader.kinds(value),
             "plugins" => config.plugins = reader.plugins(value),
+            "schemas" => config.schemas = reader.schemas(value),
             "waivers" => {
                 for file in reader.paths(value) {
                     match waiver::load_file(&file) {
@@ -484,6 +488,21 @@ impl Reader<'_> {
                 Err(e) => {
                     let help = suggestion(&name, Kind::ALL.iter().map(|k| k.name()));
                     self.error(kind, e).help = help;
+                }
+            }
+        }
+        out
+    }
+
+    /// `[schemas]`: kind → a schema file or a list of them.
+    fn schemas(&mut self, value: &Value) -> Vec<(Kind, PathBuf)> {
+        let mut out = Vec::new();
+        for (name, files) in self.table(value, &[], "") {
+            match name.parse::<Kind>() {
+                Ok(kind) => out.extend(self.paths(files).into_iter().map(|p| (kind, p))),
+                Err(e) => {
+                    let help = suggestion(&name, Kind::ALL.iter().map(|k| k.name()));
+                    self.error(files, e).help = help;
                 }
             }
         }

@@ -44,9 +44,24 @@ pub struct EngineBuilder {
     max_steps: Option<u64>,
     plugin_options: crate::plugins::PluginOptions,
     plugin_scopes: crate::plugins::Scopes,
+    schemas: Vec<(Kind, Arc<crate::schema::SchemaDoc>)>,
 }
 
 impl EngineBuilder {
+    /// Adds a JSON Schema for the data of documents of `kind`, named `name` in messages (its path). Policies
+    /// that read a member no schema of their rule's kinds allows get a warning (`vigil::unknown-path`); a
+    /// schema added here is an alternative to the built-in one, so it can only allow more.
+    pub fn schema(self, kind: Kind, name: &str, text: &str) -> Result<EngineBuilder, String> {
+        let doc = crate::schema::parse_user(name, text)?;
+        Ok(self.schema_doc(kind, Arc::new(doc)))
+    }
+
+    /// Adds a parsed schema (the language server parses them once).
+    pub(crate) fn schema_doc(mut self, kind: Kind, doc: Arc<crate::schema::SchemaDoc>) -> EngineBuilder {
+        self.schemas.push((kind, doc));
+        self
+    }
+
     /// How plugins are loaded: limits per call, the unpinned opt-in, digest pins, the compile cache. Set it
     /// before [`EngineBuilder::plugin`]; it also applies to plugins the policies import.
     pub fn plugin_options(mut self, options: crate::plugins::PluginOptions) -> EngineBuilder {
@@ -112,6 +127,7 @@ impl EngineBuilder {
             max_steps: self.max_steps.unwrap_or(crate::eval::DEFAULT_MAX_STEPS),
             plugin_options: self.plugin_options,
             plugin_scopes: self.plugin_scopes,
+            schemas: self.schemas,
         }
     }
 }
@@ -124,6 +140,7 @@ pub struct Engine {
     max_steps: u64,
     plugin_options: crate::plugins::PluginOptions,
     plugin_scopes: crate::plugins::Scopes,
+    schemas: Vec<(Kind, Arc<crate::schema::SchemaDoc>)>,
 }
 
 impl Default for Engine {
@@ -188,6 +205,20 @@ impl Engine {
                 return Err(Diagnostics::from_vec(errors).expect("import problems were just added"));
             }
         }
+        // The bundled packs are read without warnings (a test holds them to it), so only the others are linted.
+        let warnings = {
+            let linted: Vec<_> = files
+                .iter()
+                .zip(&lazy_regexes)
+                .filter(|(_, bundled)| !**bundled)
+                .map(|((s, f), _)| (s.clone(), f))
+                .collect();
+            if linted.is_empty() {
+                Vec::new()
+            } else {
+                crate::schema::lint(&linted, &crate::schema::Schemas::with(&self.schemas), false).0
+            }
+        };
         let program = match crate::check::check(files, lazy_regexes, &registry, &scopes) {
             Ok(program) if errors.is_empty() => program,
             Ok(_) => return Err(Diagnostics::from_vec(errors).expect("errors were found")),
@@ -205,6 +236,7 @@ impl Engine {
             now: self.now,
             max_steps: self.max_steps,
             digest: Arc::default(),
+            warnings: Arc::new(warnings),
         })
     }
 
@@ -311,6 +343,8 @@ pub struct PolicySet {
     /// Computed on first use: only the audit log needs it, and hashing every bundled pack costs a sixth of
     /// a cold start.
     digest: Arc<std::sync::OnceLock<Arc<str>>>,
+    /// Problems that do not stop the policies from running (`Code::is_warning`).
+    warnings: Arc<Vec<Diagnostic>>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -330,6 +364,12 @@ impl PolicySet {
     pub fn with_settings(&self, settings: &RuleSettings) -> Result<PolicySet, crate::Error> {
         let table = RuleTable::with(&self.program, settings).map_err(crate::Error::Settings)?;
         Ok(PolicySet { table, ..self.clone() })
+    }
+
+    /// Warnings found while compiling: paths the input schemas do not allow (`vigil::unknown-path`). Empty
+    /// for the bundled packs.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// SHA-256 of the policy sources (names and texts, in order), for the audit log.
@@ -398,6 +438,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// Why rule `rule_id` passed, failed, did not apply or could not be evaluated on each of `docs`
+    /// (`policy explain`). A separate walk: `evaluate` is not slowed by it.
+    pub(crate) fn explain(&self, rule_id: &str, docs: &[Document]) -> Result<Vec<crate::explain::Explanation>, String> {
+        let cx = crate::explain::Context {
+            program: &self.policies.program,
+            registry: &self.policies.registry,
+            world: &self.world,
+            cx: self.cx,
+            max_steps: self.policies.max_steps,
+        };
+        crate::explain::explain_all(&cx, rule_id, docs)
+    }
+
     /// The findings for one document, in rule order.
     pub fn evaluate(&self, doc: &Document) -> Vec<Finding> {
         let program = &*self.policies.program;

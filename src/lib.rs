@@ -57,12 +57,14 @@ mod check;
 mod engine;
 mod error;
 mod eval;
+mod explain;
 mod functions;
 mod hex;
 mod ir;
 mod optimise;
 mod pattern;
 mod rule_info;
+mod schema;
 mod value;
 
 // Inputs and the model-file inspector.
@@ -83,6 +85,9 @@ mod pipeline;
 mod report;
 mod settings;
 mod waiver;
+
+// Editor support: what `policy lsp` knows about a policy file.
+mod lsp;
 
 pub use artifact::{ArtifactLimits, InspectOptions};
 pub use audit::Broken as AuditError;
@@ -108,6 +113,25 @@ pub use value::{KeyHasher, Map, Value, ValueType};
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::diagnostic::suggestion;
+
+    /// `policy explain`: why a rule passed, failed or did not apply, as a tree.
+    pub mod explain {
+        pub use crate::explain::{Explanation, Verdict, render};
+
+        /// Why `rule_id` came out as it did on each of `docs` (evaluated in a session over `docs`).
+        pub fn explain(
+            policies: &crate::PolicySet,
+            rule_id: &str,
+            docs: &[crate::Document],
+        ) -> Result<Vec<Explanation>, String> {
+            policies.session(docs).explain(rule_id, docs)
+        }
+    }
+
+    /// The language server's analysis of a policy file (`policy lsp`).
+    pub mod lsp {
+        pub use crate::lsp::*;
+    }
 
     /// The tamper-evident audit log.
     pub mod audit {

@@ -24,7 +24,7 @@ mod pickle;
 mod reader;
 #[cfg(test)]
 mod tests;
-mod to_value;
+pub(crate) mod to_value;
 
 use std::fs::File;
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::artifact::document::{
     OnnxInfo, OnnxOpset, PickleReport, SafetensorsInfo, Serialization, Verdict,
 };
 
-const ARTIFACT_KEYS: [&str; 21] = [
+pub(crate) const ARTIFACT_KEYS: [&str; 21] = [
     "path",
     "name",
     "size",
@@ -44,7 +44,7 @@ const ARTIFACT_KEYS: [&str; 21] = [
     "errors",
     "incomplete",
 ];
-const PICKLE_KEYS: [&str; 10] = [
+pub(crate) const PICKLE_KEYS: [&str; 10] = [
     "entry",
     "protocol",
     "opcodes",
@@ -56,11 +56,11 @@ const PICKLE_KEYS: [&str; 10] = [
     "bytes_scanned",
     "errors",
 ];
-const GLOBAL_KEYS: [&str; 6] = ["module", "name", "classification", "reason", "offset", "opcode"];
-const SUMMARY_KEYS: [&str; 6] = ["module", "name", "qualified", "classification", "reason", "occurrences"];
-const SAFETENSORS_KEYS: [&str; 8] =
+pub(crate) const GLOBAL_KEYS: [&str; 6] = ["module", "name", "classification", "reason", "offset", "opcode"];
+pub(crate) const SUMMARY_KEYS: [&str; 6] = ["module", "name", "qualified", "classification", "reason", "occurrences"];
+pub(crate) const SAFETENSORS_KEYS: [&str; 8] =
     ["valid", "error", "tensors", "dtypes", "parameters", "metadata", "header_bytes", "data_bytes"];
-const GGUF_KEYS: [&str; 11] = [
+pub(crate) const GGUF_KEYS: [&str; 11] = [
     "version",
     "tensors",
     "metadata_keys",
@@ -73,10 +73,10 @@ const GGUF_KEYS: [&str; 11] = [
     "has_chat_template",
     "metadata",
 ];
-const KERAS_KEYS: [&str; 6] =
+pub(crate) const KERAS_KEYS: [&str; 6] =
     ["keras_version", "layers", "lambda_layers", "external_modules", "lambda_functions", "dangerous_imports"];
-const NUMPY_KEYS: [&str; 6] = ["entry", "version", "dtype", "shape", "fortran_order", "object"];
-const ARCHIVE_KEYS: [&str; 9] = [
+pub(crate) const NUMPY_KEYS: [&str; 6] = ["entry", "version", "dtype", "shape", "fortran_order", "object"];
+pub(crate) const ARCHIVE_KEYS: [&str; 9] = [
     "entries",
     "encrypted",
     "encrypted_entries",
@@ -87,9 +87,9 @@ const ARCHIVE_KEYS: [&str; 9] = [
     "nested_archives",
     "skipped_entries",
 ];
-const ONNX_KEYS: [&str; 7] =
+pub(crate) const ONNX_KEYS: [&str; 7] =
     ["ir_version", "producer_name", "producer_version", "domain", "model_version", "opsets", "metadata"];
-const OPSET_KEYS: [&str; 2] = ["domain", "version"];
+pub(crate) const OPSET_KEYS: [&str; 2] = ["domain", "version"];
 
 const FORMATS: [ArtifactFormat; 17] = [
     ArtifactFormat::Pickle,

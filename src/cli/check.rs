@@ -119,6 +119,9 @@ pub struct CheckArgs {
     /// (by default it is skipped with the reason: JSON with comments, templates, binary files ...).
     #[arg(long)]
     strict: bool,
+    /// Add to each finding why its rule failed: the tree of `policy explain` (human and JSON formats).
+    #[arg(long)]
+    explain: bool,
     /// Pass when no document was checked (by default an empty run is an error: exit 2).
     #[arg(long)]
     allow_empty: bool,
@@ -248,7 +251,19 @@ pub fn run(args: CheckArgs) -> Outcome {
             eprint(&style.render(e));
         }
     }
-    print(&render(args.format, true));
+    if args.explain && matches!(args.format, Format::Human | Format::Json) {
+        let (explained, index) = super::explain::for_findings(&plan.policies, &report);
+        if args.format == Format::Json {
+            print(&super::explain::add_to_json(&render(args.format, true), &explained, &index));
+        } else {
+            print(&render(args.format, true));
+            if !explained.is_empty() {
+                print(&format!("\nWhy:\n\n{}", vigil::unstable::explain::render(&explained)));
+            }
+        }
+    } else {
+        print(&render(args.format, true));
+    }
     if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
         print(&baseline::lines(diff));
     }
@@ -340,6 +355,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
     policy_args.plugins = plugin_layer.plugins.clone();
     policy_args.plugins.modules = modules;
+    policy_args.schemas = layers.iter().flat_map(|c| c.schemas.iter().cloned()).collect();
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };

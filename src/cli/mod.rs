@@ -6,9 +6,11 @@ mod audit;
 mod baseline;
 mod bundle;
 mod check;
+mod explain;
 mod inspect;
 mod layers;
 mod list;
+mod lsp;
 mod output;
 mod policies;
 
@@ -50,6 +52,10 @@ enum Command {
     VerifyAttestation(attest::VerifyArgs),
     /// Build, inspect and verify signed policy bundles.
     Bundle(bundle::BundleArgs),
+    /// Run the language server (LSP over standard input and output) for editors.
+    Lsp(lsp::LspArgs),
+    /// Explain why a rule passed, failed, did not apply or could not be evaluated on some inputs.
+    Explain(explain::ExplainArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +76,8 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::VerifyAttestation(args) => attest::verify(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Lsp(args) => lsp::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

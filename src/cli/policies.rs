@@ -26,6 +26,12 @@ pub struct PolicyArgs {
     /// Load WASM plugins imported without a `sha256` pin (the module can then change unnoticed).
     #[arg(long)]
     pub allow_unpinned_plugins: bool,
+    /// Fail (exit 2) on policy warnings too: paths the input schemas do not allow (`vigil::unknown-path`).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// JSON Schemas from vigil.toml's `[schemas]`: (kind, file).
+    #[arg(skip)]
+    pub schemas: Vec<(vigil::Kind, PathBuf)>,
     /// Plugin settings from vigil.toml's `[plugins]`.
     #[arg(skip)]
     pub plugins: vigil::unstable::plugins::PluginOptions,
@@ -72,6 +78,11 @@ pub fn compile_with(
     if let Some(now) = &args.now {
         builder = builder.now(parse_now(now).map_err(usage)?);
     }
+    for (kind, path) in &args.schemas {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{name}: {e}")))?;
+        builder = builder.schema(*kind, &name, &text).map_err(usage)?;
+    }
     let mut sources: Vec<(String, String)> = Vec::new();
     if !args.no_builtin {
         sources.extend(vigil::unstable::bundled::BUNDLED.iter().map(|(n, t)| (n.to_string(), t.to_string())));
@@ -86,11 +97,9 @@ pub fn compile_with(
     if sources.is_empty() {
         return Err(usage("no policies: `--no-builtin` needs at least one `--policy PATH`"));
     }
-    builder.build().compile(sources).map_err(|diagnostics| {
-        let diagnostics: Vec<vigil::Diagnostic> =
-            diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect();
+    let show = |diagnostics: &[vigil::Diagnostic]| {
         if as_json {
-            print(&json::render_policy_errors(&diagnostics));
+            print(&json::render_policy_errors(diagnostics));
         } else {
             let style = style_for(&std::io::stderr());
             for d in diagnostics.iter() {
@@ -100,7 +109,28 @@ pub fn compile_with(
             eprint(&format!("error: {n} problem{} in the policies\n", if n == 1 { "" } else { "s" }));
         }
         Outcome::Error
-    })
+    };
+    let set = builder.build().compile(sources).map_err(|diagnostics| {
+        let diagnostics: Vec<vigil::Diagnostic> =
+            diagnostics.iter().map(|d| relocate(d).unwrap_or_else(|| d.clone())).collect();
+        show(&diagnostics)
+    })?;
+    let warnings = set.warnings();
+    if args.deny_warnings && !warnings.is_empty() {
+        return Err(show(warnings));
+    }
+    if !warnings.is_empty() && !as_json {
+        let style = style_for(&std::io::stderr());
+        for d in warnings {
+            eprint(&style.render(d));
+        }
+        let n = warnings.len();
+        eprint(&format!(
+            "warning: {n} warning{} in the policies (`--deny-warnings` makes them errors)\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(set)
 }
 
 fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {

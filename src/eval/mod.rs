@@ -128,6 +128,11 @@ impl<'a> Eval<'a> {
         self.steps = 0;
     }
 
+    /// The value in a local slot of the current frame (`policy explain` reads loop variables).
+    pub(crate) fn local(&self, slot: u32) -> &Val<'a> {
+        &self.locals[self.base + slot as usize]
+    }
+
     pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
         self.locals[self.base + slot as usize] = value;
     }

@@ -54,6 +54,8 @@ pub enum Code {
     Waiver,
     /// An input could not be loaded.
     Input,
+    /// A policy reads a member of the input that the schemas of its rule's kinds do not allow (a warning).
+    UnknownPath,
 }
 
 impl Code {
@@ -81,7 +83,13 @@ impl Code {
             Code::Lock => "vigil::lock",
             Code::Waiver => "vigil::waiver",
             Code::Input => "vigil::input",
+            Code::UnknownPath => "vigil::unknown-path",
         }
+    }
+
+    /// Whether problems of this code are warnings: reported, but fatal only with `--deny-warnings`.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::UnknownPath)
     }
 }
 
@@ -171,6 +179,10 @@ impl miette::Diagnostic for Diagnostic {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.code.is_warning().then_some(miette::Severity::Warning)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -303,8 +315,12 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter_map(|c| {
             // Typos (transpositions count once), or a misspelt extension of a short name (`lenght` → `len`).
             // Case differences alone (`MLBOM` for `MLBom`) count as the closest match.
-            let distance = if name.eq_ignore_ascii_case(c) { 0 } else { strsim::osa_distance(name, c) };
             let extends = c.len() >= 3 && name.starts_with(c) && name.len() <= c.len() * 2;
+            // The distance is at least the difference in length: most candidates need no computing.
+            if !extends && name.chars().count().abs_diff(c.chars().count()) > limit {
+                return None;
+            }
+            let distance = if name.eq_ignore_ascii_case(c) { 0 } else { strsim::osa_distance(name, c) };
             (distance <= limit || extends).then_some((distance, c))
         })
         .min_by_key(|&(d, _)| d)
