@@ -11,6 +11,8 @@ mod layers;
 mod list;
 mod output;
 mod policies;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 
@@ -50,6 +52,9 @@ enum Command {
     VerifyAttestation(attest::VerifyArgs),
     /// Build, inspect and verify signed policy bundles.
     Bundle(bundle::BundleArgs),
+    /// Serve decisions over HTTP: checks, Kubernetes admission reviews, inference guardrails.
+    #[cfg(feature = "serve")]
+    Serve(Box<serve::ServeArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +75,8 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::VerifyAttestation(args) => attest::verify(args),
         Command::Bundle(args) => bundle::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(*args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(
