@@ -24,6 +24,7 @@ pub struct DecisionLog {
     tx: mpsc::Sender<Json>,
     broken: Arc<AtomicBool>,
     path: Arc<PathBuf>,
+    writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 /// What the writer needs to report into.
@@ -41,10 +42,22 @@ impl DecisionLog {
         let broken = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&broken);
         let shown = path.display().to_string();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("vigil-decision-log".into())
             .spawn(move || write_loop(file, prev, torn, rx, &flag, &shown, &on_write))?;
-        Ok(DecisionLog { tx, broken, path: Arc::new(path.to_path_buf()) })
+        let writer = Arc::new(std::sync::Mutex::new(Some(writer)));
+        Ok(DecisionLog { tx, broken, path: Arc::new(path.to_path_buf()), writer })
+    }
+
+    /// Writes everything queued, syncs the file and stops the writer (at shutdown, once no request is in
+    /// flight).
+    pub async fn close(&self) {
+        // `null` is the end marker: records queued before it are written first.
+        let _ = self.tx.send(Json::Null).await;
+        let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
     }
 
     /// Queues a record, waiting while the queue is full. Fails when the log is broken or closed.
@@ -95,21 +108,30 @@ fn write_loop(
     on_write: &OnWrite,
 ) {
     let mut batch = Vec::new();
-    // Blocks until a record arrives; ends when every sender is gone (server shut down).
+    let mut closing = false;
+    // Blocks until a record arrives; ends at the end marker or when every sender is gone.
     while let Some(first) = rx.blocking_recv() {
+        closing |= first.is_null();
         batch.push(first);
-        while batch.len() < 256 {
+        while batch.len() < 256 && !closing {
             match rx.try_recv() {
-                Ok(r) => batch.push(r),
+                Ok(r) => {
+                    closing |= r.is_null();
+                    batch.push(r);
+                }
                 Err(_) => break,
             }
         }
+        batch.retain(|r| !r.is_null());
         let mut out = String::new();
         if torn {
             out.push('\n');
             torn = false;
         }
         let n = batch.len() as u64;
+        if n == 0 && closing {
+            break;
+        }
         for record in batch.drain(..) {
             match chain_line(record, &prev) {
                 Ok((line, digest)) => {
@@ -126,6 +148,9 @@ fn write_loop(
             return;
         }
         on_write(n);
+        if closing {
+            break;
+        }
     }
     let _ = file.sync_data();
 }

@@ -171,6 +171,10 @@ pub fn run(options: Options, loader: Loader) -> Result<(), String> {
             options,
         });
         reload::spawn(Arc::clone(&state));
-        http::serve(state).await
+        let served = http::serve(Arc::clone(&state)).await;
+        if let Some(log) = &state.log {
+            log.close().await;
+        }
+        served
     })
 }

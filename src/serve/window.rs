@@ -190,20 +190,19 @@ fn exact(prompt: &str) -> u64 {
 /// A min-hash signature of the prompt's word bigrams, after lowercasing and masking digits, so prompts
 /// that differ in a number or a few words share most of it.
 fn signature(prompt: &str) -> [u32; HASHES] {
-    let normal: String = prompt
-        .chars()
-        .take(MAX_WORDS * 16)
-        .map(|c| {
-            if c.is_ascii_digit() {
-                '0'
-            } else if c.is_alphanumeric() {
-                c
-            } else {
-                ' '
+    // A run of digits becomes one `0`: "review #7" and "review #1234" are the same words.
+    let mut normal = String::with_capacity(prompt.len().min(MAX_WORDS * 16));
+    for c in prompt.chars().take(MAX_WORDS * 16) {
+        if c.is_ascii_digit() {
+            if !normal.ends_with('0') {
+                normal.push('0');
             }
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
+        } else if c.is_alphanumeric() {
+            normal.extend(c.to_lowercase());
+        } else {
+            normal.push(' ');
+        }
+    }
     let words: Vec<&str> = normal.split_whitespace().take(MAX_WORDS).collect();
     let state = foldhash::fast::FixedState::with_seed(0x5eed);
     let shingles: Vec<u64> = if words.len() < 2 {
