@@ -79,7 +79,7 @@ pub struct ServeArgs {
     /// Decisions answered but not yet written, at most; beyond it callers wait (nothing is dropped).
     #[arg(long, value_name = "N", default_value_t = 4096)]
     decision_log_queue: usize,
-    /// Keys (callers, API keys, models) the traffic window tracks, at most; about 3.3 KiB each.
+    /// Keys (callers, API keys, models) the traffic window tracks, at most; about 3.4 KiB each.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     window_keys: usize,
     /// Seconds between checks of the policy and configuration files for changes; 0: reload on SIGHUP only.

@@ -278,7 +278,7 @@ mod tests {
         let long = "k".repeat(10_000);
         w.record("caller", &long, 1, None);
         assert_eq!(w.lookup("caller", &long[..MAX_KEY_BYTES], None).requests_1m, 1, "long keys are cut");
-        // The documented bound: about 3.3 KiB a key.
-        assert!(Window::new(4096).bytes_bound() < 4096 * 3400, "{}", Window::new(4096).bytes_bound());
+        // The documented bound (docs/serve.md): about 3.4 KiB a key, 13.4 MiB for the default 4096 keys.
+        assert!(Window::new(4096).bytes_bound() <= 4096 * 3500, "{}", Window::new(4096).bytes_bound());
     }
 }
