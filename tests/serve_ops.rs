@@ -226,3 +226,29 @@ fn a_policy_that_does_not_compile_stops_the_start_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.policy"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn sigterm_drains_a_request_in_flight_then_exits_0() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start(&[], dir.path());
+    let body = r#"{"prompt": "hello", "response": "hi"}"#;
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head =
+        format!("POST /v1/guard HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused while the one in flight is finished.
+    assert!(std::net::TcpStream::connect(&server.addr).is_err(), "the listener is closed on SIGTERM");
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = serve_support::parse(&answer);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["decision"], "allow");
+    assert_eq!(server.wait_exit(10), Some(0));
+}
