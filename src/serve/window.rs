@@ -12,7 +12,7 @@
 //! share of the traffic, never the sum.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -55,9 +55,12 @@ struct Entry {
     last_seen: u64,
 }
 
+/// One shard: entries by (dimension, key).
+type Shard = Mutex<HashMap<(u8, Box<str>), Entry>>;
+
 /// The store: shared by every request of one server process.
 pub struct Window {
-    shards: Vec<Mutex<HashMap<(u8, Box<str>), Entry>>>,
+    shards: Vec<Shard>,
     per_shard: usize,
     start: Instant,
     tick: std::sync::atomic::AtomicU64,
@@ -86,10 +89,9 @@ impl Window {
         self.start.elapsed().as_secs()
     }
 
-    fn shard(&self, dimension: u8, key: &str) -> &Mutex<HashMap<(u8, Box<str>), Entry>> {
-        let mut h = foldhash::fast::FixedState::default().build_hasher();
-        (dimension, key).hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+    fn shard(&self, dimension: u8, key: &str) -> &Shard {
+        let h = foldhash::fast::FixedState::default().hash_one((dimension, key));
+        &self.shards[(h as usize) % SHARDS]
     }
 
     /// Records one request under `key` of `dimension`: its tokens and, when it has one, its prompt.
