@@ -162,6 +162,7 @@ struct Plan {
     attest: vigil::unstable::evidence::attest::RunContext,
     /// The configuration files and policy paths the plan was read from (`policy serve` reloads when they
     /// change).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     watch: Vec<PathBuf>,
 }
 
@@ -519,6 +520,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
 
 /// The arguments of a check that `policy serve` compiles its policies with: the same configuration
 /// layers, profile, parameters and rule settings, no inputs.
+#[cfg(feature = "serve")]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn for_serve(
     policies: PolicyArgs,
@@ -563,6 +565,7 @@ pub(super) fn for_serve(
 
 /// What `policy serve` takes from a plan: the compiled policies, the deny threshold (`--fail-on`, the
 /// profile's or vigil.toml's `fail_on`) and the files to watch. Problems are printed, as for a check.
+#[cfg(feature = "serve")]
 pub(super) fn serve_plan(args: &CheckArgs) -> Result<(PolicySet, Option<Severity>, Vec<PathBuf>), Outcome> {
     let plan = plan(args)?;
     Ok((plan.policies, plan.fail_on, plan.watch))

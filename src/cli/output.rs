@@ -13,6 +13,7 @@ thread_local! {
 
 /// Runs `f` with everything it prints (standard output and error) collected, uncoloured, into a string:
 /// `policy serve` shows why a reload failed in its log and `/readyz`, in the words `policy check` uses.
+#[cfg(feature = "serve")]
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
     CAPTURED.with(|c| *c.borrow_mut() = Some(String::new()));
     let result = f();
