@@ -117,7 +117,8 @@ fn bundled_policy_cases() {
     let untested: Vec<&str> = defaults
         .rules()
         .map(|r| r.id.as_str())
-        .filter(|id| !id.starts_with("ART-") && !covered.contains(*id))
+        // GRD-EXTRACT-001 reads `traffic(...)`, neutral outside `policy serve`: tests/serve.rs breaks it.
+        .filter(|id| !id.starts_with("ART-") && *id != "GRD-EXTRACT-001" && !covered.contains(*id))
         .collect();
     assert!(untested.is_empty(), "bundled rules with no failing case in tests/cases/policies: {untested:?}");
     assert!(count >= 50, "only {count} bundled-policy cases found: the list may only grow");
