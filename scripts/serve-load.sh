@@ -20,7 +20,7 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
   --param runtime.extraction_similar_prompts=1000000 > "$work/addr" 2> "$work/log" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$work/addr" 2>/dev/null && break; sleep 0.1; done
-addr="$(sed -n 's/.*listening on //p' "$work/addr")"
+addr="$(sed -n 's/.*listening on http:\/\///p' "$work/addr")"
 echo "server: $addr (pid $pid)"
 
 # /v1/guard: a benign exchange with a system prompt, retrieved context and a tool call, from 1,000 callers.
