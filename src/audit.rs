@@ -25,7 +25,7 @@ use crate::hex::sha256;
 use crate::report::Report;
 
 /// The `prev` of the first line.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What one run contributes to the log (everything but the chain fields).
 pub fn entry(report: &Report, policy_digest: &str, time: jiff::Timestamp) -> Json {
@@ -119,7 +119,7 @@ pub fn append(path: &Path, entry: Json, key: Option<&SigningKey>) -> std::io::Re
 }
 
 /// One chained line (newline-terminated) and its digest (the next line's `prev_sha256`).
-fn chain_line(mut entry: Json, prev: &str) -> std::io::Result<(String, String)> {
+pub(crate) fn chain_line(mut entry: Json, prev: &str) -> std::io::Result<(String, String)> {
     let Some(object) = entry.as_object_mut() else { return Err(std::io::Error::other("an audit entry is an object")) };
     object.insert("prev_sha256".into(), Json::String(prev.to_string()));
     object.shift_remove("sha256");

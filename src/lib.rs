@@ -83,6 +83,8 @@ mod evidence;
 mod params;
 mod pipeline;
 mod report;
+#[cfg(feature = "serve")]
+mod serve;
 mod settings;
 mod waiver;
 
@@ -181,6 +183,12 @@ pub mod unstable {
     /// Reports and their writers.
     pub mod report {
         pub use crate::report::*;
+    }
+
+    /// `policy serve`: the HTTP decision API.
+    #[cfg(feature = "serve")]
+    pub mod serve {
+        pub use crate::serve::*;
     }
 
     /// Rule settings.

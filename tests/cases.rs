@@ -170,10 +170,11 @@ fn main() {
         let policies = defaults.as_ref().as_ref().map_err(|e| e.clone())?;
         let covered = covered.lock().expect("not poisoned");
         // Artifact rules need binary inputs; tests/it/artifact_rules.rs breaks each of them with a generated file.
+        // GRD-EXTRACT-001 reads `traffic(...)`, neutral outside `policy serve`: tests/it/serve.rs breaks it.
         let untested: Vec<&str> = policies
             .rules()
             .map(|r| r.id.as_str())
-            .filter(|id| !id.starts_with("ART-") && !covered.contains(*id))
+            .filter(|id| !id.starts_with("ART-") && *id != "GRD-EXTRACT-001" && !covered.contains(*id))
             .collect();
         if !untested.is_empty() {
             return Err(format!("bundled rules with no failing case in tests/cases/bundled: {untested:?}").into());

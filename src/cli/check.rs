@@ -163,6 +163,10 @@ struct Plan {
     audit_log: Option<PathBuf>,
     /// What an attestation records of the plan: parameters, profile, threshold, bundles.
     attest: vigil::unstable::evidence::attest::RunContext,
+    /// The configuration files and policy paths the plan was read from (`policy serve` reloads when they
+    /// change).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    watch: Vec<PathBuf>,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -512,7 +516,12 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         fail_on = profile.and_then(|p| p.fail_on).or(config.fail_on).unwrap_or(fail_on);
     }
     let fail_on = args.fail_on.unwrap_or(fail_on);
+    let mut watch: Vec<PathBuf> =
+        layers.iter().filter(|c| !c.file.as_os_str().is_empty()).map(|c| c.file.clone()).collect();
+    watch.extend(configured(layers.len()).into_iter().map(|(p, _)| p));
+    watch.extend(args.policies.policies.iter().cloned());
     Ok(Plan {
+        watch,
         policies,
         options,
         fail_on: fail_on.severity(),
@@ -526,6 +535,59 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
             ..Default::default()
         },
     })
+}
+
+/// The arguments of a check that `policy serve` compiles its policies with: the same configuration
+/// layers, profile, parameters and rule settings, no inputs.
+#[cfg(feature = "serve")]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn for_serve(
+    policies: PolicyArgs,
+    config: Option<PathBuf>,
+    no_config: bool,
+    profile: Option<String>,
+    fail_on: Option<FailOn>,
+    disable: Vec<String>,
+    enable: Vec<String>,
+    severities: Vec<String>,
+) -> CheckArgs {
+    CheckArgs {
+        paths: Vec::new(),
+        policies,
+        format: Format::Human,
+        outputs: Vec::new(),
+        fail_on,
+        profile,
+        config,
+        no_config,
+        disable,
+        enable,
+        severities,
+        waivers: Vec::new(),
+        strict_waivers: false,
+        audit_log: None,
+        evidence: attest::EvidenceArgs { attest: None, sign_key: None, bundles: Vec::new(), bundle_key: None },
+        kinds: Vec::new(),
+        excludes: Vec::new(),
+        no_hash: false,
+        hash_cache: None,
+        list_skipped: false,
+        strict: false,
+        allow_empty: true,
+        root: None,
+        baseline: None,
+        write_baseline: None,
+        context: Vec::new(),
+        pre_commit: false,
+    }
+}
+
+/// What `policy serve` takes from a plan: the compiled policies, the deny threshold (`--fail-on`, the
+/// profile's or vigil.toml's `fail_on`) and the files to watch. Problems are printed, as for a check.
+#[cfg(feature = "serve")]
+pub(super) fn serve_plan(args: &CheckArgs) -> Result<(PolicySet, Option<Severity>, Vec<PathBuf>), Outcome> {
+    let plan = plan(args)?;
+    Ok((plan.policies, plan.fail_on, plan.watch))
 }
 
 /// Whether the run writes a report in `format`, on standard output or with `--output`.

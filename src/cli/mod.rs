@@ -13,6 +13,8 @@ mod list;
 mod lsp;
 mod output;
 mod policies;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 
@@ -56,6 +58,9 @@ enum Command {
     Lsp(lsp::LspArgs),
     /// Explain why a rule passed, failed, did not apply or could not be evaluated on some inputs.
     Explain(explain::ExplainArgs),
+    /// Serve decisions over HTTP: checks, Kubernetes admission reviews, inference guardrails.
+    #[cfg(feature = "serve")]
+    Serve(Box<serve::ServeArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -78,6 +83,8 @@ pub fn main() -> ExitCode {
         Command::Bundle(args) => bundle::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Lsp(args) => lsp::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(*args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

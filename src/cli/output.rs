@@ -6,9 +6,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vigil::unstable::report::human::Style;
 
+thread_local! {
+    /// Set while `capture` runs on this thread: output goes here instead of the terminal.
+    static CAPTURED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with everything it prints (standard output and error) collected, uncoloured, into a string:
+/// `policy serve` shows why a reload failed in its log and `/readyz`, in the words `policy check` uses.
+#[cfg(feature = "serve")]
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(String::new()));
+    let result = f();
+    (result, CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default())
+}
+
+/// Appends to the capture, when one runs on this thread.
+fn captured(text: &str) -> bool {
+    CAPTURED.with(|c| c.borrow_mut().as_mut().map(|s| s.push_str(text)).is_some())
+}
+
 /// Colours only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
 pub fn style_for(stream: &impl IsTerminal) -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || captured("");
     let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
     Style { color: stream.is_terminal() && !no_color, width }
 }
@@ -17,7 +36,7 @@ pub fn style_for(stream: &impl IsTerminal) -> Style {
 /// remembered: `failed()` turns the run's exit code into 2, because CI must never take a report that was not
 /// delivered for a pass.
 pub fn print(text: &str) {
-    if STDOUT_FAILED.load(Ordering::Relaxed) {
+    if captured(text) || STDOUT_FAILED.load(Ordering::Relaxed) {
         return;
     }
     let mut out = std::io::stdout().lock();
@@ -36,6 +55,9 @@ pub fn failed() -> bool {
 
 /// Writes to stderr.
 pub fn eprint(text: &str) {
+    if captured(text) {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();

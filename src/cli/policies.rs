@@ -38,6 +38,9 @@ pub struct PolicyArgs {
     /// Policy files from verified bundles, `(name, text)`, read before configured and `--policy` files.
     #[arg(skip)]
     pub bundled: Vec<(String, String)>,
+    /// Host functions added to (or replacing) the builtins: `policy serve`'s live `traffic`.
+    #[arg(skip)]
+    pub functions: Vec<vigil::Function>,
 }
 
 /// Prints a usage error; exit code 2.
@@ -67,6 +70,9 @@ pub fn compile_with(
     let mut plugins = args.plugins.clone();
     plugins.allow_unpinned |= args.allow_unpinned_plugins;
     let mut builder = Engine::builder().plugin_options(plugins);
+    for function in &args.functions {
+        builder = builder.function(function.clone());
+    }
     for param in &args.params {
         let Some((name, value)) = param.split_once('=') else {
             return Err(usage(format!("`--param {param}` needs the form NAME=VALUE")));

@@ -14,6 +14,7 @@ pub(super) fn all() -> Vec<Function> {
     all.extend(super::urls::functions());
     all.extend(super::images::functions());
     all.extend(super::licenses::functions());
+    all.extend(super::traffic::functions());
     super::examples::attach(all)
 }
 

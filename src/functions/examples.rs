@@ -91,6 +91,8 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ("is_digest", r#"is_digest("sha256:abc")"#, "false"),
     ("spdx_license", r#"spdx_license("apache-2.0")"#, r#""Apache-2.0""#),
     ("license_allows_commercial", r#"license_allows_commercial("cc-by-nc-4.0")"#, "false"),
+    // Runtime traffic: outside `policy serve`, the neutral answer.
+    ("traffic", r#"traffic("caller", "alice").requests_1m"#, "0"),
 ];
 
 /// Attaches each builtin's example.

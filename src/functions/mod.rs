@@ -16,6 +16,7 @@ mod quantities;
 mod strings;
 mod support;
 mod time;
+pub(crate) mod traffic;
 mod urls;
 mod versions;
 

@@ -1,4 +1,4 @@
-//! The analysis behind `policy lsp`, on small files (the protocol itself is tested in tests/lsp.rs).
+//! The analysis behind `policy lsp`, on small files (the protocol itself is tested in tests/it/lsp.rs).
 
 use super::{CompletionKind, analyse, format};
 

@@ -13,11 +13,13 @@ mod evidence;
 mod evidence_audit;
 mod evidence_bundle;
 mod evidence_interop;
+mod explain;
 mod formats;
 mod hostile;
 mod html;
 mod html_browser;
 mod lock;
+mod lsp;
 mod plugins;
 mod plugins_recipes;
 mod plugins_secrets;
@@ -26,7 +28,12 @@ mod public_api;
 mod real_repo;
 mod repo_trust;
 mod robustness;
+mod runtime_rules;
+mod serve;
+mod serve_ops;
+mod serve_support;
 mod snapshots;
+mod vscode;
 mod workload;
 
 /// What the modules share: running the real binary and writing fixtures.
