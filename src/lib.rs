@@ -83,6 +83,7 @@ mod params;
 mod pipeline;
 mod report;
 mod settings;
+mod shard;
 mod waiver;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics};
@@ -156,6 +157,11 @@ pub mod unstable {
     /// Reports and their writers.
     pub mod report {
         pub use crate::report::*;
+    }
+
+    /// `policy check --shard`: which files a shard checks; progress counters.
+    pub mod shard {
+        pub use crate::shard::*;
     }
 
     /// Rule settings.
