@@ -1,8 +1,10 @@
 //! A share of a run (`policy check --shard I/N`) and the counters a progress display reads.
 //!
 //! Which shard checks a file depends only on the file's path relative to the run's root, never on its
-//! content, size or the machine: shard `I` of `N` (1-based) checks the files for which the first 8 bytes of
-//! SHA-256 of that path, read as a big-endian integer, are `I - 1` modulo `N`. The path is
+//! content, size or the machine: shard `I` of `N` (0-based, `0 ≤ I < N`) checks the files for which the
+//! first 8 bytes of SHA-256 of that path, read as a big-endian integer, are `I` modulo `N`. Shards count
+//! from 0 like Kubernetes' `JOB_COMPLETION_INDEX` and GitHub's `strategy.job-index`, so they can be passed
+//! on as they are: a distroless container has no shell to add 1. The path is
 //! [`Paths::relative`]: `/`-separated, without `./`, relative to `--root` or the git top level (else the
 //! working directory); a file outside the root is hashed by its absolute, clean path, which differs between
 //! machines, so shard runs should name files inside the root. A hash (not "every N-th file") keeps a file in
@@ -17,7 +19,7 @@ use crate::input::{Input, Skipped};
 use crate::pipeline::{CheckOptions, FileResult};
 use crate::report::paths::Paths;
 
-/// Shard `index` (1-based) of `count`.
+/// Shard `index` (from 0) of `count`.
 #[derive(Clone, Debug)]
 pub struct Shard {
     index: u64,
@@ -26,22 +28,22 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Parses `I/N` (1 ≤ I ≤ N); `paths` gives the root file paths are made relative to.
+    /// Parses `I/N` (0 ≤ I < N); `paths` gives the root file paths are made relative to.
     pub fn parse(spec: &str, paths: Paths) -> Result<Shard, String> {
-        let bad = |why: &str| format!("`--shard {spec}`: {why}; expected I/N with 1 ≤ I ≤ N, e.g. 2/5");
+        let bad = |why: &str| format!("`--shard {spec}`: {why}; expected I/N with 0 ≤ I < N, e.g. 0/4 … 3/4");
         let (i, n) = spec.split_once('/').ok_or_else(|| bad("no `/`"))?;
         let number = |s: &str| s.trim().parse::<u64>().map_err(|_| bad(&format!("`{s}` is not a whole number")));
         let (index, count) = (number(i)?, number(n)?);
         if count == 0 {
             return Err(bad("the number of shards must be at least 1"));
         }
-        if index == 0 || index > count {
-            return Err(bad(&format!("shards are numbered from 1 to {count}")));
+        if index >= count {
+            return Err(bad(&format!("shards are numbered from 0 to {}", count - 1)));
         }
         Ok(Shard { index, count, paths })
     }
 
-    /// The shard, 1-based.
+    /// The shard, from 0.
     pub fn index(&self) -> u64 {
         self.index
     }
@@ -65,7 +67,7 @@ impl Shard {
         let digest = Sha256::digest(self.key(path).as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
-        u64::from_be_bytes(first) % self.count == self.index - 1
+        u64::from_be_bytes(first) % self.count == self.index
     }
 }
 
@@ -135,7 +137,7 @@ mod tests {
 
     #[test]
     fn specs_are_validated() {
-        for bad in ["0/0", "3/2", "0/3", "1/0", "junk", "1/", "/3", "a/b", "-1/3", "1/3/4"] {
+        for bad in ["0/0", "3/2", "2/2", "1/0", "junk", "1/", "/3", "a/b", "-1/3", "1/3/4"] {
             assert!(Shard::parse(bad, Paths::default()).is_err(), "{bad} must be refused");
         }
         let s = Shard::parse("2/5", Paths::default()).expect("valid");
@@ -144,7 +146,7 @@ mod tests {
 
     #[test]
     fn the_key_is_the_clean_path_and_one_shard_keeps_each_file() {
-        let shards: Vec<Shard> = (1..=3).map(|i| Shard::parse(&format!("{i}/3"), Paths::default()).unwrap()).collect();
+        let shards: Vec<Shard> = (0..3).map(|i| Shard::parse(&format!("{i}/3"), Paths::default()).unwrap()).collect();
         assert_eq!(shards[0].key(Path::new("./models/../models/card.md")), "models/card.md");
         for n in 0..200 {
             let path = format!("dir/file-{n}.yaml");
@@ -165,5 +167,5 @@ mod tests {
         assert_eq!(first, FIXED);
     }
 
-    const FIXED: [u64; 3] = [2, 1, 1];
+    const FIXED: [u64; 3] = [1, 0, 0];
 }

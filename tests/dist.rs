@@ -102,7 +102,7 @@ fn shards_are_disjoint_and_their_union_is_the_whole_run() {
         let mut names = Vec::new();
         let mut seen_files: Vec<BTreeSet<String>> = Vec::new();
         let (mut all, mut documents) = (Vec::new(), 0);
-        for i in 1..=n {
+        for i in 0..n {
             let name = format!("shard-{i}-of-{n}.json");
             let run = check(dir, &["--shard", &format!("{i}/{n}")], &name);
             let report = json(&run);
@@ -141,7 +141,7 @@ fn shards_are_disjoint_and_their_union_is_the_whole_run() {
             partial.extend(names[1..].iter().map(String::as_str));
             let out = policy(&partial, dir);
             assert_eq!(out.status.code(), Some(2));
-            assert!(text(&out.stderr).contains(&format!("shard 1/{n} missing")), "{}", text(&out.stderr));
+            assert!(text(&out.stderr).contains(&format!("shard 0/{n} missing")), "{}", text(&out.stderr));
             let mut twice = vec!["report", "merge", names[0].as_str()];
             twice.extend(names.iter().map(String::as_str));
             let twice = policy(&twice, dir);
@@ -153,7 +153,7 @@ fn shards_are_disjoint_and_their_union_is_the_whole_run() {
 #[test]
 fn shard_specs_are_validated() {
     let ws = tree();
-    for bad in ["0/0", "3/2", "0/3", "1/0", "junk", "1/x", "", "-1/2", "1/2/3"] {
+    for bad in ["0/0", "3/2", "2/2", "1/0", "junk", "1/x", "", "-1/2", "1/2/3"] {
         let out = policy(&["check", "--no-builtin", "-p", "t.policy", &format!("--shard={bad}"), "tree"], ws.path());
         assert_eq!(out.status.code(), Some(2), "--shard {bad:?}");
         assert!(text(&out.stderr).contains("--shard"), "--shard {bad:?}: {}", text(&out.stderr));
@@ -186,8 +186,8 @@ fn merge_renders_every_format_and_checks_what_it_merges() {
     let ws = tree();
     let dir = ws.path();
     std::fs::remove_file(dir.join("tree/team0/broken.yaml")).expect("rm");
-    check(dir, &["--shard", "1/2"], "a.json");
-    check(dir, &["--shard", "2/2"], "b.json");
+    check(dir, &["--shard", "0/2"], "a.json");
+    check(dir, &["--shard", "1/2"], "b.json");
     let merge = |extra: &[&str]| {
         let mut args = vec!["report", "merge", "reports/a.json", "reports/b.json"];
         args.extend_from_slice(extra);
@@ -213,7 +213,7 @@ fn merge_renders_every_format_and_checks_what_it_merges() {
 
     // Another policy set: refused unless --allow-mixed.
     std::fs::write(dir.join("t.policy"), POLICY.replace("\"mit\", ", "")).expect("policy");
-    check(dir, &["--shard", "2/2"], "b.json");
+    check(dir, &["--shard", "1/2"], "b.json");
     let mixed = merge(&[]);
     assert_eq!(mixed.status.code(), Some(2));
     assert!(text(&mixed.stderr).contains("not checked with one policy set"), "{}", text(&mixed.stderr));
@@ -264,4 +264,23 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
     let out = policy(&["check", "--no-builtin", "-p", "t.policy", "--format", "json", "tree"], ws.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+}
+
+#[test]
+fn the_action_and_the_kubernetes_example_pass_the_bundled_rules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The action is a composite action: the GitHub workflow rules read it (pins, injection, credentials).
+    let out = policy(&["check", "--no-config", "--format", "json", "action.yml"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report = json(&out);
+    assert_eq!(report["summary"]["kinds"]["GitHubWorkflow"], 1, "read as a workflow: {}", report["summary"]);
+    assert_eq!(report["summary"]["findings"], 0, "{}", text(&out.stdout));
+    // The Indexed Job and its merge step: only the image to fill in is reported, as information.
+    let out = policy(&["check", "--no-config", "--format", "json", "examples/k8s-shards"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report = json(&out);
+    assert_eq!(report["summary"]["kinds"]["Kubernetes"], 2, "{}", report["summary"]);
+    for f in report["findings"].as_array().expect("findings") {
+        assert_eq!((f["rule"].as_str(), f["severity"].as_str()), (Some("K8S-PH-001"), Some("info")), "{f}");
+    }
 }

@@ -33,7 +33,7 @@ const EXAMPLES: &str = "Examples:
   policy check --list-skipped .                   also list every file left out, and why
   policy check --write-baseline .vigil/baseline.json .   record today's findings ...
   policy check --baseline .vigil/baseline.json .         ... and fail only on new ones
-  policy check --shard 2/4 --format json . > 2.json   one of 4 shards; `policy report merge` joins them
+  policy check --shard 1/4 --format json . > 1.json   shard 1 of 0..3; `policy report merge` joins them
   policy check --context . models/card.md         check one file; cross-document rules see the whole tree
   policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
                                                   vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
@@ -143,7 +143,7 @@ pub struct CheckArgs {
     /// nothing to check passes (implies --allow-empty).
     #[arg(long)]
     pre_commit: bool,
-    /// Check only shard I of N (1-based): a stable share of the files, by a hash of each file's path
+    /// Check only shard I of N (I from 0 to N-1): a stable share of the files, by a hash of each file's path
     /// relative to the root. Merge the shards' JSON reports with `policy report merge` (docs/ci.md).
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,

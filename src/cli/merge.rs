@@ -216,7 +216,7 @@ fn check_shards(reads: &mut [(String, Read)]) -> Result<(), String> {
         return Err(format!("shard {}/{count} is given twice", w[0]));
     }
     seen.dedup();
-    let missing: Vec<String> = (1..=count).filter(|i| !seen.contains(i)).map(|i| format!("{i}/{count}")).collect();
+    let missing: Vec<String> = (0..count).filter(|i| !seen.contains(i)).map(|i| format!("{i}/{count}")).collect();
     if !missing.is_empty() {
         return Err(format!("shard {} missing: its files would go unchecked", missing.join(", ")));
     }

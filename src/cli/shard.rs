@@ -1,7 +1,8 @@
 //! `policy check --shard I/N`: check a stable share of the files, for CI matrices and Kubernetes Indexed Jobs.
 //!
-//! Shard `I` of `N` (1-based, like Jest's and Playwright's `--shard`) checks the files whose path relative
-//! to the run's root hashes to `I - 1` modulo `N` (the exact rule is in `vigil::unstable::shard`). Every shard
+//! Shard `I` of `N` (counted from 0, like Kubernetes' `JOB_COMPLETION_INDEX` and GitHub's
+//! `strategy.job-index`, which can then be passed on as they are) checks the files whose path relative to
+//! the run's root hashes to `I` modulo `N` (the exact rule is in `vigil::unstable::shard`). Every shard
 //! walks the same folders and applies the same excludes, so the shards are disjoint and together cover the
 //! whole run; `policy report merge` puts their JSON reports back together (docs/ci.md).
 //!
