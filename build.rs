@@ -11,6 +11,7 @@ use std::sync::Arc;
 use vigil_syntax::{source, syntax};
 
 fn main() {
+    version_info();
     let root = Path::new("policies");
     println!("cargo::rerun-if-changed=policies");
     // The parser is a dependency, so cargo reruns this script when it changes.
@@ -53,4 +54,43 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
             files.push(path);
         }
     }
+}
+
+/// `policy --version` names the git commit and the enabled features: `VIGIL_GIT_COMMIT` (from the
+/// environment when set, as in a container build without `.git`; else `git rev-parse`; else "unknown") and
+/// `VIGIL_FEATURES`. A build without git or outside a checkout never fails for it.
+///
+/// Only HEAD and the branch it points to are watched, not the whole `.git`: the crate is rebuilt when the
+/// commit changes, never because git touched its index. In a worktree `.git` is a file, so the folders come
+/// from git itself.
+fn version_info() {
+    println!("cargo::rerun-if-env-changed=VIGIL_GIT_COMMIT");
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    };
+    let commit = match std::env::var("VIGIL_GIT_COMMIT") {
+        Ok(c) if !c.trim().is_empty() => c.trim().to_string(),
+        _ => {
+            let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+            if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+                println!("cargo::rerun-if-changed={dir}/HEAD");
+                let common = git(&["rev-parse", "--git-common-dir"]).unwrap_or(dir);
+                println!("cargo::rerun-if-changed={common}/packed-refs");
+                if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+                    println!("cargo::rerun-if-changed={common}/{branch}");
+                }
+            }
+            commit.unwrap_or_else(|| "unknown".to_string())
+        }
+    };
+    println!("cargo::rustc-env=VIGIL_GIT_COMMIT={commit}");
+    let mut features: Vec<String> = std::env::vars()
+        .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(|f| f.to_lowercase().replace('_', "-")))
+        .filter(|f| f != "default")
+        .collect();
+    features.sort();
+    let features = if features.is_empty() { "none".to_string() } else { features.join(", ") };
+    println!("cargo::rustc-env=VIGIL_FEATURES={features}");
 }

@@ -86,6 +86,7 @@ mod report;
 #[cfg(feature = "serve")]
 mod serve;
 mod settings;
+mod shard;
 mod waiver;
 
 // Editor support: what `policy lsp` knows about a policy file.
@@ -189,6 +190,11 @@ pub mod unstable {
     #[cfg(feature = "serve")]
     pub mod serve {
         pub use crate::serve::*;
+    }
+
+    /// `policy check --shard`: which files a shard checks; progress counters.
+    pub mod shard {
+        pub use crate::shard::*;
     }
 
     /// Rule settings.

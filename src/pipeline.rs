@@ -50,6 +50,11 @@ pub struct CheckOptions {
     /// Files named in `paths` are treated like files found in a folder: skipped with the reason when they
     /// are no input of any rule, rather than errors (pre-commit names every changed file).
     pub named_as_found: bool,
+    /// Check only this share of the files found (`policy check --shard I/N`); the other files' documents
+    /// are still seen by rules that read other documents, so a shard's findings are the whole run's.
+    pub shard: Option<crate::shard::Shard>,
+    /// Counters a progress display reads while the check runs.
+    pub progress: Option<Arc<crate::shard::Progress>>,
 }
 
 /// A repository's `[kinds]` under a trusted lock.
@@ -66,7 +71,7 @@ pub struct KindLock {
 }
 
 /// One file's outcome.
-enum FileResult {
+pub(crate) enum FileResult {
     Checked { documents: Vec<(Kind, usize)>, findings: Vec<Finding>, input: InputRecord },
     Skipped(Skipped),
     Failed(LoadError),
@@ -81,6 +86,13 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
         }
     }
     let mut report = Report { errors: collected.errors, skipped: collected.skipped, ..Report::default() };
+    // Errors of the paths named (missing, unreadable) stay in every shard: each shard must fail on them.
+    let all_inputs = collected.inputs;
+    let (mine, others) = crate::shard::split(options.shard.as_ref(), all_inputs.clone(), &mut report.skipped);
+    let collected = input::Collected { inputs: mine, ..Default::default() };
+    if let Some(progress) = &options.progress {
+        progress.start(collected.inputs.len());
+    }
     let globs = |kinds: &[(String, Kind)]| kind_globs(kinds);
     let lock = options.locked_kinds.clone().unwrap_or_default();
     let (kinds, repo_kinds) = match globs(&options.kinds).and_then(|k| Ok((k, globs(&lock.kinds)?))) {
@@ -116,11 +128,21 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
-        let (context, context_errors) = load_context(policies, options, &collected.inputs, &load);
+        let (context, context_errors) = load_context(policies, options, &all_inputs, &load);
         report.errors.extend(context_errors);
+        // Another shard's files: their documents, for `documents(...)`; their errors are that shard's.
+        // Model files are hashed when loaded: only when a rule compares them across documents.
+        let artifacts = read_by_documents(policies, Kind::ModelArtifact);
+        let others: Vec<Result<Loaded, LoadError>> = others
+            .par_iter()
+            .filter(|i| artifacts || input::Format::from_path(&i.path).is_some())
+            .map(load)
+            .filter(Result::is_ok)
+            .collect();
         let all: Vec<Document> = loaded
             .iter()
             .chain(&context)
+            .chain(&others)
             .filter_map(|l| match l {
                 Ok(Loaded::Documents(d)) => Some(d.iter().cloned()),
                 _ => None,
@@ -128,10 +150,12 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             .flatten()
             .collect();
         let session = policies.session(&all);
-        loaded.into_par_iter().zip(&collected.inputs).map(|(l, i)| file.evaluate(&session, i, l)).collect()
+        let evaluate = |(l, i)| crate::shard::counted(options, i, file.evaluate(&session, i, l));
+        loaded.into_par_iter().zip(&collected.inputs).map(evaluate).collect()
     } else {
         let session = policies.session(&[]);
-        collected.inputs.par_iter().map(|i| file.evaluate(&session, i, load(i))).collect()
+        let evaluate = |i| crate::shard::counted(options, i, file.evaluate(&session, i, load(i)));
+        collected.inputs.par_iter().map(evaluate).collect()
     };
     for result in results {
         match result {

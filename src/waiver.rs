@@ -37,9 +37,9 @@ pub struct Waiver {
     /// Where it is declared: `waivers.yaml:12`.
     pub declared_at: String,
     #[serde(skip)]
-    glob: Option<GlobMatcher>,
+    pub(crate) glob: Option<GlobMatcher>,
     #[serde(skip)]
-    expires_on: Option<jiff::civil::Date>,
+    pub(crate) expires_on: Option<jiff::civil::Date>,
 }
 
 /// How a waiver relates to a finding.

@@ -33,6 +33,7 @@ const EXAMPLES: &str = "Examples:
   policy check --list-skipped .                   also list every file left out, and why
   policy check --write-baseline .vigil/baseline.json .   record today's findings ...
   policy check --baseline .vigil/baseline.json .         ... and fail only on new ones
+  policy check --shard 1/4 --format json . > 1.json   shard 1 of 0..3; `policy report merge` joins them
   policy check --context . models/card.md         check one file; cross-document rules see the whole tree
   policy check --config /ci/vigil.toml .          a trusted configuration; with [lock], the repository's
                                                   vigil.toml is layered on top and cannot loosen it (docs/ci.md)";
@@ -145,6 +146,13 @@ pub struct CheckArgs {
     /// nothing to check passes (implies --allow-empty).
     #[arg(long)]
     pre_commit: bool,
+    /// Check only shard I of N (I from 0 to N-1): a stable share of the files, by a hash of each file's path
+    /// relative to the root. Merge the shards' JSON reports with `policy report merge` (docs/ci.md).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Show no progress bar (one appears on a terminal when a run takes more than a moment).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 impl CheckArgs {
@@ -183,17 +191,30 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
         }
     }
-    let plan = match plan(&args) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let paths = vigil::unstable::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    let shard = match super::shard::parse(args.shard.as_deref(), &paths) {
+        Ok(s) => s,
+        Err(outcome) => return outcome,
+    };
+    let mut plan = match plan(&args) {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    plan.options.shard = shard;
     let sign_key = match args.evidence.signing_key(plan.audit_log.is_some()) {
         Ok(k) => k,
         Err(outcome) => return outcome,
     };
+    let display = super::progress::start(args.quiet).map(|(counters, display)| {
+        plan.options.progress = Some(counters);
+        display
+    });
     let mut report = check(&plan.policies, &plan.options);
-    let cwd = std::env::current_dir().unwrap_or_default();
-    report.paths = vigil::unstable::report::paths::Paths::detect(&cwd, args.root.as_deref());
+    if let Some(display) = display {
+        display.finish();
+    }
+    report.paths = paths;
     if let Some(file) = &args.write_baseline {
         return baseline::write(&report, file, args.format == Format::Human);
     }
@@ -218,7 +239,14 @@ pub fn run(args: CheckArgs) -> Outcome {
                     if color { style_for(&std::io::stdout()) } else { human::Style { color: false, width: 100 } };
                 human::render(&report, style)
             }
-            Format::Json => json::render(&report, plan.fail_on),
+            Format::Json => json::render_run(
+                &report,
+                plan.fail_on,
+                json::Run {
+                    policy_digest: Some(plan.policies.digest()),
+                    shard: super::shard::recorded(plan.options.shard.as_ref()),
+                },
+            ),
             Format::Sarif => {
                 vigil::unstable::report::sarif::render(&report, &rules, &std::env::current_dir().unwrap_or_default())
             }
@@ -275,7 +303,8 @@ pub fn run(args: CheckArgs) -> Outcome {
         print(&super::output::skipped_list(&report));
     }
     let mut outcome = outcome_of(&report, plan.fail_on);
-    if report.documents() == 0 && !(args.allow_empty || args.pre_commit) {
+    // A shard may be empty (more shards than files): the merge of all shards decides "nothing was checked".
+    if report.documents() == 0 && !(args.allow_empty || args.pre_commit || plan.options.shard.is_some()) {
         eprint(
             "error: no document was checked (no input of a known kind was found); pass --allow-empty to accept an empty run\n",
         );
@@ -293,7 +322,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     attest::finish(&args.evidence, &sign_key, outcome, &report, &plan.policies, plan.attest).err().unwrap_or(outcome)
 }
 
-fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
+pub(super) fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
     if !report.errors.is_empty() {
         Outcome::Error
     } else if fail_on.is_some_and(|s| report.failing(s) > 0) {
@@ -510,6 +539,8 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         strict: args.strict,
         context: args.context.clone(),
         named_as_found: args.pre_commit,
+        shard: None,
+        progress: None,
     };
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {
@@ -579,6 +610,9 @@ pub(super) fn for_serve(
         write_baseline: None,
         context: Vec::new(),
         pre_commit: false,
+        explain: false,
+        shard: None,
+        quiet: true,
     }
 }
 

@@ -6,15 +6,19 @@ mod audit;
 mod baseline;
 mod bundle;
 mod check;
+mod completions;
 mod explain;
 mod inspect;
 mod layers;
 mod list;
 mod lsp;
+mod merge;
 mod output;
 mod policies;
+mod progress;
 #[cfg(feature = "serve")]
 mod serve;
+mod shard;
 
 use std::process::ExitCode;
 
@@ -31,7 +35,8 @@ pub enum Outcome {
 #[derive(Parser)]
 #[command(
     name = "policy",
-    version,
+    // The version, the git commit and the enabled cargo features, from build.rs.
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("VIGIL_GIT_COMMIT"), "; features: ", env!("VIGIL_FEATURES"), ")"),
     about = "Vigil: policy-as-code checks for AI systems — model cards, ML-BOMs, pipelines, deployments",
     after_help = "Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 usage error, bad policy or unreadable input.\n\nRun `policy check --help` for examples."
 )]
@@ -61,6 +66,12 @@ enum Command {
     /// Serve decisions over HTTP: checks, Kubernetes admission reviews, inference guardrails.
     #[cfg(feature = "serve")]
     Serve(Box<serve::ServeArgs>),
+    /// Work with JSON reports: `policy report merge FILES…` joins the reports of shards.
+    Report(merge::ReportArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write every page with `-o DIR`.
+    Man(completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -85,6 +96,9 @@ pub fn main() -> ExitCode {
         Command::Lsp(args) => lsp::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(*args),
+        Command::Report(args) => merge::run(args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

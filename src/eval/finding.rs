@@ -55,6 +55,9 @@ pub struct Finding {
     pub location: Option<Location>,
     /// The waiver that covers it, if any (an expired one does not waive it).
     pub waiver: Option<crate::waiver::WaiverMatch>,
+    /// The fingerprint recorded for a finding read back from a JSON report (`policy report merge`): the
+    /// value it hashes is not in the report, so it cannot be computed again.
+    pub(crate) fingerprint: Option<String>,
 }
 
 impl Finding {

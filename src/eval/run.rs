@@ -153,6 +153,7 @@ impl<'a> Runner<'_, 'a> {
             kind: self.doc.kind(),
             location,
             waiver: None,
+            fingerprint: None,
         });
     }
 }

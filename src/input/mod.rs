@@ -122,7 +122,7 @@ impl LoadError {
         LoadError { file: file.into(), message: message.into(), span: None, source_text: None }
     }
 
-    fn with_source(mut self, src: &Arc<Source>) -> LoadError {
+    pub(crate) fn with_source(mut self, src: &Arc<Source>) -> LoadError {
         self.source_text = Some(src.clone());
         self
     }

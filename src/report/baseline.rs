@@ -30,6 +30,9 @@ const MAX_VALUE_BYTES: usize = 1024;
 
 /// A finding's fingerprint: lowercase hex SHA-256 of its rule, root-relative file, pointer and value.
 pub fn fingerprint(f: &Finding, paths: &Paths) -> String {
+    if let Some(recorded) = &f.fingerprint {
+        return recorded.clone();
+    }
     let file = paths.shown(f.file());
     let value = match (&f.location, f.cause) {
         (_, Cause::MissingData) | (None, _) => String::new(),

@@ -137,6 +137,7 @@ mod tests {
             kind: Kind::ModelCard,
             location,
             waiver: None,
+            fingerprint: None,
         }
     }
 

@@ -11,6 +11,10 @@ use crate::ir::Severity;
 struct Json<'a> {
     version: u32,
     tool: Tool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<JsonShard>,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
@@ -27,6 +31,22 @@ struct JsonWaiver<'a> {
     #[serde(flatten)]
     waiver: &'a crate::waiver::Waiver,
     expired: bool,
+}
+
+#[derive(Serialize)]
+struct JsonShard {
+    index: u64,
+    count: u64,
+}
+
+/// What the JSON report records of the run besides the report: `policy report merge` refuses to combine
+/// reports of different policy sets, and checks that every shard is there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Run<'a> {
+    /// The policy set's digest ([`crate::PolicySet::digest`]).
+    pub policy_digest: Option<&'a str>,
+    /// `(index, count)` of `policy check --shard`.
+    pub shard: Option<(u64, u64)>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +107,11 @@ struct JsonSkipped {
 
 /// The report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or above it.
 pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
+    render_run(report, fail_on, Run::default())
+}
+
+/// [`render`], recording the policy set's digest and the shard.
+pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> String {
     let mut by_severity: BTreeMap<&'static str, usize> = Severity::ALL.iter().map(|s| (s.name(), 0)).collect();
     for f in &report.findings {
         *by_severity.entry(f.severity.name()).or_default() += 1;
@@ -136,6 +161,8 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
     let json = Json {
         version: 1,
         tool: Tool { name: "vigil", version: env!("CARGO_PKG_VERSION") },
+        policy_digest: run.policy_digest,
+        shard: run.shard.map(|(index, count)| JsonShard { index, count }),
         summary: Summary {
             files: report.files,
             documents: report.documents(),

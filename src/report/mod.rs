@@ -9,6 +9,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod paths;
+pub mod read;
 pub mod sarif;
 pub mod yaml;
 

@@ -6,6 +6,7 @@ mod artifacts_corpus;
 mod ci;
 mod cli;
 mod corpus;
+mod dist;
 mod docs;
 mod empty_run;
 mod error_api;
