@@ -4,7 +4,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod github;
 pub mod html;
-#[cfg(feature = "cli")]
+#[cfg(feature = "render")]
 pub mod human;
 pub mod json;
 pub mod junit;
