@@ -102,7 +102,8 @@ impl PolicySet {
 impl PolicySet {
     /// Checks files and folders as `policy check` does: folders are walked (honouring .gitignore),
     /// model files are inspected without being loaded, cross-document rules see every input.
-    #[pyo3(signature = (paths, *, fail_on = Some("low"), now = None, exclude = None, hash = true, strict = false))]
+    #[pyo3(signature = (paths, *, fail_on = Some("low"), now = None, exclude = None, hash = true, strict = false, listed = false, root = None))]
+    #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
         py: Python<'_>,
@@ -112,16 +113,27 @@ impl PolicySet {
         exclude: Option<Vec<String>>,
         hash: bool,
         strict: bool,
+        listed: bool,
+        root: Option<PathBuf>,
     ) -> PyResult<Report> {
         let paths = convert::paths(paths)?;
         let fail_on = convert::fail_on(fail_on)?;
         let now = convert::now(now)?;
         let mut load = LoadOptions::default();
         load.artifacts.hash = hash;
-        let options = CheckOptions { paths, excludes: exclude.unwrap_or_default(), load, strict, ..Default::default() };
+        let options = CheckOptions {
+            paths,
+            excludes: exclude.unwrap_or_default(),
+            load,
+            strict,
+            // Files from a listing of a folder are what a walk of that folder finds: one that is no input of
+            // any rule (a README without front matter, an unknown format) is skipped, not an error.
+            named_as_found: listed,
+            ..Default::default()
+        };
         let set = py.detach(|| self.for_now(now)).map_err(|f| f.into_py(py))?;
         let report = py.detach(|| check(&set, &options));
-        Ok(Report::new(report, self.rules_vec(), fail_on))
+        Ok(Report::new(report, self.rules_vec(), fail_on, root.as_deref()))
     }
 
     /// Evaluates one input already in memory: a dict or list (handed over as JSON), or the text of a
@@ -158,7 +170,7 @@ impl PolicySet {
         let report = py
             .detach(|| vigil::Document::parse(&name, &text, &options).map(|docs| set.evaluate(&docs)))
             .map_err(|e| input_error(py, &e))?;
-        Ok(Report::new(report, self.rules_vec(), fail_on))
+        Ok(Report::new(report, self.rules_vec(), fail_on, None))
     }
 
     /// Every rule: id, title, description, severity, kinds, controls, remediation, tags, url, package,

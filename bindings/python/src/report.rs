@@ -29,10 +29,16 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mut report: vigil::Report, rules: Vec<Arc<RuleInfo>>, fail_on: Option<Severity>) -> Report {
-        // Fingerprints and SARIF name files from the repository root, as the command line does.
+    /// `root`: the repository root fingerprints and SARIF name files from; by default the nearest folder
+    /// above the working directory holding `.git`, else the working directory (as `policy check --root`).
+    pub fn new(
+        mut report: vigil::Report,
+        rules: Vec<Arc<RuleInfo>>,
+        fail_on: Option<Severity>,
+        root: Option<&std::path::Path>,
+    ) -> Report {
         let cwd = std::env::current_dir().unwrap_or_default();
-        report.paths = Paths::detect(&cwd, None);
+        report.paths = Paths::detect(&cwd, root);
         Report { report, rules, fail_on, json: OnceLock::new(), findings: OnceLock::new(), errors: OnceLock::new() }
     }
 

@@ -136,6 +136,8 @@ class PolicySet:
         exclude: Optional[Sequence[str]] = None,
         hash: bool = True,
         strict: bool = False,
+        listed: bool = False,
+        root: Optional[StrPath] = None,
     ) -> Report:
         """Checks files and folders as ``policy check`` does.
 
@@ -149,6 +151,11 @@ class PolicySet:
         :param exclude: gitignore-style globs to leave out of folders.
         :param hash: compute SHA-256 digests of model files (digest rules cannot verify without).
         :param strict: a file found in a folder that does not parse is an error even when no rule reads it.
+        :param listed: the paths are files listed from a folder (a work item of a distributed scan): each is
+            treated as found by a walk, so one that is no input of any rule is skipped with the reason rather
+            than an error, exactly as ``policy check FOLDER`` does.
+        :param root: the repository root that fingerprints and SARIF name files from (``policy check --root``);
+            by default the nearest folder above the working directory holding ``.git``, else the working directory.
         """
     def evaluate(
         self,
