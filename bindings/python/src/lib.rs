@@ -173,6 +173,24 @@ impl PolicySet {
         Ok(Report::new(report, self.rules_vec(), fail_on, None))
     }
 
+    /// For the benchmark (bench.py): evaluates each text in a Rust loop, as `evaluate(text, name=name)`
+    /// does but without Python in between, and returns the nanoseconds each took, parse to report. The
+    /// difference from timing `evaluate` in Python is the cost of crossing into Python and back.
+    fn _evaluate_native(&self, py: Python<'_>, texts: Vec<String>, name: &str) -> Vec<u64> {
+        let options = LoadOptions::default();
+        py.detach(|| {
+            texts
+                .iter()
+                .map(|text| {
+                    let start = std::time::Instant::now();
+                    let report = vigil::Document::parse(name, text, &options).map(|docs| self.set.evaluate(&docs));
+                    std::hint::black_box(report.map(|r| r.findings.len()).ok());
+                    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+                })
+                .collect()
+        })
+    }
+
     /// Every rule: id, title, description, severity, kinds, controls, remediation, tags, url, package,
     /// file, line.
     #[getter]

@@ -51,10 +51,6 @@ impl Report {
     fn section(&self, key: &str) -> Vec<serde_json::Value> {
         self.json().get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default()
     }
-
-    fn failing(&self) -> usize {
-        self.fail_on.map_or(0, |s| self.report.failing(s))
-    }
 }
 
 #[pymethods]
@@ -107,16 +103,12 @@ impl Report {
     }
 
     /// What `policy check` would exit with: 2 when an input could not be read or no document was
-    /// checked, 1 when an unwaived finding is at or above `fail_on`, else 0.
+    /// checked, 1 when an unwaived finding is at or above `fail_on` or a rule could not be evaluated,
+    /// else 0.
     #[getter]
     fn exit_code(&self) -> i32 {
-        if !self.report.errors.is_empty() || self.report.documents() == 0 {
-            2
-        } else if self.failing() > 0 {
-            1
-        } else {
-            0
-        }
+        // An empty run is not a pass either: `policy check` without --allow-empty.
+        if self.report.documents() == 0 { 2 } else { i32::from(self.report.exit_code(self.fail_on)) }
     }
 
     /// The JSON report, exactly as `policy check --format json` writes it (docs/output.md).

@@ -85,6 +85,18 @@ def test_fail_on_moves_the_threshold(acme):
         acme.evaluate(ISVC, fail_on="severe")
 
 
+def test_a_rule_that_cannot_be_evaluated_is_not_a_pass():
+    """Cause `error` (here a date that does not parse) fails the run whatever its severity, as in the CLI."""
+    policy = 'package t\n\nrule "T-1" {\n  title = "t"\n  severity = info\n  applies_to = ModelCard\n' \
+        '  require days_between(parse_date(input.released), today()) >= 0 else "released in the future"\n}\n'
+    ps = vigil.compile([("t.policy", policy)], builtin=False)
+    report = ps.evaluate({"kind": "ModelCard", "released": "not a date"}, fail_on="critical")
+    assert [f.cause for f in report.findings] == ["error"] and report.summary["failing"] == 0
+    assert report.exit_code == 1 and not report.passed
+    assert ps.evaluate({"kind": "ModelCard", "released": "not a date"}, fail_on="never").exit_code == 0
+    assert ps.evaluate({"kind": "ModelCard", "released": "2020-01-01"}, fail_on="critical").passed
+
+
 def test_evaluate_text_detects_the_kind_from_name_and_content(builtin):
     card = "---\nlicense: other\n---\n\n# demo\n"
     report = builtin.evaluate(card, name="README.md")
