@@ -255,7 +255,7 @@ fn compile(
         }
         Ok::<_, String>(read)
     });
-    sources.extend(texts.map_err(|e| VigilError::new_err(e))?);
+    sources.extend(texts.map_err(VigilError::new_err)?);
     if sources.is_empty() {
         return Err(PyValueError::new_err("no policies: with builtin=False, give at least one policy file or text"));
     }
