@@ -165,11 +165,17 @@ impl PolicySet {
                 convert::type_name(data)
             )));
         };
-        let set = py.detach(|| self.for_now(now)).map_err(|f| f.into_py(py))?;
         let options = LoadOptions { kind, ..LoadOptions::default() };
+        // One release of the GIL for the whole call: each costs a little, and this is the hot path of embedding.
         let report = py
-            .detach(|| vigil::Document::parse(&name, &text, &options).map(|docs| set.evaluate(&docs)))
-            .map_err(|e| input_error(py, &e))?;
+            .detach(|| {
+                let set = self.for_now(now).map_err(Err)?;
+                vigil::Document::parse(&name, &text, &options).map(|docs| set.evaluate(&docs)).map_err(Ok)
+            })
+            .map_err(|e| match e {
+                Ok(load) => input_error(py, &load),
+                Err(failure) => failure.into_py(py),
+            })?;
         Ok(Report::new(report, self.rules_vec(), fail_on, None))
     }
 
