@@ -139,7 +139,7 @@ def test_policy_errors_carry_the_rendered_diagnostic_and_span():
     start, end = e.span
     assert 0 <= start <= end <= len(bad)
     assert "bad.policy" in str(e) and "require input.license" in e.rendered
-    assert e.diagnostics and e.diagnostics[0]["code"] == e.code
+    assert e.code.startswith("vigil::") and e.diagnostics[0]["code"] == e.code
 
 
 def test_policy_errors_name_unknown_things_with_a_suggestion():
@@ -181,7 +181,7 @@ def test_inspect_flags_a_malicious_pickle_without_loading_it(tmp_path):
     evil.write_bytes(malicious_pickle(f"touch {marker}"))
     facts = vigil.inspect(evil)
     assert facts["serialization"] == "pickle" and facts["executes_code_on_load"] is True
-    assert facts["verdict"] in ("dangerous", "malicious")
+    assert facts["verdict"] == "dangerous"
     assert facts["dangerous_globals"] == ["os.system"]
     assert len(facts["sha256"]) == 64 and vigil.inspect(evil, hash=False)["sha256"] is None
     assert not marker.exists(), "the pickle was executed"

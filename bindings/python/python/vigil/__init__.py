@@ -11,7 +11,7 @@ files without ever loading them::
         print(f.file, f.line, f.rule, f.severity, f.message)
 
     facts = vigil.inspect("downloads/pytorch_model.bin")   # never unpickled
-    if facts["pickle"]["verdict"] == "malicious": ...
+    if facts["verdict"] != "clean": ...
 
 See docs/python.md in the repository.
 """

@@ -31,7 +31,7 @@ class PolicyError(VigilError):
     span: Tuple[int, int]
     """Byte offsets ``(start, end)`` into the policy text."""
     code: str
-    """The problem's kind: ``"syntax"``, ``"name"``, ``"type"`` ..."""
+    """The problem's kind: ``"vigil::syntax"``, ``"vigil::unknown-name"``, ``"vigil::type"`` ..."""
     rendered: str
     diagnostics: List[Dict[str, Any]]
     """One dict per problem: code, message, file, line, column, span, help, rendered."""
@@ -213,7 +213,7 @@ def inspect(path: StrPath, *, hash: bool = True) -> Dict[str, Any]:
     Pickles, PyTorch checkpoints, joblib, NumPy, safetensors, GGUF, ONNX, Keras and archives are read as
     bytes; a pickle's opcodes are disassembled, never run. Returns the facts policies see as the
     ``input`` of a ``ModelArtifact`` (docs/artifacts.md): ``format``, ``serialization``,
-    ``executes_code_on_load``, ``verdict`` (``"clean"``, ``"suspicious"``, ``"malicious"`` ...),
+    ``executes_code_on_load``, ``verdict`` (``"dangerous"``, ``"suspicious"``, ``"uninspected"``, ``"clean"``),
     ``globals``, ``pickles``, ``sha256``, ``errors`` ...
 
     :param hash: compute the file's SHA-256 (streamed).
