@@ -323,16 +323,10 @@ pub fn run(args: CheckArgs) -> Outcome {
 }
 
 pub(super) fn outcome_of(report: &Report, fail_on: Option<Severity>) -> Outcome {
-    if !report.errors.is_empty() {
-        Outcome::Error
-    } else if fail_on.is_some_and(|s| report.failing(s) > 0) {
-        Outcome::Findings
-    } else if fail_on.is_some() && report.findings.iter().any(|f| f.cause == vigil::Cause::Error && !f.waived()) {
-        // A rule that could not be evaluated (a plugin that trapped, a step budget) is not a pass, whatever
-        // its severity: not knowing is not clean.
-        Outcome::Findings
-    } else {
-        Outcome::Pass
+    match report.exit_code(fail_on) {
+        0 => Outcome::Pass,
+        1 => Outcome::Findings,
+        _ => Outcome::Error,
     }
 }
 

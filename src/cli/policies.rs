@@ -1,8 +1,9 @@
 //! Options shared by the subcommands that load policies: which policy files, parameters and the clock.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
+use vigil::unstable::bundled::{parse_now, read_policies};
 use vigil::unstable::report::json;
 use vigil::{Engine, PolicySet, Value};
 
@@ -82,7 +83,7 @@ pub fn compile_with(
         builder = builder.param(name.trim(), value);
     }
     if let Some(now) = &args.now {
-        builder = builder.now(parse_now(now).map_err(usage)?);
+        builder = builder.now(parse_now(now).map_err(|e| usage(format!("--now: {e}")))?);
     }
     for (kind, path) in &args.schemas {
         let name = path.display().to_string();
@@ -137,51 +138,4 @@ pub fn compile_with(
         ));
     }
     Ok(set)
-}
-
-fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
-    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        return Ok(ts);
-    }
-    text.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).ok())
-        .ok_or_else(|| format!("`--now {text}` is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"))
-}
-
-/// Reads a policy file, or every `.policy` file under a folder (sorted, so order is stable). With a `root`
-/// (a repository's configuration named the path), nothing outside it is read, even through a symbolic link:
-/// a policy file's text is quoted in compile errors.
-fn read_policies(path: &Path, root: Option<&Path>, out: &mut Vec<(String, String)>) -> Result<(), String> {
-    let name = path.display().to_string();
-    if let Some(root) = root
-        && !vigil::unstable::confine::inside(root, path)
-    {
-        return Err(format!("{name}: a symbolic link leading outside {}: not read", root.display()));
-    }
-    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    if let Some(what) = vigil::unstable::confine::special_file(&meta) {
-        return Err(format!("{name}: {what}, not a regular file: never opened"));
-    }
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{name}: {e}"))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "policy"))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            read_policies(&entry, root, out)?;
-        }
-        return Ok(());
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut vigil::unstable::confine::open_regular(path).map_err(|e| format!("{name}: {e}"))?,
-        &mut text,
-    )
-    .map_err(|e| format!("{name}: {e}"))?;
-    out.push((name, text));
-    Ok(())
 }

@@ -4,7 +4,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod github;
 pub mod html;
-#[cfg(feature = "cli")]
+#[cfg(feature = "render")]
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -68,6 +68,21 @@ impl Report {
     /// Findings at or above `threshold` that no current waiver covers.
     pub fn failing(&self, threshold: Severity) -> usize {
         self.findings.iter().filter(|f| f.severity >= threshold && !f.waived()).count()
+    }
+
+    /// The exit code the findings and input errors earn (docs/output.md): 2 when an input could not be read,
+    /// 1 when an unwaived finding is at or above `fail_on` or a rule could not be evaluated (cause `error`:
+    /// not knowing is not clean, whatever its severity), else 0. `fail_on: None` is `--fail-on never`.
+    /// Callers add their own reasons for 2, such as a run that checked no document.
+    pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
+        let unevaluated = || self.findings.iter().any(|f| f.cause == crate::eval::Cause::Error && !f.waived());
+        if !self.errors.is_empty() {
+            2
+        } else if fail_on.is_some_and(|s| self.failing(s) > 0) || (fail_on.is_some() && unevaluated()) {
+            1
+        } else {
+            0
+        }
     }
 
     /// Findings a current waiver covers.
