@@ -1,15 +1,14 @@
 //! `policy serve` over real HTTP on loopback: the endpoints, the traffic window, limits, reload, the
 //! decision log and shutdown. Every test starts its own server process on a free port.
 
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value as Json, json};
 use crate::serve_support::{Server, exchange, post, request, review};
+use serde_json::{Value as Json, json};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,15 +1,14 @@
 //! Operating `policy serve`: hot reload under load (files and SIGHUP), a broken policy keeping the old set,
 //! the decision log's chain and back-pressure, metrics, TLS and graceful shutdown.
 
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use crate::serve_support::{Server, post};
+use serde_json::json;
 
 const RULE: &str = r#"package acme
 rule "ACME-1" {

@@ -73,7 +73,7 @@ impl Recipe {
         }
         let sources = self.sources.iter().map(|(n, t)| (n.as_str(), t.as_str()));
         let set = builder.build().compile(sources).map_err(Failure::Policies)?;
-        set.with_settings(&self.settings).map_err(Failure::Settings)
+        set.with_settings(&self.settings).map_err(|e| Failure::Settings(e.to_string()))
     }
 }
 
