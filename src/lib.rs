@@ -79,6 +79,7 @@ mod audit;
 mod bundled;
 mod config;
 mod evidence;
+mod format;
 mod params;
 mod pipeline;
 mod report;
@@ -141,6 +142,11 @@ pub mod unstable {
     /// WASM plugins: loading, limits, the module cache.
     pub mod plugins {
         pub use crate::plugins::*;
+    }
+
+    /// `policy fmt`: the canonical layout of policy files.
+    pub mod format {
+        pub use crate::format::*;
     }
 
     /// The parameters policies declare.

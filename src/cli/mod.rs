@@ -6,6 +6,7 @@ mod audit;
 mod baseline;
 mod bundle;
 mod check;
+mod fmt;
 mod inspect;
 mod layers;
 mod list;
@@ -50,6 +51,8 @@ enum Command {
     VerifyAttestation(attest::VerifyArgs),
     /// Build, inspect and verify signed policy bundles.
     Bundle(bundle::BundleArgs),
+    /// Format policy files in the canonical layout (`--check` in CI, `--diff` to preview).
+    Fmt(fmt::FmtArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::VerifyAttestation(args) => attest::verify(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Fmt(args) => fmt::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

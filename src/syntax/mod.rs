@@ -5,3 +5,6 @@ mod errors;
 mod parse;
 
 pub use parse::parse;
+/// The pest parser and its rules, for the formatter, which needs the tokens (src/format).
+#[allow(unused_imports, reason = "build.rs includes this module without the formatter")]
+pub(crate) use parse::{PolicyParser, Rule};
