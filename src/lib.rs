@@ -84,6 +84,7 @@ mod params;
 mod pipeline;
 mod report;
 mod settings;
+mod testing;
 mod waiver;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics};
@@ -167,6 +168,11 @@ pub mod unstable {
     /// Rule settings.
     pub mod settings {
         pub use crate::settings::*;
+    }
+
+    /// `policy test`: test blocks, their results and coverage.
+    pub mod testing {
+        pub use crate::testing::*;
     }
 
     /// Waivers.

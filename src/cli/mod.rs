@@ -12,6 +12,7 @@ mod layers;
 mod list;
 mod output;
 mod policies;
+mod test;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,8 @@ enum Command {
     Bundle(bundle::BundleArgs),
     /// Format policy files in the canonical layout (`--check` in CI, `--diff` to preview).
     Fmt(fmt::FmtArgs),
+    /// Run the `test` blocks of policy files, with coverage of rules and checks.
+    Test(test::TestArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::VerifyAttestation(args) => attest::verify(args),
         Command::Bundle(args) => bundle::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(
