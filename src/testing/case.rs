@@ -172,7 +172,7 @@ pub(super) fn run(
     for expect in &test.expects {
         let unknown = match expect {
             Expect::Fires { rule, .. } | Expect::No { rule, .. } => {
-                Some(rule).filter(|r| !rule_ids.contains(&r.name.as_str()))
+                Some(rule).filter(|r| !rule_ids.iter().any(|id| id_matches(&r.name, id)))
             }
             Expect::Error { .. } => None,
         };
@@ -187,8 +187,10 @@ pub(super) fn run(
         }
         let (text, held) = match expect {
             Expect::Fires { rule, details, span } => {
-                let matching =
-                    result.actual.iter().filter(|a| a.rule == rule.name && details.iter().all(|(d, _)| matches(d, a)));
+                let matching = result
+                    .actual
+                    .iter()
+                    .filter(|a| id_matches(&rule.name, &a.rule) && details.iter().all(|(d, _)| matches(d, a)));
                 let count = matching.count();
                 let wanted = details
                     .iter()
@@ -208,7 +210,7 @@ pub(super) fn run(
                 (text, held)
             }
             Expect::No { rule, span } => {
-                let held = !result.actual.iter().any(|a| a.rule == rule.name);
+                let held = !result.actual.iter().any(|a| id_matches(&rule.name, &a.rule));
                 if !held {
                     t.fail(*span, format!("expected no finding of `{}`, but it fired", rule.name));
                 }
@@ -241,6 +243,14 @@ pub(super) fn run(
     result.problems = t.problems;
     result.duration = started.elapsed();
     (result, sites, hits)
+}
+
+/// Whether an expectation's rule id (`MC-USE-001`, or a prefix ending in `*`: `MC-*`, `*`) names `id`.
+fn id_matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix) && id != "error",
+        None => pattern == id,
+    }
 }
 
 /// Whether finding `a` has detail `d`.
@@ -385,9 +395,19 @@ impl Case<'_> {
                     self.fail(value.span, "an inline file is `{name: \"README.md\", text: \"...\"}`");
                     return;
                 };
-                if let Some((key, _)) = entries.iter().find(|(k, _)| k.name != "name" && k.name != "text") {
-                    self.fail(key.span, format!("unknown key `{}` of an inline file (`name` and `text`)", key.name));
+                if let Some((key, _)) =
+                    entries.iter().find(|(k, _)| !["name", "text", "kind"].contains(&k.name.as_str()))
+                {
+                    self.fail(
+                        key.span,
+                        format!("unknown key `{}` of an inline file (`name`, `text`, `kind`)", key.name),
+                    );
                 }
+                // Its own `kind`, else the test's.
+                let options = match get("kind") {
+                    Some(k) => LoadOptions { kind: self.kind(k), ..LoadOptions::default() },
+                    None => options,
+                };
                 let (ExprKind::Str(name), ExprKind::Str(text)) = (&name.kind, &text.kind) else {
                     self.fail(value.span, "an inline file's `name` and `text` are strings");
                     return;
