@@ -3,7 +3,8 @@
 //! A check is a `require`/`forbid` condition, a `when` guard or a `for ... where` filter, named by its
 //! condition's expression (unique in a compiled program). Each can go two ways — it held (the rule passes
 //! that step, applies, or takes that element) or it did not — and is covered when tests have seen both.
-//! A condition that could not be evaluated (missing data) is recorded apart: it is neither way.
+//! A condition that could not be evaluated (missing data) is recorded apart: it is neither way. A constant
+//! condition (`forbid true` inside a loop) is not a check: it can only go one way.
 //!
 //! Only the test runner records: `run_rules_covered` is a separate instantiation of the runner, so the
 //! evaluator `policy check` runs contains no coverage code at all.
@@ -108,6 +109,8 @@ pub(crate) fn sites(program: &Program, hits: &Hits) -> Vec<CheckSite> {
                 }
             }
         }
+        // A constant condition (`forbid true` in a loop) has one way to go: the loop's filter is what branches.
+        found.retain(|(c, _)| !matches!(program.exprs[*c as usize], crate::ir::Expr::Const(_)));
         found.sort_by_key(|(c, _)| program.origins[*c as usize].span.start);
         for (cond, kind) in found {
             let origin = program.origins[cond as usize];

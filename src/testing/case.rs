@@ -115,7 +115,7 @@ pub(super) fn run(
     for (name, value) in &test.fields {
         match name.name.as_str() {
             "input" => t.input(value, kind, &test.name.name, &mut docs, &mut result.inputs),
-            "file" => t.file(value, kind, &mut docs, &mut errors, &mut result.inputs),
+            "file" => t.file(value, &mut docs, &mut errors, &mut result.inputs),
             _ => {}
         }
     }
@@ -366,16 +366,17 @@ impl Case<'_> {
         inputs.push((name, text.into()));
     }
 
-    /// `file = "path"` (relative to the test file) or `file = {name: "README.md", text: "..."}`.
+    /// `file = "path"` (relative to the test file) or `file = {name: "README.md", text: "...", kind: K}`.
     fn file(
         &mut self,
         value: &Expr,
-        kind: Option<Kind>,
         docs: &mut Vec<Document>,
         errors: &mut Vec<String>,
         inputs: &mut Vec<(String, Arc<str>)>,
     ) {
-        let options = LoadOptions { kind, ..LoadOptions::default() };
+        // The test's `kind` is for `input` data; a file's kind is detected from its name and content, as
+        // `policy check` would, unless the inline file names one.
+        let options = LoadOptions::default();
         let loaded = match &value.kind {
             ExprKind::Str(path) => {
                 let full = super::base_dir(self.source).join(path);
