@@ -7,6 +7,7 @@ mod baseline;
 mod bundle;
 mod check;
 mod fmt;
+mod init;
 mod inspect;
 mod layers;
 mod list;
@@ -54,6 +55,8 @@ enum Command {
     Bundle(bundle::BundleArgs),
     /// Format policy files in the canonical layout (`--check` in CI, `--diff` to preview).
     Fmt(fmt::FmtArgs),
+    /// Scaffold a policy repository: vigil.toml, a sample policy with tests, a CI workflow.
+    Init(init::InitArgs),
     /// Run the `test` blocks of policy files, with coverage of rules and checks.
     Test(test::TestArgs),
 }
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Bundle(args) => bundle::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
+        Command::Init(args) => init::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(
