@@ -12,9 +12,16 @@ use super::errors::syntax_error;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Source, Span};
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/policy.pest"]
-pub(crate) struct PolicyParser;
+/// The generated parser, in a module of its own so its generated rule enum needs no docs. Public for
+/// `policy fmt`, which walks the parse tree for every token.
+#[allow(missing_docs, reason = "pest generates the `Rule` enum from the grammar")]
+mod generated {
+    /// The pest parser of `grammar/policy.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../../../grammar/policy.pest"]
+    pub struct PolicyParser;
+}
+pub use generated::{PolicyParser, Rule};
 
 /// Words that cannot name a variable, constant or function (they may name fields and keys).
 const KEYWORDS: &[&str] = &[
