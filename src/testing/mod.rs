@@ -16,7 +16,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 pub use self::case::{Actual, Problem, TestResult};
-pub use self::report::{coverage_json, coverage_text, junit, lcov, results_json, results_text};
+pub use self::report::{coverage_json, coverage_text, lcov, results_json};
+#[cfg(feature = "cli")]
+pub use self::report::{junit, results_text};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Engine, PolicySet};
 pub use crate::eval::cover::{CheckSite, Hits};

@@ -4,15 +4,22 @@
 
 use std::fmt::Write as _;
 
-use super::{TestResult, TestRun};
+#[cfg(feature = "cli")]
+use super::TestResult;
+use super::TestRun;
+#[cfg(feature = "cli")]
 use crate::report::human::Style;
+#[cfg(feature = "cli")]
 use crate::report::junit::escape;
 
+#[cfg(feature = "cli")] // the terminal renderer (miette's) comes with the command line
 /// Input lines shown under a failure.
 const SNIPPET_LINES: usize = 14;
+#[cfg(feature = "cli")] // the terminal renderer (miette's) comes with the command line
 /// Width of the "expected" column.
 const LEFT: usize = 46;
 
+#[cfg(feature = "cli")] // the terminal renderer (miette's) comes with the command line
 /// One line per test, then each failure in full, then a summary.
 pub fn results_text(run: &TestRun, style: Style) -> String {
     let mut out = String::new();
@@ -34,6 +41,7 @@ pub fn results_text(run: &TestRun, style: Style) -> String {
     out
 }
 
+#[cfg(feature = "cli")]
 fn failure(r: &TestResult, style: Style) -> String {
     let mut out = format!("---- {} ({}:{})\n", r.name, r.file, r.line);
     for p in &r.problems {
@@ -109,6 +117,7 @@ pub fn results_json(run: &TestRun) -> String {
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
+#[cfg(feature = "cli")] // the terminal renderer (miette's) comes with the command line
 /// The results as JUnit XML (`--format junit`): one test case per test, grouped by file.
 pub fn junit(run: &TestRun) -> String {
     let mut files: Vec<&str> = run.results.iter().map(|r| r.file.as_str()).collect();
