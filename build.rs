@@ -51,7 +51,10 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect(&path, files);
         } else if path.extension().is_some_and(|e| e == "policy") {
-            files.push(path);
+            // `NAME_test.policy` files hold the packs' tests (`policy test policies/`), not policies to ship.
+            if !path.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_test.policy")) {
+                files.push(path);
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggestion};
-use crate::eval::{Eval, Finding, World, run_rules};
+use crate::eval::{Eval, Finding, World, run_rules, run_rules_covered};
 use crate::functions::{CallContext, Function, Registry, Ty};
 use crate::input::{Document, Kind};
 use crate::ir::{Expr, Program, RuleInfo};
@@ -419,6 +419,12 @@ impl PolicySet {
         report
     }
 
+    /// Every check of the set (`require`, `forbid`, `when`, `for ... where`) with the counts in `hits`.
+    #[doc(hidden)]
+    pub fn coverage(&self, hits: &crate::eval::cover::Hits) -> Vec<crate::eval::cover::CheckSite> {
+        crate::eval::cover::sites(&self.program, hits)
+    }
+
     /// A session evaluates documents one at a time against a fixed set of others (for `documents(...)`).
     pub fn session(&self, documents: &[Document]) -> Session {
         Session {
@@ -453,6 +459,16 @@ impl Session {
 
     /// The findings for one document, in rule order.
     pub fn evaluate(&self, doc: &Document) -> Vec<Finding> {
+        self.evaluate_with(doc, None)
+    }
+
+    /// [`Session::evaluate`], recording which way each rule and check went (`policy test --coverage`).
+    #[doc(hidden)]
+    pub fn evaluate_covered(&self, doc: &Document, hits: &mut crate::eval::cover::Hits) -> Vec<Finding> {
+        self.evaluate_with(doc, Some(hits))
+    }
+
+    fn evaluate_with(&self, doc: &Document, hits: Option<&mut crate::eval::cover::Hits>) -> Vec<Finding> {
         let program = &*self.policies.program;
         let rules = &program.by_kind[doc.kind() as usize];
         let mut out = Vec::new();
@@ -470,7 +486,10 @@ impl Session {
             .map(|&i| i as usize)
             .filter(|&i| table.enabled[i])
             .map(|i| (&program.rules[i], table.severity[i]));
-        run_rules(&mut ev, active, doc, &mut out);
+        match hits {
+            None => run_rules(&mut ev, active, doc, &mut out),
+            Some(hits) => run_rules_covered(&mut ev, active, doc, &mut out, hits),
+        }
         // By position in the file; the stable sort keeps rule order among findings at the same place.
         out.sort_by_key(|f| f.location.as_ref().map_or(0, |l| l.span.start));
         out

@@ -80,6 +80,7 @@ mod audit;
 mod bundled;
 mod config;
 mod evidence;
+mod format;
 mod params;
 mod pipeline;
 mod report;
@@ -87,6 +88,7 @@ mod report;
 mod serve;
 mod settings;
 mod shard;
+mod testing;
 mod waiver;
 
 // Editor support: what `policy lsp` knows about a policy file.
@@ -171,6 +173,11 @@ pub mod unstable {
         pub use crate::plugins::*;
     }
 
+    /// `policy fmt`: the canonical layout of policy files.
+    pub mod format {
+        pub use crate::format::*;
+    }
+
     /// The parameters policies declare.
     pub mod params {
         pub use crate::params::*;
@@ -200,6 +207,11 @@ pub mod unstable {
     /// Rule settings.
     pub mod settings {
         pub use crate::settings::*;
+    }
+
+    /// `policy test`: test blocks, their results and coverage.
+    pub mod testing {
+        pub use crate::testing::*;
     }
 
     /// Waivers.

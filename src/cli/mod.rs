@@ -8,6 +8,8 @@ mod bundle;
 mod check;
 mod completions;
 mod explain;
+mod fmt;
+mod init;
 mod inspect;
 mod layers;
 mod list;
@@ -19,6 +21,7 @@ mod progress;
 #[cfg(feature = "serve")]
 mod serve;
 mod shard;
+mod test;
 
 use std::process::ExitCode;
 
@@ -72,6 +75,12 @@ enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write every page with `-o DIR`.
     Man(completions::ManArgs),
+    /// Format policy files in the canonical layout (`--check` in CI, `--diff` to preview).
+    Fmt(fmt::FmtArgs),
+    /// Scaffold a policy repository: vigil.toml, a sample policy with tests, a CI workflow.
+    Init(init::InitArgs),
+    /// Run the `test` blocks of policy files, with coverage of rules and checks.
+    Test(test::TestArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -99,6 +108,9 @@ pub fn main() -> ExitCode {
         Command::Report(args) => merge::run(args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Init(args) => init::run(args),
     });
     let outcome = std::panic::catch_unwind(run).unwrap_or_else(|_| {
         eprintln!(

@@ -5,6 +5,7 @@
 //! on hostile inputs that make a policy's loops large.
 
 mod cost;
+pub(crate) mod cover;
 mod fault;
 mod finding;
 mod ops;
@@ -19,7 +20,7 @@ use crate::value::Value;
 
 pub(crate) use fault::{Fault, Faulty, Key};
 pub use finding::{Cause, Finding};
-pub(crate) use run::run_rules;
+pub(crate) use run::{run_rules, run_rules_covered};
 
 pub(crate) type Val<'a> = Cow<'a, Value>;
 pub(crate) type R<'a> = Result<Val<'a>, Faulty<'a>>;

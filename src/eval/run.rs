@@ -4,6 +4,7 @@
 //! evaluated reports why (missing data, wrong type, error) where the problem is, so nothing passes by
 //! accident. A failing `when` or `let` reports too, and skips the rest of its block.
 
+use super::cover::{Hits, Side};
 use super::{Cause, Eval, Fault, Finding};
 use crate::input::locate::push_pointer;
 use crate::input::{Document, Location};
@@ -16,16 +17,43 @@ pub(crate) fn run_rules<'a>(
     doc: &'a Document,
     out: &mut Vec<Finding>,
 ) {
+    run::<false>(ev, rules, doc, out, None);
+}
+
+/// [`run_rules`], recording in `hits` which way every check went (`policy test --coverage`). `policy check`
+/// never comes here: the recording is compiled only into this copy of the runner (`COVER = true`).
+pub(crate) fn run_rules_covered<'a>(
+    ev: &mut Eval<'a>,
+    rules: impl Iterator<Item = (&'a Rule, Severity)>,
+    doc: &'a Document,
+    out: &mut Vec<Finding>,
+    hits: &mut Hits,
+) {
+    run::<true>(ev, rules, doc, out, Some(hits));
+}
+
+fn run<'a, const COVER: bool>(
+    ev: &mut Eval<'a>,
+    rules: impl Iterator<Item = (&'a Rule, Severity)>,
+    doc: &'a Document,
+    out: &mut Vec<Finding>,
+    mut hits: Option<&mut Hits>,
+) {
     for (rule, severity) in rules {
         ev.set_document(doc.data(), doc.meta());
         ev.reset_frame(rule.locals);
         let start = out.len();
-        let mut runner = Runner { rule, severity, doc, out, start, seen: Default::default() };
+        let mut runner =
+            Runner::<COVER> { rule, severity, doc, out, start, seen: Default::default(), hits: hits.as_deref_mut() };
         runner.block(ev, &rule.body);
+        if COVER && let Some(hits) = runner.hits {
+            let fired = runner.out.len() > start;
+            hits.rule(&rule.info.id, if fired { Side::Fail } else { Side::Pass });
+        }
     }
 }
 
-struct Runner<'r, 'a> {
+struct Runner<'r, 'a, const COVER: bool> {
     rule: &'a Rule,
     severity: Severity,
     doc: &'a Document,
@@ -34,16 +62,30 @@ struct Runner<'r, 'a> {
     start: usize,
     /// Hashes of the (message, pointer) pairs this rule has reported.
     seen: std::collections::HashSet<u64, foldhash::fast::RandomState>,
+    /// Coverage, written only when `COVER`.
+    hits: Option<&'r mut Hits>,
 }
 
-impl<'a> Runner<'_, 'a> {
+impl<'a, const COVER: bool> Runner<'_, 'a, COVER> {
+    /// Records that the check whose condition is `cond` went to `side` (nothing unless `COVER`).
+    #[inline(always)]
+    fn hit(&mut self, cond: crate::ir::ExprId, side: Side) {
+        if COVER && let Some(hits) = self.hits.as_deref_mut() {
+            hits.check(cond, side);
+        }
+    }
+
     fn block(&mut self, ev: &mut Eval<'a>, stmts: &'a [Stmt]) {
         for stmt in stmts {
             match stmt {
                 Stmt::When(cond) => match ev.boolean(*cond) {
-                    Ok(true) => {}
-                    Ok(false) => return,
+                    Ok(true) => self.hit(*cond, Side::Pass),
+                    Ok(false) => {
+                        self.hit(*cond, Side::Fail);
+                        return;
+                    }
                     Err(fault) => {
+                        self.hit(*cond, Side::Fault);
                         self.fault(ev, &fault, "cannot tell whether the rule applies: ");
                         return;
                     }
@@ -60,10 +102,17 @@ impl<'a> Runner<'_, 'a> {
                     // The filter runs here, not in `each`, so one element's missing data is one finding
                     // and the loop goes on to the next element.
                     let result = ev.each(lp, false, &mut |ev| {
-                        match lp.filter.map(|f| ev.boolean(f)) {
-                            Some(Ok(false)) => {}
-                            Some(Err(fault)) => self.fault(ev, &fault, ""),
-                            Some(Ok(true)) | None => self.block(ev, body),
+                        match lp.filter.map(|f| (f, ev.boolean(f))) {
+                            Some((f, Ok(false))) => self.hit(f, Side::Fail),
+                            Some((f, Err(fault))) => {
+                                self.hit(f, Side::Fault);
+                                self.fault(ev, &fault, "");
+                            }
+                            Some((f, Ok(true))) => {
+                                self.hit(f, Side::Pass);
+                                self.block(ev, body);
+                            }
+                            None => self.block(ev, body),
                         }
                         Ok(true)
                     });
@@ -79,13 +128,16 @@ impl<'a> Runner<'_, 'a> {
         let holds = match ev.boolean(check.cond) {
             Ok(b) => b != check.forbid,
             Err(fault) => {
+                self.hit(check.cond, Side::Fault);
                 self.fault(ev, &fault, "");
                 return;
             }
         };
         if holds {
+            self.hit(check.cond, Side::Pass);
             return;
         }
+        self.hit(check.cond, Side::Fail);
         let message = match check.message.map(|m| ev.eval(m)) {
             Some(Ok(v)) => v.to_string(),
             _ => {

@@ -208,7 +208,7 @@ impl Counts {
 /// `&#1;` they would make the whole file unreadable. In attributes, whitespace other than the space is written
 /// as a character reference, or parsers would normalise it to a space; `\r` is referenced in text too, or
 /// parsers would turn `\r\n` into `\n`.
-fn escape(text: &str, attribute: bool) -> String {
+pub(crate) fn escape(text: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

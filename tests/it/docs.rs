@@ -73,3 +73,33 @@ fn builtins_md_lists_every_function() {
     }
     check_file("docs/builtins.md", &text);
 }
+
+/// Every policy example of docs/language.md (a fenced block starting with `package`) compiles, and the
+/// `test` blocks among them pass: the reference cannot drift from the language.
+#[test]
+fn language_md_examples_compile_and_their_tests_pass() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md")).expect("read");
+    let blocks: Vec<&str> = text
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| b.split_once('\n').map_or("", |(_, body)| body))
+        .filter(|b| b.starts_with("package "))
+        .collect();
+    assert!(blocks.len() >= 2, "the examples are found");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
+        let path = dir.path().join(format!("example{i}.policy"));
+        std::fs::write(&path, block).expect("write example");
+        if let Err(e) = Engine::default().compile([(path.to_string_lossy().into_owned(), block.to_string())]) {
+            panic!("docs/language.md example {i} does not compile: {e:?}\n{block}");
+        }
+        files.push(path);
+    }
+    let run = vigil::unstable::testing::run(&files, &Default::default()).expect("the examples compile together");
+    assert!(run.results.len() >= 3, "the test examples run");
+    for r in &run.results {
+        assert!(r.passed(), "docs/language.md test {:?} fails: {:?}", r.name, r.problems);
+    }
+}

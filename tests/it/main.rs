@@ -3,6 +3,7 @@
 
 mod artifact_rules;
 mod artifacts_corpus;
+mod authoring;
 mod ci;
 mod cli;
 mod corpus;

@@ -21,6 +21,66 @@ pub struct File {
     pub package: Ident,
     /// Declarations in source order.
     pub items: Vec<Item>,
+    /// `test` blocks, in source order: run by `policy test`, ignored by the compiler.
+    pub tests: Vec<TestDecl>,
+}
+
+/// `test "name" { fields and expectations }` (docs/authoring.md).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TestDecl {
+    /// The `///` text.
+    pub doc: String,
+    /// The test's name (the string's content) and the span of the string.
+    pub name: Ident,
+    /// `field = expr` lines (`input`, `file`, `text`, `kind`, `params`, `now`), in order.
+    pub fields: Vec<(Ident, Expr)>,
+    /// `expect ...` lines, in order.
+    pub expects: Vec<Expect>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One `expect` line of a test.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Expect {
+    /// `expect "ID" [at "/pointer"] [line N] [message "text"] [cause name] [count N]`: the rule fires.
+    Fires {
+        /// The rule id and its span.
+        rule: Ident,
+        /// The details, each with its span.
+        details: Vec<(ExpectDetail, Span)>,
+        /// The whole line.
+        span: Span,
+    },
+    /// `expect no "ID"`: the rule does not fire.
+    No {
+        /// The rule id and its span.
+        rule: Ident,
+        /// The whole line.
+        span: Span,
+    },
+    /// `expect error "text"`: loading or evaluating an input fails with a message containing the text.
+    Error {
+        /// The text.
+        text: String,
+        /// The whole line.
+        span: Span,
+    },
+}
+
+/// A detail of an `expect "ID"` line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExpectDetail {
+    /// `at "/json/pointer"`
+    At(String),
+    /// `line N` (1-based, in the input file)
+    Line(u64),
+    /// `message "substring"`
+    Message(String),
+    /// `cause missing-data`
+    Cause(String),
+    /// `count N`: exactly N findings of the rule.
+    Count(u64),
 }
 
 /// A top-level declaration.

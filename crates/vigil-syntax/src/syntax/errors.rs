@@ -41,6 +41,16 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_as => "`as`",
         Rule::kw_sha256 => "`sha256`",
         Rule::plugin_function => "`.function`",
+        Rule::test_decl | Rule::kw_test => "`test`",
+        Rule::expect_stmt | Rule::kw_expect => "`expect`",
+        Rule::expect_no | Rule::kw_no => "`no`",
+        Rule::expect_error | Rule::kw_error => "`error`",
+        Rule::expect_detail => "`at`, `line`, `message`, `cause` or `count`",
+        Rule::kw_line => "`line`",
+        Rule::kw_count => "`count`",
+        Rule::kw_message => "`message`",
+        Rule::kw_cause => "`cause`",
+        Rule::cause_name => "a cause such as `missing-data`",
         Rule::expr
         | Rule::op_neg
         | Rule::op_not
@@ -84,7 +94,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::regex_body => "a regular expression",
         Rule::regex_flags => "regex flags",
         Rule::ident | Rule::member_name => "a name",
-        Rule::item => "a declaration (`const`, `param`, `fn`, `rule` or `import`)",
+        Rule::item => "a declaration (`const`, `param`, `fn`, `rule`, `import` or `test`)",
         Rule::stmt => "a statement",
         Rule::prefix | Rule::primary => "an expression",
         Rule::infix => "an operator",

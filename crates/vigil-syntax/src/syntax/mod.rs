@@ -5,3 +5,6 @@ mod errors;
 mod parse;
 
 pub use parse::parse;
+/// The pest parser and its rules, for the formatter, which needs every token (src/format in `vigil`).
+#[doc(hidden)]
+pub use parse::{PolicyParser, Rule};

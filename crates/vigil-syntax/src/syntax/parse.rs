@@ -12,9 +12,16 @@ use super::errors::syntax_error;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Source, Span};
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../../../grammar/policy.pest"]
-pub(super) struct PolicyParser;
+/// The generated parser, in a module of its own so its generated rule enum needs no docs. Public for
+/// `policy fmt`, which walks the parse tree for every token.
+#[allow(missing_docs, reason = "pest generates the `Rule` enum from the grammar")]
+mod generated {
+    /// The pest parser of `grammar/policy.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../../../grammar/policy.pest"]
+    pub struct PolicyParser;
+}
+pub use generated::{PolicyParser, Rule};
 
 /// Words that cannot name a variable, constant or function (they may name fields and keys).
 const KEYWORDS: &[&str] = &[
@@ -97,8 +104,71 @@ impl Builder<'_> {
         let package_decl = inner.next().expect("grammar: package first");
         let name = package_decl.into_inner().nth(1).expect("grammar: package name");
         let package = self.ident(name);
-        let items = inner.filter(|p| p.as_rule() != Rule::EOI).map(|p| self.item(p)).collect();
-        File { package, items }
+        let mut items = Vec::new();
+        let mut tests = Vec::new();
+        for pair in inner.filter(|p| p.as_rule() != Rule::EOI) {
+            if pair.as_rule() == Rule::test_decl {
+                tests.push(self.test(pair));
+            } else {
+                items.push(self.item(pair));
+            }
+        }
+        File { package, items, tests }
+    }
+
+    fn test(&self, pair: Pair<'_, Rule>) -> TestDecl {
+        let whole = span(&pair);
+        let mut inner = pair.into_inner();
+        let doc = self.docs(inner.next().expect("grammar: docs"));
+        inner.next(); // `test`
+        let name_pair = inner.next().expect("grammar: test name");
+        let name = Ident { name: self.string(name_pair.clone()), span: span(&name_pair) };
+        let (mut fields, mut expects) = (Vec::new(), Vec::new());
+        for stmt in inner {
+            let line = span(&stmt);
+            let mut parts = stmt.clone().into_inner();
+            if stmt.as_rule() == Rule::meta_stmt {
+                let field = self.ident(parts.next().expect("grammar: field"));
+                fields.push((field, self.expr(parts.next().expect("grammar: value"))));
+                continue;
+            }
+            parts.next(); // `expect`
+            let first = parts.next().expect("grammar: expectation");
+            let string = |p: Pair<'_, Rule>| Ident { span: span(&p), name: self.string(p) };
+            expects.push(match first.as_rule() {
+                Rule::expect_no => {
+                    Expect::No { rule: string(first.into_inner().nth(1).expect("grammar: id")), span: line }
+                }
+                Rule::expect_error => {
+                    let text = self.string(first.into_inner().nth(1).expect("grammar: text"));
+                    Expect::Error { text, span: line }
+                }
+                _ => {
+                    let details = parts.map(|d| (self.expect_detail(d.clone()), span(&d))).collect();
+                    Expect::Fires { rule: string(first), details, span: line }
+                }
+            });
+        }
+        TestDecl { doc, name, fields, expects, span: whole }
+    }
+
+    fn expect_detail(&self, pair: Pair<'_, Rule>) -> ExpectDetail {
+        let mut inner = pair.into_inner();
+        let word = inner.next().expect("grammar: detail word");
+        let value = inner.next().expect("grammar: detail value");
+        let number = |p: &Pair<'_, Rule>| {
+            p.as_str().replace('_', "").parse::<u64>().unwrap_or_else(|_| {
+                self.error(span(p), "expected a whole number");
+                0
+            })
+        };
+        match word.as_rule() {
+            Rule::kw_at => ExpectDetail::At(self.string(value)),
+            Rule::kw_message => ExpectDetail::Message(self.string(value)),
+            Rule::kw_line => ExpectDetail::Line(number(&value)),
+            Rule::kw_count => ExpectDetail::Count(number(&value)),
+            _ => ExpectDetail::Cause(value.as_str().to_string()),
+        }
     }
 
     fn docs(&self, pair: Pair<'_, Rule>) -> String {
