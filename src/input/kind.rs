@@ -283,13 +283,15 @@ fn data_tool_kind(file_name: &str, map: &crate::value::Map) -> Option<Kind> {
     let is_obj = |key: &str| map.get(key).is_some_and(|v| v.as_object().is_some());
     let array = |key: &str| map.get(key).and_then(Value::as_array);
     // GX writes `statistics.evaluated_expectations` on every suite result, and `run_results` on checkpoints.
-    let gx_suite = map.get("statistics").and_then(|s| s.get("evaluated_expectations")).is_some() && array("results").is_some();
+    let gx_suite =
+        map.get("statistics").and_then(|s| s.get("evaluated_expectations")).is_some() && array("results").is_some();
     let gx_checkpoint = is_obj("run_results") && (map.contains_key("checkpoint_config") || map.contains_key("success"));
     if gx_suite || gx_checkpoint {
         return Some(Kind::GxValidation);
     }
     // Evidently: legacy reports list `{metric, result}`, 0.6+ snapshots `{metric_id, value}`; test suites `{name, status}`.
-    let metric_entry = |m: &Value| (m.get("metric").is_some() && m.get("result").is_some()) || m.get("metric_id").is_some();
+    let metric_entry =
+        |m: &Value| (m.get("metric").is_some() && m.get("result").is_some()) || m.get("metric_id").is_some();
     let test_entry = |t: &Value| t.get("status").is_some() && (t.get("name").is_some() || t.get("id").is_some());
     let has_metrics = array("metrics").is_some_and(|ms| !ms.is_empty() && ms.iter().all(metric_entry));
     let has_tests = array("tests").is_some_and(|ts| !ts.is_empty() && ts.iter().all(test_entry));
@@ -342,7 +344,10 @@ mod tests {
     fn detects_data_and_agent_tool_reports() {
         let cases = [
             (r#"{"success":false,"results":[],"statistics":{"evaluated_expectations":0}}"#, Kind::GxValidation),
-            (r#"{"success":true,"run_results":{"id":{"validation_result":{}}},"checkpoint_config":{}}"#, Kind::GxValidation),
+            (
+                r#"{"success":true,"run_results":{"id":{"validation_result":{}}},"checkpoint_config":{}}"#,
+                Kind::GxValidation,
+            ),
             (r#"{"metrics":[{"metric":"DatasetDriftMetric","result":{}}]}"#, Kind::EvidentlyReport),
             (r#"{"metrics":[{"metric_id":"DriftedColumnsCount()","value":{}}],"tests":[]}"#, Kind::EvidentlyReport),
             (r#"{"tests":[{"name":"Share of drifted columns","status":"FAIL"}]}"#, Kind::EvidentlyReport),
