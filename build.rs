@@ -1,28 +1,19 @@
 //! Embeds the bundled policy packs (`policies/**/*.policy`) into the library, already parsed.
 //!
-//! Parsing is most of what a cold `policy check` costs, so the build script runs the crate's own parser
-//! (the same source files, included below) over the bundled policies and stores their syntax trees with
-//! postcard; at run time they are deserialized instead of parsed. A bundled policy that does not parse fails
-//! the build, with the parser's message.
-
-#![allow(dead_code, reason = "the parser's modules are shared with the library; the build uses a part of them")]
+//! Parsing is most of what a cold `policy check` costs, so the build script runs the library's own parser
+//! (the `vigil-syntax` crate, a build dependency) over the bundled policies and stores their syntax trees
+//! with postcard; at run time they are deserialized instead of parsed. A bundled policy that does not parse
+//! fails the build, with the parser's message.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[path = "src/diagnostic.rs"]
-mod diagnostic;
-#[path = "src/source.rs"]
-mod source;
-#[path = "src/syntax/mod.rs"]
-mod syntax;
+use vigil_syntax::{source, syntax};
 
 fn main() {
     let root = Path::new("policies");
     println!("cargo::rerun-if-changed=policies");
-    for watched in ["grammar/policy.pest", "src/syntax", "src/source.rs", "src/diagnostic.rs"] {
-        println!("cargo::rerun-if-changed={watched}");
-    }
+    // The parser is a dependency, so cargo reruns this script when it changes.
     let mut files = Vec::new();
     collect(root, &mut files);
     files.sort();

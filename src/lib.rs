@@ -50,9 +50,10 @@
 //! [`unstable`], which is hidden from the documentation and not covered by semver.
 //! `docs/architecture.md` draws the layers.
 
-// Engine core.
+// Engine core. The front end (sources, diagnostics, the grammar and syntax trees) is the `vigil-syntax`
+// crate, which the build script shares.
+use vigil_syntax::{diagnostic, source, syntax};
 mod check;
-mod diagnostic;
 mod engine;
 mod error;
 mod eval;
@@ -62,8 +63,6 @@ mod ir;
 mod optimise;
 mod pattern;
 mod rule_info;
-mod source;
-mod syntax;
 mod value;
 
 // Inputs and the model-file inspector.

@@ -334,3 +334,61 @@ fn hostile_bundles_are_refused_and_named() {
         assert!(text(&out.stderr).contains("a symbolic link or special file"), "{}", text(&out.stderr));
     }
 }
+
+/// A plugin `f(any) -> any` that always returns the string `"never"`.
+#[cfg(feature = "plugins")]
+fn plugin_returning_never() -> Vec<u8> {
+    let result = r#"{"ok":"never"}"#;
+    let packed = (2048u64 << 32) | result.len() as u64;
+    let manifest = r#"{"abi":1,"functions":[{"name":"f","params":["any"],"returns":"any"}]}"#;
+    wat::parse_str(format!(
+        r#"(module (memory (export "memory") 1)
+             (func (export "vigil_alloc") (param i32) (result i32) (i32.const 1024))
+             (data (i32.const 2048) "{}")
+             (func (export "f") (param i32 i32) (result i64) (i64.const {packed}))
+             (@custom "vigil.manifest" "{}"))"#,
+        result.replace('"', "\\\""),
+        manifest.replace('"', "\\\"")
+    ))
+    .expect("valid WAT")
+}
+
+/// A bundle's plugin is loaded from the verified bundle, never from disk, and counts as pinned by the signed
+/// manifest; a pin in the policy that disagrees is still refused.
+#[test]
+#[cfg(feature = "plugins")]
+fn a_bundle_carries_its_plugins() {
+    let dir = project();
+    let p = dir.path();
+    let policy_text = r#"package acme
+import plugin "plugins/flag.wasm" as flag
+rule "ACME-FLAG" {
+  title = "plugin says no"
+  severity = high
+  applies_to = ModelCard
+  require flag.f(input.license) != "never" else "the plugin said never"
+}
+"#;
+    write(p, "pack/acme.policy", policy_text);
+    write(p, "pack/plugins/flag.wasm", plugin_returning_never());
+    build(p);
+    // The same file on disk beside the bundle is not what runs: remove it, and a decoy where the import
+    // would resolve relative to the working directory.
+    std::fs::remove_dir_all(p.join("pack")).expect("rm");
+    write(p, "plugins/flag.wasm", b"\0asm\x01\0\0\0");
+    let out = check_with(p, "acme.vbundle");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ACME-FLAG") && stdout.contains("the plugin said never"), "{stdout}");
+
+    // A wrong pin in the bundled policy is refused, naming the plugin.
+    let dir = project();
+    let p = dir.path();
+    let pinned = policy_text.replace("as flag\n", &format!("as flag sha256 \"{}\"\n", "0".repeat(64)));
+    write(p, "pack/acme.policy", pinned);
+    write(p, "pack/plugins/flag.wasm", plugin_returning_never());
+    build(p);
+    let out = check_with(p, "acme.vbundle");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("plugins/flag.wasm"), "{}", text(&out.stderr));
+}

@@ -90,6 +90,7 @@ fn the_repository_cannot_loosen_what_the_lock_names() {
         ("[params]\n\"t.allowed\" = [\"gpl-3.0\"]\n", &[], "sets the parameter `t.allowed`"),
         ("paths = [\"docs/\"]\n", &[], "sets `paths`"),
         ("exclude = [\"models/\"]\n", &[], "sets `exclude`"),
+        ("bundle_key = \"own.pub\"\n", &[], "sets `bundle_key`"),
         (
             "[[waiver]]\nrule = \"ART-001\"\npath = \"**\"\nreason = \"r\"\nowner = \"o\"\napprover = \"a\"\nexpires = \"2099-01-01\"\n",
             &[],

@@ -159,6 +159,8 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 /// Policy files for the compiler: `(name, text)`.
 type Sources = Vec<(String, String)>;
+/// Plugin modules from verified bundles, by the path their policies import them as.
+pub type Modules = std::collections::BTreeMap<PathBuf, vigil::PluginSource>;
 
 /// The bundles of a `check` run: from every configuration layer and the command line, verified with the
 /// key the command line or the first layer setting one (the trusted file, when there is one) gives. Returns
@@ -166,15 +168,17 @@ type Sources = Vec<(String, String)>;
 pub fn for_check(
     layers: &[&vigil::unstable::config::Config],
     args: &super::attest::EvidenceArgs,
-) -> Result<(Sources, Vec<serde_json::Value>), Outcome> {
+) -> Result<(Sources, Modules, Vec<serde_json::Value>), Outcome> {
     let files: Vec<PathBuf> = layers.iter().flat_map(|c| c.bundles.iter()).chain(&args.bundles).cloned().collect();
     let key = args.bundle_key.clone().or_else(|| layers.iter().find_map(|c| c.bundle_key.clone()));
     let bundles = load(&files, key.as_deref()).map_err(|e| error(&e))?;
     let mut sources = Vec::new();
+    let mut modules = Modules::new();
     for b in &bundles {
         sources.extend(b.policies().map_err(|e| error(&format!("bundle {}: {e}", b.manifest.name)))?);
+        modules.extend(b.plugins());
     }
-    Ok((sources, bundles.iter().map(Bundle::describe).collect()))
+    Ok((sources, modules, bundles.iter().map(Bundle::describe).collect()))
 }
 
 /// Loads and verifies bundles: any failure names the bundle and what is wrong.

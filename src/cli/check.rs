@@ -320,7 +320,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         }
     }
 
-    let (bundled, bundles) = super::bundle::for_check(&layers, &args.evidence)?;
+    let (bundled, modules, bundles) = super::bundle::for_check(&layers, &args.evidence)?;
     // Policies and parameters: each layer in turn, then the flags, so the command line wins.
     let mut policy_args = args.policies.clone();
     policy_args.bundled = bundled.clone();
@@ -339,6 +339,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     // `[lock]` only the trusted file's count: a repository may not loosen the sandbox of its own checks.
     let plugin_layer = if trusted.lock.is_some() { &trusted } else { layers.last().copied().unwrap_or(&trusted) };
     policy_args.plugins = plugin_layer.plugins.clone();
+    policy_args.plugins.modules = modules;
     let configured = |n: usize| -> Vec<(PathBuf, Option<PathBuf>)> {
         layers.iter().take(n).flat_map(|c| c.policies.iter().map(|p| (p.clone(), c.root.clone()))).collect()
     };
@@ -424,6 +425,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     if let Some(repo) = locked {
         let mut trusted_args = args.policies.clone();
         trusted_args.bundled = bundled.clone();
+        trusted_args.plugins = policy_args.plugins.clone();
         trusted_args.no_builtin = args.policies.no_builtin || trusted.builtin == Some(false);
         trusted_args.params = layer_params(1);
         let alone = compile_with(&trusted_args, &configured(1), as_json, &relocate)?;

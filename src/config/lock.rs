@@ -8,7 +8,9 @@
 //! - set a locked parameter, such as an allowlist (`params`);
 //! - raise `fail_on`, in its base settings or the profile in use (`fail_on`);
 //! - change the kind of a file detected as a locked kind, such as forcing `*.pkl` to `Unknown` (`kinds`);
-//! - choose what is checked (`paths`) or leave files out (`exclude`): those belong to the trusted file.
+//! - choose what is checked (`paths`) or leave files out (`exclude`): those belong to the trusted file;
+//! - name the key policy bundles must be signed with (`bundle_key`): a key the repository chose would let it
+//!   sign its own bundle and call it approved. Its `bundles` still load, verified with the trusted key.
 //!
 //! Everything is locked unless the lock says otherwise, so an empty `[lock]` is the strictest. A violation is
 //! an error naming both files (exit code 2), never a silent fallback.
@@ -172,6 +174,13 @@ pub fn check_layers(trusted: &Config, repo: &Config, profile: Option<&str>) -> V
     if !repo.exclude.is_empty() {
         let message = format!("{repo_name} sets `exclude`, but only {} may leave files out", shown(trusted));
         errors.push(violation(repo, trusted, &["exclude"], message));
+    }
+    if repo.bundle_key.is_some() {
+        let message = format!(
+            "{repo_name} sets `bundle_key`, but the key bundles must be signed with is chosen by {} or the command line",
+            shown(trusted)
+        );
+        errors.push(violation(repo, trusted, &["bundle_key"], message));
     }
     let repo_profile = profile.and_then(|p| repo.profiles.get(p));
     let mut params: Vec<(&str, Vec<&str>)> = repo.params.iter().map(|(k, _)| (k.as_str(), vec!["params", k])).collect();

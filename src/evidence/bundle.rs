@@ -59,7 +59,7 @@ pub struct FileEntry {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// `policy`, `test`, `schema`, `plugin` or `other` (from the path; only policies are loaded today).
+    /// `policy`, `test`, `schema`, `plugin` or `other` (from the path; policies are loaded, and `.wasm` modules when a policy of the bundle imports them).
     pub role: String,
 }
 
@@ -304,6 +304,18 @@ impl Bundle {
             out.push((format!("{}@{}:{}", self.manifest.name, self.manifest.version, file.path), text.to_string()));
         }
         Ok(out)
+    }
+
+    /// Its plugin modules, by the path a policy of the bundle imports them as (`NAME@VERSION:path`, as
+    /// [`Bundle::policies`] names policies), each pinned to the digest the signed manifest records.
+    pub fn plugins(&self) -> Vec<(std::path::PathBuf, crate::plugins::PluginSource)> {
+        let wasm = self.manifest.files.iter().filter(|f| f.path.to_ascii_lowercase().ends_with(".wasm"));
+        wasm.map(|file| {
+            let name = format!("{}@{}:{}", self.manifest.name, self.manifest.version, file.path);
+            let bytes: std::sync::Arc<[u8]> = self.files[&file.path].as_slice().into();
+            (name.clone().into(), crate::plugins::PluginSource::bytes(name, bytes).sha256(file.sha256.clone()))
+        })
+        .collect()
     }
 
     /// What an attestation records of the bundle.

@@ -70,6 +70,10 @@ pub struct PluginOptions {
     pub cache_dir: Option<PathBuf>,
     /// Whether compiled modules are cached on disk at all.
     pub no_cache: bool,
+    /// Modules held in memory, by the path an import resolves to: a verified policy bundle's plugins, under
+    /// `NAME@VERSION:path` like its policies. An import of such a path loads these bytes and never reads a
+    /// file; a bundle's module carries the digest its signed manifest records, so it counts as pinned.
+    pub modules: BTreeMap<PathBuf, PluginSource>,
 }
 
 /// Where a plugin's module comes from, for [`EngineBuilder::plugin`](crate::EngineBuilder::plugin).

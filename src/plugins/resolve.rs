@@ -127,8 +127,7 @@ pub(crate) fn resolve(
                 continue;
             }
             first.insert(alias, import);
-            let base = Path::new(source.name()).parent().unwrap_or(Path::new(""));
-            let path = base.join(&import.path.name);
+            let path = import_path(source.name(), &import.path.name);
             #[cfg(feature = "plugins")]
             {
                 let pin = import.sha256.as_ref().map(|s| s.name.clone());
@@ -136,9 +135,11 @@ pub(crate) fn resolve(
                 let plugin = match loaded.get(&key) {
                     Some(p) => p.clone(),
                     None => {
-                        let mut plugin_source = super::PluginSource::file(&path);
+                        // A bundle's module (already verified against its signed manifest) or a file.
+                        let mut plugin_source =
+                            options.modules.get(&path).cloned().unwrap_or_else(|| super::PluginSource::file(&path));
                         plugin_source.label = import.path.name.clone();
-                        plugin_source.sha256 = pin;
+                        plugin_source.sha256 = pin.or(plugin_source.sha256);
                         match super::Plugin::load(&plugin_source, options) {
                             Ok(p) => {
                                 loaded.insert(key, p.clone());
@@ -197,5 +198,18 @@ mod tests {
         let errors = crate::Engine::default().compile([("t.policy", text)]).unwrap_err();
         assert_eq!(errors.0[0].message, "this build of Vigil cannot load WASM plugins");
         assert_eq!(errors.0[0].span.range(), 10..49);
+    }
+}
+
+/// Where an import in the policy named `policy` points: relative to the policy's folder. Policies from a
+/// signed bundle are named `NAME@VERSION:path`, and their imports stay inside that bundle (a key of
+/// [`PluginOptions::modules`](super::PluginOptions::modules)), so a bundle's policy never loads a module from disk.
+fn import_path(policy: &str, import: &str) -> std::path::PathBuf {
+    match policy.rsplit_once('/') {
+        Some((folder, _)) => Path::new(folder).join(import),
+        None => match policy.split_once(':') {
+            Some((bundle, _)) if bundle.contains('@') => format!("{bundle}:{import}").into(),
+            _ => import.into(),
+        },
     }
 }

@@ -13,7 +13,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Source, Span};
 
 #[derive(pest_derive::Parser)]
-#[grammar = "../grammar/policy.pest"]
+#[grammar = "../../../grammar/policy.pest"]
 pub(super) struct PolicyParser;
 
 /// Words that cannot name a variable, constant or function (they may name fields and keys).
