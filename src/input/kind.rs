@@ -84,6 +84,16 @@ kinds! {
     SageMakerEndpoint,
     /// A runtime inference exchange (request and response), declared with `kind: InferenceExchange`.
     InferenceExchange,
+    /// Great Expectations validation result (`statistics.evaluated_expectations`) or checkpoint result (`run_results`).
+    GxValidation,
+    /// Evidently report, snapshot or test suite as JSON (`metrics` of `metric`/`result` or `metric_id`/`value`, `tests`).
+    EvidentlyReport,
+    /// A dataset profile (row count, null rates, label distribution, duplicates), declared with `kind: DataProfile`.
+    DataProfile,
+    /// A model evaluation report (metrics, baseline, per-group metrics), declared with `kind: EvaluationReport`.
+    EvaluationReport,
+    /// MCP client configuration (`mcpServers` in `.mcp.json`, `claude_desktop_config.json`; `servers` in `mcp.json`).
+    McpConfig,
     /// Data of no kind Vigil knows; no rule applies to it.
     Unknown,
 }
@@ -162,7 +172,7 @@ pub(crate) fn detect(path: &Path, data: &Value) -> Kind {
     if let Some(kind) = text("kind").and_then(|k| k.parse::<Kind>().ok()) {
         return kind;
     }
-    Kind::Unknown
+    data_tool_kind(file_name, map).unwrap_or(Kind::Unknown)
 }
 
 /// Kinds a file's name gives away whatever its content (also for a file that does not parse: `hint`).
@@ -268,6 +278,34 @@ pub(crate) fn detect_card(path: &Path, text: &str, front_matter: &Value, section
     Kind::Unknown
 }
 
+/// Reports of data-quality tools and agent tool configurations, recognised by the shapes those tools write.
+fn data_tool_kind(file_name: &str, map: &crate::value::Map) -> Option<Kind> {
+    let is_obj = |key: &str| map.get(key).is_some_and(|v| v.as_object().is_some());
+    let array = |key: &str| map.get(key).and_then(Value::as_array);
+    // GX writes `statistics.evaluated_expectations` on every suite result, and `run_results` on checkpoints.
+    let gx_suite =
+        map.get("statistics").and_then(|s| s.get("evaluated_expectations")).is_some() && array("results").is_some();
+    let gx_checkpoint = is_obj("run_results") && (map.contains_key("checkpoint_config") || map.contains_key("success"));
+    if gx_suite || gx_checkpoint {
+        return Some(Kind::GxValidation);
+    }
+    // Evidently: legacy reports list `{metric, result}`, 0.6+ snapshots `{metric_id, value}`; test suites `{name, status}`.
+    let metric_entry =
+        |m: &Value| (m.get("metric").is_some() && m.get("result").is_some()) || m.get("metric_id").is_some();
+    let test_entry = |t: &Value| t.get("status").is_some() && (t.get("name").is_some() || t.get("id").is_some());
+    let has_metrics = array("metrics").is_some_and(|ms| !ms.is_empty() && ms.iter().all(metric_entry));
+    let has_tests = array("tests").is_some_and(|ts| !ts.is_empty() && ts.iter().all(test_entry));
+    if has_metrics || has_tests {
+        return Some(Kind::EvidentlyReport);
+    }
+    // MCP clients: Claude Desktop, Claude Code (`.mcp.json`), Cursor use `mcpServers`; VS Code's `mcp.json` uses `servers`.
+    let mcp_name = matches!(file_name, "mcp.json" | ".mcp.json");
+    if is_obj("mcpServers") || mcp_name && is_obj("servers") {
+        return Some(Kind::McpConfig);
+    }
+    None
+}
+
 fn is_spdx(data: &Value) -> bool {
     let mentions_spdx = |v: &Value| v.as_str().is_some_and(|s| s.contains("spdx.org"));
     match data.get("@context") {
@@ -300,6 +338,29 @@ mod tests {
         let composite = r#"{"name":"setup","runs":{"using":"composite","steps":[]}}"#;
         assert_eq!(kind_of(".github/actions/setup/action.yml", composite), Kind::GitHubWorkflow);
         assert_eq!(kind_of("setup.yml", composite), Kind::Unknown);
+    }
+
+    #[test]
+    fn detects_data_and_agent_tool_reports() {
+        let cases = [
+            (r#"{"success":false,"results":[],"statistics":{"evaluated_expectations":0}}"#, Kind::GxValidation),
+            (
+                r#"{"success":true,"run_results":{"id":{"validation_result":{}}},"checkpoint_config":{}}"#,
+                Kind::GxValidation,
+            ),
+            (r#"{"metrics":[{"metric":"DatasetDriftMetric","result":{}}]}"#, Kind::EvidentlyReport),
+            (r#"{"metrics":[{"metric_id":"DriftedColumnsCount()","value":{}}],"tests":[]}"#, Kind::EvidentlyReport),
+            (r#"{"tests":[{"name":"Share of drifted columns","status":"FAIL"}]}"#, Kind::EvidentlyReport),
+            (r#"{"metrics":[{"name":"accuracy","value":1}]}"#, Kind::Unknown),
+            (r#"{"kind":"DataProfile","dataset":"d"}"#, Kind::DataProfile),
+            (r#"{"kind":"EvaluationReport","model":"m"}"#, Kind::EvaluationReport),
+            (r#"{"mcpServers":{"fs":{"command":"npx"}}}"#, Kind::McpConfig),
+        ];
+        for (json, kind) in cases {
+            assert_eq!(kind_of("report.json", json), kind, "{json}");
+        }
+        assert_eq!(kind_of(".vscode/mcp.json", r#"{"servers":{"x":{"url":"https://x"}}}"#), Kind::McpConfig);
+        assert_eq!(kind_of("config.json", r#"{"servers":{"x":{}}}"#), Kind::Unknown);
     }
 
     #[test]

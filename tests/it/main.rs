@@ -15,6 +15,7 @@ mod evidence;
 mod evidence_audit;
 mod evidence_bundle;
 mod evidence_interop;
+mod examples;
 mod explain;
 mod formats;
 mod hostile;
