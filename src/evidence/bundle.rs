@@ -79,7 +79,10 @@ pub struct Bundle {
 /// A bundled file's role, from where it sits and how it is named.
 fn role(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".policy") {
+    if lower.ends_with("_test.policy") {
+        // `policy test` files: they travel with the pack, but `check` has no use for them.
+        "test"
+    } else if lower.ends_with(".policy") {
         "policy"
     } else if lower.ends_with(".wasm") || lower.starts_with("plugins/") {
         "plugin"
