@@ -133,7 +133,7 @@ impl PolicySet {
         };
         let set = py.detach(|| self.for_now(now)).map_err(|f| f.into_py(py))?;
         let report = py.detach(|| check(&set, &options));
-        Ok(Report::new(report, self.rules_vec(), fail_on, root.as_deref()))
+        Ok(Report::new(report, self.rules_vec(), fail_on, root.as_deref(), set.digest().to_string()))
     }
 
     /// Evaluates one input already in memory: a dict or list (handed over as JSON), or the text of a
@@ -170,13 +170,15 @@ impl PolicySet {
         let report = py
             .detach(|| {
                 let set = self.for_now(now).map_err(Err)?;
-                vigil::Document::parse(&name, &text, &options).map(|docs| set.evaluate(&docs)).map_err(Ok)
+                let docs = vigil::Document::parse(&name, &text, &options).map_err(Ok)?;
+                Ok((set.evaluate(&docs), set.digest().to_string()))
             })
             .map_err(|e| match e {
                 Ok(load) => input_error(py, &load),
                 Err(failure) => failure.into_py(py),
             })?;
-        Ok(Report::new(report, self.rules_vec(), fail_on, None))
+        let (report, digest) = report;
+        Ok(Report::new(report, self.rules_vec(), fail_on, None, digest))
     }
 
     /// For the benchmark (bench.py): evaluates each text in a Rust loop, as `evaluate(text, name=name)`

@@ -23,6 +23,8 @@ pub struct Report {
     report: vigil::Report,
     rules: Vec<Arc<RuleInfo>>,
     fail_on: Option<Severity>,
+    /// The policy set's digest, recorded in the JSON report as `policy check` records it.
+    policy_digest: String,
     json: OnceLock<serde_json::Value>,
     findings: OnceLock<Py<PyList>>,
     errors: OnceLock<Py<PyList>>,
@@ -36,15 +38,21 @@ impl Report {
         rules: Vec<Arc<RuleInfo>>,
         fail_on: Option<Severity>,
         root: Option<&std::path::Path>,
+        policy_digest: String,
     ) -> Report {
         report.paths = paths(root);
-        Report { report, rules, fail_on, json: OnceLock::new(), findings: OnceLock::new(), errors: OnceLock::new() }
+        let (json, findings, errors) = (OnceLock::new(), OnceLock::new(), OnceLock::new());
+        Report { report, rules, fail_on, policy_digest, json, findings, errors }
+    }
+
+    /// The JSON report, exactly as `policy check --format json` writes it (docs/output.md).
+    fn render_json(&self) -> String {
+        let run = json::Run { policy_digest: Some(&self.policy_digest), shard: None };
+        json::render_run(&self.report, self.fail_on, run)
     }
 
     fn json(&self) -> &serde_json::Value {
-        self.json.get_or_init(|| {
-            serde_json::from_str(&json::render(&self.report, self.fail_on)).unwrap_or(serde_json::Value::Null)
-        })
+        self.json.get_or_init(|| serde_json::from_str(&self.render_json()).unwrap_or(serde_json::Value::Null))
     }
 
     fn section(&self, key: &str) -> Vec<serde_json::Value> {
@@ -130,7 +138,7 @@ impl Report {
 
     /// The JSON report, exactly as `policy check --format json` writes it (docs/output.md).
     fn to_json(&self, py: Python<'_>) -> String {
-        py.detach(|| json::render(&self.report, self.fail_on))
+        py.detach(|| self.render_json())
     }
 
     /// SARIF 2.1.0, for code scanning; file locations are relative to the repository root.

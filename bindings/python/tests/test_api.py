@@ -243,7 +243,7 @@ def test_to_sarif_is_structurally_valid(builtin, hub):
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids))
     results = run["results"]
-    assert len(results) == 27
+    assert len(results) == 29
     for result in results:
         assert result["level"] in ("error", "warning", "note", "none")
         assert ids[result["ruleIndex"]] == result["ruleId"]

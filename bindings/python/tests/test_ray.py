@@ -51,7 +51,7 @@ def test_ray_scan_finds_what_policy_check_finds(hub, tmp_path, policy_bin, fmt):
     assert cli.returncode == 2, cli.stderr
     expected = json.loads(cli.stdout)
     findings = [r for r in rows if r["type"] == "finding"]
-    assert len(findings) == expected["summary"]["findings"] == 27
+    assert len(findings) == expected["summary"]["findings"] == 29
     assert normalise(findings) == normalise(expected["findings"])
     errors = sorted((r["file"], r["line"], r["column"], r["message"]) for r in rows if r["type"] == "error")
     assert errors == sorted((e["file"], e["line"], e["column"], e["message"]) for e in expected["errors"])
