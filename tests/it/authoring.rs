@@ -1,6 +1,7 @@
 //! The authoring commands through the real binary: `policy fmt`, `policy test` (results, failures with
 //! spans, JSON, JUnit, coverage, lcov, thresholds) and `policy init`; and the bundled packs' own tests.
 
+use crate::support::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -25,10 +26,6 @@ fn policy_stdin(args: &[&str], dir: &Path, stdin: Option<&str>) -> Output {
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("the binary finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn root() -> PathBuf {

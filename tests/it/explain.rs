@@ -1,22 +1,7 @@
 //! The authoring tools of the real binary: `policy explain`, `policy check --explain`, and the schema
 //! warnings with `--deny-warnings` and `[schemas]` in vigil.toml.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn policy(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{policy, text};
 
 const POLICY: &str = r#"package t
 
