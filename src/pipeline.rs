@@ -15,7 +15,7 @@ use crate::input::hint::{self, Guess};
 use crate::input::{self, Document, Input, Kind, LoadError, LoadOptions, Loaded, Skipped};
 use crate::ir::Expr;
 use crate::report::{InputRecord, Report};
-use crate::waiver::{Waiver, WaiverMatch};
+use crate::waiver::Waiver;
 
 /// What to check and how to load it.
 #[derive(Clone, Debug, Default)]
@@ -124,7 +124,7 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
     };
     let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
     let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
-    let file = FileContext { waivers: &options.waivers, today, digests };
+    let file = FileContext { digests };
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
@@ -171,12 +171,7 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             FileResult::Failed(e) => report.errors.push(e),
         }
     }
-    report.unused_waivers = options
-        .waivers
-        .iter()
-        .filter(|w| !report.findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
-        .cloned()
-        .collect();
+    crate::waiver::apply(&mut report, &options.waivers, today);
     report
 }
 
@@ -277,13 +272,11 @@ fn load_locked(input: &Input, opts: &LoadOptions, lock: &KindLock, i: usize) -> 
 }
 
 /// What evaluating one file needs besides the policies.
-struct FileContext<'a> {
-    waivers: &'a [Arc<Waiver>],
-    today: jiff::civil::Date,
+struct FileContext {
     digests: bool,
 }
 
-impl FileContext<'_> {
+impl FileContext {
     fn evaluate(&self, session: &Session, input: &Input, loaded: Result<Loaded, LoadError>) -> FileResult {
         let docs = match loaded {
             Ok(Loaded::Documents(docs)) => docs,
@@ -307,24 +300,7 @@ impl FileContext<'_> {
         } else {
             std::fs::read(&input.path).ok().map(|bytes| crate::hex::sha256(&bytes))
         };
-        for finding in &mut findings {
-            finding.waiver = self.waiver_for(finding, sha256.as_deref());
-        }
         FileResult::Checked { documents, findings, input: InputRecord { path, sha256 } }
-    }
-
-    /// The first waiver covering `finding`: a current one if any, else an expired one (which says so).
-    fn waiver_for(&self, finding: &Finding, digest: Option<&str>) -> Option<WaiverMatch> {
-        let covering =
-            self.waivers.iter().filter(|w| w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest));
-        let mut expired = None;
-        for waiver in covering {
-            if !waiver.expired(self.today) {
-                return Some(WaiverMatch { waiver: waiver.clone(), expired: false });
-            }
-            expired.get_or_insert_with(|| WaiverMatch { waiver: waiver.clone(), expired: true });
-        }
-        expired
     }
 }
 

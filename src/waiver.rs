@@ -159,6 +159,37 @@ pub fn parse_list(list: &Value, doc: &Document, name: &str) -> Result<Vec<Arc<Wa
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
+/// Applies `waivers` to a report: marks each finding with the first waiver covering it (a current one if any,
+/// else an expired one, which says so) and lists in `report.unused_waivers` the waivers that matched nothing.
+/// Digest-pinned waivers compare the SHA-256 recorded for the finding's file in `report.inputs`: a file with
+/// no recorded digest is not covered by them (fail closed). `today` decides expiry (the run's clock, so
+/// `--now` pins it). The one place waivers meet findings: `policy check`, `policy report merge` and
+/// `policy serve` all call it.
+pub fn apply(report: &mut crate::report::Report, waivers: &[Arc<Waiver>], today: jiff::civil::Date) {
+    let digests: std::collections::HashMap<&str, &str> =
+        report.inputs.iter().filter_map(|i| Some((i.path.as_str(), i.sha256.as_deref()?))).collect();
+    let mut used = vec![false; waivers.len()];
+    for finding in &mut report.findings {
+        let digest = digests.get(finding.file()).copied();
+        let mut chosen: Option<(usize, bool)> = None;
+        for (i, w) in waivers.iter().enumerate() {
+            if !w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest) {
+                continue;
+            }
+            if !w.expired(today) {
+                chosen = Some((i, false));
+                break;
+            }
+            chosen.get_or_insert((i, true));
+        }
+        finding.waiver = chosen.map(|(i, expired)| {
+            used[i] = true;
+            WaiverMatch { waiver: waivers[i].clone(), expired }
+        });
+    }
+    report.unused_waivers = waivers.iter().zip(used).filter(|(_, u)| !u).map(|(w, _)| w.clone()).collect();
+}
+
 /// A span-less diagnostic about a waiver (unknown rule ids, unused waivers under `--strict-waivers`).
 pub fn problem(waiver: &Waiver, message: impl Into<String>) -> Diagnostic {
     let source = Source::new(waiver.declared_at.clone(), "");
