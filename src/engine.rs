@@ -409,7 +409,7 @@ impl PolicySet {
         let mut report = Report::default();
         let mut files = std::collections::HashSet::new();
         for doc in documents {
-            report.findings.extend(session.evaluate(doc));
+            report.findings.extend(session.evaluate(doc).into_iter().map(crate::report::Reported::from));
             report.count_document(doc);
             if files.insert(doc.name()) {
                 report.inputs.push(crate::report::InputRecord { path: doc.name().to_string(), sha256: None });

@@ -104,7 +104,7 @@ pub use functions::{CallContext, Function, Registry, Ty};
 pub use input::{Document, Format, Kind, Limits as LoadLimits, LoadError, LoadOptions, Location};
 pub use pipeline::CheckOptions;
 pub use plugins::{Limits as PluginLimits, PluginError, PluginOptions, PluginSource};
-pub use report::Report;
+pub use report::{Report, Reported};
 pub use rule_info::{RuleInfo, Severity};
 pub use settings::RuleSettings;
 pub use source::{Source, Span};

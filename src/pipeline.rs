@@ -164,7 +164,7 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
                 for (kind, n) in documents {
                     *report.kinds.entry(kind).or_default() += n;
                 }
-                report.findings.extend(findings);
+                report.findings.extend(findings.into_iter().map(crate::report::Reported::from));
                 report.inputs.push(input);
             }
             FileResult::Skipped(s) => report.skipped.push(s),

@@ -226,7 +226,7 @@ fn waivers(h: &mut Html, report: &Report, today: jiff::civil::Date) {
     // Waivers that matched, with how many findings each covers, then the unused ones.
     let mut used: Vec<(Arc<crate::waiver::Waiver>, usize)> = Vec::new();
     let mut index: HashMap<*const crate::waiver::Waiver, usize> = HashMap::new();
-    for m in report.findings.iter().filter_map(|f| f.waiver.as_ref()) {
+    for m in report.findings.iter().filter_map(|f| f.waiver()) {
         let i = *index.entry(Arc::as_ptr(&m.waiver)).or_insert_with(|| {
             used.push((m.waiver.clone(), 0));
             used.len() - 1

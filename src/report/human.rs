@@ -6,8 +6,8 @@ use std::fmt::{self, Write as _};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::Report;
-use crate::eval::Finding;
 use crate::ir::Severity;
+use crate::report::Reported;
 use crate::source::escape;
 
 /// How to draw: colours (off for `NO_COLOR` and non-terminals) and width.
@@ -113,7 +113,7 @@ impl Diagnostic for Escaped<'_> {
 
 /// A finding seen as a miette diagnostic.
 struct FindingView<'a> {
-    finding: &'a Finding,
+    finding: &'a Reported,
     heading: String,
 }
 
@@ -150,7 +150,7 @@ impl Diagnostic for FindingView<'_> {
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let mut help = self.finding.rule.remediation.clone().unwrap_or_default();
-        if let Some(m) = &self.finding.waiver {
+        if let Some(m) = self.finding.waiver() {
             let w = &m.waiver;
             let state = if m.expired {
                 format!("the waiver expired on {}", w.expires)
@@ -197,7 +197,7 @@ pub fn render(report: &Report, style: Style) -> String {
 }
 
 /// One finding.
-pub fn render_finding(finding: &Finding, style: Style) -> String {
+pub fn render_finding(finding: &Reported, style: Style) -> String {
     let mut heading = finding.rule.title.clone();
     // Without a snippet the message would be lost: say it in the heading.
     if finding.location.is_none() || finding.source.text().is_empty() {

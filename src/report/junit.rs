@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::{RuleInfo, Severity};
+use crate::report::Reported;
 
 /// The passing (or erroring) testcase every file gets.
 const FILE_CASE: &str = "policy check";
@@ -102,7 +102,7 @@ pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
 }
 
 /// Findings of one file by (document, rule position, rule id).
-type Groups<'a> = BTreeMap<(usize, usize, &'a str), Vec<&'a Finding>>;
+type Groups<'a> = BTreeMap<(usize, usize, &'a str), Vec<&'a Reported>>;
 
 /// The file's own testcase: an error if it could not be loaded, else a pass.
 fn file_case(errors: &[&LoadError]) -> Case {
@@ -118,7 +118,7 @@ fn file_case(errors: &[&LoadError]) -> Case {
 
 /// The testcase of one rule on one document: a failure listing its findings, or skipped when waivers cover
 /// every one of them.
-fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Case> {
+fn finding_case(document: usize, findings: &[&Reported], file: &str) -> Option<Case> {
     let first = findings.first()?;
     let rule = &first.rule;
     let mut name = format!("{}: {}", rule.id, rule.title);
@@ -127,11 +127,11 @@ fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Ca
     if document > 0 {
         let _ = write!(name, " (document {})", document + 1);
     }
-    let failing: Vec<&Finding> = findings.iter().copied().filter(|f| !f.waived()).collect();
+    let failing: Vec<&Reported> = findings.iter().copied().filter(|f| !f.waived()).collect();
     let outcome = match failing.first() {
         None => {
             let mut reasons: Vec<&str> = Vec::new();
-            for reason in findings.iter().filter_map(|f| Some(f.waiver.as_ref()?.waiver.reason.as_str())) {
+            for reason in findings.iter().filter_map(|f| Some(f.waiver()?.waiver.reason.as_str())) {
                 if !reasons.contains(&reason) {
                     reasons.push(reason);
                 }
@@ -155,13 +155,13 @@ fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Ca
 }
 
 /// `file:line:col: message` (`file` as the report names it), or `file: message (at /pointer)` when there is no line to point at.
-fn finding_line(f: &Finding, file: &str) -> String {
+fn finding_line(f: &Reported, file: &str) -> String {
     let mut line = match f.line_col() {
         Some((l, c)) => format!("{file}:{l}:{c}: {}", f.message),
         None if f.pointer().is_empty() => format!("{file}: {}", f.message),
         None => format!("{file}: {} (at {})", f.message, f.pointer()),
     };
-    if let Some(m) = &f.waiver {
+    if let Some(m) = f.waiver() {
         let w = &m.waiver;
         if m.expired {
             let _ = write!(line, " (waiver {} expired on {})", w.declared_at, w.expires);

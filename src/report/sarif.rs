@@ -20,9 +20,9 @@ use serde_json::{Map, Value, json};
 
 use super::Report;
 use super::paths::Paths;
-use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::{RuleInfo, Severity};
+use crate::report::Reported;
 
 /// The base every relative artifact URI is resolved against; declared in `run.originalUriBaseIds`.
 const SRCROOT: &str = "%SRCROOT%";
@@ -177,7 +177,7 @@ fn pascal_case(title: &str, id: &str) -> String {
 }
 
 /// One finding as a `result`.
-fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
+fn result(f: &Reported, rule_index: Option<usize>, base: &Base) -> Value {
     let artifact = base.artifact(f.file());
     let region = match f.span() {
         Some(span) => {
@@ -208,7 +208,7 @@ fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
         json!([{ "physicalLocation": { "artifactLocation": artifact.json(), "region": region } }]),
     );
     r.insert("partialFingerprints".into(), json!({ FINGERPRINT: super::baseline::fingerprint(f, &base.paths) }));
-    if let Some(m) = &f.waiver {
+    if let Some(m) = f.waiver() {
         let w = &m.waiver;
         if m.expired {
             // An expired waiver no longer suppresses anything, but whoever reads the alert should know it existed.

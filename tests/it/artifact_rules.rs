@@ -249,7 +249,7 @@ fn hostile_model_files_never_pass_a_high_gate() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let file_of = |f: &vigil::Finding| Path::new(f.file()).file_name().map(|n| n.to_string_lossy().into_owned());
     for (name, _, rule) in &files {
-        let hits: Vec<&vigil::Finding> =
+        let hits: Vec<&vigil::Reported> =
             report.findings.iter().filter(|f| file_of(f).as_deref() == Some(*name)).collect();
         assert!(
             hits.iter().any(|f| f.rule.id == *rule && f.severity >= vigil::Severity::High),

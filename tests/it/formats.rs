@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 use vigil::unstable::input::LoadOptions;
 use vigil::unstable::report::{InputRecord, github, junit, sarif};
-use vigil::unstable::waiver::{Waiver, WaiverMatch};
+use vigil::unstable::waiver::Waiver;
 use vigil::{Document, Engine, Report, RuleInfo};
 
 const POLICY: &str = r#"package demo
@@ -86,12 +86,7 @@ const NOTE: &str = "note: a<&>\"' \u{1}b";
 
 /// Applies waivers as the pipeline does, on a fixed day.
 fn waive(report: &mut Report, waivers: &[Arc<Waiver>]) {
-    let today = "2026-06-01".parse().expect("a date");
-    for f in &mut report.findings {
-        if let Some(w) = waivers.iter().find(|w| w.covers(&f.rule.id, f.file(), f.pointer(), None)) {
-            f.waiver = Some(WaiverMatch { waiver: w.clone(), expired: w.expired(today) });
-        }
-    }
+    vigil::unstable::waiver::apply(report, waivers, "2026-06-01".parse().expect("a date"));
 }
 
 fn waivers() -> Vec<Arc<Waiver>> {
@@ -147,7 +142,7 @@ fn the_report_has_what_the_tests_rely_on() {
     assert_eq!(note.message, NOTE);
     let pkl = report.findings.iter().find(|f| f.rule.id == "DEMO-005").expect("DEMO-005");
     assert!(pkl.line_col().is_none(), "model files have no line");
-    assert!(pkl.waiver.as_ref().is_some_and(|w| w.expired));
+    assert!(pkl.waiver().is_some_and(|w| w.expired));
 }
 
 // ---------------------------------------------------------------------------------------------- SARIF

@@ -101,7 +101,7 @@ fn card(license: &str) -> Vec<Document> {
 fn findings(wasm: &[u8]) -> Vec<Finding> {
     let (_dir, compiled) = compile_with(wasm, None, RULE, options());
     let policies = compiled.unwrap_or_else(|e| panic!("{e:?}"));
-    policies.evaluate(&card("mit")).findings
+    policies.evaluate(&card("mit")).findings.into_iter().map(|r| r.finding).collect()
 }
 
 fn load_error(wasm: &[u8], pin: Option<&str>, options: PluginOptions) -> String {
@@ -307,7 +307,7 @@ rule "T-1" {
     let policies = compiled.unwrap();
     let mut docs = card("a");
     docs.extend(card("b"));
-    let messages: Vec<String> = policies.evaluate(&docs).findings.into_iter().map(|f| f.message).collect();
+    let messages: Vec<String> = policies.evaluate(&docs).findings.into_iter().map(|f| f.finding.message).collect();
     assert_eq!(messages, vec!["first 1, second 2", "first 1, second 2"]);
 }
 

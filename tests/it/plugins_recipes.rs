@@ -34,7 +34,7 @@ fn messages(wasm: &[u8], rule_body: &str) -> Vec<String> {
     );
     let policies = engine.compile([("t.policy", text)]).unwrap_or_else(|e| panic!("{e}"));
     let docs = Document::from_str("card.yaml", "kind: ModelCard\nname: héllo \"wörld\"\n").unwrap();
-    policies.evaluate(&docs).findings.into_iter().map(|f| f.message).collect()
+    policies.evaluate(&docs).findings.into_iter().map(|f| f.finding.message).collect()
 }
 
 #[test]
