@@ -6,6 +6,7 @@
 //! rest stay in the log, which is why the message carries everything needed to act on it.
 
 use std::fmt::Write as _;
+use std::io;
 
 use super::Report;
 use crate::input::LoadError;
@@ -13,18 +14,15 @@ use crate::ir::Severity;
 use crate::report::Reported;
 use crate::source::escape;
 
-/// The annotations, one line each, in report order: findings, then input errors.
-pub fn render(report: &Report) -> String {
-    let mut out = String::new();
+/// Writes the annotations, one line each, in report order: findings, then input errors.
+pub fn render(report: &Report, out: &mut impl io::Write) -> io::Result<()> {
     for f in &report.findings {
-        out.push_str(&finding(f));
-        out.push('\n');
+        writeln!(out, "{}", finding(f))?;
     }
     for e in &report.errors {
-        out.push_str(&error(e));
-        out.push('\n');
+        writeln!(out, "{}", error(e))?;
     }
-    out
+    Ok(())
 }
 
 /// Critical and high fail checks in GitHub's eyes; a waived finding is only worth a notice.

@@ -2,6 +2,7 @@
 //! then a summary line.
 
 use std::fmt::{self, Write as _};
+use std::io;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
@@ -175,25 +176,23 @@ impl Diagnostic for FindingView<'_> {
     }
 }
 
-/// Renders every finding, then unused waivers and the summary.
-pub fn render(report: &Report, style: Style) -> String {
-    let mut out = String::new();
+/// Writes every finding, then unused waivers and the summary, one finding at a time: a report of a
+/// million findings is never held in memory as text.
+pub fn render(report: &Report, style: Style, out: &mut impl io::Write) -> io::Result<()> {
     for finding in &report.findings {
-        out.push_str(&render_finding(finding, style));
-        out.push('\n');
+        out.write_all(render_finding(finding, style).as_bytes())?;
+        out.write_all(b"\n")?;
     }
     for w in &report.unused_waivers {
-        let _ = writeln!(
+        writeln!(
             out,
             "warning: the waiver for {} on `{}` ({}) matches no finding; remove it?",
             escape(&w.rule),
             escape(&w.path),
             escape(&w.declared_at)
-        );
+        )?;
     }
-    out.push_str(&summary(report));
-    out.push('\n');
-    out
+    writeln!(out, "{}", summary(report))
 }
 
 /// One finding.

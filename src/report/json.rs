@@ -1,6 +1,7 @@
 //! The JSON report: one object, documented in `docs/output.md`. Version 1 only ever gains fields.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use serde::Serialize;
 
@@ -105,13 +106,19 @@ struct JsonSkipped {
     reason: &'static str,
 }
 
-/// The report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or above it.
-pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
-    render_run(report, fail_on, Run::default())
+/// Writes the report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or
+/// above it.
+pub fn render(report: &Report, fail_on: Option<Severity>, out: &mut impl io::Write) -> io::Result<()> {
+    render_run(report, fail_on, Run::default(), out)
 }
 
 /// [`render`], recording the policy set's digest and the shard.
-pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> String {
+pub fn render_run(
+    report: &Report,
+    fail_on: Option<Severity>,
+    run: Run<'_>,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
     let mut by_severity: BTreeMap<&'static str, usize> = Severity::ALL.iter().map(|s| (s.name(), 0)).collect();
     for f in &report.findings {
         *by_severity.entry(f.severity.name()).or_default() += 1;
@@ -182,9 +189,8 @@ pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> S
         baseline: report.baseline.as_ref(),
         audit_log: report.audit.as_ref(),
     };
-    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    out.write_all(b"\n")
 }
 
 #[derive(Serialize)]

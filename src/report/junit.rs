@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io;
 
 use super::Report;
 use crate::input::LoadError;
@@ -33,7 +34,7 @@ struct Case {
 }
 
 /// The JUnit report. `rules` are the loaded rules: testcases of a file follow their order (then rule id).
-pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
+pub fn render(report: &Report, rules: &[&RuleInfo], out: &mut impl io::Write) -> io::Result<()> {
     // Files sorted by path: the report's order depends on how folders were walked, CI history should not.
     // Named from the repository root (`Report::paths`), so CI history does not depend on the folder the
     // check ran in.
@@ -65,40 +66,39 @@ pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
 
     let all = suites.iter().flat_map(|(_, cases)| cases);
     let totals = Counts::of(all);
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"vigil\" {}>", totals.attributes());
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(out, "<testsuites name=\"vigil\" {}>", totals.attributes())?;
     for (file, cases) in &suites {
         let file = escape(file, true);
-        let _ = writeln!(out, "  <testsuite name=\"{file}\" {}>", Counts::of(cases.iter()).attributes());
+        writeln!(out, "  <testsuite name=\"{file}\" {}>", Counts::of(cases.iter()).attributes())?;
         for case in cases {
-            let _ = write!(out, "    <testcase classname=\"{file}\" name=\"{}\" time=\"0\"", escape(&case.name, true));
+            write!(out, "    <testcase classname=\"{file}\" name=\"{}\" time=\"0\"", escape(&case.name, true))?;
             match &case.outcome {
-                Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Passed => out.write_all(b"/>\n")?,
                 Outcome::Failure { message, severity, body } => {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         ">\n      <failure message=\"{}\" type=\"{severity}\">{}</failure>\n    </testcase>",
                         escape(message, true),
                         escape(body, false)
-                    );
+                    )?;
                 }
                 Outcome::Skipped { message } => {
-                    let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message, true));
+                    writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message, true))?;
                 }
                 Outcome::Error { message, body } => {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         ">\n      <error message=\"{}\" type=\"input\">{}</error>\n    </testcase>",
                         escape(message, true),
                         escape(body, false)
-                    );
+                    )?;
                 }
             }
         }
-        out.push_str("  </testsuite>\n");
+        out.write_all(b"  </testsuite>\n")?;
     }
-    out.push_str("</testsuites>\n");
-    out
+    out.write_all(b"</testsuites>\n")
 }
 
 /// Findings of one file by (document, rule position, rule id).

@@ -84,6 +84,16 @@ impl std::ops::Deref for Reported {
     }
 }
 
+/// The text a report writer writes, for callers that need it whole (HTTP bodies, the Python package,
+/// tests): `report::to_string(|out| json::render(&report, None, out))`. The writers themselves write to
+/// any `io::Write`, so `policy check` streams large reports instead of building them in memory.
+pub fn to_string(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    // Writing into a `Vec` cannot fail, and writers only ever write UTF-8.
+    let _ = write(&mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// An input file and the SHA-256 of its bytes.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct InputRecord {

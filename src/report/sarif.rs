@@ -34,7 +34,7 @@ const FINGERPRINT: &str = "vigilFindingHash/v2";
 /// The SARIF log of a run. `rules` are every loaded rule (GitHub lists them whether or not they fired);
 /// `base` is the working directory the input paths are relative to, and the root too unless the report
 /// knows the repository root.
-pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
+pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path, out: &mut impl std::io::Write) -> std::io::Result<()> {
     // Rules by id, in the order given. Rules that only appear on findings are appended so every `ruleId`
     // resolves; duplicates are dropped (the schema wants unique descriptors).
     let mut by_id: IndexMap<&str, &RuleInfo> = IndexMap::new();
@@ -74,9 +74,8 @@ pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
             "results": results,
         }],
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// The project's URL from Cargo metadata, when it has one (SARIF wants an absolute URI or nothing).

@@ -64,7 +64,7 @@ pub(super) fn check(generation: &Generation, text: &str, content_type: &str, que
     let failing = generation.deny_on.map_or(0, |s| report.failing(s));
     let unknown = report.findings.iter().filter(|f| f.cause == Cause::Error).count();
     let outcome = if failing > 0 || unknown > 0 { "fail" } else { "pass" };
-    let body = crate::report::json::render(&report, generation.deny_on);
+    let body = crate::report::to_string(|out| crate::report::json::render(&report, generation.deny_on, out));
     Ok(Decision { record: record(&report.findings, outcome), rules: rules(&report.findings), outcome, body })
 }
 

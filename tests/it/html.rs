@@ -246,7 +246,7 @@ fn render(policies: &PolicySet, report: &Report) -> String {
         profile: Some("prod"),
         fail_on: Some(Severity::Low),
     };
-    html::render(report, &run)
+    vigil::unstable::report::to_string(|o| html::render(report, &run, o))
 }
 
 fn demo() -> (PolicySet, Report) {

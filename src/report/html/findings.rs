@@ -182,11 +182,11 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
 }
 
 /// The findings section.
-pub fn section(h: &mut Html, report: &Report) {
+pub fn section(h: &mut Html, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     h.raw("<section id=\"findings\"><h2>Findings by document</h2>");
     if report.findings.is_empty() {
         h.raw("<p class=\"muted\">No findings.</p></section>");
-        return;
+        return Ok(());
     }
     let groups = groups(report);
     let open = report.findings.len() <= OPEN_LIMIT;
@@ -205,8 +205,10 @@ pub fn section(h: &mut Html, report: &Report) {
         report.findings.iter().filter(|f| f.document > 0).map(|f| f.file()).collect();
     for g in &groups {
         document(h, report, g, several.contains(g.file), open, &positions, &mut budget);
+        h.spill(out)?;
     }
     h.raw("</section>");
+    Ok(())
 }
 
 fn document(
