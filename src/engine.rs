@@ -403,6 +403,12 @@ impl PolicySet {
         self.program.exprs.iter().any(|e| matches!(e, Expr::Documents(_)))
     }
 
+    /// Finds, loads and evaluates the files and folders of `options` in parallel (on rayon's global pool,
+    /// or the pool this is called in), as `policy check` does; input problems are in the report.
+    pub fn check(&self, options: &crate::CheckOptions) -> Report {
+        crate::pipeline::check(self, options)
+    }
+
     /// Evaluates every document; `documents(...)` sees all of them.
     pub fn evaluate(&self, documents: &[Document]) -> Report {
         let session = self.session(documents);

@@ -53,6 +53,8 @@
 // Engine core. The front end (sources, diagnostics, the grammar and syntax trees) is the `vigil-syntax`
 // crate, which the build script shares.
 use vigil_syntax::{diagnostic, source, syntax};
+#[macro_use]
+mod setters;
 mod check;
 mod engine;
 mod error;

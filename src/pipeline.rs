@@ -17,8 +17,26 @@ use crate::ir::Expr;
 use crate::report::{InputRecord, Report};
 use crate::waiver::Waiver;
 
-/// What to check and how to load it.
+/// What to check and how to load it: [`CheckOptions::new`] with the paths, then `with_*` setters.
+///
+/// ```
+/// use vigil::{CheckOptions, Engine, Kind, Severity};
+///
+/// # fn main() -> miette::Result<()> {
+/// let dir = std::env::temp_dir().join(format!("vigil-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("card.yaml"), "kind: ModelCard\nname: m\n").unwrap();
+/// let policy = "package p\nrule \"P-1\" {\n  title = \"licensed\"\n  severity = high\n  applies_to = ModelCard\n  require input.license != null else \"no license\"\n}\n";
+/// let policies = Engine::default().compile([("p.policy", policy)])?;
+/// let options = CheckOptions::new([&dir]).with_excludes(["*.tmp"]).with_kinds([("cards/*", Kind::ModelCard)]);
+/// let report = policies.check(&options);
+/// assert_eq!(report.failing(Severity::High), 1);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// Files and folders.
     pub paths: Vec<PathBuf>,
@@ -56,6 +74,55 @@ pub struct CheckOptions {
     /// Counters a progress display reads while the check runs.
     pub progress: Option<Arc<crate::shard::Progress>>,
 }
+
+impl CheckOptions {
+    /// Checks these files and folders, with every other option at its default.
+    pub fn new(paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> CheckOptions {
+        CheckOptions { paths: paths.into_iter().map(Into::into).collect(), ..CheckOptions::default() }
+    }
+
+    /// Leaves out of folders what these gitignore-style globs match.
+    #[must_use]
+    pub fn with_excludes(mut self, globs: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excludes = globs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reads documents of files these globs match as the kind given, whatever their content says.
+    #[must_use]
+    pub fn with_kinds(mut self, kinds: impl IntoIterator<Item = (impl Into<String>, Kind)>) -> Self {
+        self.kinds = kinds.into_iter().map(|(glob, kind)| (glob.into(), kind)).collect();
+        self
+    }
+
+    /// Lets rules that read other documents see these files and folders, which are not checked themselves.
+    #[must_use]
+    pub fn with_context(mut self, paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
+        self.context = paths.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+setters!(CheckOptions {
+    /// Sets how inputs are loaded.
+    with_load => load: LoadOptions,
+    /// Sets whether the SHA-256 of every input is recorded in the report.
+    with_digests => digests: bool,
+    /// Sets whether a file found in a folder that does not parse is an error.
+    with_strict => strict: bool,
+    /// Sets whether files named in `paths` are treated like files found in a folder.
+    with_named_as_found => named_as_found: bool,
+    /// Sets the share of the files found to check (`policy check --shard`).
+    with_shard => shard: Option<crate::shard::Shard>,
+    /// Sets the counters a progress display reads while the check runs.
+    with_progress => progress: Option<Arc<crate::shard::Progress>>,
+    /// Sets the waivers applied to the report. Tool layer: hidden, not covered by semver.
+    #[doc(hidden)]
+    with_waivers => waivers: Vec<Arc<Waiver>>,
+    /// Sets the kind overrides of a repository under a trusted lock. Tool layer: hidden, not covered by semver.
+    #[doc(hidden)]
+    with_locked_kinds => locked_kinds: Option<KindLock>,
+});
 
 /// A repository's `[kinds]` under a trusted lock.
 #[derive(Clone, Debug, Default)]

@@ -516,21 +516,17 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     } else {
         vec![PathBuf::from(".")]
     };
-    let options = CheckOptions {
-        paths,
-        excludes: layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned().collect(),
-        kinds,
-        load,
-        waivers,
+    let options = CheckOptions::new(paths)
+        .with_excludes(layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned())
+        .with_kinds(kinds)
+        .with_load(load)
+        .with_waivers(waivers)
         // The HTML report lists every input with its SHA-256, and so does an attestation.
-        digests: audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html),
-        locked_kinds,
-        strict: args.strict,
-        context: args.context.clone(),
-        named_as_found: args.pre_commit,
-        shard: None,
-        progress: None,
-    };
+        .with_digests(audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html))
+        .with_locked_kinds(locked_kinds)
+        .with_strict(args.strict)
+        .with_context(args.context.clone())
+        .with_named_as_found(args.pre_commit);
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {
         fail_on = profile.and_then(|p| p.fail_on).or(config.fail_on).unwrap_or(fail_on);
@@ -624,7 +620,7 @@ fn wants(args: &CheckArgs, format: Format) -> bool {
 
 /// `--disable`, `--enable` and `--severity`.
 fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
-    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
+    let mut cli = RuleSettings::default().with_disable(args.disable.clone()).with_enable(args.enable.clone());
     for spec in &args.severities {
         let Some((rule, level)) = spec.rsplit_once('=') else {
             return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));
