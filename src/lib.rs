@@ -1,7 +1,10 @@
 //! Vigil: policy-as-code for AI systems.
 //!
 //! An [`Engine`] compiles policies once into a [`PolicySet`]; the set evaluates parsed [`Document`]s
-//! (model cards, ML-BOMs, pipelines, deployments, model files) and returns a [`Report`] of [`Finding`]s.
+//! (model cards, ML-BOMs, pipelines, deployments, model files) and returns a [`Report`] of [`Finding`]s, each
+//! held as a [`Reported`] beside the waiver that covers it. [`PolicySet::check`] finds and loads files and
+//! folders as `policy check` does; its [`CheckOptions`], like the other option structs, are built with
+//! `with_*` setters.
 //!
 //! ```
 //! use vigil::{Document, Engine, Severity, Value};
