@@ -189,7 +189,6 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             other => other,
         }
     };
-    let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
     let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
     let file = FileContext { digests };
     let results: Vec<FileResult> = if policies.cross_document() {
@@ -238,8 +237,19 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             FileResult::Failed(e) => report.errors.push(e),
         }
     }
-    crate::waiver::apply(&mut report, &options.waivers, today);
+    apply_waivers(policies, &mut report, &options.waivers);
     report
+}
+
+/// Applies waivers to a report as `policy check` does ([`crate::waiver::apply`]), judging expiry on the
+/// policies' clock (UTC), so `policy serve` and the CLI give one verdict.
+pub fn apply_waivers(policies: &PolicySet, report: &mut Report, waivers: &[Arc<Waiver>]) {
+    crate::waiver::apply(report, waivers, waiver_day(policies));
+}
+
+/// The day waiver expiry is judged on: the policies' "now" (pinned by `--now`), in UTC.
+fn waiver_day(policies: &PolicySet) -> jiff::civil::Date {
+    jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date()
 }
 
 /// A file found in a folder failed to load: an error when rules read what it seems to be (fail closed),

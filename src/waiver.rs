@@ -229,6 +229,55 @@ mod tests {
         assert!(!w.covers("ART-003", "models/legacy/a.pkl", "", None));
     }
 
+    /// A report of one finding (rule T-1 on `models/a.yaml`, at `/name`) and one input whose digest is `sha256`.
+    fn report(sha256: Option<&str>) -> crate::report::Report {
+        let policy = "package t\nrule \"T-1\" {\n  title = \"t\"\n  severity = high\n  applies_to = ModelCard\n  require input.name == \"ok\" else \"bad\" at input.name\n}\n";
+        let policies = crate::Engine::default().compile([("t.policy", policy)]).unwrap();
+        let docs = Document::from_str("models/a.yaml", "kind: ModelCard\nname: x\n").unwrap();
+        let mut report = policies.evaluate(&docs);
+        report.inputs[0].sha256 = sha256.map(str::to_string);
+        report
+    }
+
+    fn entry(rule: &str, expires: &str, extra: &str) -> String {
+        format!(
+            "- rule: {rule}\n  path: models/*.yaml\n{extra}  reason: r\n  owner: o\n  approver: a\n  expires: '{expires}'\n"
+        )
+    }
+
+    #[test]
+    fn apply_puts_the_waiver_beside_the_finding_preferring_a_current_one() {
+        let today: jiff::civil::Date = "2026-06-01".parse().unwrap();
+        let yaml = [entry("T-1", "2026-01-01", ""), entry("T-1", "2026-12-31", ""), entry("T-2", "2026-12-31", "")];
+        let list = waivers(&yaml.concat()).unwrap();
+        let mut report = report(None);
+        apply(&mut report, &list, today);
+        let m = report.findings[0].waiver().expect("waived");
+        assert!(!m.expired && Arc::ptr_eq(&m.waiver, &list[1]), "the current waiver wins over the expired one");
+        assert!(report.findings[0].waived());
+        let unused: Vec<&str> = report.unused_waivers.iter().map(|w| w.declared_at.as_str()).collect();
+        assert_eq!(unused, ["waivers.yaml:1", "waivers.yaml:13"], "an expired match that lost is unused too");
+        // Only an expired one: the finding says so and counts again.
+        apply(&mut report, &list[..1], today);
+        assert!(report.findings[0].waiver().is_some_and(|m| m.expired) && !report.findings[0].waived());
+        assert!(report.unused_waivers.is_empty());
+        // Applying none clears what an earlier call set.
+        apply(&mut report, &[], today);
+        assert!(report.findings[0].waiver().is_none() && report.unused_waivers.is_empty());
+    }
+
+    #[test]
+    fn apply_compares_pinned_digests_with_the_inputs_and_fails_closed() {
+        let today: jiff::civil::Date = "2026-06-01".parse().unwrap();
+        let list = waivers(&entry("T-1", "2026-12-31", "  digest: sha256:ABCD\n")).unwrap();
+        for (digest, waived) in [(Some("abcd"), true), (Some("ef01"), false), (None, false)] {
+            let mut report = report(digest);
+            apply(&mut report, &list, today);
+            assert_eq!(report.findings[0].waived(), waived, "input digest {digest:?}");
+            assert_eq!(report.unused_waivers.len(), usize::from(!waived));
+        }
+    }
+
     #[test]
     fn problems_are_located() {
         let errors =
