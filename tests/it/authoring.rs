@@ -280,3 +280,21 @@ fn bundled_pack_tests_pass_with_coverage() {
         policy(&["test", "--coverage", "--min-rule-coverage", "100", "--min-coverage", "90", "policies/"], &root());
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
 }
+
+/// Schema warnings reach the JSON report of `policy check` (the human report prints them on stderr), with
+/// their policy file, span and "did you mean"; a run without warnings has no `warnings` field.
+#[test]
+fn check_json_report_lists_schema_warnings() {
+    let policy_text = "package t\nrule \"T-1\" {\n  title = \"t\"\n  severity = high\n  applies_to = ModelCard\n  require input.licence != null else \"no licence\"\n}\n";
+    let card = "---\nlicense: mit\n---\n# Card\n";
+    let dir = workspace(&[("t.policy", policy_text), ("README.md", card)]);
+    let out = policy(&["check", "--format", "json", "--no-builtin", "-p", "t.policy", "README.md"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    insta::assert_snapshot!("check_json_schema_warnings", serde_json::to_string_pretty(&v["warnings"]).expect("JSON"));
+    assert_eq!(v["findings"][0]["rule"], "T-1", "the warning does not stop the run");
+    let clean = policy_text.replace("licence", "license");
+    std::fs::write(dir.path().join("t.policy"), clean).expect("write");
+    let out = policy(&["check", "--format", "json", "--no-builtin", "-p", "t.policy", "README.md"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert!(v.get("warnings").is_none(), "{v}");
+}
