@@ -125,7 +125,7 @@ fn merge(args: &MergeArgs) -> Outcome {
                 human::render(&report, style, &mut out)
             }
             Format::Json => {
-                let run = json::Run { policy_digest: digest.as_deref(), shard: None };
+                let run = json::Run { policy_digest: digest.as_deref(), ..Default::default() };
                 json::render_run(&report, fail_on, run, &mut out)
             }
             Format::Sarif => vigil::unstable::report::sarif::render(&report, &rules, &cwd, &mut out),
