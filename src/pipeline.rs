@@ -122,7 +122,7 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             other => other,
         }
     };
-    let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
+    let today = waiver_day(policies);
     let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
     let file = FileContext { waivers: &options.waivers, today, digests };
     let results: Vec<FileResult> = if policies.cross_document() {
@@ -171,13 +171,54 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             FileResult::Failed(e) => report.errors.push(e),
         }
     }
-    report.unused_waivers = options
-        .waivers
-        .iter()
-        .filter(|w| !report.findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
-        .cloned()
-        .collect();
+    report.unused_waivers = unused_waivers(&options.waivers, &report.findings);
     report
+}
+
+/// Applies waivers to a report as `policy check` does: each finding is marked with the first current
+/// waiver covering it (else an expired one, which says so and waives nothing), digest-pinned waivers are
+/// compared with the SHA-256 `report.inputs` records for the finding's file, and `report.unused_waivers`
+/// lists those that matched nothing. "Today" is the policies' clock, in UTC. `policy serve` calls this
+/// on every report it answers, so the server and the CLI give one verdict.
+pub fn apply_waivers(policies: &PolicySet, report: &mut Report, waivers: &[Arc<Waiver>]) {
+    let today = waiver_day(policies);
+    let Report { findings, inputs, .. } = report;
+    for finding in findings.iter_mut() {
+        let digest = inputs.iter().find(|i| i.path == finding.file()).and_then(|i| i.sha256.as_deref());
+        finding.waiver = waiver_for(waivers, today, finding, digest);
+    }
+    report.unused_waivers = unused_waivers(waivers, &report.findings);
+}
+
+/// The day waiver expiry is judged on.
+fn waiver_day(policies: &PolicySet) -> jiff::civil::Date {
+    jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date()
+}
+
+fn unused_waivers(waivers: &[Arc<Waiver>], findings: &[Finding]) -> Vec<Arc<Waiver>> {
+    waivers
+        .iter()
+        .filter(|w| !findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
+        .cloned()
+        .collect()
+}
+
+/// The first waiver covering `finding`: a current one if any, else an expired one (which says so).
+fn waiver_for(
+    waivers: &[Arc<Waiver>],
+    today: jiff::civil::Date,
+    finding: &Finding,
+    digest: Option<&str>,
+) -> Option<WaiverMatch> {
+    let covering = waivers.iter().filter(|w| w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest));
+    let mut expired = None;
+    for waiver in covering {
+        if !waiver.expired(today) {
+            return Some(WaiverMatch { waiver: waiver.clone(), expired: false });
+        }
+        expired.get_or_insert_with(|| WaiverMatch { waiver: waiver.clone(), expired: true });
+    }
+    expired
 }
 
 /// A file found in a folder failed to load: an error when rules read what it seems to be (fail closed),
@@ -308,23 +349,9 @@ impl FileContext<'_> {
             std::fs::read(&input.path).ok().map(|bytes| crate::hex::sha256(&bytes))
         };
         for finding in &mut findings {
-            finding.waiver = self.waiver_for(finding, sha256.as_deref());
+            finding.waiver = waiver_for(self.waivers, self.today, finding, sha256.as_deref());
         }
         FileResult::Checked { documents, findings, input: InputRecord { path, sha256 } }
-    }
-
-    /// The first waiver covering `finding`: a current one if any, else an expired one (which says so).
-    fn waiver_for(&self, finding: &Finding, digest: Option<&str>) -> Option<WaiverMatch> {
-        let covering =
-            self.waivers.iter().filter(|w| w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest));
-        let mut expired = None;
-        for waiver in covering {
-            if !waiver.expired(self.today) {
-                return Some(WaiverMatch { waiver: waiver.clone(), expired: false });
-            }
-            expired.get_or_insert_with(|| WaiverMatch { waiver: waiver.clone(), expired: true });
-        }
-        expired
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Value as Json, json};
 
 use super::Generation;
 use super::http::Decision;
-use super::routes::{denies, error_text, record, rules};
+use super::routes::{denies, error_text, record, rules, waiver_note};
 use crate::eval::Finding;
 use crate::input::{Document, Kind, LoadOptions};
 
@@ -52,7 +52,17 @@ pub(super) fn guard(state: &super::State, generation: &Generation, text: &str) -
     let options = LoadOptions { kind: Some(Kind::InferenceExchange), ..LoadOptions::default() };
     let docs = Document::parse("exchange.json", text, &options).map_err(|e| error_text(&e))?;
     let session = generation.policies.session(&[]);
-    let findings: Vec<Finding> = docs.iter().flat_map(|d| session.evaluate(d)).filter(|f| !f.waived()).collect();
+    let findings: Vec<Finding> = docs.iter().flat_map(|d| session.evaluate(d)).collect();
+    // Waivers as `policy check` applies them, matched against the path `exchange.json`: a waived finding is
+    // shown but neither blocks nor redacts.
+    let findings = if generation.waivers.is_empty() || findings.is_empty() {
+        findings
+    } else {
+        let inputs = vec![crate::report::InputRecord { path: "exchange.json".into(), sha256: None }];
+        let mut report = crate::report::Report { findings, inputs, ..Default::default() };
+        crate::pipeline::apply_waivers(&generation.policies, &mut report, &generation.waivers);
+        report.findings
+    };
     let (mut block, mut redact) = (false, false);
     for f in findings.iter().filter(|f| denies(f, generation.deny_on)) {
         if f.rule.tags.iter().any(|t| t == "redact") && f.cause != crate::eval::Cause::Error {
@@ -77,11 +87,16 @@ pub(super) fn guard(state: &super::State, generation: &Generation, text: &str) -
     let shown: Vec<Json> = findings
         .iter()
         .map(|f| {
-            json!({
+            let mut shown = json!({
                 "rule": f.rule.id, "title": f.rule.title, "severity": f.severity, "cause": f.cause.name(),
                 "message": f.message, "pointer": f.pointer(), "controls": f.rule.controls,
                 "blocking": denies(f, generation.deny_on),
-            })
+            });
+            if let Some(note) = waiver_note(f) {
+                shown["waived"] = json!(f.waived());
+                shown["waiver"] = json!(note);
+            }
+            shown
         })
         .collect();
     let mut body = json!({"decision": decision, "findings": shown, "policies_sha256": generation.policies.digest()});

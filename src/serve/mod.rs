@@ -36,6 +36,8 @@ pub struct Loaded {
     pub deny_on: Option<Severity>,
     /// Files whose change triggers a reload (policy files and folders, configuration files).
     pub watch: Vec<PathBuf>,
+    /// Waivers applied to every decision, as `policy check` applies them (vigil.toml's and `--waivers`).
+    pub waivers: Vec<Arc<crate::waiver::Waiver>>,
 }
 
 /// Compiles the policies; called at start and on every reload with the functions the server adds (the
@@ -94,6 +96,8 @@ pub(crate) struct Generation {
     /// `runtime.secret_patterns` and `runtime.pii_patterns`, compiled: what a `redact` decision removes.
     pub redact: Vec<regex::Regex>,
     pub watch: Vec<PathBuf>,
+    /// Reloaded with the policies: a changed waiver file swaps in a new generation too.
+    pub waivers: Vec<Arc<crate::waiver::Waiver>>,
 }
 
 /// Everything the routes share.
@@ -134,7 +138,8 @@ fn generation(loaded: Loaded) -> Result<Generation, String> {
             redact.push(regex::Regex::new(text).map_err(|e| format!("`{}`: {e}", p.name))?);
         }
     }
-    Ok(Generation { policies: loaded.policies, deny_on: loaded.deny_on, redact, watch: loaded.watch })
+    let Loaded { policies, deny_on, watch, waivers } = loaded;
+    Ok(Generation { policies, deny_on, redact, watch, waivers })
 }
 
 /// Runs the server until SIGTERM or SIGINT (then drains and returns `Ok`). Fails before serving when the
