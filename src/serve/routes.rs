@@ -110,8 +110,7 @@ pub(super) fn admission(generation: &Generation, text: &str) -> Result<Decision,
     }
     // DELETE and CONNECT carry no object to judge: allowed, with nothing to say. A waived finding is a
     // warning, whatever its severity, so the caller still sees it.
-    let (deny, warn): (Vec<&Finding>, Vec<&Finding>) =
-        findings.iter().partition(|f| denies(f, generation.deny_on));
+    let (deny, warn): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| denies(f, generation.deny_on));
     let allowed = deny.is_empty();
     let mut response = json!({"uid": uid, "allowed": allowed});
     if !allowed {
