@@ -60,7 +60,7 @@ pub(super) fn check(generation: &Generation, text: &str, content_type: &str, que
         .into()
     });
     let docs = Document::parse(&name, text, &options).map_err(|e| error_text(&e))?;
-    let mut report = generation.policies.evaluate(&docs);
+    let mut report = generation.evaluate(&docs);
     if generation.waivers.iter().any(|w| w.digest.is_some()) {
         // What `policy check` records for a text file: the SHA-256 of its text, so a waiver pinned to the
         // reviewed content covers the same body here.
@@ -104,7 +104,7 @@ pub(super) fn admission(generation: &Generation, text: &str) -> Result<Decision,
         let docs = Document::parse(&file, &text, &LoadOptions::default()).map_err(|e| error_text(&e))?;
         // The same waivers as `policy check`, matched against the path above; an admission has no file, so
         // a waiver pinned to a file's SHA-256 never covers one (fail closed).
-        let mut report = generation.policies.evaluate(&docs);
+        let mut report = generation.evaluate(&docs);
         crate::pipeline::apply_waivers(&generation.policies, &mut report, &generation.waivers);
         findings = report.findings;
     }
