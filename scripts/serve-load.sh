@@ -12,10 +12,10 @@
 #   4. the server's own histogram of time to decide;
 #   5. a summary table: median and spread of the RUNS runs, and the load average before and after.
 #
-#   scripts/serve-load.sh [SECONDS]        (env: RATE=5000 RUNS=3 CONNECTIONS=16 NICE=)
+#   scripts/serve-load.sh [SECONDS]        (env: RATE=5000 RUNS=3 CONNECTIONS=16 NICE= RT=)
 #
-# NICE=-20 (root) runs server and generator at the highest priority: on a machine others are using, it
-# approximates an idle one. Say so when you quote figures measured that way.
+# NICE=-20 (root) runs server and generator at the highest priority (and their autogroup): on a machine
+# others are using, it approximates an idle one. Say so when you quote figures measured that way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -24,10 +24,22 @@ runs="${RUNS:-3}"
 connections="${CONNECTIONS:-16}"
 policy="${POLICY:-target/release/policy}"
 nice=()
-if [[ -n "${NICE:-}" ]]; then nice=(nice -n "$NICE"); fi
+if [[ -n "${NICE:-}" ]]; then
+  nice=(nice -n "$NICE")
+  # With autogroup scheduling (Linux's default for desktop and many VM kernels) nice only ranks processes
+  # within one session: raise this session's group too, or other sessions' builds still take their share.
+  if [[ -w /proc/self/autogroup ]]; then
+    autogroup="$(sed -n 's/.* nice //p' /proc/self/autogroup)"
+    echo "$NICE" > /proc/self/autogroup || true
+  fi
+fi
+# RT=1 (root) runs the server in the real-time class (SCHED_FIFO, priority 1): it gets a CPU the moment a
+# request arrives, whatever else runs; it never spins, so it takes no more CPU than it needs.
+rt=()
+if [[ -n "${RT:-}" ]]; then rt=(chrt -f 1); fi
 work="$(mktemp -d)"
 pid=""
-trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; [[ -n "${autogroup:-}" ]] && echo "$autogroup" > /proc/self/autogroup; rm -rf "$work"' EXIT
 
 load="target/serve_load"
 if [[ ! -x "$load" || benches/src/bin/serve_load.rs -nt "$load" ]]; then
@@ -39,7 +51,7 @@ fi
 start_server() { # CPUS (empty: all)
   local pin=()
   if [[ -n "$1" ]]; then pin=(taskset -c "$1"); fi
-  "${nice[@]}" "${pin[@]}" "$policy" serve --addr 127.0.0.1:0 --no-config --max-concurrency 1024 \
+  "${rt[@]}" "${nice[@]}" "${pin[@]}" "$policy" serve --addr 127.0.0.1:0 --no-config --max-concurrency 1024 \
     --param runtime.max_requests_per_minute=100000000 --param runtime.max_tokens_per_minute=100000000000 \
     --param runtime.extraction_similar_prompts=1000000 > "$work/addr" 2> "$work/log" &
   pid=$!
@@ -66,7 +78,7 @@ with open(sys.argv[1], "w") as f:
 EOF
 
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "binary: $policy ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))${NICE:+; nice $NICE}"
+echo "binary: $policy ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))${NICE:+; nice $NICE}${RT:+; server SCHED_FIFO 1}"
 
 constant_rate() { # LABEL SERVER_CPUS GENERATOR_CPUS
   local label="$1" gen=()
