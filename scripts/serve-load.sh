@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of `policy serve` on loopback, from a second process (docs/performance.md, "policy serve").
 #
-# Needs a release build of the binary (`cargo build --release --bin policy`), rustc (to build the load
+# Needs a release build of the binary (`cargo build --release --bin policy --no-default-features --features
+# cli,serve`, the build measured in docs/performance.md), rustc (to build the load
 # generator, benches/src/bin/serve_load.rs, standard library only), wrk (Debian: `apt-get install wrk`),
 # taskset, curl and python3. Prints, in one go:
 #   1. /v1/guard at a constant 5,000 requests/s (RATE), RUNS times: the open-loop generator pinned to
