@@ -126,6 +126,8 @@ pub struct Config {
     pub rules: RuleSettings,
     /// Waivers from `waivers` files and `[[waiver]]` tables.
     pub waivers: Vec<Arc<Waiver>>,
+    /// The `waivers` files named (`policy serve` reloads when one changes, even an empty one).
+    pub waiver_files: Vec<PathBuf>,
     /// An unused waiver is an error.
     pub strict_waivers: Option<bool>,
     /// Where to append the audit log.
@@ -274,6 +276,7 @@ fn load_as(path: &Path, root: Option<PathBuf>) -> Result<Config, Vec<Diagnostic>
             "schemas" => config.schemas = reader.schemas(value),
             "waivers" => {
                 for file in reader.paths(value) {
+                    config.waiver_files.push(file.clone());
                     match waiver::load_file(&file) {
                         Ok(w) => config.waivers.extend(w),
                         Err(e) => reader.errors.extend(e),

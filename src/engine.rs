@@ -450,6 +450,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// The same session with "now" read again from the policies' clock: a long-lived session (`policy serve`
+    /// keeps one per policy generation, as building one walks the whole program) is re-stamped per request
+    /// rather than rebuilt, so date rules still see the time of the request.
+    pub(crate) fn refreshed(&self) -> Session {
+        Session {
+            policies: self.policies.clone(),
+            world: Arc::clone(&self.world),
+            cx: CallContext { now: self.policies.now() },
+        }
+    }
+
     /// Why rule `rule_id` passed, failed, did not apply or could not be evaluated on each of `docs`
     /// (`policy explain`). A separate walk: `evaluate` is not slowed by it.
     pub(crate) fn explain(&self, rule_id: &str, docs: &[Document]) -> Result<Vec<crate::explain::Explanation>, String> {

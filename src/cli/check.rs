@@ -537,6 +537,7 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
         layers.iter().filter(|c| !c.file.as_os_str().is_empty()).map(|c| c.file.clone()).collect();
     watch.extend(configured(layers.len()).into_iter().map(|(p, _)| p));
     watch.extend(args.policies.policies.iter().cloned());
+    watch.extend(layers.iter().flat_map(|c| c.waiver_files.iter().cloned()).chain(args.waivers.iter().cloned()));
     Ok(Plan {
         watch,
         policies,
@@ -567,6 +568,7 @@ pub(super) fn for_serve(
     disable: Vec<String>,
     enable: Vec<String>,
     severities: Vec<String>,
+    waivers: Vec<PathBuf>,
 ) -> CheckArgs {
     CheckArgs {
         paths: Vec::new(),
@@ -580,7 +582,7 @@ pub(super) fn for_serve(
         disable,
         enable,
         severities,
-        waivers: Vec::new(),
+        waivers,
         strict_waivers: false,
         audit_log: None,
         evidence: attest::EvidenceArgs { attest: None, sign_key: None, bundles: Vec::new(), bundle_key: None },
@@ -603,11 +605,17 @@ pub(super) fn for_serve(
 }
 
 /// What `policy serve` takes from a plan: the compiled policies, the deny threshold (`--fail-on`, the
-/// profile's or vigil.toml's `fail_on`) and the files to watch. Problems are printed, as for a check.
+/// profile's or vigil.toml's `fail_on`), the files to watch and the waivers (vigil.toml's and `--waivers`).
+/// Problems are printed, as for a check.
 #[cfg(feature = "serve")]
-pub(super) fn serve_plan(args: &CheckArgs) -> Result<(PolicySet, Option<Severity>, Vec<PathBuf>), Outcome> {
+pub(super) fn serve_plan(args: &CheckArgs) -> Result<vigil::unstable::serve::Loaded, Outcome> {
     let plan = plan(args)?;
-    Ok((plan.policies, plan.fail_on, plan.watch))
+    Ok(vigil::unstable::serve::Loaded {
+        policies: plan.policies,
+        deny_on: plan.fail_on,
+        watch: plan.watch,
+        waivers: plan.options.waivers,
+    })
 }
 
 /// Whether the run writes a report in `format`, on standard output or with `--output`.

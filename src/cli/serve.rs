@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use vigil::unstable::config::FailOn;
-use vigil::unstable::serve::{Loaded, Loader, Options};
+use vigil::unstable::serve::{Loader, Options};
 
 use super::Outcome;
 use super::output::{capture, eprint};
@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Change a rule's severity: RULE=SEVERITY (repeatable).
     #[arg(long = "severity", value_name = "RULE=SEVERITY")]
     severities: Vec<String>,
+    /// Waivers file (YAML or JSON), besides vigil.toml's `waivers` (repeatable); reloaded like the policies.
+    #[arg(long, value_name = "FILE")]
+    waivers: Vec<PathBuf>,
     /// PEM certificate chain: serve HTTPS (with `--tls-key`).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -134,11 +137,11 @@ pub fn run(args: ServeArgs) -> Outcome {
             args.disable.clone(),
             args.enable.clone(),
             args.severities.clone(),
+            args.waivers.clone(),
         );
         // The problems are the ones `policy check` would print, collected for the log and `/readyz`.
         let (planned, printed) = capture(|| super::check::serve_plan(&check));
-        let (policies, deny_on, watch) = planned.map_err(|_| printed.trim().to_string())?;
-        Ok(Loaded { policies, deny_on, watch })
+        planned.map_err(|_| printed.trim().to_string())
     });
     match vigil::unstable::serve::run(options, loader) {
         Ok(()) => Outcome::Pass,

@@ -36,6 +36,8 @@ pub struct Loaded {
     pub deny_on: Option<Severity>,
     /// Files whose change triggers a reload (policy files and folders, configuration files).
     pub watch: Vec<PathBuf>,
+    /// Waivers applied to every decision, as `policy check` applies them (vigil.toml's and `--waivers`).
+    pub waivers: Vec<Arc<crate::waiver::Waiver>>,
 }
 
 /// Compiles the policies; called at start and on every reload with the functions the server adds (the
@@ -90,10 +92,41 @@ impl Default for Options {
 /// One compiled generation of the policies, and what the routes derive from it once.
 pub(crate) struct Generation {
     pub policies: PolicySet,
+    /// A session over no other documents, built once: building one walks every expression of the program
+    /// (half of a guard request's instructions when it was built per request). Requests take
+    /// [`Generation::session`].
+    empty: crate::engine::Session,
+    /// Whether a rule reads other documents (`documents(...)`): then a check sees its own documents.
+    cross_document: bool,
     pub deny_on: Option<Severity>,
     /// `runtime.secret_patterns` and `runtime.pii_patterns`, compiled: what a `redact` decision removes.
     pub redact: Vec<regex::Regex>,
     pub watch: Vec<PathBuf>,
+    /// Reloaded with the policies: a changed waiver file swaps in a new generation too.
+    pub waivers: Vec<Arc<crate::waiver::Waiver>>,
+}
+
+impl Generation {
+    /// A session in which `documents(...)` sees `docs`: the prebuilt one, stamped with the time of the
+    /// request, when no rule reads other documents or there are none to see.
+    pub fn session(&self, docs: &[crate::input::Document]) -> crate::engine::Session {
+        if self.cross_document && !docs.is_empty() { self.policies.session(docs) } else { self.empty.refreshed() }
+    }
+
+    /// [`PolicySet::evaluate`] with [`Generation::session`]: the report of `policy check` on these documents.
+    pub fn evaluate(&self, docs: &[crate::input::Document]) -> crate::report::Report {
+        let session = self.session(docs);
+        let mut report = crate::report::Report::default();
+        for doc in docs {
+            report.findings.extend(session.evaluate(doc).into_iter().map(crate::report::Reported::from));
+            report.count_document(doc);
+            if !report.inputs.iter().any(|i| i.path == doc.name()) {
+                report.inputs.push(crate::report::InputRecord { path: doc.name().to_string(), sha256: None });
+            }
+        }
+        report.files = report.inputs.len();
+        report
+    }
 }
 
 /// Everything the routes share.
@@ -134,7 +167,9 @@ fn generation(loaded: Loaded) -> Result<Generation, String> {
             redact.push(regex::Regex::new(text).map_err(|e| format!("`{}`: {e}", p.name))?);
         }
     }
-    Ok(Generation { policies: loaded.policies, deny_on: loaded.deny_on, redact, watch: loaded.watch })
+    let Loaded { policies, deny_on, watch, waivers } = loaded;
+    let (empty, cross_document) = (policies.session(&[]), policies.cross_document());
+    Ok(Generation { policies, empty, cross_document, deny_on, redact, watch, waivers })
 }
 
 /// Runs the server until SIGTERM or SIGINT (then drains and returns `Ok`). Fails before serving when the

@@ -10,10 +10,11 @@ use serde_json::{Value as Json, json};
 
 use super::Generation;
 use super::http::{Answer, Decision};
-use crate::eval::{Cause, Finding};
+use crate::eval::Cause;
 use crate::input::{Document, Kind, LoadOptions};
 use crate::report::Reported;
 use crate::rule_info::Severity;
+use crate::waiver::WaiverMatch;
 
 /// Kubernetes shows at most this many characters of one warning, and this many in all.
 const WARNING_CHARS: usize = 256;
@@ -60,9 +61,16 @@ pub(super) fn check(generation: &Generation, text: &str, content_type: &str, que
         .into()
     });
     let docs = Document::parse(&name, text, &options).map_err(|e| error_text(&e))?;
-    let report = generation.policies.evaluate(&docs);
+    let mut report = generation.evaluate(&docs);
+    if generation.waivers.iter().any(|w| w.digest.is_some()) {
+        // What `policy check` records for a text file: the SHA-256 of its text, so a waiver pinned to the
+        // reviewed content covers the same body here.
+        let digest = crate::hex::sha256(text.as_bytes());
+        report.inputs.iter_mut().for_each(|i| i.sha256 = Some(digest.clone()));
+    }
+    crate::pipeline::apply_waivers(&generation.policies, &mut report, &generation.waivers);
     let failing = generation.deny_on.map_or(0, |s| report.failing(s));
-    let unknown = report.findings.iter().filter(|f| f.cause == Cause::Error).count();
+    let unknown = report.findings.iter().filter(|f| f.cause == Cause::Error && !f.waived()).count();
     let outcome = if failing > 0 || unknown > 0 { "fail" } else { "pass" };
     let body = crate::report::to_string(|out| crate::report::json::render(&report, generation.deny_on, out));
     Ok(Decision { record: record(&report.findings, outcome), rules: rules(&report.findings), outcome, body })
@@ -95,11 +103,15 @@ pub(super) fn admission(generation: &Generation, text: &str) -> Result<Decision,
         shown = format!("{kind} {ns}/{name}");
         let file = format!("admission/{}/{}/{}.json", safe(ns), safe(kind), safe(name));
         let docs = Document::parse(&file, &text, &LoadOptions::default()).map_err(|e| error_text(&e))?;
-        findings = generation.policies.evaluate(&docs).findings;
+        // The same waivers as `policy check`, matched against the path above; an admission has no file, so
+        // a waiver pinned to a file's SHA-256 never covers one (fail closed).
+        let mut report = generation.evaluate(&docs);
+        crate::pipeline::apply_waivers(&generation.policies, &mut report, &generation.waivers);
+        findings = report.findings;
     }
-    // DELETE and CONNECT carry no object to judge: allowed, with nothing to say.
-    let (deny, warn): (Vec<&Reported>, Vec<&Reported>) =
-        findings.iter().filter(|f| !f.waived()).partition(|f| denies(f, generation.deny_on));
+    // DELETE and CONNECT carry no object to judge: allowed, with nothing to say. A waived finding is a
+    // warning, whatever its severity, so the caller still sees it.
+    let (deny, warn): (Vec<&Reported>, Vec<&Reported>) = findings.iter().partition(|f| denies(f, generation.deny_on));
     let allowed = deny.is_empty();
     let mut response = json!({"uid": uid, "allowed": allowed});
     if !allowed {
@@ -133,15 +145,34 @@ pub(super) fn admission(generation: &Generation, text: &str) -> Result<Decision,
 }
 
 /// Whether a finding denies: at or above the threshold, or a rule that could not be evaluated (not
-/// knowing is not clean).
-pub(super) fn denies(f: &Finding, deny_on: Option<Severity>) -> bool {
-    f.cause == Cause::Error || deny_on.is_some_and(|s| f.severity >= s)
+/// knowing is not clean), unless a current waiver covers it (as `policy check`'s exit code has it).
+pub(super) fn denies(f: &Reported, deny_on: Option<Severity>) -> bool {
+    !f.waived() && (f.cause == Cause::Error || deny_on.is_some_and(|s| f.severity >= s))
 }
 
-/// `[RULE] message (at /pointer)`.
-fn line(f: &Finding) -> String {
+/// The waiver state of a finding: the one place the server reads it.
+pub(super) fn waiver(f: &Reported) -> Option<&WaiverMatch> {
+    f.waiver()
+}
+
+/// What a finding's waiver says, as `policy check` words it: `waived until DATE (FILE:LINE)` or `the
+/// waiver expired on DATE (FILE:LINE)`.
+pub(super) fn waiver_note(f: &Reported) -> Option<String> {
+    waiver(f).map(|m| {
+        let w = &m.waiver;
+        if m.expired {
+            format!("the waiver expired on {} ({})", w.expires, w.declared_at)
+        } else {
+            format!("waived until {} ({})", w.expires, w.declared_at)
+        }
+    })
+}
+
+/// `[RULE] message (at /pointer)`, and the waiver's state when one matched.
+fn line(f: &Reported) -> String {
     let at = if f.pointer().is_empty() { String::new() } else { format!(" (at {})", f.pointer()) };
-    format!("[{}] {}{at}", f.rule.id, f.message)
+    let waiver = waiver_note(f).map_or(String::new(), |n| format!(" [{n}]"));
+    format!("[{}] {}{at}{waiver}", f.rule.id, f.message)
 }
 
 /// A path segment from a name the request chose: no separators, no dot-dot.
@@ -162,7 +193,13 @@ pub(super) fn rules(findings: &[Reported]) -> Vec<String> {
 pub(super) fn record(findings: &[Reported], outcome: &str) -> Json {
     let findings: Vec<Json> = findings
         .iter()
-        .map(|f| json!({"rule": f.rule.id, "severity": f.severity, "cause": f.cause.name(), "pointer": f.pointer(), "message": f.message, "waived": f.waived()}))
+        .map(|f| {
+            let mut r = json!({"rule": f.rule.id, "severity": f.severity, "cause": f.cause.name(), "pointer": f.pointer(), "message": f.message, "waived": f.waived()});
+            if let Some(m) = waiver(f) {
+                r["waiver"] = json!({"declared_at": m.waiver.declared_at, "expires": m.waiver.expires, "expired": m.expired});
+            }
+            r
+        })
         .collect();
     json!({"decision": outcome, "findings": findings})
 }

@@ -55,8 +55,9 @@ struct Entry {
     last_seen: u64,
 }
 
-/// One shard: entries by (dimension, key).
-type Shard = Mutex<HashMap<(u8, Box<str>), Entry>>;
+/// One shard: entries by dimension and key (see [`slot`]), hashed with foldhash (keys come from callers,
+/// and the map's seed is random per process).
+type Shard = Mutex<HashMap<Box<str>, Entry, foldhash::fast::RandomState>>;
 
 /// The store: shared by every request of one server process.
 pub struct Window {
@@ -71,7 +72,7 @@ impl Window {
     pub fn new(max_keys: usize) -> Window {
         let per_shard = max_keys.div_ceil(SHARDS).max(1);
         Window {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::default())).collect(),
             per_shard,
             start: Instant::now(),
             tick: std::sync::atomic::AtomicU64::new(0),
@@ -81,45 +82,49 @@ impl Window {
     /// The most memory the store can hold, in bytes: keys times the size of one entry with its key.
     pub fn bytes_bound(&self) -> usize {
         // The map's own slot per entry: the key's pointer and length, the entry, and a control byte.
-        let slot = std::mem::size_of::<((u8, Box<str>), Entry)>() + 1;
-        self.per_shard * SHARDS * (slot + MAX_KEY_BYTES)
+        let slot = std::mem::size_of::<(Box<str>, Entry)>() + 1;
+        self.per_shard * SHARDS * (slot + 1 + MAX_KEY_BYTES)
     }
 
     fn now(&self) -> u64 {
         self.start.elapsed().as_secs()
     }
 
-    fn shard(&self, dimension: u8, key: &str) -> &Shard {
-        let h = foldhash::fast::FixedState::default().hash_one((dimension, key));
+    fn shard(&self, slot: &str) -> &Shard {
+        let h = foldhash::fast::FixedState::default().hash_one(slot);
         &self.shards[(h as usize) % SHARDS]
     }
 
     /// Records one request under `key` of `dimension`: its tokens and, when it has one, its prompt.
     pub fn record(&self, dimension: &str, key: &str, tokens: u64, prompt: Option<&str>) {
         let Some(d) = DIMENSIONS.iter().position(|x| *x == dimension) else { return };
-        let key = cut(key);
+        let mut buf = [0; SLOT_BYTES];
+        let slot = slot(&mut buf, d, key);
         let now = self.now();
         let seen = self.tick.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let prompt = prompt.filter(|p| !p.trim().is_empty()).map(|p| Prompt {
-            at: now,
-            exact: exact(p),
-            signature: signature(p),
+        let prompt = prompt.filter(|p| !p.trim().is_empty()).map(|p| {
+            let (exact, signature) = fingerprint(p);
+            Prompt { at: now, exact, signature }
         });
-        let mut map = lock(self.shard(d as u8, key));
-        if !map.contains_key(&(d as u8, key.into())) && map.len() >= self.per_shard {
-            // Forget the least recently seen key: a linear scan of one shard, only when a new key arrives
-            // at capacity.
-            if let Some(oldest) = map.iter().min_by_key(|(_, e)| e.last_seen).map(|(k, _)| k.clone()) {
-                map.remove(&oldest);
+        let mut map = lock(self.shard(slot));
+        if !map.contains_key(slot) {
+            if map.len() >= self.per_shard {
+                // Forget the least recently seen key: a linear scan of one shard, only when a new key
+                // arrives at capacity.
+                if let Some(oldest) = map.iter().min_by_key(|(_, e)| e.last_seen).map(|(k, _)| k.clone()) {
+                    map.remove(&oldest);
+                }
             }
+            let entry = Entry {
+                minute: [Bucket::default(); 6],
+                hour: [Bucket::default(); 12],
+                prompts: [None; RECENT],
+                next_prompt: 0,
+                last_seen: seen,
+            };
+            map.insert(slot.into(), entry);
         }
-        let entry = map.entry((d as u8, key.into())).or_insert_with(|| Entry {
-            minute: [Bucket::default(); 6],
-            hour: [Bucket::default(); 12],
-            prompts: [None; RECENT],
-            next_prompt: 0,
-            last_seen: seen,
-        });
+        let Some(entry) = map.get_mut(slot) else { return };
         entry.last_seen = seen;
         for (buckets, width) in [(&mut entry.minute[..], 10), (&mut entry.hour[..], 300)] {
             let epoch = now / width + 1;
@@ -141,11 +146,12 @@ impl Window {
     pub fn lookup(&self, dimension: &str, key: &str, prompt: Option<&str>) -> Traffic {
         let mut out = Traffic { tracked: true, ..Traffic::default() };
         let Some(d) = DIMENSIONS.iter().position(|x| *x == dimension) else { return out };
-        let key = cut(key);
+        let mut buf = [0; SLOT_BYTES];
+        let slot = slot(&mut buf, d, key);
         let now = self.now();
-        let probe = prompt.filter(|p| !p.trim().is_empty()).map(|p| (exact(p), signature(p)));
-        let map = lock(self.shard(d as u8, key));
-        let Some(entry) = map.get(&(d as u8, Box::from(key))) else { return out };
+        let probe = prompt.filter(|p| !p.trim().is_empty()).map(fingerprint);
+        let map = lock(self.shard(slot));
+        let Some(entry) = map.get(slot) else { return out };
         let sum = |buckets: &[Bucket], width: u64| {
             let epoch = now / width + 1;
             let live = buckets.iter().filter(|b| b.epoch + buckets.len() as u64 > epoch);
@@ -185,8 +191,41 @@ fn cut(key: &str) -> &str {
     &key[..end]
 }
 
+/// A map key: the dimension's index as one ASCII digit, then the key cut to [`MAX_KEY_BYTES`], written
+/// into `buf` so that a lookup allocates nothing.
+const SLOT_BYTES: usize = 1 + MAX_KEY_BYTES;
+
+fn slot<'a>(buf: &'a mut [u8; SLOT_BYTES], dimension: usize, key: &str) -> &'a str {
+    let key = cut(key);
+    buf[0] = b'0' + dimension as u8;
+    buf[1..=key.len()].copy_from_slice(key.as_bytes());
+    // An ASCII digit followed by a whole `str` cut at a character boundary: always UTF-8.
+    std::str::from_utf8(&buf[..=key.len()]).unwrap_or_default()
+}
+
 fn exact(prompt: &str) -> u64 {
     foldhash::fast::FixedState::default().hash_one(prompt)
+}
+
+thread_local! {
+    /// The last prompt fingerprinted on this thread, by its exact hash and length. A guard request records
+    /// its prompt under up to three keys and its policies then look it up, all with the same prompt and on
+    /// one thread: the min-hash signature is computed once instead of four times or more.
+    static LAST: std::cell::Cell<Option<(u64, usize, [u32; HASHES])>> = const { std::cell::Cell::new(None) };
+}
+
+/// The prompt's exact hash and min-hash signature.
+fn fingerprint(prompt: &str) -> (u64, [u32; HASHES]) {
+    let exact = exact(prompt);
+    if let Some((e, len, signature)) = LAST.get()
+        && e == exact
+        && len == prompt.len()
+    {
+        return (exact, signature);
+    }
+    let signature = signature(prompt);
+    LAST.set(Some((exact, prompt.len(), signature)));
+    (exact, signature)
 }
 
 /// A min-hash signature of the prompt's word bigrams, after lowercasing and masking digits, so prompts

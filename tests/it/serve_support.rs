@@ -19,8 +19,13 @@ pub struct Server {
 impl Server {
     /// Starts `policy serve --addr 127.0.0.1:0 --no-config ARGS` in `dir` and waits for its address.
     pub fn start(args: &[&str], dir: &Path) -> Server {
+        Server::start_raw(&[&["--no-config"], args].concat(), dir)
+    }
+
+    /// Starts `policy serve --addr 127.0.0.1:0 ARGS` in `dir` (configuration as ARGS say).
+    pub fn start_raw(args: &[&str], dir: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_policy"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--no-config"])
+            .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .current_dir(dir)
             .env("VIGIL_LOG", "warn")
