@@ -16,6 +16,8 @@ mod model_file;
 mod toml;
 mod walk;
 mod yaml;
+#[cfg(test)]
+mod yaml_reference;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
