@@ -204,6 +204,11 @@ fn main() {
         timing_rows(&mut table2, &samples, &Columns { lead: &lead, ..cols.clone() });
     }
     println!("## Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+    if !workload.yaml.is_empty() {
+        let table =
+            vigil_bench::yaml_parsers::run(&workload.yaml, args.passes, args.warmup).unwrap_or_else(|e| fail(e));
+        println!("## YAML loading against event-only parsers, one thread\n\n{table}");
+    }
 }
 
 /// Parses every text with every engine, aborting on the first failure.
