@@ -18,6 +18,7 @@ mod walk;
 mod yaml;
 #[cfg(test)]
 mod yaml_reference;
+mod yaml_scalar;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

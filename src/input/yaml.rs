@@ -18,11 +18,11 @@ use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
 
 use super::locate::{NodeSpan, Tree};
 use super::merge::{Anchors, Merge, merge_sources};
+pub(crate) use super::yaml_scalar::resolve_plain;
+use super::yaml_scalar::{check_container_tag, scalar};
 use super::{Limits, LoadError};
 use crate::source::{Source, Span};
 use crate::value::{KeyHasher, Map, Value};
-
-const CORE_TAG: &str = "tag:yaml.org,2002:";
 
 /// Mappings up to this many entries check for duplicate keys by comparing the keys, and are hashed once, at
 /// their exact size, when they close; larger ones move into an `IndexMap` (profiled: growing and rehashing
@@ -195,13 +195,8 @@ impl Builder<'_> {
                 let plain = matches!(style, ScalarStyle::Plain);
                 let merge_key =
                     value == "<<" && ((plain && tag.is_none()) || tag.as_deref() == Some("tag:yaml.org,2002:merge"));
-                let value = if merge_key {
-                    Value::from("<<")
-                } else if plain && tag.is_none() {
-                    resolve_plain_owned(value)
-                } else {
-                    self.scalar(value, style, tag.as_deref(), span)?
-                };
+                let value =
+                    if merge_key { Value::from("<<") } else { scalar(self.src, value, style, tag.as_deref(), span)? };
                 if self.awaits_key() {
                     self.take_key(value, span, merge_key)?;
                 } else {
@@ -228,7 +223,7 @@ impl Builder<'_> {
             }
             EventData::SequenceStart { anchor, tag, .. } => {
                 self.in_doc(span)?;
-                self.check_container_tag(tag.as_deref(), "seq", span)?;
+                check_container_tag(self.src, tag.as_deref(), "seq", span)?;
                 let is_key = self.awaits_key();
                 let slot = self.record(span);
                 let from = self.items.len();
@@ -236,7 +231,7 @@ impl Builder<'_> {
             }
             EventData::MappingStart { anchor, tag, .. } => {
                 self.in_doc(span)?;
-                self.check_container_tag(tag.as_deref(), "map", span)?;
+                check_container_tag(self.src, tag.as_deref(), "map", span)?;
                 let is_key = self.awaits_key();
                 let slot = self.record(span);
                 let from = self.entries.len();
@@ -404,128 +399,6 @@ impl Builder<'_> {
         }
         Ok(())
     }
-
-    fn check_container_tag(&self, tag: Option<&str>, expected: &str, span: Span) -> Result<(), LoadError> {
-        match tag.and_then(|t| t.strip_prefix(CORE_TAG)) {
-            Some(suffix) if suffix != expected => Err(self.unsafe_tag(suffix, span)),
-            _ => Ok(()),
-        }
-    }
-
-    fn unsafe_tag(&self, suffix: &str, span: Span) -> LoadError {
-        let message =
-            format!("unsupported YAML tag `!!{suffix}`: Vigil reads plain data and never constructs tagged objects");
-        self.error(span, message)
-    }
-
-    /// A quoted, block or tagged scalar (plain untagged ones take [`resolve_plain_owned`]).
-    fn scalar(&self, text: String, style: ScalarStyle, tag: Option<&str>, span: Span) -> Result<Value, LoadError> {
-        if let Some(suffix) = tag.and_then(|t| t.strip_prefix(CORE_TAG)) {
-            let resolved = resolve_plain(&text);
-            return match (suffix, resolved) {
-                ("str" | "binary" | "timestamp", _) => Ok(Value::String(text.into())),
-                ("null", Value::Null) => Ok(Value::Null),
-                ("bool", v @ Value::Bool(_)) | ("int", v @ Value::Int(_)) | ("float", v @ Value::Float(_)) => Ok(v),
-                ("float", Value::Int(i)) => Ok(Value::Float(i as f64)),
-                ("null" | "bool" | "int" | "float", _) => {
-                    Err(self.error(span, format!("`{text}` is not a valid !!{suffix}")))
-                }
-                _ => Err(self.unsafe_tag(suffix, span)),
-            };
-        }
-        // Local tags (`!Ref`, `!Sub`, ...) annotate plain data: the value is read as if untagged. The
-        // non-specific tag `!` makes a plain scalar a string.
-        Ok(match (style, tag) {
-            (ScalarStyle::Plain, Some(t)) if t != "!" => resolve_plain_owned(text),
-            _ => Value::String(text.into()),
-        })
-    }
-}
-
-/// [`resolve_plain`] of a scalar the parser handed over.
-fn resolve_plain_owned(text: String) -> Value {
-    resolve_core(&text).unwrap_or_else(|| Value::String(text.into()))
-}
-
-/// YAML 1.2 core schema resolution of an untagged plain scalar.
-pub(crate) fn resolve_plain(text: &str) -> Value {
-    resolve_core(text).unwrap_or_else(|| Value::String(text.into()))
-}
-
-/// The null, boolean or number a plain scalar stands for; `None` for a string. Allocates nothing, so a
-/// string is copied once, into its `Value`.
-fn resolve_core(text: &str) -> Option<Value> {
-    let Some(&first) = text.as_bytes().first() else { return Some(Value::Null) };
-    // Most scalars are names and words: their first byte tells they are strings.
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'))
-    {
-        return None;
-    }
-    match text {
-        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(Value::Float(f64::INFINITY)),
-        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
-        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
-        _ => {}
-    }
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return None;
-    }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Some(Value::Int(i));
-        }
-    } else if let Some(oct) = text.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Some(Value::Int(i));
-        }
-    } else if is_core_int(text) {
-        return match text.parse::<i64>() {
-            Ok(i) => Some(Value::Int(i)),
-            Err(_) => text.parse::<f64>().ok().map(Value::Float),
-        };
-    } else if is_core_float(text)
-        && let Ok(x) = text.parse::<f64>()
-    {
-        return Some(Value::Float(x));
-    }
-    None
-}
-
-fn is_core_int(text: &str) -> bool {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
-fn is_core_float(text: &str) -> bool {
-    let s = text.strip_prefix(['-', '+']).unwrap_or(text).as_bytes();
-    let mut i = 0;
-    let int_digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    i += int_digits;
-    let mut frac_digits = 0;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        frac_digits = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        i += frac_digits;
-    }
-    if int_digits == 0 && frac_digits == 0 {
-        return false;
-    }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(s.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        let exp = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == s.len()
 }
 
 #[cfg(test)]

@@ -124,6 +124,20 @@ fn same_as_reference_on_edge_cases() {
     assert_same(small_dup, "a duplicate in a small mapping");
 }
 
+/// libyaml-safer's open panic reports (simonask/libyaml-safer#6, #7) and the block scalar at end of input
+/// it panics on: each is an error with a span, never a crash.
+#[test]
+fn parser_panics_are_errors() {
+    for text in ["a: ''|\n 0", "[!,", "key: |\n  text"] {
+        let src = Source::new("t.yaml", text);
+        match parse_stream(&src, text, 0, &Limits::default()) {
+            Err(e) => assert!(e.message.starts_with("invalid YAML"), "{text:?}: {}", e.message),
+            Ok(trees) => assert!(text.starts_with("key"), "{text:?} loaded: {:?}", trees[0].value),
+        }
+        assert_same(text, "an input the parser panics on");
+    }
+}
+
 #[test]
 fn core_schema_resolution() {
     assert_eq!(resolve_plain(""), Value::Null);
