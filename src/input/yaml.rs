@@ -9,7 +9,7 @@
 //! Speed (docs/performance.md, "YAML loading"): libyaml-safer's state machine is most of the time; the
 //! builder adds little to it because each collection is allocated once at its final size (children wait in
 //! shared stacks), small mappings find duplicate keys by comparing keys rather than by hashing them twice,
-//! and a plain scalar's text is resolved without allocating and moved into its `Value`.
+//! and a plain scalar is resolved without allocating, so its text is copied once, into its `Value`.
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! (`!!python/object`, `!!set`, ...) is refused rather than constructed.
 //!
 //! Resolution allocates nothing: most scalars are names and words, told apart from numbers by their first
-//! byte, and the parser's own string is moved into the `Value`.
+//! byte, and the parser's string is copied once, into the `Value`.
 
 use libyaml_safer::ScalarStyle;
 
