@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vigil::Document;
-use vigil_bench::yaml_parsers::{libyaml_safer_events, saphyr_events, yaml_rust2_events};
+use vigil_bench::yaml_parsers::{Reader, libyaml_safer_events, saphyr_events, yaml_rust2_events};
 use vigil_bench::{Rng, model_card_yaml};
 
 fn group(c: &mut Criterion, name: &str, texts: &[String]) {
@@ -18,7 +18,7 @@ fn group(c: &mut Criterion, name: &str, texts: &[String]) {
     group.bench_function("Vigil load (Document::from_str)", |b| {
         b.iter(|| texts.iter().map(|t| Document::from_str("doc.yaml", t).map_or(0, |d| d.len())).sum::<usize>())
     });
-    let parsers: [(&str, fn(&str) -> Result<usize, String>); 3] = [
+    let parsers: [(&str, Reader); 3] = [
         ("libyaml-safer events", libyaml_safer_events),
         ("saphyr-parser events", saphyr_events),
         ("yaml-rust2 events", yaml_rust2_events),

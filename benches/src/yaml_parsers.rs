@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::measure::{Samples, Stats, Table, interleaved, micros, ratio};
 
+/// Reads one text, returning how many events (or documents) it gave.
+pub type Reader = fn(&str) -> Result<usize, String>;
+
 /// The rows, in the order of [`run`]'s closures.
 pub const ROWS: [&str; 4] = [
     "Vigil YAML load (Document::from_str)",
@@ -68,8 +71,7 @@ fn vigil_load(text: &str) -> Result<usize, String> {
 /// renders the table with each row's ratio to Vigil's parser (libyaml-safer) and to the fastest parser,
 /// plus the "YAML load ÷ fastest parser" line.
 pub fn run(texts: &[String], passes: usize, warmup: usize) -> Result<String, String> {
-    let steps: [fn(&str) -> Result<usize, String>; 4] =
-        [vigil_load, libyaml_safer_events, saphyr_events, yaml_rust2_events];
+    let steps: [Reader; 4] = [vigil_load, libyaml_safer_events, saphyr_events, yaml_rust2_events];
     for (row, step) in ROWS.iter().zip(steps) {
         if let Some((i, e)) = texts.iter().enumerate().find_map(|(i, t)| step(t).err().map(|e| (i, e))) {
             return Err(format!("{row} fails on document {i}: {e}"));
