@@ -36,13 +36,13 @@ pub fn entry(report: &Report, policy_digest: &str, time: jiff::Timestamp) -> Jso
             json!({
                 "rule": f.rule.id, "severity": f.severity, "file": f.file(), "line": f.line_col().map(|p| p.0),
                 "pointer": f.pointer(), "message": f.message, "waived": f.waived(),
-                "waiver": f.waiver.as_ref().map(|w| w.waiver.declared_at.clone()),
+                "waiver": f.waiver().map(|w| w.waiver.declared_at.clone()),
             })
         })
         .collect();
     let mut waivers: Vec<Json> = Vec::new();
     for f in &report.findings {
-        if let Some(m) = &f.waiver {
+        if let Some(m) = f.waiver() {
             let w = &m.waiver;
             let record = json!({"rule": w.rule, "path": w.path, "owner": w.owner, "approver": w.approver,
                 "expires": w.expires, "declared_at": w.declared_at, "expired": m.expired, "used": true});

@@ -403,13 +403,19 @@ impl PolicySet {
         self.program.exprs.iter().any(|e| matches!(e, Expr::Documents(_)))
     }
 
+    /// Finds, loads and evaluates the files and folders of `options` in parallel (on rayon's global pool,
+    /// or the pool this is called in), as `policy check` does; input problems are in the report.
+    pub fn check(&self, options: &crate::CheckOptions) -> Report {
+        crate::pipeline::check(self, options)
+    }
+
     /// Evaluates every document; `documents(...)` sees all of them.
     pub fn evaluate(&self, documents: &[Document]) -> Report {
         let session = self.session(documents);
         let mut report = Report::default();
         let mut files = std::collections::HashSet::new();
         for doc in documents {
-            report.findings.extend(session.evaluate(doc));
+            report.findings.extend(session.evaluate(doc).into_iter().map(crate::report::Reported::from));
             report.count_document(doc);
             if files.insert(doc.name()) {
                 report.inputs.push(crate::report::InputRecord { path: doc.name().to_string(), sha256: None });

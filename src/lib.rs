@@ -1,7 +1,10 @@
 //! Vigil: policy-as-code for AI systems.
 //!
 //! An [`Engine`] compiles policies once into a [`PolicySet`]; the set evaluates parsed [`Document`]s
-//! (model cards, ML-BOMs, pipelines, deployments, model files) and returns a [`Report`] of [`Finding`]s.
+//! (model cards, ML-BOMs, pipelines, deployments, model files) and returns a [`Report`] of [`Finding`]s, each
+//! held as a [`Reported`] beside the waiver that covers it. [`PolicySet::check`] finds and loads files and
+//! folders as `policy check` does; its [`CheckOptions`], like the other option structs, are built with
+//! `with_*` setters.
 //!
 //! ```
 //! use vigil::{Document, Engine, Severity, Value};
@@ -53,6 +56,8 @@
 // Engine core. The front end (sources, diagnostics, the grammar and syntax trees) is the `vigil-syntax`
 // crate, which the build script shares.
 use vigil_syntax::{diagnostic, source, syntax};
+#[macro_use]
+mod setters;
 mod check;
 mod engine;
 mod error;
@@ -104,7 +109,7 @@ pub use functions::{CallContext, Function, Registry, Ty};
 pub use input::{Document, Format, Kind, Limits as LoadLimits, LoadError, LoadOptions, Location};
 pub use pipeline::CheckOptions;
 pub use plugins::{Limits as PluginLimits, PluginError, PluginOptions, PluginSource};
-pub use report::Report;
+pub use report::{Report, Reported};
 pub use rule_info::{RuleInfo, Severity};
 pub use settings::RuleSettings;
 pub use source::{Source, Span};

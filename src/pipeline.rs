@@ -15,10 +15,28 @@ use crate::input::hint::{self, Guess};
 use crate::input::{self, Document, Input, Kind, LoadError, LoadOptions, Loaded, Skipped};
 use crate::ir::Expr;
 use crate::report::{InputRecord, Report};
-use crate::waiver::{Waiver, WaiverMatch};
+use crate::waiver::Waiver;
 
-/// What to check and how to load it.
+/// What to check and how to load it: [`CheckOptions::new`] with the paths, then `with_*` setters.
+///
+/// ```
+/// use vigil::{CheckOptions, Engine, Kind, Severity};
+///
+/// # fn main() -> miette::Result<()> {
+/// let dir = std::env::temp_dir().join(format!("vigil-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("card.yaml"), "kind: ModelCard\nname: m\n").unwrap();
+/// let policy = "package p\nrule \"P-1\" {\n  title = \"licensed\"\n  severity = high\n  applies_to = ModelCard\n  require input.license != null else \"no license\"\n}\n";
+/// let policies = Engine::default().compile([("p.policy", policy)])?;
+/// let options = CheckOptions::new([&dir]).with_excludes(["*.tmp"]).with_kinds([("cards/*", Kind::ModelCard)]);
+/// let report = policies.check(&options);
+/// assert_eq!(report.failing(Severity::High), 1);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// Files and folders.
     pub paths: Vec<PathBuf>,
@@ -56,6 +74,55 @@ pub struct CheckOptions {
     /// Counters a progress display reads while the check runs.
     pub progress: Option<Arc<crate::shard::Progress>>,
 }
+
+impl CheckOptions {
+    /// Checks these files and folders, with every other option at its default.
+    pub fn new(paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> CheckOptions {
+        CheckOptions { paths: paths.into_iter().map(Into::into).collect(), ..CheckOptions::default() }
+    }
+
+    /// Leaves out of folders what these gitignore-style globs match.
+    #[must_use]
+    pub fn with_excludes(mut self, globs: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excludes = globs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reads documents of files these globs match as the kind given, whatever their content says.
+    #[must_use]
+    pub fn with_kinds(mut self, kinds: impl IntoIterator<Item = (impl Into<String>, Kind)>) -> Self {
+        self.kinds = kinds.into_iter().map(|(glob, kind)| (glob.into(), kind)).collect();
+        self
+    }
+
+    /// Lets rules that read other documents see these files and folders, which are not checked themselves.
+    #[must_use]
+    pub fn with_context(mut self, paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
+        self.context = paths.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+setters!(CheckOptions {
+    /// Sets how inputs are loaded.
+    with_load => load: LoadOptions,
+    /// Sets whether the SHA-256 of every input is recorded in the report.
+    with_digests => digests: bool,
+    /// Sets whether a file found in a folder that does not parse is an error.
+    with_strict => strict: bool,
+    /// Sets whether files named in `paths` are treated like files found in a folder.
+    with_named_as_found => named_as_found: bool,
+    /// Sets the share of the files found to check (`policy check --shard`).
+    with_shard => shard: Option<crate::shard::Shard>,
+    /// Sets the counters a progress display reads while the check runs.
+    with_progress => progress: Option<Arc<crate::shard::Progress>>,
+    /// Sets the waivers applied to the report. Tool layer: hidden, not covered by semver.
+    #[doc(hidden)]
+    with_waivers => waivers: Vec<Arc<Waiver>>,
+    /// Sets the kind overrides of a repository under a trusted lock. Tool layer: hidden, not covered by semver.
+    #[doc(hidden)]
+    with_locked_kinds => locked_kinds: Option<KindLock>,
+});
 
 /// A repository's `[kinds]` under a trusted lock.
 #[derive(Clone, Debug, Default)]
@@ -122,9 +189,8 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
             other => other,
         }
     };
-    let today = jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date();
     let digests = options.digests || options.waivers.iter().any(|w| w.digest.is_some());
-    let file = FileContext { waivers: &options.waivers, today, digests };
+    let file = FileContext { digests };
     let results: Vec<FileResult> = if policies.cross_document() {
         // Every document must be in memory before any is evaluated.
         let loaded: Vec<Result<Loaded, LoadError>> = collected.inputs.par_iter().map(load).collect();
@@ -164,20 +230,26 @@ pub fn check(policies: &PolicySet, options: &CheckOptions) -> Report {
                 for (kind, n) in documents {
                     *report.kinds.entry(kind).or_default() += n;
                 }
-                report.findings.extend(findings);
+                report.findings.extend(findings.into_iter().map(crate::report::Reported::from));
                 report.inputs.push(input);
             }
             FileResult::Skipped(s) => report.skipped.push(s),
             FileResult::Failed(e) => report.errors.push(e),
         }
     }
-    report.unused_waivers = options
-        .waivers
-        .iter()
-        .filter(|w| !report.findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
-        .cloned()
-        .collect();
+    apply_waivers(policies, &mut report, &options.waivers);
     report
+}
+
+/// Applies waivers to a report as `policy check` does ([`crate::waiver::apply`]), judging expiry on the
+/// policies' clock (UTC), so `policy serve` and the CLI give one verdict.
+pub fn apply_waivers(policies: &PolicySet, report: &mut Report, waivers: &[Arc<Waiver>]) {
+    crate::waiver::apply(report, waivers, waiver_day(policies));
+}
+
+/// The day waiver expiry is judged on: the policies' "now" (pinned by `--now`), in UTC.
+fn waiver_day(policies: &PolicySet) -> jiff::civil::Date {
+    jiff::tz::TimeZone::UTC.to_datetime(policies.now()).date()
 }
 
 /// A file found in a folder failed to load: an error when rules read what it seems to be (fail closed),
@@ -277,13 +349,11 @@ fn load_locked(input: &Input, opts: &LoadOptions, lock: &KindLock, i: usize) -> 
 }
 
 /// What evaluating one file needs besides the policies.
-struct FileContext<'a> {
-    waivers: &'a [Arc<Waiver>],
-    today: jiff::civil::Date,
+struct FileContext {
     digests: bool,
 }
 
-impl FileContext<'_> {
+impl FileContext {
     fn evaluate(&self, session: &Session, input: &Input, loaded: Result<Loaded, LoadError>) -> FileResult {
         let docs = match loaded {
             Ok(Loaded::Documents(docs)) => docs,
@@ -307,24 +377,7 @@ impl FileContext<'_> {
         } else {
             std::fs::read(&input.path).ok().map(|bytes| crate::hex::sha256(&bytes))
         };
-        for finding in &mut findings {
-            finding.waiver = self.waiver_for(finding, sha256.as_deref());
-        }
         FileResult::Checked { documents, findings, input: InputRecord { path, sha256 } }
-    }
-
-    /// The first waiver covering `finding`: a current one if any, else an expired one (which says so).
-    fn waiver_for(&self, finding: &Finding, digest: Option<&str>) -> Option<WaiverMatch> {
-        let covering =
-            self.waivers.iter().filter(|w| w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest));
-        let mut expired = None;
-        for waiver in covering {
-            if !waiver.expired(self.today) {
-                return Some(WaiverMatch { waiver: waiver.clone(), expired: false });
-            }
-            expired.get_or_insert_with(|| WaiverMatch { waiver: waiver.clone(), expired: true });
-        }
-        expired
     }
 }
 

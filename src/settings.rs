@@ -9,7 +9,14 @@ use globset::Glob;
 use crate::ir::{Program, Severity};
 
 /// Rule ids or globs (`MC-*`) to switch off or back on, and severities to override.
+///
+/// ```
+/// use vigil::{RuleSettings, Severity};
+/// let settings = RuleSettings::default().with_disable(["MC-*"]).with_enable(["MC-001"]).with_severity("ART-*", Severity::Critical);
+/// assert_eq!(settings.severity, vec![("ART-*".to_string(), Severity::Critical)]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct RuleSettings {
     /// Rules to switch off.
     pub disable: Vec<String>,
@@ -20,6 +27,27 @@ pub struct RuleSettings {
 }
 
 impl RuleSettings {
+    /// Switches these rules (ids or globs) off, after those already listed.
+    #[must_use]
+    pub fn with_disable(mut self, rules: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.disable.extend(rules.into_iter().map(Into::into));
+        self
+    }
+
+    /// Switches these rules (ids or globs) back on, after those already listed.
+    #[must_use]
+    pub fn with_enable(mut self, rules: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.enable.extend(rules.into_iter().map(Into::into));
+        self
+    }
+
+    /// Gives the rules `pattern` (an id or a glob) matches this severity; later entries win.
+    #[must_use]
+    pub fn with_severity(mut self, pattern: impl Into<String>, severity: Severity) -> Self {
+        self.severity.push((pattern.into(), severity));
+        self
+    }
+
     /// These settings followed by `other`'s (a profile on top of the base configuration).
     pub fn then(&self, other: &RuleSettings) -> RuleSettings {
         RuleSettings {

@@ -159,6 +159,37 @@ pub fn parse_list(list: &Value, doc: &Document, name: &str) -> Result<Vec<Arc<Wa
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
+/// Applies `waivers` to a report: marks each finding with the first waiver covering it (a current one if any,
+/// else an expired one, which says so) and lists in `report.unused_waivers` the waivers that matched nothing.
+/// Digest-pinned waivers compare the SHA-256 recorded for the finding's file in `report.inputs`: a file with
+/// no recorded digest is not covered by them (fail closed). `today` decides expiry (the run's clock, so
+/// `--now` pins it). The one place waivers meet findings: `policy check`, `policy report merge` and
+/// `policy serve` all call it.
+pub fn apply(report: &mut crate::report::Report, waivers: &[Arc<Waiver>], today: jiff::civil::Date) {
+    let digests: std::collections::HashMap<&str, &str> =
+        report.inputs.iter().filter_map(|i| Some((i.path.as_str(), i.sha256.as_deref()?))).collect();
+    let mut used = vec![false; waivers.len()];
+    for finding in &mut report.findings {
+        let digest = digests.get(finding.file()).copied();
+        let mut chosen: Option<(usize, bool)> = None;
+        for (i, w) in waivers.iter().enumerate() {
+            if !w.covers(&finding.rule.id, finding.file(), finding.pointer(), digest) {
+                continue;
+            }
+            if !w.expired(today) {
+                chosen = Some((i, false));
+                break;
+            }
+            chosen.get_or_insert((i, true));
+        }
+        finding.waiver = chosen.map(|(i, expired)| {
+            used[i] = true;
+            WaiverMatch { waiver: waivers[i].clone(), expired }
+        });
+    }
+    report.unused_waivers = waivers.iter().zip(used).filter(|(_, u)| !u).map(|(w, _)| w.clone()).collect();
+}
+
 /// A span-less diagnostic about a waiver (unknown rule ids, unused waivers under `--strict-waivers`).
 pub fn problem(waiver: &Waiver, message: impl Into<String>) -> Diagnostic {
     let source = Source::new(waiver.declared_at.clone(), "");
@@ -196,6 +227,55 @@ mod tests {
         assert!(w.covers("ART-003", "models/legacy/a.pkl", "", Some("abcd")));
         assert!(!w.covers("ART-003", "models/legacy/a.pkl", "", Some("ef01")));
         assert!(!w.covers("ART-003", "models/legacy/a.pkl", "", None));
+    }
+
+    /// A report of one finding (rule T-1 on `models/a.yaml`, at `/name`) and one input whose digest is `sha256`.
+    fn report(sha256: Option<&str>) -> crate::report::Report {
+        let policy = "package t\nrule \"T-1\" {\n  title = \"t\"\n  severity = high\n  applies_to = ModelCard\n  require input.name == \"ok\" else \"bad\" at input.name\n}\n";
+        let policies = crate::Engine::default().compile([("t.policy", policy)]).unwrap();
+        let docs = Document::from_str("models/a.yaml", "kind: ModelCard\nname: x\n").unwrap();
+        let mut report = policies.evaluate(&docs);
+        report.inputs[0].sha256 = sha256.map(str::to_string);
+        report
+    }
+
+    fn entry(rule: &str, expires: &str, extra: &str) -> String {
+        format!(
+            "- rule: {rule}\n  path: models/*.yaml\n{extra}  reason: r\n  owner: o\n  approver: a\n  expires: '{expires}'\n"
+        )
+    }
+
+    #[test]
+    fn apply_puts_the_waiver_beside_the_finding_preferring_a_current_one() {
+        let today: jiff::civil::Date = "2026-06-01".parse().unwrap();
+        let yaml = [entry("T-1", "2026-01-01", ""), entry("T-1", "2026-12-31", ""), entry("T-2", "2026-12-31", "")];
+        let list = waivers(&yaml.concat()).unwrap();
+        let mut report = report(None);
+        apply(&mut report, &list, today);
+        let m = report.findings[0].waiver().expect("waived");
+        assert!(!m.expired && Arc::ptr_eq(&m.waiver, &list[1]), "the current waiver wins over the expired one");
+        assert!(report.findings[0].waived());
+        let unused: Vec<&str> = report.unused_waivers.iter().map(|w| w.declared_at.as_str()).collect();
+        assert_eq!(unused, ["waivers.yaml:1", "waivers.yaml:13"], "an expired match that lost is unused too");
+        // Only an expired one: the finding says so and counts again.
+        apply(&mut report, &list[..1], today);
+        assert!(report.findings[0].waiver().is_some_and(|m| m.expired) && !report.findings[0].waived());
+        assert!(report.unused_waivers.is_empty());
+        // Applying none clears what an earlier call set.
+        apply(&mut report, &[], today);
+        assert!(report.findings[0].waiver().is_none() && report.unused_waivers.is_empty());
+    }
+
+    #[test]
+    fn apply_compares_pinned_digests_with_the_inputs_and_fails_closed() {
+        let today: jiff::civil::Date = "2026-06-01".parse().unwrap();
+        let list = waivers(&entry("T-1", "2026-12-31", "  digest: sha256:ABCD\n")).unwrap();
+        for (digest, waived) in [(Some("abcd"), true), (Some("ef01"), false), (None, false)] {
+            let mut report = report(digest);
+            apply(&mut report, &list, today);
+            assert_eq!(report.findings[0].waived(), waived, "input digest {digest:?}");
+            assert_eq!(report.unused_waivers.len(), usize::from(!waived));
+        }
     }
 
     #[test]

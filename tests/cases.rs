@@ -232,7 +232,7 @@ fn run_language_case(file: &Path, case: &LanguageCase) -> Result<(), String> {
     };
     let docs = common::documents(&case.inputs)?;
     let report = policies.evaluate(&docs);
-    common::compare(file, &case.findings, report.findings.iter())
+    common::compare(file, &case.findings, report.findings.iter().map(|r| &r.finding))
 }
 
 fn compile(params: &BTreeMap<String, serde_json::Value>) -> Result<PolicySet, String> {
@@ -257,6 +257,6 @@ fn run_bundled_case(file: &Path, case: &BundledCase, defaults: &PolicySet) -> Re
     let docs = common::documents(&case.inputs)?;
     let selected = |rule: &str| case.only.is_empty() || case.only.iter().any(|p| rule.starts_with(p.as_str()));
     let report = policies.evaluate(&docs);
-    common::compare(file, &case.findings, report.findings.iter().filter(|f| selected(&f.rule.id)))?;
+    common::compare(file, &case.findings, report.findings.iter().filter(|f| selected(&f.rule.id)).map(|r| &r.finding))?;
     Ok(case.findings.iter().map(|f| f.rule.clone()).collect())
 }

@@ -52,7 +52,7 @@ fn throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     write_model_cards(dir.path(), 10_000, 42).expect("write documents");
     let workload = Engine::default().compile([("modelcard.policy", WORKLOAD_POLICY)]).expect("compiles");
-    let options = CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() };
+    let options = CheckOptions::new([dir.path().to_path_buf()]);
     let mut group = c.benchmark_group("check 10k files");
     group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(10_000));
     group.bench_function("load and parse only", |b| {

@@ -17,7 +17,7 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const SECRETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/plugins/secrets");
 
 fn options() -> PluginOptions {
-    PluginOptions { no_cache: true, ..PluginOptions::default() }
+    PluginOptions::default().with_no_cache(true)
 }
 
 fn function(engine: &Engine, name: &str) -> Function {
@@ -29,7 +29,7 @@ fn round_trip(c: &mut Criterion) {
     let source = PluginSource::bytes("echo.wat", wasm.clone()).sha256(sha256_hex(&wasm));
     let engine = Engine::builder().plugin_options(options()).plugin("p", source).expect("loads").build();
     let (echo, len) = (function(&engine, "p.echo"), function(&engine, "len"));
-    let cx = CallContext { now: jiff::Timestamp::UNIX_EPOCH };
+    let cx = CallContext::new(jiff::Timestamp::UNIX_EPOCH);
     let arg = Value::from("ghcr.io/acme/model:1.2");
     c.bench_function("plugin/trivial call round trip (echo of a short string)", |b| {
         b.iter(|| black_box(echo.call(&[black_box(&arg)], &cx).expect("echo")))
@@ -44,7 +44,7 @@ fn secrets(c: &mut Criterion) {
     let source = PluginSource::file(format!("{SECRETS}/secrets.wasm")).sha256(pin.trim());
     let engine = Engine::builder().plugin_options(options()).plugin("s", source).expect("loads").build();
     let find = function(&engine, "s.find");
-    let cx = CallContext { now: jiff::Timestamp::UNIX_EPOCH };
+    let cx = CallContext::new(jiff::Timestamp::UNIX_EPOCH);
     let value = Value::from("Bearer for the registry; contact ml-platform@acme-ml.io or rotate AKIAIOSFODNN7EXAMPLE");
     c.bench_function("plugin/secrets find() on an 85-character value", |b| {
         b.iter(|| black_box(find.call(&[black_box(&value)], &cx).expect("find")))

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vigil::unstable::report::human::{self, Style};
-use vigil::unstable::report::{github, json, junit, sarif};
+use vigil::unstable::report::{github, json, junit, sarif, to_string};
 use vigil::{Document, Engine, Report, RuleInfo};
 
 /// `n` Pods in one multi-document YAML file, each breaking several of the bundled Kubernetes rules.
@@ -50,23 +50,39 @@ fn bench_formats(c: &mut Criterion, group: &str, name: &str, text: &str) {
         policies.evaluate(&docs)
     };
     g.bench_function("human", |b| {
-        b.iter_batched(fresh, |r| black_box(human::render(&r, style)).len(), criterion::BatchSize::LargeInput)
+        b.iter_batched(
+            fresh,
+            |r| black_box(to_string(|o| human::render(&r, style, o))).len(),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.bench_function("json", |b| {
-        b.iter_batched(fresh, |r| black_box(json::render(&r, None)).len(), criterion::BatchSize::LargeInput)
+        b.iter_batched(
+            fresh,
+            |r| black_box(to_string(|o| json::render(&r, None, o))).len(),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.bench_function("sarif", |b| {
         b.iter_batched(
             fresh,
-            |r| black_box(sarif::render(&r, &rules, Path::new("."))).len(),
+            |r| black_box(to_string(|o| sarif::render(&r, &rules, Path::new("."), o))).len(),
             criterion::BatchSize::LargeInput,
         )
     });
     g.bench_function("junit", |b| {
-        b.iter_batched(fresh, |r| black_box(junit::render(&r, &rules)).len(), criterion::BatchSize::LargeInput)
+        b.iter_batched(
+            fresh,
+            |r| black_box(to_string(|o| junit::render(&r, &rules, o))).len(),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.bench_function("github", |b| {
-        b.iter_batched(fresh, |r| black_box(github::render(&r)).len(), criterion::BatchSize::LargeInput)
+        b.iter_batched(
+            fresh,
+            |r| black_box(to_string(|o| github::render(&r, o))).len(),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.finish();
     drop(report);

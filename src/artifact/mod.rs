@@ -38,7 +38,14 @@ pub use self::document::{ArtifactFormat, Classification, Verdict};
 pub use self::formats::sniff::sniff;
 
 /// Resource bounds applied while inspecting hostile input.
+///
+/// ```
+/// let limits = vigil::ArtifactLimits::default().with_max_pickle_ops(1_000_000).with_max_depth(1);
+/// let options = vigil::InspectOptions::default().with_hash(false).with_limits(limits);
+/// assert_eq!(options.limits.max_depth, 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ArtifactLimits {
     /// Opcodes decoded per pickle stream.
     pub max_pickle_ops: usize,
@@ -74,8 +81,28 @@ impl Default for ArtifactLimits {
     }
 }
 
+setters!(ArtifactLimits {
+    /// Sets the opcodes decoded per pickle stream.
+    with_max_pickle_ops => max_pickle_ops: usize,
+    /// Sets the memo entries per pickle stream.
+    with_max_memo => max_memo: usize,
+    /// Sets the longest string argument kept for analysis.
+    with_max_string => max_string: usize,
+    /// Sets the decompressed bytes read per zip entry.
+    with_max_entry_bytes => max_entry_bytes: u64,
+    /// Sets the decompressed bytes read across all entries of all (nested) archives.
+    with_max_total_bytes => max_total_bytes: u64,
+    /// Sets the zip entries looked at per archive.
+    with_max_entries => max_entries: usize,
+    /// Sets the archive nesting depth.
+    with_max_depth => max_depth: usize,
+    /// Sets the safetensors JSON header cap.
+    with_max_header => max_header: u64,
+});
+
 /// What to do besides parsing.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InspectOptions {
     /// Stream a SHA-256 of the whole file (fixed-size buffer).
     pub hash: bool,
@@ -88,6 +115,13 @@ impl Default for InspectOptions {
         InspectOptions { hash: true, limits: ArtifactLimits::default() }
     }
 }
+
+setters!(InspectOptions {
+    /// Sets whether the whole file is hashed (SHA-256).
+    with_hash => hash: bool,
+    /// Sets the bounds on work and memory.
+    with_limits => limits: ArtifactLimits,
+});
 
 /// Inspect a file on disk. Only headers are read where the format allows
 /// (apart from hashing). I/O errors are `Err`; malformed content is reported

@@ -46,10 +46,10 @@ pub fn write(report: &Report, file: &Path, human: bool) -> Outcome {
     }
     let baseline = Baseline::of(report);
     // Never through a symbolic link, like every file a run writes.
-    let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
-        use std::io::Write;
-        f.write_all(baseline.render().as_bytes())?;
-        f.flush()
+    let written = vigil::unstable::confine::open_for_write(file, false).and_then(|f| {
+        let mut out = std::io::BufWriter::new(f);
+        baseline.render(&mut out)?;
+        std::io::Write::flush(&mut out)
     });
     if let Err(e) = written {
         eprint(&format!("error: cannot write {}: {e}\n", file.display()));

@@ -12,7 +12,7 @@ use vigil::unstable::report::{Report, human, json};
 use vigil::{Kind, PolicySet, RuleSettings, Severity};
 
 use super::layers::{read_configs, show, shown};
-use super::output::{eprint, print, style_for};
+use super::output::{eprint, print, print_with, style_for, write_file};
 use super::policies::{PolicyArgs, compile_with, usage};
 use super::{Outcome, attest, baseline};
 
@@ -232,12 +232,12 @@ pub fn run(args: CheckArgs) -> Outcome {
     let audit_failed =
         plan.audit_log.as_ref().is_some_and(|log| !super::audit::append(log, &mut report, &plan.policies, &sign_key));
     let rules: Vec<&vigil::RuleInfo> = plan.policies.rules().map(|r| &**r).collect();
-    let render = |format: Format, color: bool| -> String {
+    let render = |format: Format, color: bool, mut out: &mut dyn std::io::Write| -> std::io::Result<()> {
         match format {
             Format::Human => {
                 let style =
                     if color { style_for(&std::io::stdout()) } else { human::Style { color: false, width: 100 } };
-                human::render(&report, style)
+                human::render(&report, style, &mut out)
             }
             Format::Json => json::render_run(
                 &report,
@@ -245,13 +245,16 @@ pub fn run(args: CheckArgs) -> Outcome {
                 json::Run {
                     policy_digest: Some(plan.policies.digest()),
                     shard: super::shard::recorded(plan.options.shard.as_ref()),
+                    warnings: plan.policies.warnings(),
                 },
+                &mut out,
             ),
             Format::Sarif => {
-                vigil::unstable::report::sarif::render(&report, &rules, &std::env::current_dir().unwrap_or_default())
+                let cwd = std::env::current_dir().unwrap_or_default();
+                vigil::unstable::report::sarif::render(&report, &rules, &cwd, &mut out)
             }
-            Format::Junit => vigil::unstable::report::junit::render(&report, &rules),
-            Format::Github => vigil::unstable::report::github::render(&report),
+            Format::Junit => vigil::unstable::report::junit::render(&report, &rules, &mut out),
+            Format::Github => vigil::unstable::report::github::render(&report, &mut out),
             Format::Html => vigil::unstable::report::html::render(
                 &report,
                 &vigil::unstable::report::html::Run {
@@ -261,21 +264,13 @@ pub fn run(args: CheckArgs) -> Outcome {
                     profile: args.profile.as_deref(),
                     fail_on: plan.fail_on,
                 },
+                &mut out,
             ),
         }
     };
     let mut failed_outputs = false;
     for (format, file) in &outputs {
-        // Never through a symbolic link: the checkout may have planted one where the report goes.
-        let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(render(*format, false).as_bytes())?;
-            f.flush()
-        });
-        if let Err(e) = written {
-            eprint(&format!("error: cannot write {}: {e}\n", file.display()));
-            failed_outputs = true;
-        }
+        failed_outputs |= !write_file(file, |out| render(*format, false, out));
     }
     if args.format == Format::Human {
         let style = style_for(&std::io::stderr());
@@ -286,15 +281,16 @@ pub fn run(args: CheckArgs) -> Outcome {
     if args.explain && matches!(args.format, Format::Human | Format::Json) {
         let (explained, index) = super::explain::for_findings(&plan.policies, &report);
         if args.format == Format::Json {
-            print(&super::explain::add_to_json(&render(args.format, true), &explained, &index));
+            let text = vigil::unstable::report::to_string(|out| render(args.format, true, out));
+            print(&super::explain::add_to_json(&text, &explained, &index));
         } else {
-            print(&render(args.format, true));
+            print_with(|out| render(args.format, true, out));
             if !explained.is_empty() {
                 print(&format!("\nWhy:\n\n{}", vigil::unstable::explain::render(&explained)));
             }
         }
     } else {
-        print(&render(args.format, true));
+        print_with(|out| render(args.format, true, out));
     }
     if let Some(diff) = report.baseline.as_ref().filter(|_| args.format == Format::Human) {
         print(&baseline::lines(diff));
@@ -521,21 +517,17 @@ fn plan(args: &CheckArgs) -> Result<Plan, Outcome> {
     } else {
         vec![PathBuf::from(".")]
     };
-    let options = CheckOptions {
-        paths,
-        excludes: layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned().collect(),
-        kinds,
-        load,
-        waivers,
+    let options = CheckOptions::new(paths)
+        .with_excludes(layers.iter().flat_map(|c| &c.exclude).chain(&args.excludes).cloned())
+        .with_kinds(kinds)
+        .with_load(load)
+        .with_waivers(waivers)
         // The HTML report lists every input with its SHA-256, and so does an attestation.
-        digests: audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html),
-        locked_kinds,
-        strict: args.strict,
-        context: args.context.clone(),
-        named_as_found: args.pre_commit,
-        shard: None,
-        progress: None,
-    };
+        .with_digests(audit_log.is_some() || args.evidence.attest.is_some() || wants(args, Format::Html))
+        .with_locked_kinds(locked_kinds)
+        .with_strict(args.strict)
+        .with_context(args.context.clone())
+        .with_named_as_found(args.pre_commit);
     let mut fail_on = FailOn::At(Severity::Low);
     for (config, profile) in layers.iter().zip(&profiles) {
         fail_on = profile.and_then(|p| p.fail_on).or(config.fail_on).unwrap_or(fail_on);
@@ -629,7 +621,7 @@ fn wants(args: &CheckArgs, format: Format) -> bool {
 
 /// `--disable`, `--enable` and `--severity`.
 fn cli_settings(args: &CheckArgs) -> Result<RuleSettings, Outcome> {
-    let mut cli = RuleSettings { disable: args.disable.clone(), enable: args.enable.clone(), severity: Vec::new() };
+    let mut cli = RuleSettings::default().with_disable(args.disable.clone()).with_enable(args.enable.clone());
     for spec in &args.severities {
         let Some((rule, level)) = spec.rsplit_once('=') else {
             return Err(usage(format!("`--severity {spec}` needs the form RULE=SEVERITY")));

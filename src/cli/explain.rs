@@ -52,7 +52,7 @@ pub fn run(args: ExplainArgs) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    let options = LoadOptions { kind: args.kind, ..LoadOptions::default() };
+    let options = LoadOptions::default().with_kind(args.kind);
     let collected = input::collect(&args.paths, &[]);
     let mut errors = collected.errors;
     let mut docs = Vec::new();
@@ -111,7 +111,7 @@ pub fn for_findings(
             index.push(Some(i));
             continue;
         }
-        let options = LoadOptions { kind: Some(f.kind), ..LoadOptions::default() };
+        let options = LoadOptions::default().with_kind(f.kind);
         let docs = if f.kind == Kind::ModelArtifact {
             vigil::Document::from_artifact(std::path::Path::new(f.source.name()), &options).map(|d| vec![d])
         } else {

@@ -49,7 +49,7 @@ pub struct InspectArgs {
 const BATCH: usize = 64;
 
 pub fn run(args: InspectArgs) -> Outcome {
-    let mut options = LoadOptions { kind: args.kind, ..LoadOptions::default() };
+    let mut options = LoadOptions::default().with_kind(args.kind);
     options.artifacts.hash = !args.no_hash;
     let collected = input::collect(&args.paths, &[]);
     let mut errors = collected.errors;

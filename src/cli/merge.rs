@@ -22,7 +22,7 @@ use vigil::{RuleInfo, Severity};
 
 use super::Outcome;
 use super::check::{Format, outcome_of};
-use super::output::{eprint, print, style_for};
+use super::output::{eprint, print_with, style_for, write_file};
 use super::policies::usage;
 
 /// `policy report …`.
@@ -117,19 +117,20 @@ fn merge(args: &MergeArgs) -> Outcome {
             rules.push(&f.rule);
         }
     }
-    let render = |format: Format, color: bool| -> String {
+    let render = |format: Format, color: bool, mut out: &mut dyn std::io::Write| -> std::io::Result<()> {
         match format {
             Format::Human => {
                 let style =
                     if color { style_for(&std::io::stdout()) } else { human::Style { color: false, width: 100 } };
-                human::render(&report, style)
+                human::render(&report, style, &mut out)
             }
             Format::Json => {
-                json::render_run(&report, fail_on, json::Run { policy_digest: digest.as_deref(), shard: None })
+                let run = json::Run { policy_digest: digest.as_deref(), ..Default::default() };
+                json::render_run(&report, fail_on, run, &mut out)
             }
-            Format::Sarif => vigil::unstable::report::sarif::render(&report, &rules, &cwd),
-            Format::Junit => vigil::unstable::report::junit::render(&report, &rules),
-            Format::Github => vigil::unstable::report::github::render(&report),
+            Format::Sarif => vigil::unstable::report::sarif::render(&report, &rules, &cwd, &mut out),
+            Format::Junit => vigil::unstable::report::junit::render(&report, &rules, &mut out),
+            Format::Github => vigil::unstable::report::github::render(&report, &mut out),
             Format::Html => vigil::unstable::report::html::render(
                 &report,
                 &vigil::unstable::report::html::Run {
@@ -139,18 +140,13 @@ fn merge(args: &MergeArgs) -> Outcome {
                     profile: None,
                     fail_on,
                 },
+                &mut out,
             ),
         }
     };
     let mut outcome = outcome_of(&report, fail_on);
     for (format, file) in &outputs {
-        let written = vigil::unstable::confine::open_for_write(file, false).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(render(*format, false).as_bytes())?;
-            f.flush()
-        });
-        if let Err(e) = written {
-            eprint(&format!("error: cannot write {}: {e}\n", file.display()));
+        if !write_file(file, |out| render(*format, false, out)) {
             outcome = Outcome::Error;
         }
     }
@@ -160,7 +156,7 @@ fn merge(args: &MergeArgs) -> Outcome {
             eprint(&style.render(e));
         }
     }
-    print(&render(args.format, true));
+    print_with(|out| render(args.format, true, out));
     if report.documents() == 0 && !args.allow_empty {
         eprint("error: no report checked any document; pass --allow-empty to accept an empty run\n");
         outcome = Outcome::Error;

@@ -46,6 +46,44 @@ pub fn print(text: &str) {
     }
 }
 
+/// Streams a report to stdout through a buffer, as `write` produces it; a failed write is reported and
+/// remembered as for [`print`] (the rest of the report is not attempted).
+pub fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    if STDOUT_FAILED.load(Ordering::Relaxed) {
+        return;
+    }
+    if CAPTURED.with(|c| c.borrow().is_some()) {
+        let mut bytes = Vec::new();
+        let _ = write(&mut bytes);
+        captured(&String::from_utf8_lossy(&bytes));
+        return;
+    }
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        STDOUT_FAILED.store(true, Ordering::Relaxed);
+        // What did reach the pipe is not retried when the buffer is dropped.
+        let _ = out.into_parts();
+        eprint(&format!("error: cannot write the report to standard output: {e}\n"));
+    }
+}
+
+/// Writes a report to `file` (never through a symbolic link: the checkout may have planted one where the
+/// report goes) through a buffer, as `write` produces it. A failure is reported with the file's name.
+pub fn write_file(file: &std::path::Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> bool {
+    let written = vigil::unstable::confine::open_for_write(file, false).and_then(|f| {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, f);
+        write(&mut out)?;
+        out.flush()
+    });
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            eprint(&format!("error: cannot write {}: {e}\n", file.display()));
+            false
+        }
+    }
+}
+
 static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// Whether some write to standard output failed.

@@ -53,8 +53,6 @@ pub struct Finding {
     pub kind: Kind,
     /// Where in the document's file, when known.
     pub location: Option<Location>,
-    /// The waiver that covers it, if any (an expired one does not waive it).
-    pub waiver: Option<crate::waiver::WaiverMatch>,
     /// The fingerprint recorded for a finding read back from a JSON report (`policy report merge`): the
     /// value it hashes is not in the report, so it cannot be computed again.
     pub(crate) fingerprint: Option<String>,
@@ -79,11 +77,6 @@ impl Finding {
     /// 1-based line and column in the input file.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         Some(self.source.line_col(self.span()?.start))
-    }
-
-    /// Whether a current (unexpired) waiver covers the finding: it is reported but does not fail the run.
-    pub fn waived(&self) -> bool {
-        self.waiver.as_ref().is_some_and(|w| !w.expired)
     }
 
     /// JSON pointer to the offending value (`""` is the whole document).

@@ -204,7 +204,6 @@ impl<'a, const COVER: bool> Runner<'_, 'a, COVER> {
             document: self.doc.index(),
             kind: self.doc.kind(),
             location,
-            waiver: None,
             fingerprint: None,
         });
     }

@@ -110,9 +110,17 @@ impl fmt::Debug for Ty {
 
 /// What an evaluation knows beyond the arguments: the time "now" (pinned by `--now`).
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct CallContext {
     /// The evaluation's clock.
     pub now: jiff::Timestamp,
+}
+
+impl CallContext {
+    /// A context whose clock reads `now` (to call a [`Function`] outside an evaluation, in tests).
+    pub fn new(now: jiff::Timestamp) -> CallContext {
+        CallContext { now }
+    }
 }
 
 /// A function's implementation: arguments in, value out, or a message saying what was wrong.

@@ -41,7 +41,13 @@ pub(crate) fn resolve_yaml_scalar(text: &str) -> Value {
 }
 
 /// Bounds on what one input may cost to load. The defaults suit real artifacts with a wide margin.
+///
+/// ```
+/// let limits = vigil::LoadLimits::default().with_max_file_bytes(1 << 20).with_max_depth(32);
+/// assert_eq!((limits.max_file_bytes, limits.max_depth), (1 << 20, 32));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest text input read, in bytes (default 32 MiB).
     pub max_file_bytes: u64,
@@ -58,6 +64,17 @@ impl Default for Limits {
         Limits { max_file_bytes: 32 << 20, max_depth: 128, max_alias_nodes: 100_000, max_documents: 10_000 }
     }
 }
+
+setters!(Limits {
+    /// Sets the largest text input read, in bytes.
+    with_max_file_bytes => max_file_bytes: u64,
+    /// Sets the deepest nesting of arrays and objects.
+    with_max_depth => max_depth: usize,
+    /// Sets how many nodes YAML aliases may add to one document.
+    with_max_alias_nodes => max_alias_nodes: usize,
+    /// Sets how many YAML documents one file may hold.
+    with_max_documents => max_documents: usize,
+});
 
 /// How an input file is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -168,8 +185,20 @@ impl miette::Diagnostic for LoadError {
     }
 }
 
-/// Options for loading inputs.
+/// Options for loading inputs: `LoadOptions::default()` and `with_*` setters.
+///
+/// ```
+/// use vigil::{Document, Kind, LoadLimits, LoadOptions};
+///
+/// let options = LoadOptions::default()
+///     .with_kind(Kind::ModelCard)
+///     .with_limits(LoadLimits::default().with_max_depth(32));
+/// let docs = Document::parse("card.json", r#"{"name": "m"}"#, &options)?;
+/// assert_eq!(docs[0].kind(), Kind::ModelCard);
+/// # Ok::<(), vigil::LoadError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// Size and shape bounds.
     pub limits: Limits,
@@ -182,6 +211,22 @@ pub struct LoadOptions {
     #[doc(hidden)]
     pub hash_cache: Option<std::sync::Arc<HashCache>>,
 }
+
+impl LoadOptions {
+    /// Reads every document as `kind` (or detects kinds again, with `None`).
+    #[must_use]
+    pub fn with_kind(mut self, kind: impl Into<Option<Kind>>) -> Self {
+        self.kind = kind.into();
+        self
+    }
+}
+
+setters!(LoadOptions {
+    /// Sets the size and shape bounds.
+    with_limits => limits: Limits,
+    /// Sets how model artifacts are inspected.
+    with_artifacts => artifacts: crate::artifact::InspectOptions,
+});
 
 /// One loaded input document: its data, kind, source text and the span of every value.
 ///

@@ -26,7 +26,14 @@ pub use runtime::Plugin;
 
 /// Per-call limits. Every plugin call runs under all of them; exceeding one makes the call fail, and the
 /// rule that made it reports an error finding.
+///
+/// ```
+/// let limits = vigil::PluginLimits::default().with_fuel(10_000_000).with_timeout_ms(100);
+/// let options = vigil::PluginOptions::default().with_limits(limits).with_no_cache(true);
+/// assert_eq!(options.limits.timeout_ms, 100);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Limits {
     /// Fuel (roughly, WebAssembly instructions) one call may use.
     pub fuel: u64,
@@ -54,8 +61,22 @@ impl Default for Limits {
     }
 }
 
+setters!(Limits {
+    /// Sets the fuel (roughly, WebAssembly instructions) one call may use.
+    with_fuel => fuel: u64,
+    /// Sets the wall-clock time one call may take, in milliseconds.
+    with_timeout_ms => timeout_ms: u64,
+    /// Sets the linear memory one instance may have, in bytes.
+    with_memory_bytes => memory_bytes: u64,
+    /// Sets the size of one encoded result, in bytes.
+    with_max_result_bytes => max_result_bytes: u32,
+    /// Sets the native stack WebAssembly code may use, in bytes.
+    with_max_stack_bytes => max_stack_bytes: usize,
+});
+
 /// How plugins are loaded: limits, the unpinned opt-in, digest pins from `vigil.toml`, the compile cache.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct PluginOptions {
     /// Limits for every call.
     pub limits: Limits,
@@ -75,6 +96,21 @@ pub struct PluginOptions {
     /// file; a bundle's module carries the digest its signed manifest records, so it counts as pinned.
     pub modules: BTreeMap<PathBuf, PluginSource>,
 }
+
+setters!(PluginOptions {
+    /// Sets the limits for every call.
+    with_limits => limits: Limits,
+    /// Sets whether plugins imported without a `sha256` pin load.
+    with_allow_unpinned => allow_unpinned: bool,
+    /// Sets the digest pins by module path.
+    with_pins => pins: BTreeMap<PathBuf, String>,
+    /// Sets where compiled modules are cached.
+    with_cache_dir => cache_dir: Option<PathBuf>,
+    /// Sets whether the on-disk cache of compiled modules is off.
+    with_no_cache => no_cache: bool,
+    /// Sets the modules held in memory, by the path an import resolves to.
+    with_modules => modules: BTreeMap<PathBuf, PluginSource>,
+});
 
 /// Where a plugin's module comes from, for [`EngineBuilder::plugin`](crate::EngineBuilder::plugin).
 #[derive(Clone, Debug)]

@@ -107,11 +107,10 @@ impl Baseline {
         Baseline { version: VERSION, tool: format!("vigil {}", env!("CARGO_PKG_VERSION")), findings }
     }
 
-    /// The file's text: pretty JSON ending in a newline.
-    pub fn render(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+    /// Writes the file's text: pretty JSON ending in a newline.
+    pub fn render(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 
     /// Reads a baseline file's text; `name` is for messages.

@@ -6,29 +6,27 @@
 //! rest stay in the log, which is why the message carries everything needed to act on it.
 
 use std::fmt::Write as _;
+use std::io;
 
 use super::Report;
-use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::Severity;
+use crate::report::Reported;
 use crate::source::escape;
 
-/// The annotations, one line each, in report order: findings, then input errors.
-pub fn render(report: &Report) -> String {
-    let mut out = String::new();
+/// Writes the annotations, one line each, in report order: findings, then input errors.
+pub fn render(report: &Report, out: &mut impl io::Write) -> io::Result<()> {
     for f in &report.findings {
-        out.push_str(&finding(f));
-        out.push('\n');
+        writeln!(out, "{}", finding(f))?;
     }
     for e in &report.errors {
-        out.push_str(&error(e));
-        out.push('\n');
+        writeln!(out, "{}", error(e))?;
     }
-    out
+    Ok(())
 }
 
 /// Critical and high fail checks in GitHub's eyes; a waived finding is only worth a notice.
-fn command(f: &Finding) -> &'static str {
+fn command(f: &Reported) -> &'static str {
     if f.waived() {
         return "notice";
     }
@@ -39,7 +37,7 @@ fn command(f: &Finding) -> &'static str {
     }
 }
 
-fn finding(f: &Finding) -> String {
+fn finding(f: &Reported) -> String {
     let mut line = format!("::{} file={}", command(f), property(path(f.file())));
     if let Some(span) = f.span() {
         let (start_line, start_col) = f.source.line_col(span.start);
@@ -53,7 +51,7 @@ fn finding(f: &Finding) -> String {
     }
     let _ = write!(line, ",title={}", property(&format!("{} {}", f.rule.id, f.rule.title)));
     let mut message = if f.message.trim().is_empty() { f.rule.title.clone() } else { f.message.clone() };
-    if let Some(m) = &f.waiver {
+    if let Some(m) = f.waiver() {
         if m.expired {
             let _ = write!(message, " (waiver {} expired on {})", m.waiver.declared_at, m.waiver.expires);
         } else {
@@ -106,6 +104,7 @@ mod tests {
 
     use super::*;
     use crate::eval::Cause;
+    use crate::eval::Finding;
     use crate::input::{Kind, Location};
     use crate::ir::RuleInfo;
     use crate::source::{Source, Span};
@@ -136,7 +135,6 @@ mod tests {
             document: 0,
             kind: Kind::ModelCard,
             location,
-            waiver: None,
             fingerprint: None,
         }
     }
@@ -146,14 +144,14 @@ mod tests {
         // A key that spans lines (a YAML complex key) is what `Finding::span` points at for a multi-line value.
         let text = "? |\n  a\n  b\n: |\n  x\n  y\n";
         let location = Location { span: Span::new(14, 24), key_span: Some(Span::new(2, 11)), pointer: "/a".into() };
-        let f = finding("./c.yaml", text, "bad", Some(location));
+        let f = Reported::from(finding("./c.yaml", text, "bad", Some(location)));
         // The runner drops columns of annotations that span lines, so none are written.
         assert_eq!(super::finding(&f), "::warning file=c.yaml,line=1,endLine=3,title=R-1 Rule%2C one::bad");
     }
 
     #[test]
     fn an_empty_message_falls_back_to_the_title() {
-        let f = finding("m.bin", "", " ", None);
+        let f = Reported::from(finding("m.bin", "", " ", None));
         assert_eq!(super::finding(&f), "::warning file=m.bin,title=R-1 Rule%2C one::Rule, one");
     }
 

@@ -54,9 +54,9 @@ fn csp() -> &'static str {
     })
 }
 
-/// The report as one HTML page.
-pub fn render(report: &Report, run: &Run<'_>) -> String {
-    let mut h = Html::with_capacity(64 * 1024 + report.findings.len() * 400);
+/// Writes the report as one HTML page, section by section (the findings a document at a time).
+pub fn render(report: &Report, run: &Run<'_>, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut h = Html::with_capacity(128 * 1024);
     let today = jiff::tz::TimeZone::UTC.to_datetime(run.now).date();
     h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.raw("<meta http-equiv=\"Content-Security-Policy\"").attr("content", csp()).raw(">");
@@ -73,7 +73,8 @@ pub fn render(report: &Report, run: &Run<'_>) -> String {
     let matrix = matrix::Matrix::new(report, run.rules);
     summary(&mut h, report, run, &bundled, &matrix);
     matrix.section(&mut h, &bundled);
-    findings::section(&mut h, report);
+    h.flush(out)?;
+    findings::section(&mut h, report, out)?;
     errors(&mut h, report);
     waivers(&mut h, report, today);
     inputs(&mut h, report);
@@ -81,7 +82,7 @@ pub fn render(report: &Report, run: &Run<'_>) -> String {
     h.text(&run.now.strftime("%Y-%m-%d %H:%M UTC").to_string());
     h.raw(". This file is self-contained: it loads nothing and works offline.</p></footer><script>");
     h.raw(SCRIPT).raw("</script></body></html>\n");
-    h.finish()
+    h.flush(out)
 }
 
 /// A severity badge: the word, not only the colour.
@@ -226,7 +227,7 @@ fn waivers(h: &mut Html, report: &Report, today: jiff::civil::Date) {
     // Waivers that matched, with how many findings each covers, then the unused ones.
     let mut used: Vec<(Arc<crate::waiver::Waiver>, usize)> = Vec::new();
     let mut index: HashMap<*const crate::waiver::Waiver, usize> = HashMap::new();
-    for m in report.findings.iter().filter_map(|f| f.waiver.as_ref()) {
+    for m in report.findings.iter().filter_map(|f| f.waiver()) {
         let i = *index.entry(Arc::as_ptr(&m.waiver)).or_insert_with(|| {
             used.push((m.waiver.clone(), 0));
             used.len() - 1

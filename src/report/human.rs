@@ -2,12 +2,13 @@
 //! then a summary line.
 
 use std::fmt::{self, Write as _};
+use std::io;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::Report;
-use crate::eval::Finding;
 use crate::ir::Severity;
+use crate::report::Reported;
 use crate::source::escape;
 
 /// How to draw: colours (off for `NO_COLOR` and non-terminals) and width.
@@ -113,7 +114,7 @@ impl Diagnostic for Escaped<'_> {
 
 /// A finding seen as a miette diagnostic.
 struct FindingView<'a> {
-    finding: &'a Finding,
+    finding: &'a Reported,
     heading: String,
 }
 
@@ -150,7 +151,7 @@ impl Diagnostic for FindingView<'_> {
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let mut help = self.finding.rule.remediation.clone().unwrap_or_default();
-        if let Some(m) = &self.finding.waiver {
+        if let Some(m) = self.finding.waiver() {
             let w = &m.waiver;
             let state = if m.expired {
                 format!("the waiver expired on {}", w.expires)
@@ -175,29 +176,27 @@ impl Diagnostic for FindingView<'_> {
     }
 }
 
-/// Renders every finding, then unused waivers and the summary.
-pub fn render(report: &Report, style: Style) -> String {
-    let mut out = String::new();
+/// Writes every finding, then unused waivers and the summary, one finding at a time: a report of a
+/// million findings is never held in memory as text.
+pub fn render(report: &Report, style: Style, out: &mut impl io::Write) -> io::Result<()> {
     for finding in &report.findings {
-        out.push_str(&render_finding(finding, style));
-        out.push('\n');
+        out.write_all(render_finding(finding, style).as_bytes())?;
+        out.write_all(b"\n")?;
     }
     for w in &report.unused_waivers {
-        let _ = writeln!(
+        writeln!(
             out,
             "warning: the waiver for {} on `{}` ({}) matches no finding; remove it?",
             escape(&w.rule),
             escape(&w.path),
             escape(&w.declared_at)
-        );
+        )?;
     }
-    out.push_str(&summary(report));
-    out.push('\n');
-    out
+    writeln!(out, "{}", summary(report))
 }
 
 /// One finding.
-pub fn render_finding(finding: &Finding, style: Style) -> String {
+pub fn render_finding(finding: &Reported, style: Style) -> String {
     let mut heading = finding.rule.title.clone();
     // Without a snippet the message would be lost: say it in the heading.
     if finding.location.is_none() || finding.source.text().is_empty() {

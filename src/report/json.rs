@@ -1,6 +1,7 @@
 //! The JSON report: one object, documented in `docs/output.md`. Version 1 only ever gains fields.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use serde::Serialize;
 
@@ -24,6 +25,8 @@ struct Json<'a> {
     baseline: Option<&'a super::baseline::Diff>,
     #[serde(skip_serializing_if = "Option::is_none")]
     audit_log: Option<&'a crate::audit::Head>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<JsonWarning<'a>>,
 }
 
 #[derive(Serialize)]
@@ -47,6 +50,37 @@ pub struct Run<'a> {
     pub policy_digest: Option<&'a str>,
     /// `(index, count)` of `policy check --shard`.
     pub shard: Option<(u64, u64)>,
+    /// Warnings about the policies ([`crate::PolicySet::warnings`]: `vigil::unknown-path`), which a JSON
+    /// run would otherwise lose: the human report prints them on standard error.
+    pub warnings: &'a [crate::diagnostic::Diagnostic],
+}
+
+/// A policy warning: where in which policy file, and what (with the "did you mean", if any).
+#[derive(Serialize)]
+struct JsonWarning<'a> {
+    code: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+fn warning(d: &crate::diagnostic::Diagnostic) -> JsonWarning<'_> {
+    let (line, column) = d.source.line_col(d.span.start);
+    let (end_line, end_column) = d.source.line_col(d.span.end);
+    JsonWarning {
+        code: d.code.as_str(),
+        file: d.source.name(),
+        line,
+        column,
+        end_line,
+        end_column,
+        message: &d.message,
+        help: d.help.as_deref(),
+    }
 }
 
 #[derive(Serialize)]
@@ -105,13 +139,19 @@ struct JsonSkipped {
     reason: &'static str,
 }
 
-/// The report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or above it.
-pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
-    render_run(report, fail_on, Run::default())
+/// Writes the report as pretty JSON. `fail_on` is echoed in the summary with the count of findings at or
+/// above it.
+pub fn render(report: &Report, fail_on: Option<Severity>, out: &mut impl io::Write) -> io::Result<()> {
+    render_run(report, fail_on, Run::default(), out)
 }
 
 /// [`render`], recording the policy set's digest and the shard.
-pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> String {
+pub fn render_run(
+    report: &Report,
+    fail_on: Option<Severity>,
+    run: Run<'_>,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
     let mut by_severity: BTreeMap<&'static str, usize> = Severity::ALL.iter().map(|s| (s.name(), 0)).collect();
     for f in &report.findings {
         *by_severity.entry(f.severity.name()).or_default() += 1;
@@ -181,10 +221,10 @@ pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> S
         unused_waivers: report.unused_waivers.iter().map(|w| &**w).collect(),
         baseline: report.baseline.as_ref(),
         audit_log: report.audit.as_ref(),
+        warnings: run.warnings.iter().map(warning).collect(),
     };
-    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    out.write_all(b"\n")
 }
 
 #[derive(Serialize)]

@@ -10,11 +10,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io;
 
 use super::Report;
-use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::{RuleInfo, Severity};
+use crate::report::Reported;
 
 /// The passing (or erroring) testcase every file gets.
 const FILE_CASE: &str = "policy check";
@@ -33,7 +34,7 @@ struct Case {
 }
 
 /// The JUnit report. `rules` are the loaded rules: testcases of a file follow their order (then rule id).
-pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
+pub fn render(report: &Report, rules: &[&RuleInfo], out: &mut impl io::Write) -> io::Result<()> {
     // Files sorted by path: the report's order depends on how folders were walked, CI history should not.
     // Named from the repository root (`Report::paths`), so CI history does not depend on the folder the
     // check ran in.
@@ -65,44 +66,43 @@ pub fn render(report: &Report, rules: &[&RuleInfo]) -> String {
 
     let all = suites.iter().flat_map(|(_, cases)| cases);
     let totals = Counts::of(all);
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"vigil\" {}>", totals.attributes());
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(out, "<testsuites name=\"vigil\" {}>", totals.attributes())?;
     for (file, cases) in &suites {
         let file = escape(file, true);
-        let _ = writeln!(out, "  <testsuite name=\"{file}\" {}>", Counts::of(cases.iter()).attributes());
+        writeln!(out, "  <testsuite name=\"{file}\" {}>", Counts::of(cases.iter()).attributes())?;
         for case in cases {
-            let _ = write!(out, "    <testcase classname=\"{file}\" name=\"{}\" time=\"0\"", escape(&case.name, true));
+            write!(out, "    <testcase classname=\"{file}\" name=\"{}\" time=\"0\"", escape(&case.name, true))?;
             match &case.outcome {
-                Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Passed => out.write_all(b"/>\n")?,
                 Outcome::Failure { message, severity, body } => {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         ">\n      <failure message=\"{}\" type=\"{severity}\">{}</failure>\n    </testcase>",
                         escape(message, true),
                         escape(body, false)
-                    );
+                    )?;
                 }
                 Outcome::Skipped { message } => {
-                    let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message, true));
+                    writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message, true))?;
                 }
                 Outcome::Error { message, body } => {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         ">\n      <error message=\"{}\" type=\"input\">{}</error>\n    </testcase>",
                         escape(message, true),
                         escape(body, false)
-                    );
+                    )?;
                 }
             }
         }
-        out.push_str("  </testsuite>\n");
+        out.write_all(b"  </testsuite>\n")?;
     }
-    out.push_str("</testsuites>\n");
-    out
+    out.write_all(b"</testsuites>\n")
 }
 
 /// Findings of one file by (document, rule position, rule id).
-type Groups<'a> = BTreeMap<(usize, usize, &'a str), Vec<&'a Finding>>;
+type Groups<'a> = BTreeMap<(usize, usize, &'a str), Vec<&'a Reported>>;
 
 /// The file's own testcase: an error if it could not be loaded, else a pass.
 fn file_case(errors: &[&LoadError]) -> Case {
@@ -118,7 +118,7 @@ fn file_case(errors: &[&LoadError]) -> Case {
 
 /// The testcase of one rule on one document: a failure listing its findings, or skipped when waivers cover
 /// every one of them.
-fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Case> {
+fn finding_case(document: usize, findings: &[&Reported], file: &str) -> Option<Case> {
     let first = findings.first()?;
     let rule = &first.rule;
     let mut name = format!("{}: {}", rule.id, rule.title);
@@ -127,11 +127,11 @@ fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Ca
     if document > 0 {
         let _ = write!(name, " (document {})", document + 1);
     }
-    let failing: Vec<&Finding> = findings.iter().copied().filter(|f| !f.waived()).collect();
+    let failing: Vec<&Reported> = findings.iter().copied().filter(|f| !f.waived()).collect();
     let outcome = match failing.first() {
         None => {
             let mut reasons: Vec<&str> = Vec::new();
-            for reason in findings.iter().filter_map(|f| Some(f.waiver.as_ref()?.waiver.reason.as_str())) {
+            for reason in findings.iter().filter_map(|f| Some(f.waiver()?.waiver.reason.as_str())) {
                 if !reasons.contains(&reason) {
                     reasons.push(reason);
                 }
@@ -155,13 +155,13 @@ fn finding_case(document: usize, findings: &[&Finding], file: &str) -> Option<Ca
 }
 
 /// `file:line:col: message` (`file` as the report names it), or `file: message (at /pointer)` when there is no line to point at.
-fn finding_line(f: &Finding, file: &str) -> String {
+fn finding_line(f: &Reported, file: &str) -> String {
     let mut line = match f.line_col() {
         Some((l, c)) => format!("{file}:{l}:{c}: {}", f.message),
         None if f.pointer().is_empty() => format!("{file}: {}", f.message),
         None => format!("{file}: {} (at {})", f.message, f.pointer()),
     };
-    if let Some(m) = &f.waiver {
+    if let Some(m) = f.waiver() {
         let w = &m.waiver;
         if m.expired {
             let _ = write!(line, " (waiver {} expired on {})", w.declared_at, w.expires);

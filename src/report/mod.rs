@@ -18,13 +18,14 @@ use std::collections::BTreeMap;
 use crate::eval::Finding;
 use crate::input::{Document, Kind, LoadError, Skipped};
 use crate::ir::Severity;
+use crate::waiver::WaiverMatch;
 
 /// Everything a run produced: findings, input errors and what was read.
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Report {
-    /// Findings, in input order.
-    pub findings: Vec<Finding>,
+    /// Findings, in input order, each with the waiver that covers it ([`crate::waiver::apply`] sets them).
+    pub findings: Vec<Reported>,
     /// Inputs that could not be loaded.
     pub errors: Vec<LoadError>,
     /// Files passed over while walking folders.
@@ -43,6 +44,54 @@ pub struct Report {
     pub baseline: Option<baseline::Diff>,
     /// The audit log's head after this run's entry, when the run appended one.
     pub audit: Option<crate::audit::Head>,
+}
+
+/// A finding as a report holds it: what the evaluator found, and beside it the waiver that covers it. The
+/// evaluator knows nothing of waivers; they are the tool layer's exceptions, applied to a finished report.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Reported {
+    /// What the evaluator found.
+    pub finding: Finding,
+    /// The waiver that covers it, if any (an expired one does not waive it).
+    pub(crate) waiver: Option<WaiverMatch>,
+}
+
+impl Reported {
+    /// The waiver covering the finding, current or expired; `None` when none does.
+    pub fn waiver(&self) -> Option<&WaiverMatch> {
+        self.waiver.as_ref()
+    }
+
+    /// Whether a current (unexpired) waiver covers the finding: it is reported but does not fail the run.
+    pub fn waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+}
+
+impl From<Finding> for Reported {
+    /// A finding no waiver covers (yet).
+    fn from(finding: Finding) -> Self {
+        Reported { finding, waiver: None }
+    }
+}
+
+impl std::ops::Deref for Reported {
+    type Target = Finding;
+
+    fn deref(&self) -> &Finding {
+        &self.finding
+    }
+}
+
+/// The text a report writer writes, for callers that need it whole (HTTP bodies, the Python package,
+/// tests): `report::to_string(|out| json::render(&report, None, out))`. The writers themselves write to
+/// any `io::Write`, so `policy check` streams large reports instead of building them in memory.
+pub fn to_string(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    // Writing into a `Vec` cannot fail, and writers only ever write UTF-8.
+    let _ = write(&mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// An input file and the SHA-256 of its bytes.
@@ -67,7 +116,7 @@ impl Report {
 
     /// Findings at or above `threshold` that no current waiver covers.
     pub fn failing(&self, threshold: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity >= threshold && !f.waived()).count()
+        self.findings.iter().filter(|f| f.finding.severity >= threshold && !f.waived()).count()
     }
 
     /// The exit code the findings and input errors earn (docs/output.md): 2 when an input could not be read,
@@ -75,7 +124,7 @@ impl Report {
     /// not knowing is not clean, whatever its severity), else 0. `fail_on: None` is `--fail-on never`.
     /// Callers add their own reasons for 2, such as a run that checked no document.
     pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
-        let unevaluated = || self.findings.iter().any(|f| f.cause == crate::eval::Cause::Error && !f.waived());
+        let unevaluated = || self.findings.iter().any(|f| f.finding.cause == crate::eval::Cause::Error && !f.waived());
         if !self.errors.is_empty() {
             2
         } else if fail_on.is_some_and(|s| self.failing(s) > 0) || (fail_on.is_some() && unevaluated()) {

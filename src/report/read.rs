@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::Report;
 use super::baseline::{Diff, Entry};
 use super::paths::Paths;
+use super::{Report, Reported};
 use crate::eval::{Cause, Finding};
 use crate::input::{Kind, LoadError, Location, Skipped};
 use crate::ir::{RuleInfo, Severity};
@@ -276,7 +276,7 @@ impl Texts {
         Texts { sources }
     }
 
-    fn finding(&self, f: InFinding, rule: Arc<RuleInfo>) -> Result<Finding, String> {
+    fn finding(&self, f: InFinding, rule: Arc<RuleInfo>) -> Result<Reported, String> {
         let positioned = self.sources.get(&f.file).filter(|_| f.line.is_some() && f.column.is_some());
         let (source, location) = match positioned {
             Some(source) => {
@@ -291,7 +291,7 @@ impl Texts {
             }
             None => (Source::new(f.file.as_str(), ""), None),
         };
-        Ok(Finding {
+        let finding = Finding {
             rule,
             severity: f.severity,
             message: f.message,
@@ -300,9 +300,10 @@ impl Texts {
             document: f.document,
             kind: f.kind.parse::<Kind>()?,
             location,
-            waiver: f.waiver.map(|m| WaiverMatch { waiver: Arc::new(waiver(m.waiver)), expired: m.expired }),
             fingerprint: Some(f.fingerprint),
-        })
+        };
+        let waiver = f.waiver.map(|m| WaiverMatch { waiver: Arc::new(waiver(m.waiver)), expired: m.expired });
+        Ok(Reported { finding, waiver })
     }
 
     fn error(&self, e: InError) -> LoadError {
@@ -364,7 +365,6 @@ fn real_text(file: &str, paths: &Paths, positions: &[(usize, usize)], findings: 
             document: f.document,
             kind: Kind::ModelCard,
             location: Some(Location { span, key_span: Some(span), pointer: f.pointer.clone() }),
-            waiver: None,
             fingerprint: None,
         };
         // The value hashed was the label's text, or nothing (a container, or data that is missing).

@@ -20,9 +20,9 @@ use serde_json::{Map, Value, json};
 
 use super::Report;
 use super::paths::Paths;
-use crate::eval::Finding;
 use crate::input::LoadError;
 use crate::ir::{RuleInfo, Severity};
+use crate::report::Reported;
 
 /// The base every relative artifact URI is resolved against; declared in `run.originalUriBaseIds`.
 const SRCROOT: &str = "%SRCROOT%";
@@ -34,7 +34,7 @@ const FINGERPRINT: &str = "vigilFindingHash/v2";
 /// The SARIF log of a run. `rules` are every loaded rule (GitHub lists them whether or not they fired);
 /// `base` is the working directory the input paths are relative to, and the root too unless the report
 /// knows the repository root.
-pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
+pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path, out: &mut impl std::io::Write) -> std::io::Result<()> {
     // Rules by id, in the order given. Rules that only appear on findings are appended so every `ruleId`
     // resolves; duplicates are dropped (the schema wants unique descriptors).
     let mut by_id: IndexMap<&str, &RuleInfo> = IndexMap::new();
@@ -74,9 +74,8 @@ pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path) -> String {
             "results": results,
         }],
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// The project's URL from Cargo metadata, when it has one (SARIF wants an absolute URI or nothing).
@@ -177,7 +176,7 @@ fn pascal_case(title: &str, id: &str) -> String {
 }
 
 /// One finding as a `result`.
-fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
+fn result(f: &Reported, rule_index: Option<usize>, base: &Base) -> Value {
     let artifact = base.artifact(f.file());
     let region = match f.span() {
         Some(span) => {
@@ -208,7 +207,7 @@ fn result(f: &Finding, rule_index: Option<usize>, base: &Base) -> Value {
         json!([{ "physicalLocation": { "artifactLocation": artifact.json(), "region": region } }]),
     );
     r.insert("partialFingerprints".into(), json!({ FINGERPRINT: super::baseline::fingerprint(f, &base.paths) }));
-    if let Some(m) = &f.waiver {
+    if let Some(m) = f.waiver() {
         let w = &m.waiver;
         if m.expired {
             // An expired waiver no longer suppresses anything, but whoever reads the alert should know it existed.

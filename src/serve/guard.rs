@@ -16,8 +16,8 @@ use serde_json::{Value as Json, json};
 use super::Generation;
 use super::http::Decision;
 use super::routes::{denies, error_text, record, rules};
-use crate::eval::Finding;
 use crate::input::{Document, Kind, LoadOptions};
+use crate::report::Reported;
 
 /// What replaces a redacted match.
 const REDACTED: &str = "[REDACTED]";
@@ -52,7 +52,7 @@ pub(super) fn guard(state: &super::State, generation: &Generation, text: &str) -
     let options = LoadOptions { kind: Some(Kind::InferenceExchange), ..LoadOptions::default() };
     let docs = Document::parse("exchange.json", text, &options).map_err(|e| error_text(&e))?;
     let session = generation.policies.session(&[]);
-    let findings: Vec<Finding> = docs.iter().flat_map(|d| session.evaluate(d)).filter(|f| !f.waived()).collect();
+    let findings: Vec<Reported> = docs.iter().flat_map(|d| session.evaluate(d)).map(Reported::from).collect();
     let (mut block, mut redact) = (false, false);
     for f in findings.iter().filter(|f| denies(f, generation.deny_on)) {
         if f.rule.tags.iter().any(|t| t == "redact") && f.cause != crate::eval::Cause::Error {

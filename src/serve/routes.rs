@@ -12,6 +12,7 @@ use super::Generation;
 use super::http::{Answer, Decision};
 use crate::eval::{Cause, Finding};
 use crate::input::{Document, Kind, LoadOptions};
+use crate::report::Reported;
 use crate::rule_info::Severity;
 
 /// Kubernetes shows at most this many characters of one warning, and this many in all.
@@ -63,7 +64,7 @@ pub(super) fn check(generation: &Generation, text: &str, content_type: &str, que
     let failing = generation.deny_on.map_or(0, |s| report.failing(s));
     let unknown = report.findings.iter().filter(|f| f.cause == Cause::Error).count();
     let outcome = if failing > 0 || unknown > 0 { "fail" } else { "pass" };
-    let body = crate::report::json::render(&report, generation.deny_on);
+    let body = crate::report::to_string(|out| crate::report::json::render(&report, generation.deny_on, out));
     Ok(Decision { record: record(&report.findings, outcome), rules: rules(&report.findings), outcome, body })
 }
 
@@ -97,7 +98,7 @@ pub(super) fn admission(generation: &Generation, text: &str) -> Result<Decision,
         findings = generation.policies.evaluate(&docs).findings;
     }
     // DELETE and CONNECT carry no object to judge: allowed, with nothing to say.
-    let (deny, warn): (Vec<&Finding>, Vec<&Finding>) =
+    let (deny, warn): (Vec<&Reported>, Vec<&Reported>) =
         findings.iter().filter(|f| !f.waived()).partition(|f| denies(f, generation.deny_on));
     let allowed = deny.is_empty();
     let mut response = json!({"uid": uid, "allowed": allowed});
@@ -151,14 +152,14 @@ fn safe(s: &str) -> String {
         .replace("..", "__")
 }
 
-pub(super) fn rules(findings: &[Finding]) -> Vec<String> {
+pub(super) fn rules(findings: &[Reported]) -> Vec<String> {
     let mut ids: Vec<String> = findings.iter().map(|f| f.rule.id.clone()).collect();
     ids.dedup();
     ids
 }
 
 /// The decision-log record of findings: rule, severity, pointer and message, no input text.
-pub(super) fn record(findings: &[Finding], outcome: &str) -> Json {
+pub(super) fn record(findings: &[Reported], outcome: &str) -> Json {
     let findings: Vec<Json> = findings
         .iter()
         .map(|f| json!({"rule": f.rule.id, "severity": f.severity, "cause": f.cause.name(), "pointer": f.pointer(), "message": f.message, "waived": f.waived()}))

@@ -47,10 +47,8 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> T {
 pub fn documents(inputs: &[InputFile]) -> Result<Vec<Document>, String> {
     let mut docs = Vec::new();
     for input in inputs {
-        let options = vigil::unstable::input::LoadOptions {
-            kind: input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file")),
-            ..Default::default()
-        };
+        let kind = input.kind.as_ref().map(|k| k.parse().expect("valid kind in case file"));
+        let options = vigil::unstable::input::LoadOptions::default().with_kind(kind);
         docs.extend(Document::parse(&input.name, &input.text, &options).map_err(|e| format!("input: {e}"))?);
     }
     Ok(docs)

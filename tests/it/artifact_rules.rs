@@ -91,7 +91,7 @@ fn fixtures(dir: &Path) {
 fn every_artifact_rule_fires_on_its_fixture_and_not_on_clean_files() {
     let dir = tempfile::tempdir().expect("temp dir");
     fixtures(dir.path());
-    let report = check(&bundled(), &CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() });
+    let report = check(&bundled(), &CheckOptions::new([dir.path().to_path_buf()]));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let art: Vec<(String, String, String)> = report
         .findings
@@ -128,7 +128,7 @@ fn every_artifact_rule_fires_on_its_fixture_and_not_on_clean_files() {
 fn digests_can_be_skipped_or_cached() {
     let dir = tempfile::tempdir().expect("temp dir");
     fixtures(dir.path());
-    let mut options = CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() };
+    let mut options = CheckOptions::new([dir.path().to_path_buf()]);
     options.load.artifacts.hash = false;
     let report = check(&bundled(), &options);
     assert!(
@@ -136,7 +136,7 @@ fn digests_can_be_skipped_or_cached() {
         "without digests the digest rule says it cannot verify"
     );
     let cache_file = dir.path().join("cache.json");
-    let mut options = CheckOptions { paths: vec![dir.path().join("clean")], ..CheckOptions::default() };
+    let mut options = CheckOptions::new([dir.path().join("clean")]);
     options.load.hash_cache = Some(std::sync::Arc::new(vigil::unstable::input::HashCache::open(&cache_file)));
     let first = check(&bundled(), &options);
     options.load.hash_cache.as_ref().expect("cache").save().expect("save");
@@ -245,11 +245,11 @@ fn hostile_model_files_never_pass_a_high_gate() {
     // Ordinary text without an extension is not mistaken for a pickle.
     std::fs::write(dir.path().join("NOTES"), "Version 1.2\nRetrained on the new split.\n").expect("write");
     std::fs::write(dir.path().join("LICENSE"), "(c) 2024 Example Inc.\nAll rights reserved.\n").expect("write");
-    let report = check(&bundled(), &CheckOptions { paths: vec![dir.path().to_path_buf()], ..CheckOptions::default() });
+    let report = check(&bundled(), &CheckOptions::new([dir.path().to_path_buf()]));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let file_of = |f: &vigil::Finding| Path::new(f.file()).file_name().map(|n| n.to_string_lossy().into_owned());
     for (name, _, rule) in &files {
-        let hits: Vec<&vigil::Finding> =
+        let hits: Vec<&vigil::Reported> =
             report.findings.iter().filter(|f| file_of(f).as_deref() == Some(*name)).collect();
         assert!(
             hits.iter().any(|f| f.rule.id == *rule && f.severity >= vigil::Severity::High),

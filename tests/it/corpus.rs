@@ -21,7 +21,7 @@ fn every_corpus_file_loads_except_the_invalid_ones() {
     };
     let policies =
         Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
-    let report = check(&policies, &CheckOptions { paths: vec![dir.clone()], ..CheckOptions::default() });
+    let report = check(&policies, &CheckOptions::new([dir.clone()]));
 
     let mut errors: Vec<(String, String)> = report
         .errors
@@ -76,7 +76,7 @@ fn corpus_findings_match_the_reviewed_counts() {
 
     let policies =
         Engine::default().compile(vigil::unstable::bundled::BUNDLED.iter().copied()).expect("bundled policies compile");
-    let report = check(&policies, &CheckOptions { paths: vec![dir], ..CheckOptions::default() });
+    let report = check(&policies, &CheckOptions::new([dir]));
     let mut counted = std::collections::BTreeMap::new();
     for finding in &report.findings {
         *counted.entry(finding.rule.id.to_string()).or_insert(0usize) += 1;

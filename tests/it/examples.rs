@@ -27,7 +27,7 @@ fn run(name: &str) -> vigil::Report {
         .build()
         .compile(vigil::unstable::bundled::BUNDLED.iter().copied())
         .expect("bundled policies compile");
-    let report = check(&policies, &CheckOptions { paths: vec![example(name)], ..CheckOptions::default() });
+    let report = check(&policies, &CheckOptions::new([example(name)]));
     assert!(
         report.errors.is_empty(),
         "{name}: input errors: {:?}",

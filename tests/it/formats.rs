@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 use vigil::unstable::input::LoadOptions;
-use vigil::unstable::report::{InputRecord, github, junit, sarif};
-use vigil::unstable::waiver::{Waiver, WaiverMatch};
+use vigil::unstable::report::{InputRecord, github, junit, sarif, to_string};
+use vigil::unstable::waiver::Waiver;
 use vigil::{Document, Engine, Report, RuleInfo};
 
 const POLICY: &str = r#"package demo
@@ -86,12 +86,7 @@ const NOTE: &str = "note: a<&>\"' \u{1}b";
 
 /// Applies waivers as the pipeline does, on a fixed day.
 fn waive(report: &mut Report, waivers: &[Arc<Waiver>]) {
-    let today = "2026-06-01".parse().expect("a date");
-    for f in &mut report.findings {
-        if let Some(w) = waivers.iter().find(|w| w.covers(&f.rule.id, f.file(), f.pointer(), None)) {
-            f.waiver = Some(WaiverMatch { waiver: w.clone(), expired: w.expired(today) });
-        }
-    }
+    vigil::unstable::waiver::apply(report, waivers, "2026-06-01".parse().expect("a date"));
 }
 
 fn waivers() -> Vec<Arc<Waiver>> {
@@ -147,13 +142,13 @@ fn the_report_has_what_the_tests_rely_on() {
     assert_eq!(note.message, NOTE);
     let pkl = report.findings.iter().find(|f| f.rule.id == "DEMO-005").expect("DEMO-005");
     assert!(pkl.line_col().is_none(), "model files have no line");
-    assert!(pkl.waiver.as_ref().is_some_and(|w| w.expired));
+    assert!(pkl.waiver().is_some_and(|w| w.expired));
 }
 
 // ---------------------------------------------------------------------------------------------- SARIF
 
 fn sarif_of(report: &Report, rules: &[Arc<RuleInfo>]) -> Json {
-    let text = sarif::render(report, &rule_refs(rules), Path::new("/repo"));
+    let text = to_string(|o| sarif::render(report, &rule_refs(rules), Path::new("/repo"), o));
     serde_json::from_str(&text).expect("SARIF is JSON")
 }
 
@@ -442,7 +437,7 @@ fn parse_xml(xml: &str) -> Node {
 #[test]
 fn junit_counts_and_suites() {
     let (report, rules) = full();
-    let xml = junit::render(&report, &rule_refs(&rules));
+    let xml = to_string(|o| junit::render(&report, &rule_refs(&rules), o));
     let root = parse_xml(&xml);
     assert_eq!(root.name, "testsuites");
     assert_eq!(root.attr("name"), "vigil");
@@ -497,13 +492,13 @@ fn junit_counts_and_suites() {
     assert!(bad.text.starts_with("bad.json:1:2: "), "{}", bad.text);
 
     // Deterministic.
-    assert_eq!(xml, junit::render(&full().0, &rule_refs(&rules)));
+    assert_eq!(xml, to_string(|o| junit::render(&full().0, &rule_refs(&rules), o)));
 }
 
 #[test]
 fn junit_escapes_round_trip() {
     let (report, rules) = full();
-    let xml = junit::render(&report, &rule_refs(&rules));
+    let xml = to_string(|o| junit::render(&report, &rule_refs(&rules), o));
     // Nothing XML 1.0 forbids reaches the file.
     assert!(!xml.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r')), "{xml:?}");
     let root = parse_xml(&xml);
@@ -520,7 +515,7 @@ fn junit_escapes_round_trip() {
     let policies = Engine::default().compile([("x.policy", policy)]).expect("valid policy");
     let docs = Document::from_str("a&b.yaml", "kind: ModelCard\n").expect("valid");
     let rules: Vec<Arc<RuleInfo>> = policies.rules().cloned().collect();
-    let root = parse_xml(&junit::render(&policies.evaluate(&docs), &rule_refs(&rules)));
+    let root = parse_xml(&to_string(|o| junit::render(&policies.evaluate(&docs), &rule_refs(&rules), o)));
     let case = &root.children[0].children[1];
     assert_eq!(case.attr("classname"), "a&b.yaml");
     assert_eq!(case.attr("name"), "X-1: a\tb <c> & \"d\"");
@@ -583,10 +578,10 @@ rule "GH-4" {
         "::error file=models/w.pkl,title=GH-4 Weights are safe::can run code",
         &format!("::error file=bad.json,line=1,col=2,title=input error::{error_message}"),
     ];
-    let text = github::render(&report);
+    let text = to_string(|o| github::render(&report, o));
     assert!(text.ends_with('\n'));
     assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
-    assert_eq!(github::render(&Report::default()), "");
+    assert_eq!(to_string(|o| github::render(&Report::default(), o)), "");
 }
 
 #[test]
@@ -595,7 +590,7 @@ fn github_annotations_escape_terminal_sequences_and_overrides() {
     let policies = Engine::default().compile([("gh.policy", policy)]).expect("valid policy");
     let card = "kind: ModelCard\nlicense: \"\\e[2J\\a\\x9b31m\\u202etxt.exe\"\n";
     let docs = Document::from_str("m\u{1b}]8;;x\u{7}.yaml", card).expect("valid input");
-    let text = github::render(&policies.evaluate(&docs));
+    let text = to_string(|o| github::render(&policies.evaluate(&docs), o));
     assert_eq!(
         text,
         "::error file=m\\u{1b}]8;;x\\u{7}.yaml,line=2,col=10,endLine=2,endColumn=39,title=GH-1 License::license \\u{1b}[2J\\u{7}\\u{9b}31m\\u{202e}txt.exe\n"

@@ -225,10 +225,8 @@ fn the_human_report_is_linear_in_findings() {
     let report = policies.evaluate(&docs);
     assert_eq!(report.findings.len(), 4_000);
     let started = std::time::Instant::now();
-    let rendered = vigil::unstable::report::human::render(
-        &report,
-        vigil::unstable::report::human::Style { color: false, width: 100 },
-    );
+    let style = vigil::unstable::report::human::Style { color: false, width: 100 };
+    let rendered = vigil::unstable::report::to_string(|o| vigil::unstable::report::human::render(&report, style, o));
     let elapsed = started.elapsed();
     assert!(rendered.contains("[many.yaml:15999:7]"), "the last finding is located");
     assert!(elapsed < std::time::Duration::from_secs(15), "rendering 4,000 findings took {elapsed:?}");

@@ -2,12 +2,9 @@
 //! of the outline, not the styling), escaping of hostile inputs, policies and waivers, the absence of any
 //! external resource, and a 100,000-finding report. tests/html_browser.rs opens it in Chromium.
 
-use std::sync::Arc;
-
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 use vigil::unstable::input::{LoadOptions, Skipped};
 use vigil::unstable::report::html::{self, Run};
-use vigil::unstable::waiver::WaiverMatch;
 use vigil::{Document, Engine, PolicySet, Report, RuleInfo, Severity};
 
 /// A parsed token, simplified.
@@ -236,17 +233,7 @@ fn report_of(policies: &PolicySet, docs: &[Document], waivers: &str) -> Report {
         let w = Document::from_str("waivers.yaml", waivers).expect("valid YAML");
         vigil::unstable::waiver::parse_list(w[0].data(), &w[0], "waivers.yaml").expect("valid waivers")
     };
-    let today = "2026-06-01".parse().expect("a date");
-    for f in &mut report.findings {
-        if let Some(w) = waivers.iter().find(|w| w.covers(&f.rule.id, f.file(), f.pointer(), None)) {
-            f.waiver = Some(WaiverMatch { waiver: w.clone(), expired: w.expired(today) });
-        }
-    }
-    report.unused_waivers = waivers
-        .iter()
-        .filter(|w| !report.findings.iter().any(|f| f.waiver.as_ref().is_some_and(|m| Arc::ptr_eq(&m.waiver, w))))
-        .cloned()
-        .collect();
+    vigil::unstable::waiver::apply(&mut report, &waivers, "2026-06-01".parse().expect("a date"));
     report
 }
 
@@ -259,7 +246,7 @@ fn render(policies: &PolicySet, report: &Report) -> String {
         profile: Some("prod"),
         fail_on: Some(Severity::Low),
     };
-    html::render(report, &run)
+    vigil::unstable::report::to_string(|o| html::render(report, &run, o))
 }
 
 fn demo() -> (PolicySet, Report) {

@@ -38,6 +38,7 @@ mod serve_support;
 mod snapshots;
 mod vscode;
 mod workload;
+mod writers;
 
 /// What the modules share: running the real binary and writing fixtures.
 mod support {

@@ -48,17 +48,12 @@ fn with_body(body: &str) -> Vec<u8> {
 
 /// Tight limits, so hostile plugins are stopped quickly; no disk cache, so tests leave nothing behind.
 fn options() -> PluginOptions {
-    PluginOptions {
-        limits: Limits {
-            fuel: 20_000_000,
-            timeout_ms: 2_000,
-            memory_bytes: 4 << 20,
-            max_result_bytes: 64 << 10,
-            ..Limits::default()
-        },
-        no_cache: true,
-        ..PluginOptions::default()
-    }
+    let limits = Limits::default()
+        .with_fuel(20_000_000)
+        .with_timeout_ms(2_000)
+        .with_memory_bytes(4 << 20)
+        .with_max_result_bytes(64 << 10);
+    PluginOptions::default().with_limits(limits).with_no_cache(true)
 }
 
 const RULE: &str = r#"
@@ -101,7 +96,7 @@ fn card(license: &str) -> Vec<Document> {
 fn findings(wasm: &[u8]) -> Vec<Finding> {
     let (_dir, compiled) = compile_with(wasm, None, RULE, options());
     let policies = compiled.unwrap_or_else(|e| panic!("{e:?}"));
-    policies.evaluate(&card("mit")).findings
+    policies.evaluate(&card("mit")).findings.into_iter().map(|r| r.finding).collect()
 }
 
 fn load_error(wasm: &[u8], pin: Option<&str>, options: PluginOptions) -> String {
@@ -238,7 +233,7 @@ fn the_pin_is_checked_before_anything_else() {
 
     let message = load_error(&wasm, Some(""), options());
     assert!(message.contains("is not pinned") && message.contains(&sha256_hex(&wasm)), "{message}");
-    let allowed = PluginOptions { allow_unpinned: true, ..options() };
+    let allowed = options().with_allow_unpinned(true);
     let (_dir, compiled) = compile_with(&wasm, Some(""), RULE, allowed);
     assert!(compiled.is_ok());
 }
@@ -307,7 +302,7 @@ rule "T-1" {
     let policies = compiled.unwrap();
     let mut docs = card("a");
     docs.extend(card("b"));
-    let messages: Vec<String> = policies.evaluate(&docs).findings.into_iter().map(|f| f.message).collect();
+    let messages: Vec<String> = policies.evaluate(&docs).findings.into_iter().map(|f| f.finding.message).collect();
     assert_eq!(messages, vec!["first 1, second 2", "first 1, second 2"]);
 }
 

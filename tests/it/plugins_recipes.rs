@@ -27,14 +27,14 @@ fn build(recipe: &str, output: &str, compiler: &str) -> Option<(tempfile::TempDi
 /// messages of the findings on one model card.
 fn messages(wasm: &[u8], rule_body: &str) -> Vec<String> {
     let source = PluginSource::bytes("recipe.wasm", wasm.to_vec()).sha256(sha256_hex(wasm));
-    let options = PluginOptions { no_cache: true, ..PluginOptions::default() };
+    let options = PluginOptions::default().with_no_cache(true);
     let engine = Engine::builder().plugin_options(options).plugin("p", source).unwrap().build();
     let text = format!(
         "package t\nrule \"T-1\" {{\n  title = \"t\"\n  severity = high\n  applies_to = ModelCard\n{rule_body}\n}}\n"
     );
     let policies = engine.compile([("t.policy", text)]).unwrap_or_else(|e| panic!("{e}"));
     let docs = Document::from_str("card.yaml", "kind: ModelCard\nname: héllo \"wörld\"\n").unwrap();
-    policies.evaluate(&docs).findings.into_iter().map(|f| f.message).collect()
+    policies.evaluate(&docs).findings.into_iter().map(|f| f.finding.message).collect()
 }
 
 #[test]

@@ -54,11 +54,11 @@ fn the_committed_module_is_what_its_source_builds() {
 fn finder() -> impl Fn(&str) -> Vec<String> {
     let (_, pin) = committed();
     let source = PluginSource::file(format!("{DIR}/secrets.wasm")).sha256(pin);
-    let options = PluginOptions { no_cache: true, ..PluginOptions::default() };
+    let options = PluginOptions::default().with_no_cache(true);
     let engine = Engine::builder().plugin_options(options).plugin("s", source).unwrap().build();
     let function = engine.registry().get(engine.registry().lookup("s.find").unwrap()).clone();
     move |text: &str| {
-        let cx = CallContext { now: jiff::Timestamp::UNIX_EPOCH };
+        let cx = CallContext::new(jiff::Timestamp::UNIX_EPOCH);
         let hits = function.call(&[&Value::from(text)], &cx).unwrap();
         let Value::Array(hits) = hits else { panic!("not an array") };
         hits.iter().map(|h| h.get("type").and_then(Value::as_str).unwrap().to_string()).collect()

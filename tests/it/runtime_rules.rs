@@ -24,7 +24,7 @@ fn runtime_policies() -> PolicySet {
 
 /// The rules that fire on one exchange.
 fn fired(policies: &PolicySet, exchange: &Json) -> Vec<String> {
-    let options = LoadOptions { kind: Some(Kind::InferenceExchange), ..LoadOptions::default() };
+    let options = LoadOptions::default().with_kind(Kind::InferenceExchange);
     let docs = Document::parse("exchange.json", &exchange.to_string(), &options).expect("parses");
     let mut rules: Vec<String> = policies.evaluate(&docs).findings.iter().map(|f| f.rule.id.clone()).collect();
     rules.dedup();

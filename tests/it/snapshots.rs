@@ -16,7 +16,7 @@ fn policy_errors(policy: &str) -> String {
 fn findings(policy: &str, inputs: &[(&str, &str)]) -> String {
     let policies = Engine::default().compile([("rules.policy", policy)]).expect("valid policy");
     let docs: Vec<Document> = inputs.iter().flat_map(|(n, t)| Document::from_str(n, t).expect("valid input")).collect();
-    human::render(&policies.evaluate(&docs), STYLE)
+    vigil::unstable::report::to_string(|o| human::render(&policies.evaluate(&docs), STYLE, o))
 }
 
 const RULE_HEAD: &str = "package demo\n\nrule \"DEMO-1\" {\n  title = \"Model weights are safe\"\n  severity = high\n  applies_to = ModelCard\n";
@@ -88,7 +88,7 @@ fn finding_on_a_model_file() {
         &LoadOptions::default(),
     );
     let report = policies.evaluate(&[doc]);
-    insta::assert_snapshot!(human::render(&report, STYLE));
+    insta::assert_snapshot!(vigil::unstable::report::to_string(|o| human::render(&report, STYLE, o)));
 }
 
 #[test]

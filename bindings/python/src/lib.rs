@@ -121,16 +121,13 @@ impl PolicySet {
         let now = convert::now(now)?;
         let mut load = LoadOptions::default();
         load.artifacts.hash = hash;
-        let options = CheckOptions {
-            paths,
-            excludes: exclude.unwrap_or_default(),
-            load,
-            strict,
+        let options = CheckOptions::new(paths)
+            .with_excludes(exclude.unwrap_or_default())
+            .with_load(load)
+            .with_strict(strict)
             // Files from a listing of a folder are what a walk of that folder finds: one that is no input of
             // any rule (a README without front matter, an unknown format) is skipped, not an error.
-            named_as_found: listed,
-            ..Default::default()
-        };
+            .with_named_as_found(listed);
         let set = py.detach(|| self.for_now(now)).map_err(|f| f.into_py(py))?;
         let report = py.detach(|| check(&set, &options));
         Ok(Report::new(report, self.rules_vec(), fail_on, root.as_deref(), set.digest().to_string()))
@@ -165,7 +162,7 @@ impl PolicySet {
                 convert::type_name(data)
             )));
         };
-        let options = LoadOptions { kind, ..LoadOptions::default() };
+        let options = LoadOptions::default().with_kind(kind);
         // One release of the GIL for the whole call: each costs a little, and this is the hot path of embedding.
         let report = py
             .detach(|| {
@@ -273,7 +270,7 @@ fn compile(
         values.push((name, Value::from(convert::to_json(&v)?)));
     }
     let mut settings =
-        RuleSettings { disable: disable.unwrap_or_default(), enable: enable.unwrap_or_default(), ..Default::default() };
+        RuleSettings::default().with_disable(disable.unwrap_or_default()).with_enable(enable.unwrap_or_default());
     for (rule, level) in severity.unwrap_or_default() {
         let level: Severity = level.parse().map_err(|_| {
             PyValueError::new_err(format!("severity[{rule}]: `{level}` is not info, low, medium, high or critical"))
@@ -313,7 +310,7 @@ fn source_item(item: &Bound<'_, PyAny>, sources: &mut Vec<(String, String)>, fil
 #[pyfunction]
 #[pyo3(signature = (path, *, hash = true))]
 fn inspect(py: Python<'_>, path: PathBuf, hash: bool) -> PyResult<Py<PyAny>> {
-    let mut options = LoadOptions { kind: None, ..LoadOptions::default() };
+    let mut options = LoadOptions::default();
     options.artifacts.hash = hash;
     let input = Input { path: path.clone(), explicit: true };
     let loaded = py.detach(|| input::load(&input, &options)).map_err(|e| input_error(py, &e))?;

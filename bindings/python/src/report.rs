@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use vigil::unstable::report::{human, json, paths::Paths, sarif};
+use vigil::unstable::report::{human, json, paths::Paths, sarif, to_string};
 use vigil::{RuleInfo, Severity};
 
 use crate::convert::to_python;
@@ -47,8 +47,8 @@ impl Report {
 
     /// The JSON report, exactly as `policy check --format json` writes it (docs/output.md).
     fn render_json(&self) -> String {
-        let run = json::Run { policy_digest: Some(&self.policy_digest), shard: None };
-        json::render_run(&self.report, self.fail_on, run)
+        let run = json::Run { policy_digest: Some(&self.policy_digest), ..Default::default() };
+        to_string(|out| json::render_run(&self.report, self.fail_on, run, out))
     }
 
     fn json(&self) -> &serde_json::Value {
@@ -145,7 +145,7 @@ impl Report {
     fn to_sarif(&self, py: Python<'_>) -> String {
         py.detach(|| {
             let rules: Vec<&RuleInfo> = self.rules.iter().map(|r| &**r).collect();
-            sarif::render(&self.report, &rules, &std::env::current_dir().unwrap_or_default())
+            to_string(|out| sarif::render(&self.report, &rules, &std::env::current_dir().unwrap_or_default(), out))
         })
     }
 
@@ -153,13 +153,13 @@ impl Report {
     fn to_junit(&self, py: Python<'_>) -> String {
         py.detach(|| {
             let rules: Vec<&RuleInfo> = self.rules.iter().map(|r| &**r).collect();
-            vigil::unstable::report::junit::render(&self.report, &rules)
+            to_string(|out| vigil::unstable::report::junit::render(&self.report, &rules, out))
         })
     }
 
     /// The human report: each finding with the offending lines of its input, then the summary.
     fn render(&self, py: Python<'_>) -> String {
-        py.detach(|| human::render(&self.report, STYLE))
+        py.detach(|| to_string(|out| human::render(&self.report, STYLE, out)))
     }
 
     fn __len__(&self) -> usize {
@@ -185,7 +185,7 @@ impl Report {
 /// One rule failing on one document.
 #[pyclass(frozen, module = "vigil")]
 pub struct Finding {
-    inner: vigil::Finding,
+    inner: vigil::Reported,
     data: serde_json::Value,
 }
 

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use super::markup::Html;
 use super::{badge, controls_list};
-use crate::eval::Finding;
 use crate::ir::Severity;
 use crate::report::Report;
+use crate::report::Reported;
 use crate::source::Source;
 
 /// Snippets shown for one rule in one document; later findings of the rule there list their position only.
@@ -44,7 +44,7 @@ struct Positions {
 }
 
 impl Positions {
-    fn new(findings: &[Finding]) -> Positions {
+    fn new(findings: &[Reported]) -> Positions {
         // Per input text: the text, and the `(start, end, finding index)` of each finding in it.
         type Spans = Vec<(usize, usize, usize)>;
         let mut by_source: HashMap<*const Source, (Arc<Source>, Spans)> = HashMap::new();
@@ -182,11 +182,11 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
 }
 
 /// The findings section.
-pub fn section(h: &mut Html, report: &Report) {
+pub fn section(h: &mut Html, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     h.raw("<section id=\"findings\"><h2>Findings by document</h2>");
     if report.findings.is_empty() {
         h.raw("<p class=\"muted\">No findings.</p></section>");
-        return;
+        return Ok(());
     }
     let groups = groups(report);
     let open = report.findings.len() <= OPEN_LIMIT;
@@ -205,8 +205,10 @@ pub fn section(h: &mut Html, report: &Report) {
         report.findings.iter().filter(|f| f.document > 0).map(|f| f.file()).collect();
     for g in &groups {
         document(h, report, g, several.contains(g.file), open, &positions, &mut budget);
+        h.spill(out)?;
     }
     h.raw("</section>");
+    Ok(())
 }
 
 fn document(
@@ -218,7 +220,7 @@ fn document(
     pos: &Positions,
     budget: &mut usize,
 ) {
-    let findings: Vec<&Finding> = g.findings.iter().map(|&i| &report.findings[i]).collect();
+    let findings: Vec<&Reported> = g.findings.iter().map(|&i| &report.findings[i]).collect();
     let first = findings[0];
     h.raw("<details class=\"doc\"").attr("data-path", g.file);
     if open {
@@ -289,7 +291,7 @@ fn rule_block(h: &mut Html, report: &Report, severity: Severity, items: &[usize]
             h.raw(" <code class=\"ptr\">").text(f.pointer()).raw("</code>");
         }
         h.raw(" <span class=\"cause\">").text(f.cause.name()).raw("</span>");
-        if let Some(m) = &f.waiver {
+        if let Some(m) = f.waiver() {
             let (class, label) =
                 if m.expired { ("tag expired", "waiver expired ") } else { ("tag waived", "waived until ") };
             h.raw(" <span class=\"").raw(class).raw("\">").raw(label).text(&m.waiver.expires).raw("</span>");

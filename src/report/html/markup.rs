@@ -8,6 +8,10 @@
 //! attribute values. There is no third door.
 
 use std::fmt::Write as _;
+use std::io;
+
+/// How much [`Html::spill`] keeps before writing out.
+const SPILL: usize = 64 * 1024;
 
 /// An HTML document being written.
 #[derive(Default)]
@@ -86,6 +90,22 @@ impl Html {
     /// The finished document.
     pub fn finish(self) -> String {
         self.out
+    }
+
+    /// Hands what is written so far to `out` once it passes 64 KiB, and starts again empty: a page of
+    /// 100,000 findings is written as it is made rather than held whole in memory.
+    pub fn spill(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        if self.out.len() >= SPILL {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    /// Hands everything written so far to `out`.
+    pub fn flush(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        out.write_all(self.out.as_bytes())?;
+        self.out.clear();
+        Ok(())
     }
 }
 
