@@ -7,6 +7,7 @@ pub mod engines;
 pub mod measure;
 pub mod scaling;
 pub mod workload;
+pub mod yaml_parsers;
 
 use std::fmt::Write as _;
 use std::path::Path;

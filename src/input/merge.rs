@@ -4,11 +4,15 @@
 //! located, so that the spans it records stay in step with the locator's walk ([`super::locate`]).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use super::locate::{NodeSpan, container, walk_len};
 use super::yaml::Origin;
 use crate::source::Span;
 use crate::value::Value;
+
+/// A document's anchors: name → (value, logical node count, spans recorded before it was finished).
+pub(super) type Anchors = HashMap<String, (Value, usize, usize), foldhash::fast::RandomState>;
 
 /// The `<<` merge key of the current mapping: where its value's spans begin, and the mappings to merge in.
 #[derive(Default)]
@@ -30,11 +34,11 @@ pub(super) struct MergeSource {
 
 /// The mappings a `<<` value merges in, with the spans recorded for the entries of inline ones; `None` when
 /// the value is neither a mapping nor a list of mappings. `recorded` are the value's spans, from its own.
-pub(super) fn merge_sources(
+pub(super) fn merge_sources<S: BuildHasher>(
     value: &Value,
     origin: Origin,
     recorded: &[NodeSpan],
-    anchors: &HashMap<String, (Value, usize, usize)>,
+    anchors: &HashMap<String, (Value, usize, usize), S>,
     spans_from: usize,
 ) -> Option<Vec<MergeSource>> {
     // Collections anchored before the merge value began are located there: an alias to one inside the

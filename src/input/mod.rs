@@ -16,6 +16,9 @@ mod model_file;
 mod toml;
 mod walk;
 mod yaml;
+#[cfg(test)]
+mod yaml_reference;
+mod yaml_scalar;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

@@ -5,19 +5,29 @@
 //! schema (`on`/`yes` stay strings). The builder is iterative, so nesting depth is bounded by
 //! [`Limits::max_depth`] and never by the stack. Aliases share the anchored value (an `Arc` clone) but their
 //! logical size is counted, so an alias bomb is refused long before it can make evaluation expensive.
+//!
+//! Speed (docs/performance.md, "YAML loading"): libyaml-safer's state machine is most of the time; the
+//! builder adds little to it because each collection is allocated once at its final size (children wait in
+//! shared stacks), small mappings find duplicate keys by comparing keys rather than by hashing them twice,
+//! and a plain scalar is resolved without allocating, so its text is copied once, into its `Value`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use indexmap::map::Entry;
 use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
 
 use super::locate::{NodeSpan, Tree};
-use super::merge::{Merge, merge_sources};
+use super::merge::{Anchors, Merge, merge_sources};
+pub(crate) use super::yaml_scalar::resolve_plain;
+use super::yaml_scalar::{check_container_tag, scalar};
 use super::{Limits, LoadError};
 use crate::source::{Source, Span};
-use crate::value::{Map, Value};
+use crate::value::{KeyHasher, Map, Value};
 
-const CORE_TAG: &str = "tag:yaml.org,2002:";
+/// Mappings up to this many entries check for duplicate keys by comparing the keys, and are hashed once, at
+/// their exact size, when they close; larger ones move into an `IndexMap` (profiled: growing and rehashing
+/// small maps entry by entry was the largest cost of the loader outside the parser).
+const SMALL_MAP: usize = 12;
 
 /// Parses every document of a YAML stream; `text` starts at byte `base` of `src` (front matter sits inside Markdown).
 pub(crate) fn parse_stream(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<Tree>, LoadError> {
@@ -41,7 +51,21 @@ pub(crate) fn parse_stream(src: &Source, text: &str, base: usize, limits: &Limit
 }
 
 fn events(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<Tree>, LoadError> {
-    let mut builder = Builder { src, base, limits, docs: Vec::new(), state: None };
+    let mut builder = Builder {
+        src,
+        base,
+        limits,
+        len: text.len(),
+        docs: Vec::new(),
+        in_doc: false,
+        stack: Vec::new(),
+        spans: Vec::new(),
+        anchors: Anchors::default(),
+        expanded: 0,
+        root: None,
+        items: Vec::new(),
+        entries: Vec::new(),
+    };
     let mut bytes = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut bytes);
@@ -62,36 +86,43 @@ fn events(src: &Source, text: &str, base: usize, limits: &Limits) -> Result<Vec<
     }
 }
 
+/// Builds the documents of one stream. The buffers live as long as the stream, so a multi-document file
+/// reuses them, and the open collections' children wait in two shared stacks (`items`, `entries`) rather
+/// than in a growing `Vec` or map per collection: each collection is allocated once, at its final size.
 struct Builder<'a> {
     src: &'a Source,
     base: usize,
     limits: &'a Limits,
+    /// Bytes in the stream, to size the span list of a document.
+    len: usize,
     docs: Vec<Tree>,
-    state: Option<DocState>,
-}
-
-/// The document being built.
-struct DocState {
+    in_doc: bool,
     stack: Vec<Frame>,
-    /// One entry per node, in pre-order (see [`super::locate`]).
+    /// One entry per node of the current document, in pre-order (see [`super::locate`]).
     spans: Vec<NodeSpan>,
-    /// Anchored values with their logical node counts and the index of their first recorded span.
-    anchors: HashMap<String, (Value, usize, usize)>,
-    /// Logical nodes added by alias expansion so far.
+    /// Anchored values of the current document, with their logical node counts and the spans recorded before.
+    anchors: Anchors,
+    /// Logical nodes added by alias expansion so far in the current document.
     expanded: usize,
     root: Option<Value>,
+    /// Items of the open sequences, innermost last; a sequence's start at `Frame::Seq::from`.
+    items: Vec<Value>,
+    /// Entries of the open small mappings, innermost last; a mapping's start at `Frame::Map::from`.
+    entries: Vec<(Arc<str>, Value)>,
 }
 
 enum Frame {
     Seq {
-        items: Vec<Value>,
+        from: usize,
         slot: usize,
         anchor: Option<String>,
         nodes: usize,
         is_key: bool,
     },
     Map {
-        map: Map,
+        from: usize,
+        /// The entries once there are more than [`SMALL_MAP`] of them.
+        large: Option<Map>,
         slot: usize,
         anchor: Option<String>,
         nodes: usize,
@@ -125,21 +156,34 @@ impl Builder<'_> {
         LoadError::syntax(self.src, span, message)
     }
 
-    fn state(&mut self, span: Span) -> Result<&mut DocState, LoadError> {
-        let src = self.src;
-        self.state.as_mut().ok_or_else(|| LoadError::syntax(src, span, "content outside a YAML document"))
+    fn in_doc(&self, span: Span) -> Result<(), LoadError> {
+        if self.in_doc { Ok(()) } else { Err(self.error(span, "content outside a YAML document")) }
+    }
+
+    /// Whether the innermost open collection is a mapping that awaits a key.
+    fn awaits_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
     fn event(&mut self, event: EventData, span: Span) -> Result<(), LoadError> {
         match event {
             EventData::DocumentStart { .. } => {
-                let state =
-                    DocState { stack: Vec::new(), spans: Vec::new(), anchors: HashMap::new(), expanded: 0, root: None };
-                self.state = Some(state);
+                self.in_doc = true;
+                self.stack.clear();
+                self.items.clear();
+                self.entries.clear();
+                self.anchors.clear();
+                self.expanded = 0;
+                self.root = None;
+                // About one node per 16 bytes of block YAML; capped, so a huge scalar reserves nothing big.
+                let rest = self.len.saturating_sub((span.start as usize).saturating_sub(self.base));
+                self.spans = Vec::with_capacity((rest / 16).min(4096));
             }
             EventData::DocumentEnd { .. } => {
-                if let Some(state) = self.state.take() {
-                    self.docs.push(Tree { value: state.root.unwrap_or(Value::Null), spans: state.spans });
+                if self.in_doc {
+                    self.in_doc = false;
+                    let spans = std::mem::take(&mut self.spans);
+                    self.docs.push(Tree { value: self.root.take().unwrap_or(Value::Null), spans });
                     if self.docs.len() > self.limits.max_documents {
                         let max = self.limits.max_documents;
                         return Err(self.error(span, format!("more than {max} YAML documents in one file")));
@@ -147,56 +191,68 @@ impl Builder<'_> {
                 }
             }
             EventData::Scalar { anchor, tag, value, style, .. } => {
-                let merge_key = value == "<<"
-                    && (matches!((style, tag.as_deref()), (ScalarStyle::Plain, None))
-                        || tag.as_deref() == Some("tag:yaml.org,2002:merge"));
+                self.in_doc(span)?;
+                let plain = matches!(style, ScalarStyle::Plain);
+                let merge_key =
+                    value == "<<" && ((plain && tag.is_none()) || tag.as_deref() == Some("tag:yaml.org,2002:merge"));
                 let value =
-                    if merge_key { Value::from("<<") } else { self.scalar(&value, style, tag.as_deref(), span)? };
-                if !self.take_key(&value, span, merge_key)? {
-                    self.record(span)?;
+                    if merge_key { Value::from("<<") } else { scalar(self.src, value, style, tag.as_deref(), span)? };
+                if self.awaits_key() {
+                    self.take_key(value, span, merge_key)?;
+                } else {
+                    self.record(span);
                     self.finish(value, 1, anchor, span, Origin::Node)?;
                 }
             }
             EventData::Alias { anchor } => {
+                self.in_doc(span)?;
                 let max = self.limits.max_alias_nodes;
-                let state = self.state(span)?;
-                let Some((value, nodes, _)) = state.anchors.get(&anchor).cloned() else {
+                let Some((value, nodes, _)) = self.anchors.get(&anchor).cloned() else {
                     return Err(self.error(span, format!("alias `*{anchor}` to an unknown anchor")));
                 };
-                state.expanded = state.expanded.saturating_add(nodes);
-                if state.expanded > max {
+                self.expanded = self.expanded.saturating_add(nodes);
+                if self.expanded > max {
                     return Err(self.error(span, format!("YAML aliases expand to more than {max} nodes (alias bomb?)")));
                 }
-                if !self.take_key(&value, span, false)? {
-                    self.record(span)?;
+                if self.awaits_key() {
+                    self.take_key(value, span, false)?;
+                } else {
+                    self.record(span);
                     self.finish(value, nodes, None, span, Origin::Alias)?;
                 }
             }
             EventData::SequenceStart { anchor, tag, .. } => {
-                self.check_container_tag(tag.as_deref(), "seq", span)?;
-                let (slot, is_key) = self.open(span)?;
-                self.push(Frame::Seq { items: Vec::new(), slot, anchor, nodes: 1, is_key }, span)?;
+                self.in_doc(span)?;
+                check_container_tag(self.src, tag.as_deref(), "seq", span)?;
+                let is_key = self.awaits_key();
+                let slot = self.record(span);
+                let from = self.items.len();
+                self.push(Frame::Seq { from, slot, anchor, nodes: 1, is_key }, span)?;
             }
             EventData::MappingStart { anchor, tag, .. } => {
-                self.check_container_tag(tag.as_deref(), "map", span)?;
-                let (slot, is_key) = self.open(span)?;
-                let frame = Frame::Map { map: Map::default(), slot, anchor, nodes: 1, key: None, merge: None, is_key };
+                self.in_doc(span)?;
+                check_container_tag(self.src, tag.as_deref(), "map", span)?;
+                let is_key = self.awaits_key();
+                let slot = self.record(span);
+                let from = self.entries.len();
+                let frame = Frame::Map { from, large: None, slot, anchor, nodes: 1, key: None, merge: None, is_key };
                 self.push(frame, span)?;
             }
-            EventData::SequenceEnd | EventData::MappingEnd => self.close(span)?,
+            EventData::SequenceEnd | EventData::MappingEnd => {
+                self.in_doc(span)?;
+                self.close(span)?;
+            }
             EventData::StreamStart { .. } | EventData::StreamEnd => {}
         }
         Ok(())
     }
 
-    /// If the current mapping awaits a key, `value` becomes that key.
-    fn take_key(&mut self, value: &Value, span: Span, is_merge: bool) -> Result<bool, LoadError> {
-        let src = self.src;
-        let state = self.state(span)?;
-        let spans_len = state.spans.len();
-        let Some(Frame::Map { key: key @ None, merge, .. }) = state.stack.last_mut() else { return Ok(false) };
+    /// `value` becomes the key the innermost mapping awaits.
+    fn take_key(&mut self, value: Value, span: Span, is_merge: bool) -> Result<(), LoadError> {
+        let spans_len = self.spans.len();
+        let Some(Frame::Map { key, merge, .. }) = self.stack.last_mut() else { return Ok(()) };
         let text: Arc<str> = match value {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s,
             Value::Null => "null".into(),
             // A collection as key (`{{ card_data }}` in a template): keep its text so the file still loads.
             other => other.to_json().into(),
@@ -205,49 +261,48 @@ impl Builder<'_> {
             // Loaders disagree on a second merge key (PyYAML merges both, others refuse): refused, like any
             // duplicate key, so that every reader of the file sees the same mapping.
             if merge.is_some() {
-                return Err(LoadError::syntax(src, span, "duplicate key `<<`"));
+                return Err(LoadError::syntax(self.src, span, "duplicate key `<<`"));
             }
             *merge = Some(Merge { spans_from: spans_len, span, ..Merge::default() });
         }
         *key = Some(Key { text, span, merge: is_merge });
-        Ok(true)
+        Ok(())
     }
 
     /// Records the span of a node that starts here (pre-order) and returns its slot.
-    fn record(&mut self, span: Span) -> Result<usize, LoadError> {
-        let state = self.state(span)?;
-        let key = match state.stack.last() {
+    fn record(&mut self, span: Span) -> usize {
+        let key = match self.stack.last() {
             Some(Frame::Map { key: Some(key), .. }) => key.span,
             _ => Span::default(),
         };
-        state.spans.push(NodeSpan { key, value: span });
-        Ok(state.spans.len() - 1)
-    }
-
-    /// Starts a collection; it is a key when its mapping awaits one.
-    fn open(&mut self, span: Span) -> Result<(usize, bool), LoadError> {
-        let is_key = matches!(self.state(span)?.stack.last(), Some(Frame::Map { key: None, .. }));
-        Ok((self.record(span)?, is_key))
+        self.spans.push(NodeSpan { key, value: span });
+        self.spans.len() - 1
     }
 
     fn push(&mut self, frame: Frame, span: Span) -> Result<(), LoadError> {
         let max = self.limits.max_depth;
-        let state = self.state(span)?;
-        if state.stack.len() >= max {
+        if self.stack.len() >= max {
             return Err(self.error(span, format!("nesting deeper than {max} levels")));
         }
-        state.stack.push(frame);
+        self.stack.push(frame);
         Ok(())
     }
 
     fn close(&mut self, span: Span) -> Result<(), LoadError> {
-        let state = self.state(span)?;
-        let Some(frame) = state.stack.pop() else { return Err(self.error(span, "unbalanced YAML events")) };
-        let (value, slot, anchor, nodes, origin, is_key) = match frame {
-            Frame::Seq { items, slot, anchor, nodes, is_key } => {
-                (Value::Array(Arc::new(items)), slot, anchor, nodes, Origin::Node, is_key)
+        let Some(frame) = self.stack.pop() else { return Err(self.error(span, "unbalanced YAML events")) };
+        let (value, slot, anchor, nodes, is_key) = match frame {
+            Frame::Seq { from, slot, anchor, nodes, is_key } => {
+                let items: Vec<Value> = self.items.drain(from.min(self.items.len())..).collect();
+                (Value::Array(Arc::new(items)), slot, anchor, nodes, is_key)
             }
-            Frame::Map { mut map, slot, anchor, mut nodes, merge, is_key, .. } => {
+            Frame::Map { from, large, slot, anchor, mut nodes, merge, is_key, .. } => {
+                let mut map = large.unwrap_or_else(|| {
+                    let entries = self.entries.drain(from.min(self.entries.len())..);
+                    let mut map = Map::with_capacity_and_hasher(entries.len(), KeyHasher);
+                    // The keys are distinct (checked as they came), so each is hashed once, with no growth.
+                    map.extend(entries);
+                    map
+                });
                 // Explicit keys win over merged ones, and earlier merge sources over later ones (PyYAML's
                 // order). An entry merged from an alias is located at the merge key, its nodes where their
                 // anchor is; one from an inline mapping keeps the spans recorded for it.
@@ -256,30 +311,27 @@ impl Builder<'_> {
                     for source in &merge.sources {
                         let Value::Object(entries) = &source.map else { continue };
                         for (i, (k, v)) in entries.iter().enumerate() {
-                            if map.contains_key(k) {
-                                continue;
-                            }
-                            map.insert(k.clone(), v.clone());
+                            let Entry::Vacant(slot) = map.entry(k.clone()) else { continue };
+                            slot.insert(v.clone());
                             match source.entries.get(i).filter(|spans| !spans.is_empty()) {
-                                Some(spans) => state.spans.extend_from_slice(spans),
-                                None => state.spans.push(NodeSpan { key: merge.span, value: merge.span }),
+                                Some(spans) => self.spans.extend_from_slice(spans),
+                                None => self.spans.push(NodeSpan { key: merge.span, value: merge.span }),
                             }
                         }
                     }
                 }
-                (Value::Object(Arc::new(map)), slot, anchor, nodes, Origin::Node, is_key)
+                (Value::Object(Arc::new(map)), slot, anchor, nodes, is_key)
             }
         };
-        let recorded = &mut state.spans[slot];
+        let recorded = &mut self.spans[slot];
         recorded.value = recorded.value.join(span);
         let span = recorded.value;
         if is_key {
             // Keys are not nodes: forget the spans recorded for this one.
-            state.spans.truncate(slot);
-            self.take_key(&value, span, false)?;
-            return Ok(());
+            self.spans.truncate(slot);
+            return self.take_key(value, span, false);
         }
-        self.finish(value, nodes, anchor, span, origin)
+        self.finish(value, nodes, anchor, span, Origin::Node)
     }
 
     /// A finished node (scalar, alias or closed collection) is anchored if asked and goes into its parent.
@@ -292,27 +344,26 @@ impl Builder<'_> {
         origin: Origin,
     ) -> Result<(), LoadError> {
         let src = self.src;
-        let state = self.state(span)?;
         if let Some(anchor) = anchor {
             // Spans recorded so far: an anchor finished before a merge value began is located outside it.
-            let recorded = state.spans.len();
-            state.anchors.insert(anchor, (value.clone(), nodes, recorded));
+            let recorded = self.spans.len();
+            self.anchors.insert(anchor, (value.clone(), nodes, recorded));
         }
-        match state.stack.last_mut() {
-            None => state.root = Some(value),
-            Some(Frame::Seq { items, nodes: n, .. }) => {
-                items.push(value);
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { nodes: n, .. }) => {
+                self.items.push(value);
                 *n = n.saturating_add(nodes);
             }
-            Some(Frame::Map { map, key, nodes: n, merge, .. }) => {
+            Some(Frame::Map { from, large, key, nodes: n, merge, .. }) => {
                 let Some(Key { text: k, span: key_span, merge: is_merge }) = key.take() else {
                     return Err(LoadError::syntax(src, span, "mapping value without a key"));
                 };
                 if is_merge {
                     let merge = merge.get_or_insert_with(Merge::default);
                     // The merge value's own spans leave the pre-order list: it is not a node of this mapping.
-                    let recorded = state.spans.split_off(merge.spans_from.min(state.spans.len()));
-                    let Some(sources) = merge_sources(&value, origin, &recorded, &state.anchors, merge.spans_from)
+                    let recorded = self.spans.split_off(merge.spans_from.min(self.spans.len()));
+                    let Some(sources) = merge_sources(&value, origin, &recorded, &self.anchors, merge.spans_from)
                     else {
                         let message =
                             "`<<` merges a mapping or a list of mappings (`<<: *base`, `<<: [*a, *b]`, `<<: {a: 1}`)";
@@ -322,138 +373,34 @@ impl Builder<'_> {
                     merge.nodes = merge.nodes.saturating_add(nodes);
                     return Ok(());
                 }
-                if map.contains_key(&k) {
-                    return Err(LoadError::syntax(src, key_span, format!("duplicate key `{k}`")));
+                let duplicate = |k: &str| LoadError::syntax(src, key_span, format!("duplicate key `{k}`"));
+                match large {
+                    Some(map) => match map.entry(k) {
+                        Entry::Occupied(e) => return Err(duplicate(e.key())),
+                        Entry::Vacant(slot) => {
+                            slot.insert(value);
+                        }
+                    },
+                    None => {
+                        let open = self.entries.get(*from..).unwrap_or_default();
+                        if open.iter().any(|(other, _)| **other == *k) {
+                            return Err(duplicate(&k));
+                        }
+                        self.entries.push((k, value));
+                        if self.entries.len() - *from > SMALL_MAP {
+                            let mut map = Map::with_capacity_and_hasher(4 * SMALL_MAP, KeyHasher);
+                            map.extend(self.entries.drain(*from..));
+                            *large = Some(map);
+                        }
+                    }
                 }
-                map.insert(k, value);
                 *n = n.saturating_add(nodes);
             }
         }
         Ok(())
     }
-
-    fn check_container_tag(&self, tag: Option<&str>, expected: &str, span: Span) -> Result<(), LoadError> {
-        match tag.and_then(|t| t.strip_prefix(CORE_TAG)) {
-            Some(suffix) if suffix != expected => Err(self.unsafe_tag(suffix, span)),
-            _ => Ok(()),
-        }
-    }
-
-    fn unsafe_tag(&self, suffix: &str, span: Span) -> LoadError {
-        let message =
-            format!("unsupported YAML tag `!!{suffix}`: Vigil reads plain data and never constructs tagged objects");
-        self.error(span, message)
-    }
-
-    fn scalar(&self, text: &str, style: ScalarStyle, tag: Option<&str>, span: Span) -> Result<Value, LoadError> {
-        if let Some(suffix) = tag.and_then(|t| t.strip_prefix(CORE_TAG)) {
-            let resolved = resolve_plain(text);
-            return match (suffix, resolved) {
-                ("str" | "binary" | "timestamp", _) => Ok(Value::String(text.into())),
-                ("null", Value::Null) => Ok(Value::Null),
-                ("bool", v @ Value::Bool(_)) | ("int", v @ Value::Int(_)) | ("float", v @ Value::Float(_)) => Ok(v),
-                ("float", Value::Int(i)) => Ok(Value::Float(i as f64)),
-                ("null" | "bool" | "int" | "float", _) => {
-                    Err(self.error(span, format!("`{text}` is not a valid !!{suffix}")))
-                }
-                _ => Err(self.unsafe_tag(suffix, span)),
-            };
-        }
-        // Local tags (`!Ref`, `!Sub`, ...) annotate plain data: the value is read as if untagged. The
-        // non-specific tag `!` makes a plain scalar a string.
-        Ok(match (style, tag) {
-            (ScalarStyle::Plain, None) => resolve_plain(text),
-            (ScalarStyle::Plain, Some(t)) if t != "!" => resolve_plain(text),
-            _ => Value::String(text.into()),
-        })
-    }
-}
-
-/// YAML 1.2 core schema resolution of an untagged plain scalar.
-pub(crate) fn resolve_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::String(text.into());
-    }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Value::Int(i);
-        }
-    } else if let Some(oct) = text.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Value::Int(i);
-        }
-    } else if is_core_int(text) {
-        return match text.parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            Err(_) => text.parse::<f64>().map_or_else(|_| Value::String(text.into()), Value::Float),
-        };
-    } else if is_core_float(text)
-        && let Ok(x) = text.parse::<f64>()
-    {
-        return Value::Float(x);
-    }
-    Value::String(text.into())
-}
-
-fn is_core_int(text: &str) -> bool {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
-fn is_core_float(text: &str) -> bool {
-    let s = text.strip_prefix(['-', '+']).unwrap_or(text).as_bytes();
-    let mut i = 0;
-    let int_digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    i += int_digits;
-    let mut frac_digits = 0;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        frac_digits = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        i += frac_digits;
-    }
-    if int_digits == 0 && frac_digits == 0 {
-        return false;
-    }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(s.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        let exp = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == s.len()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn core_schema_resolution() {
-        assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("True"), Value::Bool(true));
-        assert_eq!(resolve_plain("on"), Value::from("on"));
-        assert_eq!(resolve_plain("0x1F"), Value::Int(31));
-        assert_eq!(resolve_plain("-12"), Value::Int(-12));
-        assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
-        assert_eq!(resolve_plain(".5"), Value::Float(0.5));
-        assert_eq!(resolve_plain("1.2.3"), Value::from("1.2.3"));
-        assert_eq!(resolve_plain("2026-01-01"), Value::from("2026-01-01"));
-        assert_eq!(resolve_plain("e5"), Value::from("e5"));
-    }
-}
+#[path = "yaml_tests.rs"]
+mod tests;

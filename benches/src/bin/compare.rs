@@ -204,6 +204,13 @@ fn main() {
         timing_rows(&mut table2, &samples, &Columns { lead: &lead, ..cols.clone() });
     }
     println!("## Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+    if !workload.yaml.is_empty() {
+        // A parser that rejects a card loses the table, not the run: the tables above are already printed.
+        match vigil_bench::yaml_parsers::run(&workload.yaml, args.passes, args.warmup) {
+            Ok(table) => println!("## YAML loading against event-only parsers, one thread\n\n{table}"),
+            Err(e) => eprintln!("compare: no YAML parser table: {e}"),
+        }
+    }
 }
 
 /// Parses every text with every engine, aborting on the first failure.
