@@ -20,10 +20,11 @@ use regex_syntax::hir::{Class, ClassUnicode, Hir, HirKind, Look};
 /// Repetition counts above this are left to `regex` (a pathological `{100000}` gains nothing here).
 const MAX_COUNT: u32 = 4096;
 
-/// A set of characters: a bit table when every member is ASCII, sorted ranges otherwise.
+/// A set of characters: for ASCII-only sets a bit table and the byte ranges (few ranges are checked with
+/// comparisons the compiler vectorises); sorted ranges otherwise.
 #[derive(Debug, Clone)]
 enum Set {
-    Ascii(u128),
+    Ascii(u128, Box<[(u8, u8)]>),
     Ranges(Box<[(char, char)]>),
 }
 
@@ -36,7 +37,7 @@ impl Set {
                     bits |= 1 << c;
                 }
             }
-            Set::Ascii(bits)
+            Set::Ascii(bits, class.ranges().iter().map(|r| (r.start() as u8, r.end() as u8)).collect())
         } else {
             Set::Ranges(class.ranges().iter().map(|r| (r.start(), r.end())).collect())
         }
@@ -44,14 +45,14 @@ impl Set {
 
     fn single(c: char) -> Set {
         match u8::try_from(c) {
-            Ok(b) if b.is_ascii() => Set::Ascii(1 << b),
+            Ok(b) if b.is_ascii() => Set::Ascii(1 << b, Box::new([(b, b)])),
             _ => Set::Ranges(Box::new([(c, c)])),
         }
     }
 
     fn contains(&self, c: char) -> bool {
         match self {
-            Set::Ascii(bits) => (c as u32) < 128 && bits & (1 << c as u32) != 0,
+            Set::Ascii(bits, _) => (c as u32) < 128 && bits & (1 << c as u32) != 0,
             Set::Ranges(ranges) => ranges
                 .binary_search_by(|&(lo, hi)| {
                     if hi < c {
@@ -68,12 +69,12 @@ impl Set {
 
     fn intersects(&self, other: &Set) -> bool {
         match (self, other) {
-            (Set::Ascii(a), Set::Ascii(b)) => a & b != 0,
+            (Set::Ascii(a, _), Set::Ascii(b, _)) => a & b != 0,
             (Set::Ranges(r), s) | (s, Set::Ranges(r)) => {
                 // Ranges can be large (`\w`); a character of an ASCII set is checked one by one, two range
                 // lists pairwise (they are short in the patterns this takes).
                 match s {
-                    Set::Ascii(bits) => (0..128u8).any(|b| bits & (1 << b) != 0 && self_contains(r, b as char)),
+                    Set::Ascii(bits, _) => (0..128u8).any(|b| bits & (1 << b) != 0 && self_contains(r, b as char)),
                     Set::Ranges(q) => r.iter().any(|&(a, b)| q.iter().any(|&(c, d)| a <= d && c <= b)),
                 }
             }
@@ -125,6 +126,9 @@ pub(crate) struct Fast {
     start: bool,
     end: bool,
     pieces: Box<[Piece]>,
+    /// The only length a match can have, in bytes, when that is fixed (`^[a-f0-9]{64}$`: 64): any other
+    /// length fails before a byte is read.
+    len: Option<usize>,
 }
 
 /// Flattens captures and concatenations into `out`; `false` on anything this module does not take.
@@ -218,7 +222,16 @@ impl Fast {
                 _ => return None,
             }
         }
-        Some(Fast { start, end, pieces: pieces.into() })
+        let len = if start && end {
+            pieces.iter().try_fold(0usize, |n, p| match p {
+                Piece::Literal(l) => Some(n + l.len()),
+                Piece::Repeat { set: Set::Ascii(..), min, max } if *max == Some(*min) => Some(n + *min as usize),
+                _ => None,
+            })
+        } else {
+            None
+        };
+        Some(Fast { start, end, pieces: pieces.into(), len })
     }
 
     /// Whether `text` matches, exactly as `regex::Regex::is_match` would.
@@ -233,6 +246,9 @@ impl Fast {
                 _ => unreachable!("compile only keeps these unanchored shapes"),
             };
         }
+        if self.len.is_some_and(|n| n != text.len()) {
+            return false;
+        }
         let mut rest = text;
         for p in &self.pieces {
             match p {
@@ -240,6 +256,15 @@ impl Fast {
                     Some(r) => rest = r,
                     None => return false,
                 },
+                // An exact count of an ASCII class: the next `n` bytes, all in the class (a byte of a multi-byte
+                // character never is), checked without early exits so the loop vectorises.
+                Piece::Repeat { set: Set::Ascii(_, ranges), min, max } if *max == Some(*min) => {
+                    let n = *min as usize;
+                    match rest.as_bytes().get(..n) {
+                        Some(bytes) if all_in(ranges, bytes) => rest = &rest[n..],
+                        _ => return false,
+                    }
+                }
                 Piece::Repeat { set, min, max } => {
                     let max = max.unwrap_or(u32::MAX);
                     let (taken, r) = take(set, rest, max);
@@ -261,7 +286,7 @@ impl Fast {
 fn take<'t>(set: &Set, text: &'t str, max: u32) -> (u32, &'t str) {
     match set {
         // An ASCII class: bytes are characters, and any byte of a multi-byte character is outside the class.
-        Set::Ascii(bits) => {
+        Set::Ascii(bits, _) => {
             let limit = text.len().min(max as usize);
             let n = text.as_bytes()[..limit].iter().take_while(|&&b| b < 128 && bits & (1 << b) != 0).count();
             (n as u32, &text[n..])
@@ -278,6 +303,28 @@ fn take<'t>(set: &Set, text: &'t str, max: u32) -> (u32, &'t str) {
             }
             (taken, &text[at..])
         }
+    }
+}
+
+/// Whether every byte is in one of `ranges` (ASCII). One to three ranges (`[a-f0-9]` is two) are checked
+/// 16 bytes at a time with plain comparisons and no early exit, which compiles to vector instructions.
+fn all_in(ranges: &[(u8, u8)], bytes: &[u8]) -> bool {
+    #[inline(always)]
+    fn chunked(bytes: &[u8], ok: impl Fn(u8) -> bool) -> bool {
+        let mut chunks = bytes.chunks_exact(16);
+        for chunk in &mut chunks {
+            if !chunk.iter().fold(true, |all, &b| all & ok(b)) {
+                return false;
+            }
+        }
+        chunks.remainder().iter().all(|&b| ok(b))
+    }
+    let within = |b: u8, (lo, hi): (u8, u8)| b.wrapping_sub(lo) <= hi - lo;
+    match *ranges {
+        [r] => chunked(bytes, |b| within(b, r)),
+        [r, s] => chunked(bytes, |b| within(b, r) | within(b, s)),
+        [r, s, t] => chunked(bytes, |b| within(b, r) | within(b, s) | within(b, t)),
+        _ => bytes.iter().all(|&b| b < 128 && ranges.iter().any(|&r| within(b, r))),
     }
 }
 

@@ -150,3 +150,28 @@ proptest! {
         prop_assert_eq!(f.is_match(&own), re.is_match(&own), "pattern {:?} text {:?}", p, own);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Long exact counts take the 16-bytes-at-a-time path; texts are mostly in the class, of lengths around
+    /// the count, so both answers are common.
+    #[test]
+    fn exact_counts_agree_with_regex(
+        n in 0usize..48,
+        class in prop_oneof![Just("[a-f0-9]"), Just("[0-9]"), Just("[a-cx-z0-2]"), Just("[ -~]"), Just("[a-z]")],
+        prefix in prop_oneof![Just(""), Just("sha256:")],
+        end in any::<bool>(),
+        texts in prop::collection::vec(prop::collection::vec(
+            prop_oneof![8 => prop::char::range('a', 'f'), 4 => prop::char::range('0', '9'), 1 => Just('g'),
+                        1 => Just('é'), 1 => Just('\n'), 1 => Just('A')], 0..56), 1..6),
+    ) {
+        let p = format!("^{prefix}{class}{{{n}}}{}", if end { "$" } else { "" });
+        let f = fast(&p).expect("a direct check");
+        let re = regex::Regex::new(&p).expect("valid");
+        for t in texts {
+            let t: String = prefix.chars().chain(t).collect();
+            prop_assert_eq!(f.is_match(&t), re.is_match(&t), "pattern {:?} text {:?}", p, t);
+        }
+    }
+}
