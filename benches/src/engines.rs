@@ -39,8 +39,10 @@ pub enum Parsed {
     Vigil(vigil::Document),
     /// regorus's value (both the interpreter and the RVM take it).
     Rego(regorus::Value),
-    /// serde_json's value, for the hand-written baseline.
+    /// serde_json's value, for the hand-written baseline and the floor.
     Json(serde_json::Value),
+    /// A card held by an engine in another process (OPA's driver), by its id there.
+    Remote(usize),
 }
 
 /// One violation record in a common form: (rule id, message).
@@ -54,6 +56,17 @@ pub trait Contender {
     fn parse(&self, name: &str, text: &str, format: Format) -> Result<Parsed, String>;
     /// Evaluates fully and returns the number of records.
     fn run(&mut self, input: &Parsed) -> usize;
+    /// The time of one full evaluation. In-process engines are timed around [`Contender::run`]; an engine in
+    /// another process reports its own time, so the round trip to it is not counted.
+    fn measure(&mut self, input: &Parsed) -> std::time::Duration {
+        let start = std::time::Instant::now();
+        std::hint::black_box(self.run(input));
+        start.elapsed()
+    }
+    /// Whether the engine only takes JSON text (it is left out of the YAML measurements).
+    fn json_only(&self) -> bool {
+        false
+    }
     /// The records, for agreement checks.
     fn records(&mut self, input: &Parsed) -> Result<Vec<Record>, String>;
 }
@@ -242,6 +255,26 @@ impl Contender for BaselineEngine {
         let Parsed::Json(v) = input else { unreachable!("the baseline is given serde_json values") };
         Ok(self.rules.evaluate(v).into_iter().map(|r| (r.rule.to_string(), r.message)).collect())
     }
+}
+
+/// The optional contenders, after the four of [`modelcard_contenders`]: the shared floor and OPA, each when
+/// available here. Returns them with a note for each one left out.
+pub fn optional_contenders(rego_path: &std::path::Path) -> (Vec<Box<dyn Contender>>, Vec<String>) {
+    let mut engines: Vec<Box<dyn Contender>> = Vec::new();
+    let mut notes = Vec::new();
+    match crate::floor::FloorEngine::new() {
+        Ok(f) => engines.push(Box::new(f)),
+        Err(why) => notes.push(format!("floor row left out: {why}")),
+    }
+    if std::env::var_os("VIGIL_BENCH_NO_OPA").is_some() {
+        notes.push("OPA row left out: VIGIL_BENCH_NO_OPA is set".to_string());
+    } else {
+        match crate::opa::OpaEngine::start(rego_path) {
+            Ok(o) => engines.push(Box::new(o)),
+            Err(why) => notes.push(format!("OPA row left out: {why}")),
+        }
+    }
+    (engines, notes)
 }
 
 /// All four contenders for the model-card workload, in table order, with each one's compile step.

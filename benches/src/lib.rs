@@ -4,7 +4,9 @@
 
 pub mod baseline;
 pub mod engines;
+pub mod floor;
 pub mod measure;
+pub mod opa;
 pub mod scaling;
 pub mod workload;
 pub mod yaml_parsers;

@@ -182,6 +182,8 @@ pub struct Columns<'a> {
     /// Index of regorus among the samples, for the "time ÷ regorus" column.
     pub reference: Option<usize>,
     /// Index of the baseline, for the "time ÷ baseline" column.
+    pub baseline: Option<usize>,
+    /// Index of the shared floor (`native_floor.rs`), for the "time ÷ floor" column (shown when present).
     pub floor: Option<usize>,
     /// Show the median parse time (end-to-end runs).
     pub parse: bool,
@@ -192,7 +194,7 @@ pub struct Columns<'a> {
 }
 
 /// A per-document timing table: engine, [compile], median, p99, docs/s, [parse], time ÷ regorus, time ÷
-/// baseline. Ratios compare medians, so one preempted sample moves neither side.
+/// baseline, [time ÷ floor]. Ratios compare medians, so one preempted sample moves neither side.
 pub fn timing_table(samples: &[Samples], cols: &Columns<'_>) -> Table {
     let mut table = Table::new(&timing_headers(cols));
     timing_rows(&mut table, samples, cols);
@@ -210,6 +212,9 @@ pub fn timing_headers(cols: &Columns<'_>) -> Vec<&'static str> {
         headers.push("of which parse (median)");
     }
     headers.extend(["time ÷ regorus", "time ÷ baseline"]);
+    if cols.floor.is_some() {
+        headers.push("time ÷ floor");
+    }
     headers
 }
 
@@ -220,14 +225,19 @@ pub fn timing_rows(table: &mut Table, samples: &[Samples], cols: &Columns<'_>) {
     for (k, (s, st)) in samples.iter().zip(&stats).enumerate() {
         let mut row = vec![cols.lead.get(k).map_or(s.name.clone(), |l| format!("{l}{}", s.name))];
         if let Some(compile) = cols.compile {
-            row.push(compile.get(k).map_or("–".to_string(), |c| micros(*c)));
+            row.push(compile.get(k).filter(|c| c.is_finite()).map_or("–".to_string(), |c| micros(*c)));
         }
         row.extend([micros(st.median), micros(st.p99), thousands(st.per_second())]);
         if cols.parse {
-            row.push(micros(Stats::of(&s.parse).median));
+            // An engine whose own time includes decoding (OPA) records no separate parse time.
+            let parse = Stats::of(&s.parse).median;
+            row.push(if parse > 0.0 { micros(parse) } else { "included".to_string() });
         }
         row.push(versus(cols.reference, st));
-        row.push(versus(cols.floor, st));
+        row.push(versus(cols.baseline, st));
+        if cols.floor.is_some() {
+            row.push(versus(cols.floor, st));
+        }
         table.row(&row);
     }
 }

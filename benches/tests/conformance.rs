@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use vigil::{Document, Engine};
-use vigil_bench::engines::{Format, modelcard_contenders, parse_all};
-use vigil_bench::workload::{Expected, Workload, agreement, generate, multiset, rego_policy, unavailable};
+use vigil_bench::engines::{Format, modelcard_contenders, optional_contenders, parse_all};
+use vigil_bench::workload::{
+    Expected, Workload, agreement, generate, multiset, rego_policy, unavailable, workload_dir,
+};
 use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY};
 
 const COUNT: usize = 2_000;
@@ -73,6 +75,25 @@ fn vigil_regorus_and_the_baseline_agree_document_by_document() {
     let agreed = agreement(&mut engines, &inputs, Some(&w.expected)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(agreed.documents, COUNT);
     assert_eq!(agreed.records_per_rule.values().sum::<usize>(), w.expected.records_per_rule.values().sum::<usize>());
+}
+
+/// The shared floor and OPA, when present here, produce regorus's records card by card, message included.
+#[test]
+fn the_floor_and_opa_agree_with_regorus_card_by_card() {
+    let Some(w) = workload() else { return };
+    let rego = rego_policy().expect("modelcard.rego reads");
+    let mut engines = modelcard_contenders(WORKLOAD_POLICY, &rego).expect("every engine compiles its policy");
+    engines.truncate(2); // Vigil (rule ids) and regorus (the records the others must equal)
+    let (optional, notes) = optional_contenders(&workload_dir().join("modelcard.rego"));
+    for note in notes {
+        eprintln!("conformance: {note}");
+    }
+    if optional.is_empty() {
+        return;
+    }
+    engines.extend(optional);
+    let inputs = parse_all(&engines, &w.json, Format::Json).expect("parses");
+    agreement(&mut engines, &inputs, Some(&w.expected)).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]

@@ -7,15 +7,30 @@ use regex::{Regex, RegexBuilder};
 
 use super::support::{PatternCache, quoted, text, with_cached};
 use super::{Function, PatternKind, Ty};
-use crate::pattern::REGEX_SIZE_LIMIT;
+use crate::pattern::{Fast, REGEX_SIZE_LIMIT};
 use crate::value::Value;
 
 /// Bound on what `regex_replace` builds: an empty match replaced by a long text at every position of a
 /// long input would otherwise grow quadratically.
 const REPLACE_LIMIT: usize = crate::value::MAX_BUILT_STRING;
 
+/// A regex from data or parameters, with its direct check when its shape has one (see `crate::pattern`).
+struct Compiled {
+    regex: Regex,
+    fast: Option<Fast>,
+}
+
+impl Compiled {
+    fn is_match(&self, text: &str) -> bool {
+        match &self.fast {
+            Some(fast) => fast.is_match(text),
+            None => self.regex.is_match(text),
+        }
+    }
+}
+
 thread_local! {
-    static REGEXES: RefCell<PatternCache<Regex>> = RefCell::new(PatternCache::default());
+    static REGEXES: RefCell<PatternCache<Compiled>> = RefCell::new(PatternCache::default());
     static GLOBS: RefCell<PatternCache<GlobMatcher>> = RefCell::new(PatternCache::default());
 }
 
@@ -35,17 +50,25 @@ fn regex_error(name: &str, pattern: &str, err: &regex::Error) -> String {
 /// Whether `text` matches `pattern`, compiling the pattern once per thread: the `matches` operator uses this
 /// for patterns that come from data or parameters.
 pub(crate) fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> {
-    with_regex("matches", pattern, |re| re.is_match(text))
+    with_compiled("matches", pattern, |c| c.is_match(text))
 }
 
 /// Runs `apply` with the compiled regular expression `pattern`.
 fn with_regex<R>(name: &str, pattern: &str, apply: impl FnOnce(&Regex) -> R) -> Result<R, String> {
+    with_compiled(name, pattern, |c| apply(&c.regex))
+}
+
+/// Runs `apply` with `pattern` compiled: the regex (built even when a direct check exists, so errors and size
+/// limits are the regex's) and its direct check.
+fn with_compiled<R>(name: &str, pattern: &str, apply: impl FnOnce(&Compiled) -> R) -> Result<R, String> {
     let compile = |p: &str| {
-        RegexBuilder::new(p)
+        let regex = RegexBuilder::new(p)
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
-            .map_err(|e| regex_error(name, p, &e))
+            .map_err(|e| regex_error(name, p, &e))?;
+        let fast = regex_syntax::Parser::new().parse(p).ok().and_then(|hir| Fast::compile(&hir));
+        Ok(Compiled { regex, fast })
     };
     with_cached(&REGEXES, pattern, compile, apply)
 }
@@ -105,7 +128,7 @@ pub(super) fn functions() -> Vec<Function> {
         ),
         Function::new("regex_match", &[Ty::STRING, Ty::STRING], Ty::BOOL, |a| {
             let s = text(a, 0);
-            with_regex("regex_match", text(a, 1), |re| Value::Bool(re.is_match(s)))
+            with_compiled("regex_match", text(a, 1), |c| Value::Bool(c.is_match(s)))
         })
         .pattern_at(1, PatternKind::Regex)
         .doc(

@@ -1,9 +1,10 @@
-//! Side-by-side comparison of Vigil with regorus (interpreter and RVM) and a hand-written Rust baseline on the
+//! Side-by-side comparison of Vigil with regorus (interpreter and RVM), OPA (optional), a hand-written Rust baseline
+//! and the shared hand-written floor on the
 //! shared model-card workload. See docs/performance.md for how to read the output.
 //!
 //! ```text
 //! cargo run --release -p vigil-bench --bin compare -- [--count N] [--data DIR] [--passes P] [--warmup W]
-//!     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling | --scaling-only documents,rules,items] [--profile-items N]
+//!     [--runs R] [--only vigil,regorus,rvm,baseline,floor,opa] [--no-yaml] [--scaling | --scaling-only documents,rules,items] [--profile-items N]
 //! ```
 //!
 //! All engines are measured in one run, interleaved per document, because absolute times on a shared machine
@@ -13,12 +14,15 @@ use std::path::PathBuf;
 use std::process::exit;
 use std::time::{Duration, Instant};
 
-use vigil_bench::engines::{Contender, Format, Parsed, REGO_QUERY, VigilEngine, modelcard_contenders, parse_all};
-use vigil_bench::measure::{
-    Columns, Samples, Table, interleaved, machine, median_micros, micros, thousands, timing_headers, timing_rows,
-    timing_table, today,
+use vigil_bench::engines::{
+    Contender, Format, Parsed, REGO_QUERY, VigilEngine, modelcard_contenders, optional_contenders, parse_all,
 };
-use vigil_bench::workload::{DataDir, Workload, agreement, rego_policy, rule_order};
+use vigil_bench::floor::FLOOR;
+use vigil_bench::measure::{
+    Columns, Samples, Stats, Table, interleaved, machine, median_micros, micros, ratio, thousands, timing_headers,
+    timing_rows, timing_table, today,
+};
+use vigil_bench::workload::{DataDir, Workload, agreement, rego_policy, rule_order, workload_dir};
 use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY, scaling};
 
 /// Command-line options.
@@ -31,10 +35,11 @@ struct Args {
     yaml: bool,
     scaling: Option<Vec<String>>,
     profile_items: Option<usize>,
+    runs: usize,
 }
 
 const USAGE: &str = "usage: compare [--count N] [--data DIR] [--passes P] [--warmup W] \
-                     [--only vigil,regorus,rvm,baseline] [--no-yaml] [--scaling | --scaling-only documents,rules,items]";
+                     [--runs R] [--only vigil,regorus,rvm,baseline,floor,opa] [--no-yaml] [--scaling | --scaling-only documents,rules,items]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -46,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
         yaml: true,
         scaling: None,
         profile_items: None,
+        runs: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
             "--count" => args.count = number(value()?)?,
             "--data" => args.data = Some(PathBuf::from(value()?)),
             "--passes" => args.passes = number(value()?)?.max(1),
+            "--runs" => args.runs = number(value()?)?.max(1),
             "--warmup" => args.warmup = number(value()?)?,
             "--only" => args.only = Some(value()?.split(',').map(|s| s.trim().to_lowercase()).collect()),
             "--no-yaml" => args.yaml = false,
@@ -76,6 +83,8 @@ fn key(name: &str) -> &'static str {
         "Vigil" => "vigil",
         "regorus" => "regorus",
         "regorus RVM" => "rvm",
+        FLOOR => "floor",
+        n if n.starts_with("OPA") => "opa",
         _ => "baseline",
     }
 }
@@ -87,7 +96,7 @@ fn fail(message: impl std::fmt::Display) -> ! {
 
 fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(e));
-    println!("# Vigil vs regorus {REGORUS_VERSION} vs hand-written Rust\n");
+    println!("# Vigil vs regorus {REGORUS_VERSION} vs OPA vs hand-written Rust\n");
     println!("Machine: {}. Date: {}.\n", machine(), today());
     if let Some(n) = args.profile_items {
         profile_items(n, args.passes);
@@ -103,22 +112,33 @@ fn main() {
     let docs = workload.json.len();
 
     let mut engines = modelcard_contenders(WORKLOAD_POLICY, &rego).unwrap_or_else(|e| fail(e));
-    if let Some(only) = &args.only {
-        engines.retain(|e| only.iter().any(|o| o == key(e.name())));
+    let wanted = |name: &str| args.only.as_ref().is_none_or(|only| only.iter().any(|o| o == key(name)));
+    engines.retain(|e| wanted(e.name()));
+    // The floor and OPA only when asked for (or no --only), each left out with a note when unavailable.
+    if wanted(FLOOR) || wanted("OPA (JSON text in)") {
+        let (optional, notes) = optional_contenders(&workload_dir().join("modelcard.rego"));
+        engines.extend(optional.into_iter().filter(|e| wanted(e.name())));
+        for note in notes {
+            println!("Note: {note}.\n");
+        }
     }
     if engines.is_empty() {
         fail("--only kept no engine");
     }
+    // JSON-only engines (OPA) come last, so the YAML measurements take a prefix of the engines.
+    engines.sort_by_key(|e| e.json_only());
+    let yaml_engines = engines.iter().take_while(|e| !e.json_only()).count();
     let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
     let index = |k: &str| names.iter().position(|n| key(n) == k);
-    // Compile steps, each as the engine's user would run it once per policy set.
+    // Compile steps, each as the engine's user would run it once per policy set (OPA's is in its process).
     let compile: Vec<f64> = names
         .iter()
         .map(|n| match key(n) {
             "vigil" => median_micros(20, || modelcard_contenders(WORKLOAD_POLICY, &rego).map(|mut v| v.remove(0))),
             "regorus" => median_micros(20, || vigil_bench::engines::RegorusEngine::new(&rego)),
             "rvm" => median_micros(20, || vigil_bench::engines::RegorusVm::new(&rego)),
-            _ => median_micros(20, vigil_bench::baseline::Baseline::new),
+            "baseline" => median_micros(20, vigil_bench::baseline::Baseline::new),
+            _ => f64::NAN,
         })
         .collect();
 
@@ -127,71 +147,125 @@ fn main() {
     let agreed = agreement(&mut engines, &json, Some(&workload.expected))
         .unwrap_or_else(|e| fail(format!("engines disagree on JSON input: {e}")));
     if args.yaml {
-        let yaml = parse_inputs(&engines, &workload.yaml, Format::Yaml);
-        agreement(&mut engines, &yaml, Some(&workload.expected))
+        let yaml = parse_inputs(&engines[..yaml_engines], &workload.yaml, Format::Yaml);
+        agreement(&mut engines[..yaml_engines], &yaml, Some(&workload.expected))
             .unwrap_or_else(|e| fail(format!("engines disagree on YAML input: {e}")));
     }
     let total: usize = agreed.records_per_rule.values().sum();
     let mut per_rule: Vec<_> = agreed.records_per_rule.iter().collect();
     per_rule.sort_by_key(|(r, _)| rule_order(r));
     println!(
-        "Workload: {} documents from generate.py, {total} violation records ({}). All engines agree document by \
-         document with each other and with expected.json (JSON{} input).\n",
+        "Workload: {} documents from generate.py, {total} violation records ({}). All engines ({}) agree document \
+         by document with each other and with expected.json (JSON{} input; the Rego engines, the baseline, the \
+         floor and OPA record for record, message included).\n",
         thousands(docs as f64),
         per_rule.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(" "),
+        names.join(", "),
         if args.yaml { " and YAML" } else { "" }
     );
     println!(
-        "{} recorded pass(es) over every document after {} warm-up pass(es) over the first {}; single thread; \
-         engines interleaved per document in rotating order. regorus: `set_input` + `eval_rule(\"{REGO_QUERY}\")`; \
-         RVM: the same policy compiled once for that entry point.\n",
+        "{} run(s), each: {} recorded pass(es) over every document after {} warm-up pass(es) over the first {}; \
+         single thread; engines interleaved per document in rotating order. regorus: `set_input` + \
+         `eval_rule(\"{REGO_QUERY}\")`; RVM: the same policy compiled once for that entry point. OPA: the \
+         `opa-golib-python-bindings` library in a child process, timed there around its native \
+         `OpaEvalDocument` call only, which decodes the card's JSON text, evaluates the prepared query and encodes \
+         the result (OPA takes no pre-parsed input, so its row is the same figure in both tables).\n",
+        args.runs,
         args.passes,
         args.warmup,
         thousands(docs.min(1000) as f64)
     );
 
+    let mut runs = Vec::new();
+    for run in 0..args.runs {
+        if args.runs > 1 {
+            println!("## Run {} of {}\n", run + 1, args.runs);
+        }
+        let figures = measure_run(&mut engines, &names, &json, &workload, &args, &compile, yaml_engines);
+        runs.push(figures);
+    }
+    let index_first = names.len();
+    let summary = summary_table(&runs, &index, index_first);
+    println!(
+        "## Summary: the goals of issue 18, median of {} run(s) with the spread (min–max) over the runs\n\n{}",
+        runs.len(),
+        summary.render()
+    );
+}
+
+/// The medians one run measured: Table 1 per row (the engines, then "Vigil, first evaluation"), and Table 2's
+/// JSON and YAML blocks per engine (YAML only for the first `yaml_engines`).
+struct RunFigures {
+    preparsed: Vec<f64>,
+    json: Vec<f64>,
+    yaml: Vec<f64>,
+}
+
+/// One run: Table 1 (pre-parsed input) and Table 2 (end to end), printed, and their medians returned.
+fn measure_run(
+    engines: &mut [Box<dyn Contender>],
+    names: &[&'static str],
+    json: &[Vec<Parsed>],
+    workload: &Workload,
+    args: &Args,
+    compile: &[f64],
+    yaml_engines: usize,
+) -> RunFigures {
+    let docs = workload.json.len();
+    let index = |k: &str| names.iter().position(|n| key(n) == k);
     // Table 1: pre-parsed input. A Vigil document builds its index of source locations the first time a
     // finding needs one and keeps it, so once the agreement check has run, evaluating the pre-parsed documents
     // skips that work. An extra row shows Vigil on documents never evaluated before: each is parsed just
-    // before its evaluation, outside the timed region.
+    // before its evaluation, outside the timed region (its data is fresh in the cache, unlike the pre-parsed
+    // documents, parsed long before).
     let vigil = index("vigil");
-    let mut table1_names = names.clone();
+    let mut table1_names = names.to_vec();
     if vigil.is_some() {
-        table1_names.push("Vigil, first evaluation of each card");
+        table1_names.push(VIGIL_FIRST);
     }
     let json_files: Vec<String> = (0..docs).map(|i| format!("doc-{i:05}.json")).collect();
     let samples = interleaved(&table1_names, docs, args.passes, args.warmup, |e, i| {
         if e == names.len() {
             let engine = &mut engines[vigil.unwrap_or_default()];
             let fresh = engine.parse(&json_files[i], &workload.json[i], Format::Json).unwrap_or_else(|err| fail(err));
-            let start = Instant::now();
-            std::hint::black_box(engine.run(&fresh));
-            return (start.elapsed(), Duration::ZERO);
+            return (engine.measure(&fresh), Duration::ZERO);
         }
-        let start = Instant::now();
-        std::hint::black_box(engines[e].run(&json[e][i]));
-        (start.elapsed(), Duration::ZERO)
+        (engines[e].measure(&json[e][i]), Duration::ZERO)
     });
-    drop(json);
     let cols = Columns {
         reference: index("regorus"),
-        floor: index("baseline"),
-        compile: Some(&compile),
+        baseline: index("baseline"),
+        floor: index("floor"),
+        compile: Some(compile),
         ..Columns::default()
     };
-    println!("## Table 1: pre-parsed input, one thread\n\n{}", timing_table(&samples, &cols).render());
+    println!("### Table 1: pre-parsed input, one thread\n\n{}", timing_table(&samples, &cols).render());
+    let preparsed = samples.iter().map(|s| Stats::of(&s.total).median).collect();
 
     // Table 2: end to end from text. Ratios compare engines on the same input format, so each format is its
-    // own block of rows.
-    let cols = Columns { reference: index("regorus"), floor: index("baseline"), parse: true, ..Columns::default() };
+    // own block of rows. OPA decodes the text inside its timed call, so it reuses the cards it already holds.
+    let cols = Columns {
+        reference: index("regorus"),
+        baseline: index("baseline"),
+        floor: index("floor"),
+        parse: true,
+        ..Columns::default()
+    };
     let mut table2 = Table::new(&timing_headers(&cols));
-    for (format, texts) in [(Format::Json, &workload.json), (Format::Yaml, &workload.yaml)] {
+    let mut medians = [Vec::new(), Vec::new()];
+    for (block, (format, texts)) in
+        [(Format::Json, &workload.json), (Format::Yaml, &workload.yaml)].into_iter().enumerate()
+    {
         if texts.is_empty() {
             continue;
         }
+        let n = if format == Format::Json { names.len() } else { yaml_engines };
         let files: Vec<String> = (0..docs).map(|i| format!("doc-{i:05}.{}", format.extension())).collect();
-        let samples: Vec<Samples> = interleaved(&names, docs, args.passes, args.warmup, |e, i| {
+        let samples: Vec<Samples> = interleaved(&names[..n], docs, args.passes, args.warmup, |e, i| {
             let engine = &mut engines[e];
+            if engine.json_only() {
+                return (engine.measure(&json[e][i]), Duration::ZERO);
+            }
             let start = Instant::now();
             let parsed = engine.parse(&files[i], &texts[i], format).unwrap_or_else(|err| fail(err));
             let parsed_at = Instant::now();
@@ -200,17 +274,68 @@ fn main() {
             (start.elapsed(), parsed_at - start)
         });
         let label = if format == Format::Json { "JSON — " } else { "YAML — " };
-        let lead = vec![label.to_string(); names.len()];
+        let lead = vec![label.to_string(); n];
         timing_rows(&mut table2, &samples, &Columns { lead: &lead, ..cols.clone() });
+        medians[block] = samples.iter().map(|s| Stats::of(&s.total).median).collect();
     }
-    println!("## Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+    println!("### Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
     if !workload.yaml.is_empty() {
         // A parser that rejects a card loses the table, not the run: the tables above are already printed.
         match vigil_bench::yaml_parsers::run(&workload.yaml, args.passes, args.warmup) {
-            Ok(table) => println!("## YAML loading against event-only parsers, one thread\n\n{table}"),
+            Ok(table) => println!("### YAML loading against event-only parsers, one thread\n\n{table}"),
             Err(e) => eprintln!("compare: no YAML parser table: {e}"),
         }
     }
+    let [json, yaml] = medians;
+    RunFigures { preparsed, json, yaml }
+}
+
+/// The row label of Vigil on cards parsed just before their evaluation.
+const VIGIL_FIRST: &str = "Vigil, first evaluation of each card";
+
+/// One line per goal of issue 18: the ratio in every run, its median and spread, and the goal.
+fn summary_table(runs: &[RunFigures], index: &dyn Fn(&str) -> Option<usize>, first: usize) -> Table {
+    let mut headers = vec!["ratio (of per-card medians, same run)", "goal"];
+    let run_names: Vec<String> = (1..=runs.len()).map(|r| format!("run {r}")).collect();
+    headers.extend(run_names.iter().map(String::as_str));
+    headers.extend(["median", "spread"]);
+    let mut table = Table::new(&headers);
+    type Pick = fn(&RunFigures) -> &[f64];
+    /// A summary line: label, goal, which table, numerator and denominator engines.
+    type Line = (&'static str, &'static str, Pick, Option<usize>, Option<usize>);
+    let pre: Pick = |r| &r.preparsed;
+    let json: Pick = |r| &r.json;
+    let yaml: Pick = |r| &r.yaml;
+    let vigil = index("vigil");
+    let lines: [Line; 10] = [
+        ("Vigil ÷ floor, pre-parsed card", "≤ 1.25×", pre, vigil, index("floor")),
+        ("Vigil ÷ baseline, pre-parsed card", "", pre, vigil, index("baseline")),
+        ("Vigil pre-parsed ÷ Vigil just parsed (layout penalty)", "< 2×, ideally 1×", pre, vigil, vigil.map(|_| first)),
+        ("regorus ÷ Vigil, pre-parsed card", "≥ 25×", pre, index("regorus"), vigil),
+        ("regorus RVM ÷ Vigil, pre-parsed card", "", pre, index("rvm"), vigil),
+        ("OPA (decodes JSON text) ÷ Vigil, pre-parsed card", "≥ 20×", pre, index("opa"), vigil),
+        ("OPA ÷ Vigil, both from JSON text", "", json, index("opa"), vigil),
+        ("Vigil ÷ floor, JSON text end to end", "", json, vigil, index("floor")),
+        ("Vigil ÷ floor, YAML text end to end", "", yaml, vigil, index("floor")),
+        ("regorus ÷ Vigil, JSON text end to end", "", json, index("regorus"), vigil),
+    ];
+    for (label, goal, pick, num, den) in lines {
+        let (Some(num), Some(den)) = (num, den) else { continue };
+        let ratios: Vec<f64> =
+            runs.iter().filter_map(|r| Some(pick(r).get(num)? / pick(r).get(den)?)).filter(|x| x.is_finite()).collect();
+        if ratios.len() != runs.len() {
+            continue;
+        }
+        let mut row = vec![label.to_string(), goal.to_string()];
+        row.extend(ratios.iter().map(|r| ratio(*r)));
+        let st = Stats::of(&ratios);
+        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        row.push(ratio(st.median));
+        row.push(format!("{}–{}", ratio(lo), ratio(hi)));
+        table.row(&row);
+    }
+    table
 }
 
 /// Parses every text with every engine, aborting on the first failure.
