@@ -111,7 +111,19 @@ fn error(src: &Source, text: &str, e: serde_json::Error, failure: Option<Failure
         None => {
             let message = e.to_string();
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
-            LoadError::syntax(src, error_span(text, e.line(), e.column()), format!("invalid JSON: {message}"))
+            let mut span = error_span(text, e.line(), e.column());
+            let at = &text[span.start as usize..];
+            // serde_json sees a comment as a misplaced value or key: say what it is (JSONC files are common).
+            let message =
+                if at.starts_with("//") || at.starts_with("/*") { "comments are not allowed" } else { message };
+            if message == "trailing comma" {
+                // serde_json stops at the bracket after the comma; the comma is what to remove.
+                let before = text[..span.start as usize].trim_end_matches([' ', '\t', '\n', '\r']);
+                if before.ends_with(',') {
+                    span = Span::new(before.len() - 1, before.len());
+                }
+            }
+            LoadError::syntax(src, span, format!("invalid JSON: {message}"))
         }
     }
 }
@@ -261,5 +273,102 @@ impl Visitor<'_> for KeySeed {
 
     fn visit_str<E>(self, s: &str) -> Result<Arc<str>, E> {
         Ok(Arc::from(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line:column: message` of the error loading `text` with nesting limited to `max_depth`.
+    fn error_at(text: &str, max_depth: usize) -> String {
+        let src = Source::new("t.json", text);
+        let limits = Limits { max_depth, ..Limits::default() };
+        let e = parse(&src, &limits).expect_err(text).with_source(&src);
+        let (line, col) = e.line_col().unwrap_or_default();
+        format!("{line}:{col}: {}", e.message)
+    }
+
+    #[test]
+    fn every_kind_of_error_points_at_its_byte() {
+        let cases = [
+            ("", "1:1: invalid JSON: the file holds no value"),
+            ("{\"a\": 1,\n}", "1:8: invalid JSON: trailing comma"),
+            ("[1,  ]", "1:3: invalid JSON: trailing comma"),
+            ("[1 2]", "1:4: invalid JSON: expected `,` or `]`"),
+            ("{\"a\": 1 \"b\": 2}", "1:9: invalid JSON: expected `,` or `}`"),
+            ("{\"a\" 1}", "1:6: invalid JSON: expected `:`"),
+            ("{1: 2}", "1:2: invalid JSON: key must be a string"),
+            ("{\"a\": tru}", "1:10: invalid JSON: expected ident"),
+            ("[\"\\x\"]", "1:4: invalid JSON: invalid escape"),
+            ("[\"a\u{1}\"]", "1:4: invalid JSON: control character (\\u0000-\\u001F) found while parsing a string"),
+            ("[\"\\ud800\"]", "1:9: invalid JSON: unexpected end of hex escape"),
+            ("[1] x", "1:5: invalid JSON: trailing characters"),
+            ("{\"a\":\n  [1", "2:4: invalid JSON: EOF while parsing a list"),
+            ("[01]", "1:3: invalid JSON: invalid number"),
+            ("[1e999]", "1:6: invalid JSON: number out of range"),
+            ("[-]", "1:3: invalid JSON: invalid number"),
+            ("// note\n{}", "1:1: invalid JSON: comments are not allowed"),
+            ("{\n  /* c */ \"a\": 1}", "2:3: invalid JSON: comments are not allowed"),
+            ("[1, // c\n 2]", "1:5: invalid JSON: comments are not allowed"),
+            ("{'a': 1}", "1:2: invalid JSON: key must be a string"),
+            ("[NaN]", "1:2: invalid JSON: expected value"),
+            ("\u{feff}{}", "1:1: invalid JSON: expected value"),
+            ("{\"é\": [1,]}", "1:9: invalid JSON: trailing comma"),
+            ("{\"a\": 1,\n \"b\": {\"c\": 2, \"c\": 3}}", "2:16: duplicate key `c`"),
+            ("{\"a\\u0062\": 1, \"ab\": 2}", "1:16: duplicate key `ab`"),
+            ("[[1], [[[2]]]]", "1:9: nesting deeper than 3 levels"),
+            ("[[[[", "1:4: nesting deeper than 3 levels"),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter(|(text, expected)| error_at(text, 3) != *expected)
+            .map(|(text, expected)| format!("{text:?}: got {:?}, expected {expected:?}", error_at(text, 3)))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn the_configured_depth_is_the_limit_not_serde_jsons() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let load =
+            |text: &str, max_depth| parse(&Source::new("t.json", text), &Limits { max_depth, ..Limits::default() });
+        // serde_json alone stops at 128 levels; the default limit is 128 and is met exactly.
+        assert!(load(&nested(128), 128).is_ok());
+        assert_eq!(error_at(&nested(129), 128), "1:129: nesting deeper than 128 levels");
+        assert_eq!(error_at(&nested(100_000), 128), "1:129: nesting deeper than 128 levels");
+        // A deep configured limit grows the stack rather than overflowing it.
+        let deep = nested(20_000);
+        let value = load(&deep, 100_000).expect("within the limit");
+        // Dropping is recursive: unwind it level by level here, not in the test's small stack.
+        let mut value = Some(value);
+        while let Some(Value::Array(items)) = value.take() {
+            value = Arc::try_unwrap(items).ok().and_then(|mut v| v.pop());
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_before() {
+        let v =
+            from_str("[0, -0, -0.0, -0e3, 9223372036854775807, 9223372036854775808, -9223372036854775808, 1.5, 1e2]")
+                .expect("valid");
+        let got: Vec<String> = v.as_array().unwrap().iter().map(|x| format!("{x:?}")).collect();
+        assert_eq!(
+            got,
+            [
+                "Int(0)",
+                "Int(0)",
+                "Float(-0.0)",
+                "Float(-0.0)",
+                "Int(9223372036854775807)",
+                "Float(9.223372036854776e18)",
+                "Int(-9223372036854775808)",
+                "Float(1.5)",
+                "Float(100.0)"
+            ]
+        );
+        // The last digit of a 17-digit decimal is honoured (serde_json's default float parsing is 1 ulp off).
+        assert_eq!(from_str("2.2250738585072011e-308").ok(), Some(Value::Float(2.2250738585072011e-308)));
+        assert_eq!(from_str("0.30000000000000004").ok(), Some(Value::Float(0.1 + 0.2)));
     }
 }
