@@ -245,6 +245,7 @@ pub fn run(args: CheckArgs) -> Outcome {
                 json::Run {
                     policy_digest: Some(plan.policies.digest()),
                     shard: super::shard::recorded(plan.options.shard.as_ref()),
+                    warnings: plan.policies.warnings(),
                 },
             ),
             Format::Sarif => {

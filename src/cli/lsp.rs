@@ -7,7 +7,7 @@
 //! document is caught and reported to the editor, and the server goes on.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -22,7 +22,6 @@ use lsp_types::{
     Position, PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextEdit, Uri,
 };
-use vigil::Kind;
 use vigil::unstable::lsp::{self as analysis, Analysis, CompletionKind};
 
 use super::Outcome;
@@ -59,11 +58,16 @@ pub fn run(_args: LspArgs) -> Outcome {
         "capabilities": capabilities,
         "serverInfo": {"name": "vigil", "version": env!("CARGO_PKG_VERSION")},
     });
-    let initialised = connection.initialize_start().and_then(|(id, _params)| connection.initialize_finish(id, init));
-    if let Err(e) = initialised {
-        eprintln!("error: the language client did not initialise: {e}");
-        return Outcome::Error;
-    }
+    let initialised = connection
+        .initialize_start()
+        .and_then(|(id, params)| connection.initialize_finish(id, init).map(|()| workspace_roots(&params)));
+    let roots = match initialised {
+        Ok(roots) => roots,
+        Err(e) => {
+            eprintln!("error: the language client did not initialise: {e}");
+            return Outcome::Error;
+        }
+    };
     let mut docs: HashMap<String, Open> = HashMap::new();
     let mut outcome = Outcome::Pass;
     for message in &connection.receiver {
@@ -87,8 +91,9 @@ pub fn run(_args: LspArgs) -> Outcome {
                 }
             }
             Message::Notification(n) => {
-                let published =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| notify(&mut docs, n))).ok().flatten();
+                let published = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| notify(&mut docs, &roots, n)))
+                    .ok()
+                    .flatten();
                 if let Some(p) = published
                     && connection.sender.send(Message::Notification(p)).is_err()
                 {
@@ -106,7 +111,7 @@ pub fn run(_args: LspArgs) -> Outcome {
 }
 
 /// Updates the open documents; returns the diagnostics to publish.
-fn notify(docs: &mut HashMap<String, Open>, n: Notification) -> Option<Notification> {
+fn notify(docs: &mut HashMap<String, Open>, roots: &[PathBuf], n: Notification) -> Option<Notification> {
     let (uri, text, version) = match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
             let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params).ok()?;
@@ -133,8 +138,9 @@ fn notify(docs: &mut HashMap<String, Open>, n: Notification) -> Option<Notificat
     };
     let path = file_path(&uri);
     let name = path.as_ref().map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string());
-    let (siblings, schemas) = path.as_deref().map(context).unwrap_or_default();
-    let fresh = analysis::analyse(&name, &text, &siblings, &schemas);
+    // Found again on every change: vigil.toml and the other files may have changed on disk meanwhile.
+    let project = path.as_deref().map(|p| analysis::project(p, roots)).unwrap_or_default();
+    let fresh = analysis::analyse_in(&name, &text, &project);
     let diagnostics = fresh
         .problems
         .iter()
@@ -254,36 +260,16 @@ fn bad(id: lsp_server::RequestId) -> Response {
     Response::new_err(id, ErrorCode::InvalidParams as i32, "invalid parameters".into())
 }
 
-type Context = (Vec<(String, String)>, Vec<(Kind, String, String)>);
-
-/// The other `.policy` files of the file's folder, and the `[schemas]` of the nearest vigil.toml.
-fn context(path: &Path) -> Context {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let mut siblings = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(folder) {
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "policy") && p != path)
-            .collect();
-        paths.sort();
-        for p in paths.into_iter().take(200) {
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                siblings.push((p.display().to_string(), text));
-            }
-        }
+/// The editor's workspace folders (`workspaceFolders`, else the older `rootUri` and `rootPath`), where
+/// `policy check` would run: the project of a file outside every `vigil.toml` is found from there.
+fn workspace_roots(params: &serde_json::Value) -> Vec<PathBuf> {
+    let uri = |v: &serde_json::Value| v.as_str().and_then(|u| u.parse::<Uri>().ok()).and_then(|u| file_path(&u));
+    let mut roots: Vec<PathBuf> =
+        params["workspaceFolders"].as_array().into_iter().flatten().filter_map(|f| uri(&f["uri"])).collect();
+    if roots.is_empty() {
+        roots.extend(uri(&params["rootUri"]).or_else(|| params["rootPath"].as_str().map(PathBuf::from)));
     }
-    let mut schemas = Vec::new();
-    if let Some(file) = vigil::unstable::config::find(folder)
-        && let Ok(config) = vigil::unstable::config::load_repository(&file)
-    {
-        for (kind, schema) in &config.schemas {
-            if let Ok(text) = std::fs::read_to_string(schema) {
-                schemas.push((*kind, schema.display().to_string(), text));
-            }
-        }
-    }
-    (siblings, schemas)
+    roots
 }
 
 /// The path of a `file:` URI (percent-decoded).

@@ -125,7 +125,7 @@ fn merge(args: &MergeArgs) -> Outcome {
                 human::render(&report, style)
             }
             Format::Json => {
-                json::render_run(&report, fail_on, json::Run { policy_digest: digest.as_deref(), shard: None })
+                json::render_run(&report, fail_on, json::Run { policy_digest: digest.as_deref(), ..Default::default() })
             }
             Format::Sarif => vigil::unstable::report::sarif::render(&report, &rules, &cwd),
             Format::Junit => vigil::unstable::report::junit::render(&report, &rules),

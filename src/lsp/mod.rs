@@ -2,11 +2,13 @@
 //! to show on hover, where a name is defined, and what may come next at a position.
 //!
 //! Everything here works in byte offsets of the file's text; the command line's server (`src/cli/lsp.rs`)
-//! converts to the protocol's UTF-16 positions and speaks JSON-RPC. A file is checked together with the other
-//! `.policy` files of its folder, since a package may span files.
+//! converts to the protocol's UTF-16 positions and speaks JSON-RPC. A file is checked with its project as
+//! `policy check` would check it ([`project`]): the other `.policy` files of its folder and of the
+//! `vigil.toml` that applies, its parameters and schemas, and the bundled packs.
 
 mod complete;
 mod format;
+mod project;
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use crate::syntax::ast;
 
 pub use complete::{Completion, CompletionKind};
 pub use format::format;
+pub use project::{Project, project};
 
 /// A problem to show in the editor.
 #[derive(Clone, Debug)]
@@ -62,13 +65,26 @@ pub struct Analysis {
 }
 
 /// Analyses `text`, the contents of the file `name`, with the other policy files of its folder (`(name,
-/// text)`) and user schemas (`(kind, name, text)`).
+/// text)`) and user schemas (`(kind, name, text)`), without the bundled packs.
 pub fn analyse(name: &str, text: &str, siblings: &[(String, String)], schemas: &[(Kind, String, String)]) -> Analysis {
+    let project = Project { policies: siblings.to_vec(), schemas: schemas.to_vec(), ..Project::default() };
+    analyse_in(name, text, &project)
+}
+
+/// Analyses `text`, the contents of the file `name`, as part of `project` ([`project()`] finds it).
+pub fn analyse_in(name: &str, text: &str, project: &Project) -> Analysis {
     let source = Source::new(name, text);
     let mut builder = Engine::builder();
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = project
+        .problems
+        .iter()
+        .map(|message| Problem { start: 0, end: 0, message: message.clone(), code: "vigil::config", warning: false })
+        .collect();
+    for (param, value) in &project.params {
+        builder = builder.param(param.clone(), value.clone());
+    }
     let mut user = Vec::new();
-    for (kind, schema_name, schema_text) in schemas {
+    for (kind, schema_name, schema_text) in &project.schemas {
         match crate::schema::parse_user(schema_name, schema_text) {
             Ok(doc) => {
                 let doc = Arc::new(doc);
@@ -82,7 +98,8 @@ pub fn analyse(name: &str, text: &str, siblings: &[(String, String)], schemas: &
     let schemas = Schemas::with(&user);
 
     let tree = crate::syntax::parse(&source).ok();
-    let siblings: Vec<(Arc<Source>, ast::File)> = siblings
+    let siblings: Vec<(Arc<Source>, ast::File)> = project
+        .policies
         .iter()
         .filter(|(n, _)| n != name)
         .filter_map(|(n, t)| {
@@ -90,10 +107,26 @@ pub fn analyse(name: &str, text: &str, siblings: &[(String, String)], schemas: &
             crate::syntax::parse(&s).ok().map(|f| (s, f))
         })
         .collect();
-    let mut all: Vec<(String, String)> = vec![(name.to_string(), text.to_string())];
-    all.extend(siblings.iter().map(|(s, _)| (s.name().to_string(), s.text().to_string())));
+    // The project's files that parse (one being edited elsewhere must not hide this file's problems), after
+    // the bundled packs as `policy check` orders them, and this file last: a rule id used twice is reported
+    // on its second definition, which is then the one in the editor.
+    let mut all: Vec<(String, String)> =
+        siblings.iter().map(|(s, _)| (s.name().to_string(), s.text().to_string())).collect();
+    all.push((name.to_string(), text.to_string()));
+    if project.builtin {
+        let mut bundled = project::bundled_for(all.iter().map(|(n, _)| n.as_str()));
+        bundled.append(&mut all);
+        all = bundled;
+    }
     if let Err(diagnostics) = engine.compile(all) {
         problems.extend(diagnostics.iter().filter(|d| d.source.name() == name).map(problem));
+        // `[params]` of vigil.toml that fit no declared parameter have no place in a policy file: shown at
+        // the top of the open file, since `policy check` would refuse to run.
+        let settings = diagnostics.iter().filter(|d| d.source.name() == "<parameters>");
+        problems.extend(settings.map(|d| {
+            let p = problem(d);
+            Problem { start: 0, end: 0, message: format!("vigil.toml `[params]`: {}", p.message), ..p }
+        }));
     }
     let mut notes = Vec::new();
     if let Some(file) = &tree {

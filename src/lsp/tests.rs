@@ -119,3 +119,63 @@ fn offsets_from_another_version_of_the_text_never_panic() {
         let _ = a.completion(text, offset);
     }
 }
+
+#[test]
+fn a_project_brings_its_files_params_and_the_bundled_packs() {
+    use super::{Project, analyse_in};
+    let text = "package demo\nparam max_layers = 3\nrule \"MC-LIC-001\" {\n  title = \"t\"\n  severity = low\n  applies_to = ModelCard\n  require org(input.license) != \"\"\n  require max_layers > 0\n}\n";
+    let helpers = ("other/helpers.policy".to_string(), "package demo\nfn org(id) = split(id, \"/\")[0]\n".to_string());
+    let project = Project {
+        policies: vec![helpers],
+        builtin: true,
+        params: vec![
+            ("demo.max_layers".into(), crate::Value::from("three")),
+            ("demo.max_layer".into(), crate::Value::from(4)),
+        ],
+        ..Project::default()
+    };
+    let a = analyse_in("rules/demo.policy", text, &project);
+    let shown: Vec<(&str, &str)> = a.problems.iter().map(|p| (p.code, p.message.as_str())).collect();
+    assert!(!shown.iter().any(|(c, _)| *c == "vigil::unknown-function"), "{shown:?}");
+    assert!(shown.iter().any(|(c, m)| *c == "vigil::duplicate" && m.contains("MC-LIC-001")), "{shown:?}");
+    let renamed = text.replace("MC-LIC-001", "DEMO-001");
+    let a = analyse_in("rules/demo.policy", &renamed, &project);
+    let shown: Vec<(&str, &str)> = a.problems.iter().map(|p| (p.code, p.message.as_str())).collect();
+    assert!(shown.iter().any(|(_, m)| m.contains("parameter `demo.max_layers` must be")), "{shown:?}");
+    assert!(
+        shown.iter().any(|(_, m)| m.contains("vigil.toml `[params]`: no policy declares a parameter `demo.max_layer`")),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn the_project_is_found_above_the_file_else_from_the_workspace_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let write = |name: &str, text: &str| {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("proj/vigil.toml", "policies = [\"lib\"]\nbuiltin = false\n");
+    write("proj/lib/helpers.policy", "package demo\nfn org(id) = id\n");
+    write("proj/rules/a.policy", "package demo\n");
+    write("proj/rules/b.policy", "package demo\n");
+    write("scratch/c.policy", "package demo\n");
+    let names = |p: &super::Project| -> Vec<String> {
+        p.policies.iter().map(|(n, _)| n.rsplit('/').next().unwrap_or("").to_string()).collect()
+    };
+    // Above the file: the configured folder and the file's own, never the file itself, once each.
+    let found = super::project(&root.join("proj/rules/a.policy"), &[]);
+    assert_eq!(found.config, Some(root.join("proj/vigil.toml")));
+    assert!(!found.builtin);
+    assert_eq!(names(&found), ["helpers.policy", "b.policy"]);
+    // Outside it, the workspace folder's vigil.toml applies (as `policy check` run there).
+    let found = super::project(&root.join("scratch/c.policy"), &[root.join("proj")]);
+    assert_eq!(found.config, Some(root.join("proj/vigil.toml")));
+    assert_eq!(names(&found), ["helpers.policy"]);
+    // A broken vigil.toml is a problem to show, not a silent fallback.
+    write("proj/vigil.toml", "policies = [\n");
+    let found = super::project(&root.join("proj/rules/a.policy"), &[]);
+    assert!(!found.problems.is_empty() && found.problems[0].contains("vigil.toml"), "{:?}", found.problems);
+}

@@ -24,6 +24,8 @@ struct Json<'a> {
     baseline: Option<&'a super::baseline::Diff>,
     #[serde(skip_serializing_if = "Option::is_none")]
     audit_log: Option<&'a crate::audit::Head>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<JsonWarning<'a>>,
 }
 
 #[derive(Serialize)]
@@ -47,6 +49,37 @@ pub struct Run<'a> {
     pub policy_digest: Option<&'a str>,
     /// `(index, count)` of `policy check --shard`.
     pub shard: Option<(u64, u64)>,
+    /// Warnings about the policies ([`crate::PolicySet::warnings`]: `vigil::unknown-path`), which a JSON
+    /// run would otherwise lose: the human report prints them on standard error.
+    pub warnings: &'a [crate::diagnostic::Diagnostic],
+}
+
+/// A policy warning: where in which policy file, and what (with the "did you mean", if any).
+#[derive(Serialize)]
+struct JsonWarning<'a> {
+    code: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+fn warning(d: &crate::diagnostic::Diagnostic) -> JsonWarning<'_> {
+    let (line, column) = d.source.line_col(d.span.start);
+    let (end_line, end_column) = d.source.line_col(d.span.end);
+    JsonWarning {
+        code: d.code.as_str(),
+        file: d.source.name(),
+        line,
+        column,
+        end_line,
+        end_column,
+        message: &d.message,
+        help: d.help.as_deref(),
+    }
 }
 
 #[derive(Serialize)]
@@ -181,6 +214,7 @@ pub fn render_run(report: &Report, fail_on: Option<Severity>, run: Run<'_>) -> S
         unused_waivers: report.unused_waivers.iter().map(|w| &**w).collect(),
         baseline: report.baseline.as_ref(),
         audit_log: report.audit.as_ref(),
+        warnings: run.warnings.iter().map(warning).collect(),
     };
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
     text.push('\n');

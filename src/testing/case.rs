@@ -70,7 +70,7 @@ impl TestResult {
     }
 }
 
-const FIELDS: &[&str] = &["input", "file", "kind", "params", "now"];
+const FIELDS: &[&str] = &["input", "file", "kind", "params", "now", "traffic"];
 
 pub(super) fn run(
     cx: &Context<'_>,
@@ -92,7 +92,7 @@ pub(super) fn run(
     };
     let mut hits = Hits::default();
     // Fields: names first, then the settings every document needs.
-    let (mut kind, mut params, mut now) = (None, Vec::new(), None);
+    let (mut kind, mut params, mut now, mut traffic) = (None, Vec::new(), None, None);
     for (name, value) in &test.fields {
         if !FIELDS.contains(&name.name.as_str()) {
             let help = suggestion(&name.name, FIELDS.iter().copied());
@@ -107,6 +107,10 @@ pub(super) fn run(
             "kind" => kind = t.kind(value),
             "params" => params = t.params(value, package, cx.params),
             "now" => now = t.now(value),
+            "traffic" => match super::traffic::Table::parse(value) {
+                Ok(table) => traffic = Some(table),
+                Err(problems) => problems.into_iter().for_each(|(span, m, help)| t.fail_help(span, m, help)),
+            },
             _ => {}
         }
     }
@@ -122,8 +126,9 @@ pub(super) fn run(
     if docs.is_empty() && errors.is_empty() && t.problems.is_empty() {
         t.fail(test.name.span, "the test has no input: add `input = {...}` (with `kind`) or `file = \"...\"`");
     }
-    // The policies: the shared set, or one compiled with this test's parameters and clock.
-    let own = (!params.is_empty() || now.is_some()).then(|| super::compile_for(cx.texts, &params, now));
+    // The policies: the shared set, or one compiled with this test's parameters, clock and traffic.
+    let own = (!params.is_empty() || now.is_some() || traffic.is_some())
+        .then(|| super::compile_for(cx.texts, &params, now, traffic));
     let policies = match &own {
         None => Some(cx.base),
         Some(Ok(set)) => Some(set),

@@ -9,6 +9,7 @@
 
 mod case;
 mod report;
+mod traffic;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -180,9 +181,17 @@ fn base_dir(source: &Source) -> &Path {
     Path::new(source.name()).parent().unwrap_or(Path::new("."))
 }
 
-/// The engine a test with parameters or a pinned clock needs (the shared one otherwise).
-fn engine_for(params: &[(String, crate::Value)], now: Option<jiff::Timestamp>) -> Engine {
+/// The engine a test with parameters, a pinned clock or traffic counters needs (the shared one otherwise).
+fn engine_for(
+    params: &[(String, crate::Value)],
+    now: Option<jiff::Timestamp>,
+    traffic: Option<traffic::Table>,
+) -> Engine {
     let mut builder = Engine::builder();
+    if let Some(table) = traffic {
+        // Replaces the neutral builtin by name, as `policy serve` replaces it with its live window.
+        builder = builder.function(table.function());
+    }
     for (name, value) in params {
         builder = builder.param(name.clone(), value.clone());
     }
@@ -192,11 +201,12 @@ fn engine_for(params: &[(String, crate::Value)], now: Option<jiff::Timestamp>) -
     builder.build()
 }
 
-/// Compiles `texts` for a test with its own parameters or clock.
+/// Compiles `texts` for a test with its own parameters, clock or traffic.
 fn compile_for(
     texts: &[(String, String)],
     params: &[(String, crate::Value)],
     now: Option<jiff::Timestamp>,
+    traffic: Option<traffic::Table>,
 ) -> Result<PolicySet, Diagnostics> {
-    engine_for(params, now).compile(texts.iter().cloned())
+    engine_for(params, now, traffic).compile(texts.iter().cloned())
 }

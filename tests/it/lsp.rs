@@ -212,3 +212,106 @@ fn the_server_answers_an_editor_session() {
     let status = server.child.wait().expect("exits");
     assert!(status.success(), "{status:?}");
 }
+
+/// A rule file of a project whose `vigil.toml` names two policy folders, sets parameters and adds a schema.
+const PROJECT_RULES: &str = r#"package demo
+
+param max_layers = 3
+
+rule "DEMO-002" {
+  title = "Cards from a trusted publisher"
+  severity = high
+  applies_to = ModelCard
+  require org(input.base_model) in ["acme"] else "untrusted publisher"
+  require input.licence != null
+  require len(input.layers ?? []) <= max_layers
+}
+
+rule "MC-LIC-001" {
+  title = "A second rule with a bundled rule's id"
+  severity = low
+  applies_to = ModelCard
+  require input.license != null
+}
+"#;
+
+const PROJECT_CONFIG: &str = r#"policies = ["policies/shared", "policies/rules"]
+
+[params]
+"demo.max_layers" = "three"
+"demo.max_layer" = 4
+
+[schemas]
+ModelCard = "schemas/card.json"
+"#;
+
+/// The server checks a file with its project, as `policy check` would: the workspace folder from
+/// `initialize`, the `vigil.toml` above the file, the policy folders it names (a function of the package in
+/// another folder), its `[params]` (a value of the wrong type, a name no policy declares), its `[schemas]`
+/// and the bundled packs (a rule id they already use).
+#[test]
+fn the_server_checks_a_file_with_its_project() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("proj");
+    for (name, text) in [
+        ("vigil.toml", PROJECT_CONFIG),
+        ("policies/shared/helpers.policy", "package demo\n\nfn org(id) = split(id, \"/\")[0]\n"),
+        ("policies/rules/demo.policy", PROJECT_RULES),
+        ("schemas/card.json", r#"{"type": "object", "properties": {"licence": {"description": "Our spelling."}}}"#),
+    ] {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let root = std::fs::canonicalize(&root).expect("canonical");
+    let path = root.join("policies/rules/demo.policy");
+    let uri = format!("file://{}", path.display());
+    // Started elsewhere, as editors start servers: only `initialize` says where the project is.
+    let mut server = Server::start(dir.path());
+    let root_uri = format!("file://{}", root.display());
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": root_uri, "workspaceFolders": [{"uri": root_uri, "name": "proj"}], "capabilities": {}}),
+    );
+    server.notify("initialized", json!({}));
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "vigil-policy", "version": 1, "text": PROJECT_RULES}}),
+    );
+    // A rule id the bundled packs already use: `policy check` stops there, and so does the server.
+    let published = server.wait(|m| m["method"] == "textDocument/publishDiagnostics");
+    let diagnostics = published["params"]["diagnostics"].as_array().expect("a list").clone();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "vigil::duplicate");
+    assert_eq!(diagnostics[0]["range"]["start"], position(PROJECT_RULES, "\"MC-LIC-001", 0));
+
+    let renamed = PROJECT_RULES.replace("MC-LIC-001", "DEMO-003");
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": renamed}]}),
+    );
+    let published = server.wait(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
+    let diagnostics = published["params"]["diagnostics"].as_array().expect("a list").clone();
+    let shown: Vec<(String, String)> = diagnostics
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or("").to_string(), d["message"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let has = |code: &str, text: &str| shown.iter().any(|(c, m)| c == code && m.contains(text));
+    // `org` comes from policies/shared, `licence` from the project's schema: neither is a problem.
+    assert!(!shown.iter().any(|(c, _)| c == "vigil::unknown-function" || c == "vigil::unknown-path"), "{shown:?}");
+    assert!(has("vigil::param", "parameter `demo.max_layers` must be"), "{shown:?}");
+    assert!(has("vigil::param", "vigil.toml `[params]`: no policy declares a parameter `demo.max_layer`"), "{shown:?}");
+    let param = diagnostics.iter().find(|d| d["message"].as_str().unwrap_or("").contains("must be")).expect("error");
+    assert_eq!(param["range"]["start"], position(&renamed, "max_layers =", 0), "at the declaration");
+
+    // Go to definition reaches the other folder of the package.
+    let definition = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": position(&renamed, "org(", 1)}),
+    );
+    let helpers = format!("file://{}", root.join("policies/shared/helpers.policy").display());
+    assert_eq!(definition["uri"], json!(helpers), "{definition}");
+    server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert!(server.child.wait().expect("exits").success());
+}

@@ -47,7 +47,7 @@ impl Report {
 
     /// The JSON report, exactly as `policy check --format json` writes it (docs/output.md).
     fn render_json(&self) -> String {
-        let run = json::Run { policy_digest: Some(&self.policy_digest), shard: None };
+        let run = json::Run { policy_digest: Some(&self.policy_digest), ..Default::default() };
         json::render_run(&self.report, self.fail_on, run)
     }
 
