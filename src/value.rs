@@ -108,9 +108,10 @@ impl fmt::Display for ValueType {
 }
 
 impl Value {
-    /// Parses JSON text (no source positions; use [`crate::Document`] for located inputs).
+    /// Parses JSON text (no source positions; use [`crate::Document`] for located inputs), by the loader's
+    /// rules: strict RFC 8259, no duplicate keys, nesting within the default [`crate::Limits`].
     pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
-        serde_json::from_str::<serde_json::Value>(text).map(Value::from)
+        crate::input::json_from_str(text)
     }
 
     /// The value's type.

@@ -29,6 +29,11 @@ fn list_kind(value: &Value) -> Option<&str> {
     (kind.ends_with("List") && matches!(value.get("items"), Some(Value::Array(_)))).then_some(kind)
 }
 
+/// Whether `value` is a Kubernetes list, whose items [`unwrap`] makes documents.
+pub(crate) fn is_list(value: &Value) -> bool {
+    list_kind(value).is_some()
+}
+
 /// The items of `tree` when it is a Kubernetes list, else `None`.
 pub(crate) fn unwrap(src: &Source, tree: &Tree) -> Option<Result<Vec<Item>, LoadError>> {
     let list_kind = list_kind(&tree.value)?;

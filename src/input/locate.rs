@@ -24,6 +24,14 @@ pub(crate) struct NodeSpan {
     pub value: Span,
 }
 
+/// A document's pre-order spans: recorded by its loader, or (JSON) scanned from its text when a location is
+/// first needed.
+#[derive(Debug)]
+pub(crate) enum Spans {
+    Eager(Vec<NodeSpan>),
+    Scan,
+}
+
 /// A parsed tree and its pre-order spans.
 #[derive(Debug)]
 pub(crate) struct Tree {

@@ -7,6 +7,7 @@
 mod hash_cache;
 pub(crate) mod hint;
 mod json;
+mod json_spans;
 mod kind;
 mod list;
 pub(crate) mod locate;
@@ -30,10 +31,15 @@ pub use locate::Location;
 pub use markdown::PLACEHOLDER;
 pub use walk::{Collected, Input, Loaded, Skipped, collect, load};
 
-use locate::{Locator, NodeSpan, Tree};
+use locate::{Locator, NodeSpan, Spans, Tree};
 
 use crate::source::{Source, Span};
 use crate::value::Value;
+
+/// JSON text → a value by the JSON loader's rules, without locations (`Value::from_json`).
+pub(crate) fn json_from_str(text: &str) -> Result<Value, serde_json::Error> {
+    json::from_str(text)
+}
 
 /// How YAML reads an unquoted scalar (core schema): for writers that must quote what would read differently.
 pub(crate) fn resolve_yaml_scalar(text: &str) -> Value {
@@ -248,7 +254,7 @@ struct Inner {
     kind: Kind,
     format: Option<Format>,
     data: Value,
-    data_spans: Vec<NodeSpan>,
+    data_spans: Spans,
     meta: Value,
     meta_spans: Vec<NodeSpan>,
     /// Where the data sits in its file's tree: `` for a whole document, `/items/3` for an item of a List.
@@ -304,13 +310,33 @@ impl Document {
         meta: Tree,
         pointer_prefix: String,
     ) -> Document {
+        Document::assemble_with(
+            source,
+            index,
+            kind,
+            format,
+            (data.value, Spans::Eager(data.spans)),
+            meta,
+            pointer_prefix,
+        )
+    }
+
+    fn assemble_with(
+        source: Arc<Source>,
+        index: usize,
+        kind: Kind,
+        format: Option<Format>,
+        (data, data_spans): (Value, Spans),
+        meta: Tree,
+        pointer_prefix: String,
+    ) -> Document {
         Document(Arc::new(Inner {
             source,
             index,
             kind,
             format,
-            data: data.value,
-            data_spans: data.spans,
+            data,
+            data_spans,
             meta: meta.value,
             meta_spans: meta.spans,
             pointer_prefix,
@@ -357,8 +383,16 @@ impl Document {
     /// Where a value that belongs to this document came from.
     pub fn locate(&self, node: &Value) -> Option<Location> {
         let [data, meta] = self.0.locators.get_or_init(|| {
+            let scanned;
+            let data_spans = match &self.0.data_spans {
+                Spans::Eager(spans) => spans,
+                Spans::Scan => {
+                    scanned = json_spans::scan(self.0.source.text());
+                    &scanned
+                }
+            };
             [
-                Locator::build(&self.0.data, &self.0.data_spans, &self.0.pointer_prefix),
+                Locator::build(&self.0.data, data_spans, &self.0.pointer_prefix),
                 Locator::build(&self.0.meta, &self.0.meta_spans, "/$doc"),
             ]
         });
@@ -411,7 +445,27 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
         Format::Yaml => {
             yaml::parse_stream(source, source.text(), 0, limits)?.into_iter().filter(|t| !t.value.is_null()).collect()
         }
-        Format::Json => vec![json::parse(source, limits)?],
+        Format::Json => {
+            let value = json::parse(source, limits)?;
+            if !list::is_list(&value) {
+                // Spans stay in the text until a finding needs one (see `json_spans`).
+                let kind = options.kind.unwrap_or_else(|| kind::detect(path, &value));
+                let sections = Tree { value: Value::object(), spans: vec![NodeSpan::default()] };
+                let meta = meta_tree(source, kind, Some(format), 0, sections);
+                let data = (value, Spans::Scan);
+                return Ok(vec![Document::assemble_with(
+                    source.clone(),
+                    0,
+                    kind,
+                    Some(format),
+                    data,
+                    meta,
+                    String::new(),
+                )]);
+            }
+            // The items of a list are located within it: they need the file's spans now.
+            vec![Tree { spans: json_spans::scan(source.text()), value }]
+        }
         Format::Toml => vec![toml::parse(source, limits)?],
         Format::Markdown => {
             let card = markdown::parse(source, limits)?;

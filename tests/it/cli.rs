@@ -104,7 +104,7 @@ fn a_broken_input_exits_2_names_the_file_and_the_rest_is_still_checked() {
     assert_eq!(report["summary"]["findings"], 1, "a.yaml is still checked");
     assert_eq!(report["errors"][0]["file"], "in/b.json");
     assert_eq!(report["errors"][0]["line"], 1);
-    assert!(report["errors"][0]["message"].as_str().unwrap_or_default().contains("Trailing commas"));
+    assert!(report["errors"][0]["message"].as_str().unwrap_or_default().contains("trailing comma"));
     assert_eq!(report["skipped"][0]["file"], "in/c.txt");
 
     let human = policy(&["check", "--no-builtin", "-p", "t.policy", "in"], ws.path());

@@ -279,6 +279,7 @@ fn measure_run(
         medians[block] = samples.iter().map(|s| Stats::of(&s.total).median).collect();
     }
     println!("### Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
+    println!("{}\n", json_load_line(&workload.json, args.passes, args.warmup));
     if !workload.yaml.is_empty() {
         // A parser that rejects a card loses the table, not the run: the tables above are already printed.
         match vigil_bench::yaml_parsers::run(&workload.yaml, args.passes, args.warmup) {
@@ -336,6 +337,41 @@ fn summary_table(runs: &[RunFigures], index: &dyn Fn(&str) -> Option<usize>, fir
         table.row(&row);
     }
     table
+}
+
+/// Issue 18's loader goal in one line: Vigil's `Document::parse` of each JSON card against serde_json parsing
+/// the same text into its `Value` (parse only, drop untimed), interleaved per card; the median of the per-pass
+/// ratios of medians, with their spread.
+fn json_load_line(texts: &[String], passes: usize, warmup: usize) -> String {
+    let options = vigil::LoadOptions::default();
+    let samples = interleaved(&["vigil", "serde_json"], texts.len(), passes, warmup, |e, i| {
+        let start = Instant::now();
+        if e == 0 {
+            let docs = vigil::Document::parse("card.json", &texts[i], &options).unwrap_or_else(|err| fail(err));
+            let elapsed = start.elapsed();
+            drop(docs);
+            (elapsed, Duration::ZERO)
+        } else {
+            let value: serde_json::Value = serde_json::from_str(&texts[i]).unwrap_or_else(|err| fail(err));
+            let elapsed = start.elapsed();
+            drop(value);
+            (elapsed, Duration::ZERO)
+        }
+    });
+    let per_pass = |s: &Samples| -> Vec<f64> {
+        s.total.chunks(texts.len().max(1)).map(|c| vigil_bench::measure::Stats::of(c).median).collect()
+    };
+    let (vigil, serde) = (per_pass(&samples[0]), per_pass(&samples[1]));
+    let mut ratios: Vec<f64> = vigil.iter().zip(&serde).map(|(v, s)| v / s).collect();
+    ratios.sort_by(f64::total_cmp);
+    let (lo, hi) = (ratios.first().copied().unwrap_or_default(), ratios.last().copied().unwrap_or_default());
+    format!(
+        "JSON load ÷ serde_json (Document::parse vs serde_json::Value, parse only, median per card): {:.2}× \
+         (passes {lo:.2}–{hi:.2}×; {} vs {} per card)",
+        ratios[ratios.len() / 2],
+        micros(vigil_bench::measure::Stats::of(&samples[0].total).median),
+        micros(vigil_bench::measure::Stats::of(&samples[1].total).median),
+    )
 }
 
 /// Parses every text with every engine, aborting on the first failure.
