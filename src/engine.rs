@@ -453,6 +453,7 @@ impl Session {
     /// The same session with "now" read again from the policies' clock: a long-lived session (`policy serve`
     /// keeps one per policy generation, as building one walks the whole program) is re-stamped per request
     /// rather than rebuilt, so date rules still see the time of the request.
+    #[cfg(feature = "serve")]
     pub(crate) fn refreshed(&self) -> Session {
         Session {
             policies: self.policies.clone(),
