@@ -241,11 +241,7 @@ impl Contender for BaselineEngine {
         "baseline (hand-written Rust)"
     }
     fn parse(&self, _: &str, text: &str, format: Format) -> Result<Parsed, String> {
-        let value = match format {
-            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
-            Format::Yaml => yaml_serde::from_str(text).map_err(|e| e.to_string()),
-        };
-        value.map(Parsed::Json)
+        parse_serde(text, format)
     }
     fn run(&mut self, input: &Parsed) -> usize {
         let Parsed::Json(v) = input else { unreachable!("the baseline is given serde_json values") };
@@ -285,4 +281,14 @@ pub fn modelcard_contenders(vigil_policy: &str, rego: &str) -> Result<Vec<Box<dy
         Box::new(RegorusVm::new(rego)?),
         Box::new(BaselineEngine::default()),
     ])
+}
+
+/// serde_json for JSON, yaml_serde (the YAML crate regorus uses) for YAML: how the baseline and the floor read
+/// their input.
+pub(crate) fn parse_serde(text: &str, format: Format) -> Result<Parsed, String> {
+    let value = match format {
+        Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        Format::Yaml => yaml_serde::from_str(text).map_err(|e| e.to_string()),
+    };
+    value.map(Parsed::Json)
 }

@@ -47,11 +47,7 @@ impl Contender for FloorEngine {
     }
     /// serde_json for JSON, yaml_serde (as the baseline) for YAML.
     fn parse(&self, _: &str, text: &str, format: Format) -> Result<Parsed, String> {
-        let value = match format {
-            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
-            Format::Yaml => yaml_serde::from_str(text).map_err(|e| e.to_string()),
-        };
-        value.map(Parsed::Json)
+        crate::engines::parse_serde(text, format)
     }
     fn run(&mut self, input: &Parsed) -> usize {
         #[cfg(vigil_floor)]

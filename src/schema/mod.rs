@@ -282,26 +282,12 @@ impl Schemas {
             }
             match object.get("additionalProperties") {
                 Some(Json::Bool(false)) if object.get("patternProperties").is_none() => {
-                    known.extend(
-                        object
-                            .get("properties")
-                            .and_then(Json::as_object)
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, _)| k.clone()),
-                    );
+                    known.extend(property_names(object));
                 }
                 Some(p @ Json::Object(_)) => found.nodes.push(Node { doc: alt.doc, json: p }),
                 _ if object.get("x-vigil-typos") == Some(&Json::Bool(true)) => {
                     near_miss_only = true;
-                    known.extend(
-                        object
-                            .get("properties")
-                            .and_then(Json::as_object)
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, _)| k.clone()),
-                    );
+                    known.extend(property_names(object));
                 }
                 _ => any = true,
             }
@@ -379,6 +365,11 @@ pub(crate) fn parse_user(name: &str, text: &str) -> Result<SchemaDoc, String> {
         return Err(format!("{name}: a JSON Schema is an object (or `true`/`false`)"));
     }
     Ok(SchemaDoc { name: name.to_string(), json })
+}
+
+/// The names a schema object declares under `properties`.
+fn property_names(object: &serde_json::Map<String, Json>) -> impl Iterator<Item = String> + '_ {
+    object.get("properties").and_then(Json::as_object).into_iter().flatten().map(|(k, _)| k.clone())
 }
 
 #[cfg(test)]
