@@ -91,4 +91,13 @@ mod tests {
             assert!(regex.is_match("").is_ok(), "bundled regex {i} does not build: {regex:?}");
         }
     }
+
+    /// The same packs under other names are checked as a user's policies are: every regex literal and every
+    /// literal pattern argument of a builtin is built, with the size limits, when the policy is compiled.
+    #[test]
+    fn every_bundled_pattern_builds_when_checked_as_a_users_policy() {
+        let renamed: Vec<(String, &str)> = BUNDLED.iter().map(|(name, text)| (format!("copy/{name}"), *text)).collect();
+        let policies = Engine::default().compile(renamed).expect("the bundled packs compile eagerly");
+        assert!(policies.program.regexes.iter().all(|r| r.is_match("").is_ok()));
+    }
 }
