@@ -67,12 +67,22 @@ pub struct ServeArgs {
     /// Largest request body, in bytes (413 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_body_bytes: usize,
-    /// Seconds a client has to send its request headers (slow clients are cut off).
+    /// Seconds a client has to send its request headers, from connecting or from a request's first byte
+    /// (slow clients are cut off; on HTTPS the handshake counts too).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     header_timeout: f64,
-    /// Seconds a client has to send its body (408 beyond); also the longest wait for a free slot (503).
+    /// Seconds a client has to send its body (408 beyond) and to take its response; also the longest wait
+    /// for a free slot (503).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     body_timeout: f64,
+    /// Seconds a keep-alive connection may wait for its next request. The default, 61 minutes, outlasts
+    /// Envoy's one-hour upstream idle timeout and the Kubernetes API server's 90 seconds, so the client
+    /// closes first and never sends a request on a connection the server is closing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3660.0)]
+    idle_timeout: f64,
+    /// Connections open at once, at most; beyond it new clients wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
     /// Requests decided at once; more wait for a slot.
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_concurrency: usize,
@@ -105,11 +115,12 @@ pub fn run(args: ServeArgs) -> Outcome {
         Ok::<_, Outcome>((
             seconds("header-timeout", args.header_timeout, false)?,
             seconds("body-timeout", args.body_timeout, false)?,
+            seconds("idle-timeout", args.idle_timeout, false)?,
             seconds("watch-interval", args.watch_interval, true)?,
             seconds("shutdown-grace", args.shutdown_grace, true)?,
         ))
     })();
-    let Ok((Some(header_timeout), Some(body_timeout), watch_interval, grace)) = durations else {
+    let Ok((Some(header_timeout), Some(body_timeout), Some(idle_timeout), watch_interval, grace)) = durations else {
         return durations.err().unwrap_or(Outcome::Error);
     };
     let options = Options {
@@ -118,6 +129,8 @@ pub fn run(args: ServeArgs) -> Outcome {
         max_body_bytes: args.max_body_bytes,
         header_timeout,
         body_timeout,
+        idle_timeout,
+        max_connections: args.max_connections,
         max_concurrency: args.max_concurrency,
         decision_log: args.decision_log.clone(),
         decision_log_queue: args.decision_log_queue,

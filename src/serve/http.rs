@@ -1,10 +1,12 @@
 //! The HTTP side: accepting connections (TLS when configured), the limits every request is held to, the
 //! routing table, and graceful shutdown.
 //!
-//! hyper serves HTTP/1.1 with its own header-read timeout, so a client that trickles its headers (slow
-//! loris) is cut off; the body is read with a size cap and its own deadline; deciding requests take a
-//! permit from a semaphore, so at most `max_concurrency` are decided at once. Every refusal is a JSON
-//! error with its status, never a dropped connection or a panic.
+//! hyper serves HTTP/1.1; each connection's stream keeps its deadlines (`conn.rs`: headers, taking the
+//! response, idle between requests), so a client that trickles its headers (slow loris) is cut off while
+//! an idle keep-alive connection is not; at most `max_connections` are open at once. The body is read with a
+//! size cap and its own deadline; deciding requests take a permit from a semaphore, so at most
+//! `max_concurrency` are decided at once. Every refusal is a JSON error with its status, never a dropped
+//! connection or a panic.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,11 +18,12 @@ use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::State;
+use super::conn::{Deadlines, Phase, Watched};
 use super::metrics::Endpoint;
 
 /// A finished answer: status, content type and body.
@@ -60,9 +63,24 @@ pub(super) async fn serve(state: Arc<State>) -> Result<(), String> {
     println!("vigil serve listening on {}://{local}", if tls.is_some() { "https" } else { "http" });
     tracing::info!(%local, tls = tls.is_some(), digest = state.current().policies.digest(), "serving");
     let limit = Arc::new(Semaphore::new(state.options.max_concurrency.max(1)));
+    // A connection holds a permit until it closes; at the limit the server stops accepting, so further
+    // clients wait in the kernel's listen queue instead of exhausting file descriptors.
+    let connections = Arc::new(Semaphore::new(state.options.max_connections.max(1)));
+    let deadlines = Deadlines {
+        header: state.options.header_timeout,
+        respond: state.options.body_timeout,
+        idle: state.options.idle_timeout,
+    };
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -78,16 +96,28 @@ pub(super) async fn serve(state: Arc<State>) -> Result<(), String> {
         let _ = stream.set_nodelay(true);
         let (state, limit, tls, watcher) = (Arc::clone(&state), Arc::clone(&limit), tls.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let header_timeout = state.options.header_timeout;
-            let service = service_fn(move |req| route(Arc::clone(&state), Arc::clone(&limit), req));
+            let _permit = permit;
+            let phase = Phase::default();
+            // From accept, the client has `header_timeout` for its first request's headers (a TLS handshake
+            // included): holding a connection open without a request is not an idle keep-alive.
+            let stream = Watched::new(stream, phase.clone(), deadlines);
+            let service = service_fn(move |req| {
+                phase.busy();
+                let (state, limit, phase) = (Arc::clone(&state), Arc::clone(&limit), phase.clone());
+                async move {
+                    let response = route(state, limit, req).await;
+                    phase.responding();
+                    response
+                }
+            });
             let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(64 << 10);
+            // The deadlines are the stream's: hyper's header timer would also close idle keep-alive connections.
+            builder.header_read_timeout(None).max_buf_size(64 << 10);
             let served = match tls {
                 None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
-                Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
-                    Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                    Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
+                    Err(e) => return tracing::debug!(%peer, error = %e, "TLS handshake failed or timed out"),
                 },
             };
             if let Err(e) = served {

@@ -10,6 +10,7 @@
 //! that fails leaves the old set serving. The command line builds the [`Loader`] (configuration, profile,
 //! bundled packs, exactly as `policy check`), so this module knows nothing of flags or files.
 
+mod conn;
 pub mod decision_log;
 mod guard;
 mod http;
@@ -53,9 +54,15 @@ pub struct Options {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
-    /// Time a client has to send the request line and headers (slow-loris).
+    /// Time a client has to send the request line and headers, from connecting or from the first byte of a
+    /// later request on the connection (slow loris); on HTTPS the handshake counts too.
     pub header_timeout: Duration,
-    /// Time a client has to send the body once the headers are in (408 beyond).
+    /// Time a keep-alive connection may wait for its next request (longer than the client pools' own idle
+    /// timeouts, so the client closes first and never reuses a connection the server is closing).
+    pub idle_timeout: Duration,
+    /// Connections open at once, at most; beyond it new clients wait to be accepted.
+    pub max_connections: usize,
+    /// Time a client has to send the body once the headers are in (408 beyond), and to take its response.
     pub body_timeout: Duration,
     /// Requests decided at once; more wait in line (up to `body_timeout`, then 503).
     pub max_concurrency: usize,
@@ -78,6 +85,8 @@ impl Default for Options {
             tls: None,
             max_body_bytes: 4 << 20,
             header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(61 * 60),
+            max_connections: 10_000,
             body_timeout: Duration::from_secs(10),
             max_concurrency: 256,
             decision_log: None,

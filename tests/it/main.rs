@@ -35,6 +35,7 @@ mod runtime_rules;
 mod serve;
 mod serve_ops;
 mod serve_support;
+mod serve_timeouts;
 mod serve_waivers;
 mod snapshots;
 mod vscode;

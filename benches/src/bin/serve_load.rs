@@ -104,7 +104,11 @@ fn main() {
             samples.errors += in_flight;
             break;
         }
-        for (i, conn) in conns.iter_mut().enumerate() {
+        // Connections are taken in turn, as a client pool spreads its requests, not always the first free
+        // one (which would leave the rest idle for the whole run).
+        let first = (issued as usize) % conns.len();
+        for i in (first..conns.len()).chain(0..first) {
+            let conn = &mut conns[i];
             if conn.busy.is_none()
                 && let Some(due) = backlog.pop_front()
             {
