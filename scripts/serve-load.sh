@@ -6,8 +6,9 @@
 # generator, benches/src/bin/serve_load.rs, standard library only), wrk (Debian: `apt-get install wrk`),
 # taskset, curl and python3. Prints, in one go:
 #   1. /v1/guard at a constant 5,000 requests/s (RATE), RUNS times: the open-loop generator pinned to
-#      core 0 (it spins for exact pacing), the server pinned to core 1 (so tokio runs one worker),
-#      latency counted from when each request was due (coordinated omission corrected);
+#      core 0 (it sleeps in ppoll between events; SPIN=1 makes it spin), the server pinned to core 1 (so
+#      tokio runs one worker), latency counted from when each request was due (coordinated omission
+#      corrected);
 #   2. the same with server and generator unpinned, sharing both cores;
 #   3. wrk's saturation runs (closed loop, 1 thread, 32 connections) for /v1/guard and /v1/admission;
 #   4. the server's own histogram of time to decide;
@@ -34,8 +35,9 @@ if [[ -n "${NICE:-}" ]]; then
     echo "$NICE" > /proc/self/autogroup || true
   fi
 fi
-# RT=1 (root) runs the server in the real-time class (SCHED_FIFO, priority 1): it gets a CPU the moment a
-# request arrives, whatever else runs; it never spins, so it takes no more CPU than it needs.
+# RT=1 (root) runs the server and the generator in the real-time class (SCHED_FIFO, priority 1): they get a
+# CPU the moment a request or an answer arrives, whatever else runs (kernel threads included); neither spins
+# (do not combine with SPIN=1: a spinning real-time thread is throttled by the kernel for 50 ms a second).
 rt=()
 if [[ -n "${RT:-}" ]]; then rt=(chrt -f 1); fi
 work="$(mktemp -d)"
@@ -89,7 +91,7 @@ constant_rate() { # LABEL SERVER_CPUS GENERATOR_CPUS
   "$load" "$addr" /v1/guard "$work/guard.txt" 1000 2 "$connections" 0 > /dev/null
   for run in $(seq "$runs"); do
     echo "== $label, run $run: /v1/guard at $rate/s for ${secs}s"
-    "${nice[@]}" "${gen[@]}" "$load" "$addr" /v1/guard "$work/guard.txt" "$rate" "$secs" "$connections" 1 \
+    "${rt[@]}" "${nice[@]}" "${gen[@]}" "$load" "$addr" /v1/guard "$work/guard.txt" "$rate" "$secs" "$connections" 1 \
       > "$work/run"
     grep -v '^RESULT' "$work/run"
     sed -n "s/^RESULT/RESULT label=${label// /_}/p" "$work/run" >> "$work/results"

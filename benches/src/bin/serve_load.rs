@@ -6,11 +6,12 @@
 //! open-loop: request `i` is due at `start + i / rate`, whatever happened before, and its latency is counted
 //! from when it was due, so queueing in the server (or in the generator's backlog) shows up in the
 //! percentiles (as `wrk2` corrects it). It is one thread over non-blocking keep-alive connections that
-//! spins between events: pacing and timestamps are exact to a microsecond or two, at the price of one
-//! busy core, so give it a core of its own (`taskset -c 0`) and the server the other.
+//! sleeps in `ppoll` until an answer arrives or the next request is due (timer slack set to 1 ns, so it
+//! wakes within microseconds), so it leaves the server the CPU it does not use itself. `SPIN=1` spins
+//! between events instead: exact to a microsecond, at the price of one busy core.
 //!
-//! Standard library only, so the script builds it with `rustc -O` in seconds; it is also a binary of
-//! `vigil-bench`.
+//! Standard library only (`ppoll` and `prctl` declared by hand, Linux), so the script builds it with
+//! `rustc -O` in seconds; it is also a binary of `vigil-bench`.
 //!
 //! ```text
 //! serve_load ADDR PATH BODIES RATE SECONDS [CONNECTIONS] [WARMUP_SECONDS]
@@ -19,7 +20,54 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
+
+#[repr(C)]
+struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+unsafe extern "C" {
+    fn ppoll(fds: *mut PollFd, nfds: u64, timeout: *const Timespec, sigmask: *const u8) -> i32;
+    fn prctl(option: i32, ...) -> i32;
+}
+
+const POLLIN: i16 = 1;
+const POLLOUT: i16 = 4;
+const PR_SET_TIMERSLACK: i32 = 29;
+
+/// Sleeps until one of the busy connections can be read (or written, while a request is unsent), or until
+/// `wake`; marks the readable ones.
+fn wait(conns: &mut [Conn], wake: Instant) {
+    let mut fds: Vec<PollFd> = Vec::with_capacity(conns.len());
+    let mut which = Vec::with_capacity(conns.len());
+    for (i, c) in conns.iter().enumerate().filter(|(_, c)| c.busy.is_some()) {
+        let events = if c.unsent.is_empty() { POLLIN } else { POLLIN | POLLOUT };
+        fds.push(PollFd { fd: c.stream.as_raw_fd(), events, revents: 0 });
+        which.push(i);
+    }
+    let left = wake.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return;
+    }
+    let timeout = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) };
+    // SAFETY: `fds` is a live array of `fds.len()` pollfd records; the timeout outlives the call.
+    let n = unsafe { ppoll(fds.as_mut_ptr(), fds.len() as u64, &timeout, std::ptr::null()) };
+    if n > 0 {
+        for (fd, &i) in fds.iter().zip(&which) {
+            conns[i].ready |= fd.revents != 0;
+        }
+    }
+}
 
 struct Conn {
     stream: TcpStream,
@@ -28,6 +76,8 @@ struct Conn {
     busy: Option<(Instant, Instant)>,
     unsent: Vec<u8>,
     read: Vec<u8>,
+    /// `ppoll` said there is something to read (always true when spinning).
+    ready: bool,
 }
 
 /// Microsecond latencies of the measured requests.
@@ -74,9 +124,15 @@ fn main() {
                 .set_nodelay(true)
                 .and_then(|()| stream.set_nonblocking(true))
                 .unwrap_or_else(|e| fail(&e.to_string()));
-            Conn { stream, busy: None, unsent: Vec::new(), read: Vec::with_capacity(4096) }
+            Conn { stream, busy: None, unsent: Vec::new(), read: Vec::with_capacity(4096), ready: false }
         })
         .collect();
+    let spin = std::env::var_os("SPIN").is_some_and(|v| v != "0" && !v.is_empty());
+    if !spin {
+        // The kernel may otherwise delay a sleeping thread's wake-up by its default 50 µs of timer slack.
+        // SAFETY: PR_SET_TIMERSLACK takes one unsigned long and changes only this thread's timer slack.
+        unsafe { prctl(PR_SET_TIMERSLACK, 1u64, 0u64, 0u64, 0u64) };
+    }
     let interval = Duration::from_secs_f64(1.0 / rate);
     let start = Instant::now() + Duration::from_millis(10);
     let measure_from = start + Duration::from_secs_f64(warmup);
@@ -125,6 +181,9 @@ fn main() {
                 }
             }
             let Some((due, sent)) = conn.busy else { continue };
+            if !spin && !std::mem::take(&mut conn.ready) {
+                continue;
+            }
             let mut chunk = [0u8; 16 << 10];
             match conn.stream.read(&mut chunk) {
                 Ok(0) => fail("the server closed a connection"),
@@ -146,7 +205,13 @@ fn main() {
                 }
             }
         }
-        std::hint::spin_loop();
+        if spin {
+            std::hint::spin_loop();
+        } else {
+            // Until an answer or the next due request (after the last one, check in now and then).
+            let wake = if next < end { next } else { Instant::now() + Duration::from_millis(10) };
+            wait(&mut conns, wake);
+        }
     }
     report(&samples, rate, secs, connections, answered_in_window, max_backlog);
 }
