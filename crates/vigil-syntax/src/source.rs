@@ -327,9 +327,10 @@ fn suspect(b: u8) -> bool {
 fn may_need_escape(text: &[u8]) -> bool {
     text.chunks(64).enumerate().any(|(n, block)| {
         block.iter().fold(false, |any, &b| any | suspect(b))
-            && block.iter().enumerate().any(|(i, &b)| {
-                suspect(b) && !(b == b'\r' && text.get(n * 64 + i + 1) == Some(&b'\n'))
-            })
+            && block
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| suspect(b) && !(b == b'\r' && text.get(n * 64 + i + 1) == Some(&b'\n')))
     })
 }
 
@@ -485,7 +486,17 @@ mod tests {
             String::new(),
             "\n".to_string(),
             "no newline".to_string(),
-            (0..3000).map(|i| if i % 13 == 0 { "é\n" } else if i % 7 == 0 { "\n" } else { "ab" }).collect(),
+            (0..3000)
+                .map(|i| {
+                    if i % 13 == 0 {
+                        "é\n"
+                    } else if i % 7 == 0 {
+                        "\n"
+                    } else {
+                        "ab"
+                    }
+                })
+                .collect(),
             "\n".repeat(9000),
         ];
         for text in &texts {
