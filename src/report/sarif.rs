@@ -42,8 +42,11 @@ pub fn render(report: &Report, rules: &[&RuleInfo], base: &Path, out: &mut impl 
         by_id.entry(rule.id.as_str()).or_insert(rule);
     }
     let base = Base::new(&report.paths, base);
-    let results: Vec<Value> =
-        report.findings.iter().map(|f| result(f, by_id.get_index_of(f.rule.id.as_str()), &base)).collect();
+    // Each result (its line and columns, its SHA-256 fingerprint) is built in parallel, in order.
+    let results: Vec<Value> = {
+        use rayon::prelude::*;
+        report.findings.par_iter().map(|f| result(f, by_id.get_index_of(f.rule.id.as_str()), &base)).collect()
+    };
     let notifications: Vec<Value> = report.errors.iter().map(|e| notification(e, &base)).collect();
 
     let mut driver = Map::new();

@@ -73,25 +73,53 @@ struct Index {
 
 impl Index {
     fn new(text: &str) -> Index {
-        let mut lines = vec![0u32];
-        let mut chars = Vec::with_capacity(text.len() / CHUNK + 1);
+        let bytes = text.as_bytes();
+        let mut lines = Vec::with_capacity(bytes.len() / 32 + 1);
+        lines.push(0u32);
+        push_line_starts(bytes, &mut lines);
+        let mut chars = Vec::with_capacity(bytes.len() / CHUNK + 2);
         let mut count = 0u32;
-        for (n, chunk) in text.as_bytes().chunks(CHUNK).enumerate() {
+        for chunk in bytes.chunks(CHUNK) {
             chars.push(count);
-            for (i, &b) in chunk.iter().enumerate() {
-                if b == b'\n' {
-                    lines.push((n * CHUNK + i + 1) as u32);
-                }
-            }
-            count += chunk.iter().filter(|&&b| !is_continuation(b)).count() as u32;
+            count += count_chars(chunk) as u32;
         }
         chars.push(count);
         Index { lines, chars }
     }
 }
 
-fn is_continuation(byte: u8) -> bool {
-    byte & 0xC0 == 0x80
+/// Pushes the offset after every `\n` of `bytes`, in order: eight bytes at a time, looking closer only at the
+/// words that hold one (a report builds this index for every file it quotes).
+fn push_line_starts(bytes: &[u8], lines: &mut Vec<u32>) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    for (n, word) in words.enumerate() {
+        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default()) ^ NEWLINES;
+        // A zero byte of `x` (a newline of the word) sets its high bit here; no false negatives.
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            for (i, &b) in word.iter().enumerate() {
+                if b == b'\n' {
+                    lines.push((n * 8 + i + 1) as u32);
+                }
+            }
+        }
+    }
+    let start = bytes.len() - tail.len();
+    for (i, &b) in tail.iter().enumerate() {
+        if b == b'\n' {
+            lines.push((start + i + 1) as u32);
+        }
+    }
+}
+
+/// Characters in `bytes` (UTF-8): the bytes that are not continuation bytes (`0b10xx_xxxx`).
+fn count_chars(bytes: &[u8]) -> usize {
+    // Counted in byte-wide lanes, 255 bytes at a time so that a lane cannot overflow: this compiles to vector
+    // code (a sum straight into `usize` does not, and costs six times as many instructions).
+    bytes.chunks(255).map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from((b as i8) >= -0x40)))).sum()
 }
 
 /// The text of a source as reports show it: escaped, with a map from source offsets to display offsets.
@@ -145,8 +173,19 @@ impl Source {
         let offset = offset.min(self.text.len());
         let index = self.index();
         let chunk = offset / CHUNK;
-        let counted = self.text.as_bytes()[chunk * CHUNK..offset].iter().filter(|&&b| !is_continuation(b)).count();
-        index.chars[chunk] as usize + counted
+        index.chars[chunk] as usize + count_chars(&self.text.as_bytes()[chunk * CHUNK..offset])
+    }
+
+    /// Characters that start in `start..end`: counted directly when the range is short (a column within a
+    /// line), else through the index.
+    fn chars_between(&self, start: usize, end: usize) -> usize {
+        let end = end.min(self.text.len());
+        let start = start.min(end);
+        if end - start <= CHUNK {
+            count_chars(&self.text.as_bytes()[start..end])
+        } else {
+            self.chars_before(end) - self.chars_before(start)
+        }
     }
 
     /// 0-based line of a byte offset.
@@ -167,7 +206,7 @@ impl Source {
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let line = self.line_of(offset as usize);
         let start = self.index().lines[line] as usize;
-        let column = self.chars_before(offset as usize) - self.chars_before(start);
+        let column = self.chars_between(start, offset as usize);
         (line + 1, column + 1)
     }
 
@@ -183,6 +222,9 @@ impl Source {
     fn display(&self) -> &Shown {
         self.display.get_or_init(|| {
             let name = escape(&self.name).into_owned();
+            if !may_need_escape(self.text.as_bytes()) {
+                return Shown { escaped: None, shifts: Vec::new(), name };
+            }
             let mut shifts = Vec::new();
             let mut out = String::new();
             let mut copied = 0;
@@ -272,6 +314,26 @@ fn needs_escape(c: char, next: Option<u8>) -> bool {
     }
 }
 
+/// Whether a byte may begin a character [`needs_escape`] flags: a C0 control other than tab and newline, DEL,
+/// or the lead byte of a non-ASCII one (`C2` for U+0080–U+009F, `D8` for U+061C, `E2` for U+200E–U+2069).
+/// Written without branches, so that a block of bytes is screened with vector compares.
+fn suspect(b: u8) -> bool {
+    (b < 0x20) & (b != b'\n') & (b != b'\t') | (b == 0x7f) | (b == 0xc2) | (b == 0xd8) | (b == 0xe2)
+}
+
+/// Whether `text` may hold a character [`needs_escape`] flags: exact for ASCII (a `\r` before `\n` is fine),
+/// conservative otherwise. Screens 64 bytes at a time and looks closer only at a block with a suspect byte,
+/// rather than decoding every character (most files need no escaping at all).
+fn may_need_escape(text: &[u8]) -> bool {
+    text.chunks(64).enumerate().any(|(n, block)| {
+        block.iter().fold(false, |any, &b| any | suspect(b))
+            && block
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| suspect(b) && !(b == b'\r' && text.get(n * 64 + i + 1) == Some(&b'\n')))
+    })
+}
+
 fn escape_char(c: char) -> String {
     format!("\\u{{{:x}}}", c as u32)
 }
@@ -281,7 +343,7 @@ fn escape_char(c: char) -> String {
 /// rewrite the line or reorder what the reader sees. Borrowed when there is nothing to escape.
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
-    if !text.char_indices().any(|(i, c)| needs_escape(c, bytes.get(i + 1).copied())) {
+    if !may_need_escape(bytes) || !text.char_indices().any(|(i, c)| needs_escape(c, bytes.get(i + 1).copied())) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -333,7 +395,7 @@ impl miette::SourceCode for Source {
         if context_lines_before == 0 {
             // As miette's own sources do: without context the contents start at the span.
             data_start = start;
-            column = shown.chars_before(start) - shown.chars_before(shown.line_bounds(first).0);
+            column = shown.chars_between(shown.line_bounds(first).0, start);
         } else if long(first) {
             data_start = ceil_char_boundary(text, start.saturating_sub(WINDOW).max(shown.line_bounds(first).0));
         }
@@ -397,6 +459,60 @@ mod tests {
         assert_eq!(escape("plain ✓\ttab\r\nline"), "plain ✓\ttab\r\nline");
         assert_eq!(escape("a\u{1b}[31mb\u{7}c\rd"), "a\\u{1b}[31mb\\u{7}c\\u{d}d");
         assert_eq!(escape("x\u{202e}y\u{9b}z\u{2066}"), "x\\u{202e}y\\u{9b}z\\u{2066}");
+    }
+
+    #[test]
+    fn the_byte_screen_misses_no_escape() {
+        // Every character up to U+FFFF and beyond, alone and before each possible next byte that matters.
+        for c in (0..0x3_0000).filter_map(char::from_u32) {
+            for next in ["", "\n", "a"] {
+                let text = format!("{c}{next}");
+                let flagged = needs_escape(c, next.as_bytes().first().copied());
+                assert!(!flagged || may_need_escape(text.as_bytes()), "{:x} before {next:?}", c as u32);
+            }
+        }
+        assert!(!may_need_escape(b"plain text\r\nwith\ttabs and \xc3\xa9"));
+        assert!(may_need_escape(b"a lone\rreturn"));
+        // A `\r\n` across two 64-byte blocks, and a lone `\r` ending one.
+        assert!(!may_need_escape(format!("{}\r\nx", "a".repeat(63)).as_bytes()));
+        assert!(may_need_escape(format!("{}\rx", "a".repeat(63)).as_bytes()));
+        assert!(may_need_escape(format!("{}\r", "a".repeat(63)).as_bytes()));
+        assert_eq!(escape("caf\u{e9} \u{2014} \u{200b}"), "caf\u{e9} \u{2014} \u{200b}");
+    }
+
+    #[test]
+    fn the_index_matches_a_plain_count() {
+        let texts = [
+            String::new(),
+            "\n".to_string(),
+            "no newline".to_string(),
+            (0..3000)
+                .map(|i| {
+                    if i % 13 == 0 {
+                        "é\n"
+                    } else if i % 7 == 0 {
+                        "\n"
+                    } else {
+                        "ab"
+                    }
+                })
+                .collect(),
+            "\n".repeat(9000),
+        ];
+        for text in &texts {
+            let index = Index::new(text);
+            let mut lines = vec![0u32];
+            lines.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+            assert_eq!(index.lines, lines);
+            let mut chars = Vec::new();
+            let mut count = 0;
+            for chunk in text.as_bytes().chunks(CHUNK) {
+                chars.push(count);
+                count += chunk.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32;
+            }
+            chars.push(count);
+            assert_eq!(index.chars, chars);
+        }
     }
 
     #[test]
