@@ -3,13 +3,13 @@
 //!
 //! ```sh
 //! json_load_profile DOCS.jsonl [PASSES]   # PASSES timed passes after one counted pass (0 under callgrind)
-//! valgrind --tool=callgrind --toggle-collect='json_load_profile::vigil_pass' \
-//!     --toggle-collect='json_load_profile::serde_pass' target/release/json_load_profile docs.jsonl
-//! callgrind_annotate --inclusive=yes callgrind.out.* | grep _pass
+//! valgrind --tool=callgrind --toggle-collect='json_load_profile::vigil_one' target/release/json_load_profile docs.jsonl 0
+//! valgrind --tool=callgrind --toggle-collect='json_load_profile::serde_one' target/release/json_load_profile docs.jsonl 0
 //! ```
 //!
-//! Values are kept and dropped outside the timed functions, as `compare`'s `JSON load ÷ serde_json` line does.
-//! Without callgrind it prints wall-clock medians per card (noisy on a busy machine).
+//! Cards are interleaved and each result is dropped outside the measured function, as `compare`'s
+//! `JSON load ÷ serde_json` line does (so the allocator recycles memory the way it does there). It also counts
+//! allocations per card, and with PASSES > 0 prints wall-clock medians per card (noisy on a busy machine).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -49,17 +49,24 @@ fn counted(f: impl FnOnce()) -> (usize, usize) {
 }
 
 #[inline(never)]
-fn vigil_pass(texts: &[String], options: &vigil::LoadOptions, out: &mut Vec<Vec<vigil::Document>>) {
-    for text in texts {
-        out.push(vigil::Document::parse("card.json", text, options).expect("valid card"));
-    }
+fn vigil_one(text: &str, options: &vigil::LoadOptions) -> Vec<vigil::Document> {
+    vigil::Document::parse("card.json", text, options).expect("valid card")
 }
 
 #[inline(never)]
-fn serde_pass(texts: &[String], out: &mut Vec<serde_json::Value>) {
-    for text in texts {
-        out.push(serde_json::from_str(text).expect("valid card"));
-    }
+fn value_one(text: &str) -> vigil::Value {
+    vigil::Value::from_json(text).expect("valid card")
+}
+
+#[inline(never)]
+fn serde_one(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid card")
+}
+
+/// The median of `xs`.
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or_default()
 }
 
 fn main() {
@@ -75,38 +82,62 @@ fn main() {
     });
     let texts: Vec<String> = text.lines().map(str::to_string).collect();
     let options = vigil::LoadOptions::default();
-    let mut docs = Vec::with_capacity(texts.len());
-    let (va, vr) = counted(|| vigil_pass(&texts, &options, &mut docs));
-    let mut values = Vec::with_capacity(texts.len());
-    let (sa, sr) = counted(|| serde_pass(&texts, &mut values));
+    // One counted pass (what callgrind measures with PASSES = 0), then the timed ones.
+    let (mut vigil_allocs, mut serde_allocs) = ((0, 0), (0, 0));
+    for text in &texts {
+        let mut docs = Vec::new();
+        let (a, r) = counted(|| docs = vigil_one(text, &options));
+        drop(black_box(docs));
+        vigil_allocs = (vigil_allocs.0 + a, vigil_allocs.1 + r);
+        let mut value = serde_json::Value::Null;
+        let (a, r) = counted(|| value = serde_one(text));
+        drop(black_box(value));
+        serde_allocs = (serde_allocs.0 + a, serde_allocs.1 + r);
+    }
     let per = |n: usize| n as f64 / texts.len() as f64;
     println!(
         "per card: vigil {:.1} allocs + {:.1} reallocs, serde_json {:.1} allocs + {:.1} reallocs",
-        per(va),
-        per(vr),
-        per(sa),
-        per(sr)
+        per(vigil_allocs.0),
+        per(vigil_allocs.1),
+        per(serde_allocs.0),
+        per(serde_allocs.1)
     );
-    drop(black_box((docs, values)));
-    let (mut vigil_ns, mut serde_ns) = (Vec::new(), Vec::new());
+    let mut ratios = Vec::new();
     for _ in 0..passes {
-        let mut docs = Vec::with_capacity(texts.len());
-        let start = Instant::now();
-        vigil_pass(&texts, &options, &mut docs);
-        vigil_ns.push(start.elapsed().as_nanos() as f64 / texts.len() as f64);
-        drop(black_box(docs));
-        let mut values = Vec::with_capacity(texts.len());
-        let start = Instant::now();
-        serde_pass(&texts, &mut values);
-        serde_ns.push(start.elapsed().as_nanos() as f64 / texts.len() as f64);
-        drop(black_box(values));
+        let (mut vigil_ns, mut serde_ns, mut value_ns) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, text) in texts.iter().enumerate() {
+            // Whoever reads a card first reads its text from memory: take turns, as `compare` does.
+            for k in 0..3 {
+                let start = Instant::now();
+                match (i + k) % 3 {
+                    0 => {
+                        let docs = vigil_one(text, &options);
+                        vigil_ns.push(start.elapsed().as_nanos() as f64);
+                        drop(black_box(docs));
+                    }
+                    1 => {
+                        let value = value_one(text);
+                        value_ns.push(start.elapsed().as_nanos() as f64);
+                        drop(black_box(value));
+                    }
+                    _ => {
+                        let value = serde_one(text);
+                        serde_ns.push(start.elapsed().as_nanos() as f64);
+                        drop(black_box(value));
+                    }
+                }
+            }
+        }
+        let (v, s, x) = (median(&mut vigil_ns), median(&mut serde_ns), median(&mut value_ns));
+        println!(
+            "pass: Document::parse {v:.0} ns, Value::from_json {x:.0} ns, serde_json {s:.0} ns per card (medians): \
+             {:.3}× ({:.3}× values only)",
+            v / s,
+            x / s
+        );
+        ratios.push(v / s);
     }
-    let ratios: Vec<f64> = vigil_ns.iter().zip(&serde_ns).map(|(v, s)| v / s).collect();
-    println!(
-        "{} cards, {passes} passes: vigil {:?} ns/card, serde_json {:?} ns/card, ratios {:.3?}",
-        texts.len(),
-        vigil_ns.iter().map(|x| *x as u64).collect::<Vec<_>>(),
-        serde_ns.iter().map(|x| *x as u64).collect::<Vec<_>>(),
-        ratios
-    );
+    if passes > 0 {
+        println!("median ratio over {passes} passes: {:.3}×", median(&mut ratios));
+    }
 }
