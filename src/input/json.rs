@@ -110,7 +110,8 @@ impl KeyCache {
 }
 
 fn read(text: &str, max_depth: usize) -> (Result<Value, serde_json::Error>, Option<Failure>) {
-    let (items, members) = SCRATCH.take();
+    // (A parse in a thread-local destructor, after the scratch is gone, starts from empty stacks.)
+    let (items, members) = SCRATCH.try_with(std::cell::Cell::take).unwrap_or_default();
     let mut state = State {
         depth: 0,
         max_depth,
@@ -129,7 +130,7 @@ fn read(text: &str, max_depth: usize) -> (Result<Value, serde_json::Error>, Opti
         // Empty unless the parse failed half-way.
         items.clear();
         members.clear();
-        SCRATCH.set((items, members));
+        let _ = SCRATCH.try_with(|scratch| scratch.set((items, members)));
     }
     let result = match result {
         Ok(mut value) if state.negative_zero => {
@@ -449,6 +450,60 @@ mod tests {
             .map(|(text, expected)| format!("{text:?}: got {:?}, expected {expected:?}", error_at(text, 3)))
             .collect();
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn large_objects_keep_their_order_and_refuse_duplicates() {
+        // Past LINEAR_MEMBERS members an object is read straight into its map: both ways agree.
+        let members = |n: usize| (0..n).map(|i| format!("\"k{i}\": [{i}, {{\"v\": \"s{i}\"}}]")).collect::<Vec<_>>();
+        for n in [0, 1, LINEAR_MEMBERS - 1, LINEAR_MEMBERS, LINEAR_MEMBERS + 1, 3 * LINEAR_MEMBERS] {
+            let text = format!("{{{}}}", members(n).join(", "));
+            let value = from_str(&text).expect("valid");
+            let map = value.as_object().expect("object");
+            assert_eq!(map.len(), n);
+            for (i, (k, v)) in map.iter().enumerate() {
+                assert_eq!(**k, format!("k{i}"));
+                assert_eq!(v, &Value::from_json(&format!("[{i}, {{\"v\": \"s{i}\"}}]")).expect("valid"));
+            }
+            assert_eq!(
+                Some(&value),
+                serde_json::from_str::<serde_json::Value>(&text).ok().map(|v| to_value(&v)).as_ref()
+            );
+        }
+        for (n, at) in [(3, 1), (LINEAR_MEMBERS + 4, 2), (LINEAR_MEMBERS + 4, LINEAR_MEMBERS + 1), (40, 39)] {
+            let mut m = members(n);
+            m.push(format!("\"k{at}\": 0"));
+            let text = format!("{{\n{}}}", m.join(",\n"));
+            assert_eq!(error_at(&text, 8), format!("{}:1: duplicate key `k{at}`", n + 2), "{n} members, k{at} twice");
+        }
+    }
+
+    #[test]
+    fn keys_are_shared_within_a_document_string_values_never() {
+        let v = from_str(r#"[{"path": "a", "size": 1}, {"path": "a", "size": 2}]"#).expect("valid");
+        let items = v.as_array().expect("array");
+        let (a, b) = (items[0].as_object().expect("object"), items[1].as_object().expect("object"));
+        let (ka, kb) = (a.get_index(0).expect("member").0, b.get_index(0).expect("member").0);
+        assert!(Arc::ptr_eq(ka, kb), "one `path` key for both objects");
+        // The locator tells string values apart by their Arc: equal strings stay separate.
+        let (Some(Value::String(sa)), Some(Value::String(sb))) = (a.get("path"), b.get("path")) else { panic!() };
+        assert!(!Arc::ptr_eq(sa, sb));
+    }
+
+    /// serde_json's value as Vigil's, by the loader's number rules (no `-0` here).
+    fn to_value(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => {
+                n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or_default()), Value::Int)
+            }
+            serde_json::Value::String(s) => Value::from(s.as_str()),
+            serde_json::Value::Array(items) => Value::Array(Arc::new(items.iter().map(to_value).collect())),
+            serde_json::Value::Object(map) => {
+                Value::Object(Arc::new(map.iter().map(|(k, v)| (Arc::from(k.as_str()), to_value(v))).collect()))
+            }
+        }
     }
 
     #[test]

@@ -518,13 +518,19 @@ fn meta_value(source: &Source, kind: Kind, format: Option<Format>, index: usize,
         sections,
     ];
     let mut map = Map::with_capacity_and_hasher(META_KEYS.len(), KeyHasher);
-    META.with(|meta| {
-        for ((key, hash), value) in meta.keys.iter().zip(values) {
+    let insert = |map: &mut Map, keys: &[(Arc<str>, u64); 5], values: [Value; 5]| {
+        for ((key, hash), value) in keys.iter().zip(values) {
             if let RawEntryMut::Vacant(slot) = map.raw_entry_mut_v1().from_hash(*hash, |_| false) {
                 slot.insert_hashed_nocheck(*hash, key.clone(), value);
             }
         }
-    });
+    };
+    let mut values = Some(values);
+    let _ = META.try_with(|meta| insert(&mut map, &meta.keys, values.take().unwrap_or_default()));
+    // In a thread-local destructor, after the shared keys are gone: keys of its own.
+    if let Some(values) = values {
+        insert(&mut map, &Meta::keys(), values);
+    }
     Tree { value: Value::Object(Arc::new(map)), spans: Vec::new() }
 }
 
@@ -539,16 +545,22 @@ struct Meta {
     no_sections: Value,
 }
 
+impl Meta {
+    fn keys() -> [(Arc<str>, u64); 5] {
+        META_KEYS.map(|key| (Arc::from(key), key_hash(key)))
+    }
+}
+
 thread_local! {
-    static META: Meta = Meta {
-        keys: META_KEYS.map(|key| (Arc::from(key), key_hash(key))),
-        no_sections: Value::object(),
-    };
+    static META: Meta = Meta { keys: Meta::keys(), no_sections: Value::object() };
 }
 
 /// A `sections` tree for a document without Markdown sections.
 fn no_sections() -> Tree {
-    Tree { value: META.with(|meta| meta.no_sections.clone()), spans: Vec::new() }
+    Tree {
+        value: META.try_with(|meta| meta.no_sections.clone()).unwrap_or_else(|_| Value::object()),
+        spans: Vec::new(),
+    }
 }
 
 /// The `doc` tree: only the sections have positions; the rest is located at the top of the file. (A locator
