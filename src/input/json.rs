@@ -13,9 +13,13 @@
 //!   anything else a finite `f64` (serde_json reads `-0` as a float: it is put back to the integer 0).
 
 use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use serde::de::{self, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use indexmap::map::RawEntryApiV1;
+use indexmap::map::raw_entry_v1::RawEntryMut;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::json_spans;
 use super::{Limits, LoadError};
@@ -53,13 +57,81 @@ struct State {
     nodes: usize,
     failure: Option<Failure>,
     negative_zero: bool,
+    /// Items of the arrays being read, innermost last: each array takes its own from the top when it closes,
+    /// so its `Vec` is allocated once at its exact length.
+    items: Vec<Value>,
+    /// Members of the objects being read, likewise: each object's map is built once at its exact size.
+    members: Vec<Member>,
+    keys: KeyCache,
+}
+
+/// An object member read but not yet in its map, with its key's hash (computed once, for the duplicate check
+/// and the map).
+struct Member {
+    hash: u64,
+    key: Arc<str>,
+    value: Value,
+}
+
+thread_local! {
+    /// The item and member stacks of the last parse on this thread, kept for the next one.
+    static SCRATCH: std::cell::Cell<(Vec<Value>, Vec<Member>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// Stacks longer than this are not kept between parses (a document with a huge array does not pin its size).
+const SCRATCH_KEPT: usize = 4096;
+
+/// Objects with more members than this are read straight into their map (its table finds duplicates); smaller
+/// ones compare each new key's hash with the hashes of the members before it.
+const LINEAR_MEMBERS: usize = 16;
+
+/// Keys seen recently in this document, by hash: objects of one shape (the artifacts of a card, the items of
+/// a list) share one `Arc` per key instead of allocating it again. Keys only, never string values: the
+/// locator tells string values apart by their `Arc`.
+struct KeyCache {
+    slots: [Option<Arc<str>>; KEY_SLOTS],
+}
+
+const KEY_SLOTS: usize = 64;
+
+impl KeyCache {
+    fn key(&mut self, s: &str) -> (Arc<str>, u64) {
+        let hash = KeyHasher.hash_one(s);
+        let slot = &mut self.slots[hash as usize % KEY_SLOTS];
+        if let Some(key) = slot
+            && **key == *s
+        {
+            return (key.clone(), hash);
+        }
+        let key: Arc<str> = Arc::from(s);
+        *slot = Some(key.clone());
+        (key, hash)
+    }
 }
 
 fn read(text: &str, max_depth: usize) -> (Result<Value, serde_json::Error>, Option<Failure>) {
-    let mut state = State { depth: 0, max_depth, nodes: 0, failure: None, negative_zero: false };
+    // (A parse in a thread-local destructor, after the scratch is gone, starts from empty stacks.)
+    let (items, members) = SCRATCH.try_with(std::cell::Cell::take).unwrap_or_default();
+    let mut state = State {
+        depth: 0,
+        max_depth,
+        nodes: 0,
+        failure: None,
+        negative_zero: false,
+        items,
+        members,
+        keys: KeyCache { slots: [const { None }; KEY_SLOTS] },
+    };
     let mut de = serde_json::Deserializer::from_str(text);
     de.disable_recursion_limit();
     let result = Seed { state: &mut state, index: 0 }.deserialize(&mut de).and_then(|value| de.end().map(|()| value));
+    let (mut items, mut members) = (std::mem::take(&mut state.items), std::mem::take(&mut state.members));
+    if items.capacity() <= SCRATCH_KEPT && members.capacity() <= SCRATCH_KEPT {
+        // Empty unless the parse failed half-way.
+        items.clear();
+        members.clear();
+        let _ = SCRATCH.try_with(|scratch| scratch.set((items, members)));
+    }
     let result = match result {
         Ok(mut value) if state.negative_zero => {
             integer_zeros(&mut value, text);
@@ -220,33 +292,36 @@ impl<'de> Visitor<'de> for Seed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
         self.enter()?;
-        let items = guarded(self.state.depth, || {
-            let mut items = Vec::new();
+        let base = self.state.items.len();
+        guarded(self.state.depth, || {
             while let Some(item) = seq.next_element_seed(self.child())? {
-                items.push(item);
+                self.state.items.push(item);
             }
-            Ok::<_, A::Error>(items)
+            Ok::<_, A::Error>(())
         })?;
         self.state.depth -= 1;
+        let items: Vec<Value> = self.state.items.drain(base..).collect();
         Ok(Value::Array(Arc::new(items)))
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut access: A) -> Result<Value, A::Error> {
         self.enter()?;
+        let base = self.state.members.len();
         let map = guarded(self.state.depth, || {
-            let mut map = Map::with_hasher(KeyHasher);
-            while let Some(key) = access.next_key_seed(KeySeed)? {
-                match map.entry(key) {
-                    indexmap::map::Entry::Vacant(slot) => {
-                        slot.insert(access.next_value_seed(self.child())?);
-                    }
-                    indexmap::map::Entry::Occupied(slot) => {
-                        let key = slot.key().clone();
-                        let message = format!("duplicate key `{key}`");
-                        self.state.failure = Some(Failure::Duplicate { node: self.state.nodes, key });
-                        return Err(A::Error::custom(message));
-                    }
+            while let Some((key, hash)) = access.next_key_seed(KeySeed { keys: &mut self.state.keys })? {
+                let members = &self.state.members[base..];
+                if members.len() == LINEAR_MEMBERS {
+                    return self.read_large_map(access, Member { hash, key, value: Value::Null }, base);
                 }
+                if members.iter().any(|m| m.hash == hash && m.key == key) {
+                    return Err(self.duplicate(key));
+                }
+                let value = access.next_value_seed(self.child())?;
+                self.state.members.push(Member { hash, key, value });
+            }
+            let mut map = Map::with_capacity_and_hasher(self.state.members.len() - base, KeyHasher);
+            for Member { hash, key, value } in self.state.members.drain(base..) {
+                insert_new(&mut map, hash, key, value);
             }
             Ok(map)
         })?;
@@ -255,26 +330,73 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 }
 
-/// An object key, straight into the `Arc<str>` the map keeps.
-struct KeySeed;
+impl Seed<'_> {
+    /// The error for a repeated key, recording where it is.
+    fn duplicate<E: de::Error>(&mut self, key: Arc<str>) -> E {
+        let message = format!("duplicate key `{key}`");
+        self.state.failure = Some(Failure::Duplicate { node: self.state.nodes, key });
+        E::custom(message)
+    }
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Arc<str>;
+    /// The rest of an object of more than [`LINEAR_MEMBERS`] members, whose member `next` (key read, value
+    /// not yet) follows the ones from `base` on: straight into its map from now on.
+    fn read_large_map<'de, A: MapAccess<'de>>(
+        &mut self,
+        mut access: A,
+        next: Member,
+        base: usize,
+    ) -> Result<Map, A::Error> {
+        let mut map = Map::with_capacity_and_hasher(2 * LINEAR_MEMBERS, KeyHasher);
+        for Member { hash, key, value } in self.state.members.drain(base..) {
+            insert_new(&mut map, hash, key, value);
+        }
+        let mut next = Some((next.key, next.hash));
+        while let Some((key, hash)) = match next.take() {
+            Some(member) => Some(member),
+            None => access.next_key_seed(KeySeed { keys: &mut self.state.keys })?,
+        } {
+            match map.raw_entry_mut_v1().from_key_hashed_nocheck(hash, &*key) {
+                RawEntryMut::Occupied(_) => return Err(self.duplicate(key)),
+                RawEntryMut::Vacant(slot) => {
+                    let value = access.next_value_seed(self.child())?;
+                    slot.insert_hashed_nocheck(hash, key, value);
+                }
+            }
+        }
+        Ok(map)
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Arc<str>, D::Error> {
+/// Adds a member whose key the map is known not to hold, with the key's hash.
+fn insert_new(map: &mut Map, hash: u64, key: Arc<str>, value: Value) {
+    if let RawEntryMut::Vacant(slot) = map.raw_entry_mut_v1().from_hash(hash, |_| false) {
+        slot.insert_hashed_nocheck(hash, key, value);
+    }
+}
+
+/// An object key, straight into the `Arc<str>` the map keeps (shared with earlier keys of the same text),
+/// and its hash.
+struct KeySeed<'k> {
+    keys: &'k mut KeyCache,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = (Arc<str>, u64);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(Arc<str>, u64), D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for KeySeed {
-    type Value = Arc<str>;
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = (Arc<str>, u64);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Arc<str>, E> {
-        Ok(Arc::from(s))
+    fn visit_str<E>(self, s: &str) -> Result<(Arc<str>, u64), E> {
+        Ok(self.keys.key(s))
     }
 }
 
@@ -328,6 +450,60 @@ mod tests {
             .map(|(text, expected)| format!("{text:?}: got {:?}, expected {expected:?}", error_at(text, 3)))
             .collect();
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn large_objects_keep_their_order_and_refuse_duplicates() {
+        // Past LINEAR_MEMBERS members an object is read straight into its map: both ways agree.
+        let members = |n: usize| (0..n).map(|i| format!("\"k{i}\": [{i}, {{\"v\": \"s{i}\"}}]")).collect::<Vec<_>>();
+        for n in [0, 1, LINEAR_MEMBERS - 1, LINEAR_MEMBERS, LINEAR_MEMBERS + 1, 3 * LINEAR_MEMBERS] {
+            let text = format!("{{{}}}", members(n).join(", "));
+            let value = from_str(&text).expect("valid");
+            let map = value.as_object().expect("object");
+            assert_eq!(map.len(), n);
+            for (i, (k, v)) in map.iter().enumerate() {
+                assert_eq!(**k, format!("k{i}"));
+                assert_eq!(v, &Value::from_json(&format!("[{i}, {{\"v\": \"s{i}\"}}]")).expect("valid"));
+            }
+            assert_eq!(
+                Some(&value),
+                serde_json::from_str::<serde_json::Value>(&text).ok().map(|v| to_value(&v)).as_ref()
+            );
+        }
+        for (n, at) in [(3, 1), (LINEAR_MEMBERS + 4, 2), (LINEAR_MEMBERS + 4, LINEAR_MEMBERS + 1), (40, 39)] {
+            let mut m = members(n);
+            m.push(format!("\"k{at}\": 0"));
+            let text = format!("{{\n{}}}", m.join(",\n"));
+            assert_eq!(error_at(&text, 8), format!("{}:1: duplicate key `k{at}`", n + 2), "{n} members, k{at} twice");
+        }
+    }
+
+    #[test]
+    fn keys_are_shared_within_a_document_string_values_never() {
+        let v = from_str(r#"[{"path": "a", "size": 1}, {"path": "a", "size": 2}]"#).expect("valid");
+        let items = v.as_array().expect("array");
+        let (a, b) = (items[0].as_object().expect("object"), items[1].as_object().expect("object"));
+        let (ka, kb) = (a.get_index(0).expect("member").0, b.get_index(0).expect("member").0);
+        assert!(Arc::ptr_eq(ka, kb), "one `path` key for both objects");
+        // The locator tells string values apart by their Arc: equal strings stay separate.
+        let (Some(Value::String(sa)), Some(Value::String(sb))) = (a.get("path"), b.get("path")) else { panic!() };
+        assert!(!Arc::ptr_eq(sa, sb));
+    }
+
+    /// serde_json's value as Vigil's, by the loader's number rules (no `-0` here).
+    fn to_value(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => {
+                n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or_default()), Value::Int)
+            }
+            serde_json::Value::String(s) => Value::from(s.as_str()),
+            serde_json::Value::Array(items) => Value::Array(Arc::new(items.iter().map(to_value).collect())),
+            serde_json::Value::Object(map) => {
+                Value::Object(Arc::new(map.iter().map(|(k, v)| (Arc::from(k.as_str()), to_value(v))).collect()))
+            }
+        }
     }
 
     #[test]

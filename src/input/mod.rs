@@ -33,8 +33,11 @@ pub use walk::{Collected, Input, Loaded, Skipped, collect, load};
 
 use locate::{Locator, NodeSpan, Spans, Tree};
 
+use indexmap::map::RawEntryApiV1;
+use indexmap::map::raw_entry_v1::RawEntryMut;
+
 use crate::source::{Source, Span};
-use crate::value::Value;
+use crate::value::{KeyHasher, Map, Value, key_hash};
 
 /// JSON text → a value by the JSON loader's rules, without locations (`Value::from_json`).
 pub(crate) fn json_from_str(text: &str) -> Result<Value, serde_json::Error> {
@@ -115,13 +118,18 @@ impl Format {
         {
             return Some(Format::Yaml);
         }
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "yaml" | "yml" => Some(Format::Yaml),
-            "json" | "jsonld" => Some(Format::Json),
-            "toml" => Some(Format::Toml),
-            "md" | "markdown" => Some(Format::Markdown),
-            _ => None,
+        let ext = path.extension()?.to_str()?;
+        let is = |names: &[&str]| names.iter().any(|n| ext.eq_ignore_ascii_case(n));
+        if is(&["yaml", "yml"]) {
+            Some(Format::Yaml)
+        } else if is(&["json", "jsonld"]) {
+            Some(Format::Json)
+        } else if is(&["toml"]) {
+            Some(Format::Toml)
+        } else if is(&["md", "markdown"]) {
+            Some(Format::Markdown)
+        } else {
+            None
         }
     }
 }
@@ -450,8 +458,7 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
             if !list::is_list(&value) {
                 // Spans stay in the text until a finding needs one (see `json_spans`).
                 let kind = options.kind.unwrap_or_else(|| kind::detect(path, &value));
-                let sections = Tree { value: Value::object(), spans: vec![NodeSpan::default()] };
-                let meta = meta_tree(source, kind, Some(format), 0, sections);
+                let meta = meta_tree(source, kind, Some(format), 0, no_sections());
                 let data = (value, Spans::Scan);
                 return Ok(vec![Document::assemble_with(
                     source.clone(),
@@ -496,28 +503,73 @@ fn parse_source(source: &Arc<Source>, format: Format, options: &LoadOptions) -> 
         .enumerate()
         .map(|(index, (tree, prefix))| {
             let kind = options.kind.unwrap_or_else(|| kind::detect(path, &tree.value));
-            let sections = Tree { value: Value::object(), spans: vec![NodeSpan::default()] };
-            let meta = meta_tree(source, kind, Some(format), index, sections);
+            let meta = meta_tree(source, kind, Some(format), index, no_sections());
             Document::assemble(source.clone(), index, kind, Some(format), tree, meta, prefix)
         })
         .collect())
 }
 
 fn meta_value(source: &Source, kind: Kind, format: Option<Format>, index: usize, sections: Value) -> Tree {
-    let value = Value::object_from([
-        ("path", Value::from(source.name())),
-        ("kind", Value::from(kind.name())),
-        ("format", format.map_or(Value::Null, |f| Value::from(f.name()))),
-        ("index", Value::Int(index as i64)),
-        ("sections", sections),
-    ]);
-    Tree { value, spans: Vec::new() }
+    let values = [
+        Value::from(source.name()),
+        Value::from(kind.name()),
+        format.map_or(Value::Null, |f| Value::from(f.name())),
+        Value::Int(index as i64),
+        sections,
+    ];
+    let mut map = Map::with_capacity_and_hasher(META_KEYS.len(), KeyHasher);
+    let insert = |map: &mut Map, keys: &[(Arc<str>, u64); 5], values: [Value; 5]| {
+        for ((key, hash), value) in keys.iter().zip(values) {
+            if let RawEntryMut::Vacant(slot) = map.raw_entry_mut_v1().from_hash(*hash, |_| false) {
+                slot.insert_hashed_nocheck(*hash, key.clone(), value);
+            }
+        }
+    };
+    let mut values = Some(values);
+    let _ = META.try_with(|meta| insert(&mut map, &meta.keys, values.take().unwrap_or_default()));
+    // In a thread-local destructor, after the shared keys are gone: keys of its own.
+    if let Some(values) = values {
+        insert(&mut map, &Meta::keys(), values);
+    }
+    Tree { value: Value::Object(Arc::new(map)), spans: Vec::new() }
 }
 
-/// The `doc` tree: only the sections have positions; the rest is located at the top of the file.
+/// The keys of the `doc` tree.
+const META_KEYS: [&str; 5] = ["path", "kind", "format", "index", "sections"];
+
+/// What every `doc` tree built on this thread shares: its keys (with their hashes) and the empty `sections`
+/// of documents that are not Markdown. Neither is ever located by its `Arc` (keys are not values, and the
+/// locator leaves empty collections out of its by-contents index), so sharing them moves no location.
+struct Meta {
+    keys: [(Arc<str>, u64); 5],
+    no_sections: Value,
+}
+
+impl Meta {
+    fn keys() -> [(Arc<str>, u64); 5] {
+        META_KEYS.map(|key| (Arc::from(key), key_hash(key)))
+    }
+}
+
+thread_local! {
+    static META: Meta = Meta { keys: Meta::keys(), no_sections: Value::object() };
+}
+
+/// A `sections` tree for a document without Markdown sections.
+fn no_sections() -> Tree {
+    Tree {
+        value: META.try_with(|meta| meta.no_sections.clone()).unwrap_or_else(|_| Value::object()),
+        spans: Vec::new(),
+    }
+}
+
+/// The `doc` tree: only the sections have positions; the rest is located at the top of the file. (A locator
+/// takes missing spans as the top of the file: when no section has a position, no span is stored.)
 fn meta_tree(source: &Source, kind: Kind, format: Option<Format>, index: usize, sections: Tree) -> Tree {
     let mut tree = meta_value(source, kind, format, index, sections.value);
-    tree.spans = vec![NodeSpan::default(); 5];
-    tree.spans.extend(sections.spans);
+    if sections.spans.iter().any(|s| *s != NodeSpan::default()) {
+        tree.spans = vec![NodeSpan::default(); 5];
+        tree.spans.extend(sections.spans);
+    }
     tree
 }
