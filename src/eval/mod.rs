@@ -167,7 +167,10 @@ impl<'a> Eval<'a> {
     fn path(&self, id: ExprId) -> Option<&'a Value> {
         let program = self.program;
         match &program.exprs[id as usize] {
-            Expr::Field(obj, key) => self.path(*obj)?.get_hashed(&key.name, key.hash),
+            Expr::Field(obj, key) => match self.path(*obj)? {
+                Value::Object(map) => key.get(map),
+                _ => None,
+            },
             Expr::Local(slot) => match &self.locals[self.base + *slot as usize] {
                 Cow::Borrowed(v) => Some(*v),
                 Cow::Owned(_) => None,
@@ -429,7 +432,12 @@ impl<'a> Eval<'a> {
     }
 
     /// A builtin call on its evaluated arguments.
-    fn call_values(&mut self, function: FunctionId, args: &[ExprId], values: smallvec::SmallVec<[Val<'a>; 4]>) -> R<'a> {
+    fn call_values(
+        &mut self,
+        function: FunctionId,
+        args: &[ExprId],
+        values: smallvec::SmallVec<[Val<'a>; 4]>,
+    ) -> R<'a> {
         let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(|v| &**v).collect();
         let f = self.registry.get(function);
         // A wrong-typed argument is invalid data, found at that argument.
