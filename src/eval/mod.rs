@@ -151,6 +151,7 @@ impl<'a> Eval<'a> {
         &self.locals[self.base + slot as usize]
     }
 
+    #[inline]
     pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
         self.locals[self.base + slot as usize] = value;
     }

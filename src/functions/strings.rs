@@ -14,7 +14,12 @@ pub(super) fn too_long(name: &str) -> String {
 
 /// How many pieces `split(s, sep)` makes, or its error when that is over the limit.
 pub(crate) fn split_pieces(s: &str, sep: &str) -> Result<usize, String> {
-    let pieces = if sep.is_empty() { s.chars().count() } else { s.matches(sep).count() + 1 };
+    let pieces = match sep.as_bytes() {
+        [] => s.chars().count(),
+        // One ASCII byte never occurs inside another character: a byte count, without a substring searcher.
+        &[b] if b.is_ascii() => s.bytes().filter(|&x| x == b).count() + 1,
+        _ => s.matches(sep).count() + 1,
+    };
     if pieces > MAX_PIECES {
         return Err(format!("`split` would make {pieces} pieces, over the limit of {MAX_PIECES}"));
     }
@@ -23,10 +28,10 @@ pub(crate) fn split_pieces(s: &str, sep: &str) -> Result<usize, String> {
 
 /// Piece `k` of `split(s, sep)` (from 0), without building the others.
 pub(crate) fn split_piece<'s>(s: &'s str, sep: &str, k: usize) -> Option<std::borrow::Cow<'s, str>> {
-    if sep.is_empty() {
-        s.chars().nth(k).map(|c| std::borrow::Cow::Owned(c.to_string()))
-    } else {
-        s.split(sep).nth(k).map(std::borrow::Cow::Borrowed)
+    match sep.as_bytes() {
+        [] => s.chars().nth(k).map(|c| std::borrow::Cow::Owned(c.to_string())),
+        &[b] if b.is_ascii() => s.split(char::from(b)).nth(k).map(std::borrow::Cow::Borrowed),
+        _ => s.split(sep).nth(k).map(std::borrow::Cow::Borrowed),
     }
 }
 
