@@ -306,3 +306,53 @@ impl Program {
         self.sources[origin.source as usize].text().get(origin.span.range()).unwrap_or("")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FieldKey, same_key};
+    use crate::value::{Map, Value};
+
+    #[test]
+    fn keys_compare_like_strings() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "name",
+            "names",
+            "format",
+            "sha256",
+            "license",
+            "revision",
+            "base_model",
+            "contains_pii",
+            "a_sixteen_bytes_",
+            "a_seventeen_bytes",
+            "é",
+            "ée",
+            "naMe",
+            "nbme",
+            "namf",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_position_is_only_a_guess() {
+        let key = FieldKey::new("sha256");
+        let one: Map = [("path", 1), ("sha256", 2)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        let other: Map = [("sha256", 3), ("path", 4)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        let none: Map = [("path", 5), ("sha257", 6)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        for _ in 0..2 {
+            assert_eq!(key.get(&one), Some(&Value::Int(2)));
+            assert_eq!(key.get(&other), Some(&Value::Int(3)));
+            assert_eq!(key.get(&none), None);
+            assert_eq!(key.get(&Map::default()), None);
+        }
+    }
+}

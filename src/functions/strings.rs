@@ -147,3 +147,32 @@ pub(super) fn functions() -> Vec<Function> {
         .doc("`sha256(s)`: the SHA-256 of the UTF-8 bytes of `s`, in lowercase hex."),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{split_piece, split_pieces};
+
+    /// The piece and count the inline `split(s, sep)[k]` uses agree with splitting the whole string.
+    #[test]
+    fn one_piece_agrees_with_the_whole_split() {
+        let texts = ["meta-llama/Llama-3", "/", "", "a//b/", "no-separator", "é/ü/ß", "a::b::c", "x€y€", "ab"];
+        let seps = ["/", "::", "", "€", "b", "é"];
+        for text in texts {
+            for sep in seps {
+                let all: Vec<String> = if sep.is_empty() {
+                    text.chars().map(|c| c.to_string()).collect()
+                } else {
+                    text.split(sep).map(str::to_string).collect()
+                };
+                assert_eq!(split_pieces(text, sep), Ok(all.len()), "{text:?} by {sep:?}");
+                for k in 0..all.len() + 2 {
+                    assert_eq!(
+                        split_piece(text, sep, k).as_deref(),
+                        all.get(k).map(|s| s.as_str()),
+                        "{text:?} {sep:?} {k}"
+                    );
+                }
+            }
+        }
+    }
+}
