@@ -5,6 +5,8 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::functions::FunctionId;
 use crate::input::Kind;
@@ -60,11 +62,71 @@ pub(crate) struct Loop {
 pub(crate) struct FieldKey {
     pub name: Arc<str>,
     pub hash: u64,
+    /// Where the member was found last time: documents of one kind mostly share a key order, so the
+    /// position is tried first, which costs one key comparison instead of a hash-table probe. A guess only
+    /// (relaxed atomic: threads evaluating the same program may overwrite each other's guesses).
+    position: AtomicU32,
 }
 
 impl FieldKey {
     pub fn new(name: &str) -> FieldKey {
-        FieldKey { name: Arc::from(name), hash: crate::value::key_hash(name) }
+        FieldKey { name: Arc::from(name), hash: crate::value::key_hash(name), position: AtomicU32::new(0) }
+    }
+
+    /// The member of `map` this key names.
+    #[inline]
+    pub(crate) fn get<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
+        let guess = self.position.load(Relaxed) as usize;
+        if let Some((k, v)) = map.get_index(guess)
+            && same_key(k, &self.name)
+        {
+            return Some(v);
+        }
+        self.probe(map)
+    }
+
+    #[inline(never)]
+    fn probe<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
+        use indexmap::map::RawEntryApiV1;
+        let i = map.raw_entry_v1().index_from_hash(self.hash, |k| same_key(k, &self.name))?;
+        if let Ok(i) = u32::try_from(i) {
+            self.position.store(i, Relaxed);
+        }
+        map.get_index(i).map(|(_, v)| v)
+    }
+}
+
+/// Whether two keys are the same text; keys of 4 to 16 bytes are compared a word at a time, without a call.
+#[inline(always)]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Two overlapping words (or half-words) cover the whole key.
+    if (8..=16).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else if (4..8).contains(&n) {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    match s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_ne_bytes(w),
+        None => 0,
+    }
+}
+
+#[inline(always)]
+fn half(s: &[u8], at: usize) -> u32 {
+    match s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()) {
+        Some(w) => u32::from_ne_bytes(w),
+        None => 0,
     }
 }
 
@@ -242,5 +304,55 @@ impl Program {
     pub fn text(&self, id: ExprId) -> &str {
         let origin = self.origins[id as usize];
         self.sources[origin.source as usize].text().get(origin.span.range()).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FieldKey, same_key};
+    use crate::value::{Map, Value};
+
+    #[test]
+    fn keys_compare_like_strings() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "name",
+            "names",
+            "format",
+            "sha256",
+            "license",
+            "revision",
+            "base_model",
+            "contains_pii",
+            "a_sixteen_bytes_",
+            "a_seventeen_bytes",
+            "é",
+            "ée",
+            "naMe",
+            "nbme",
+            "namf",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_position_is_only_a_guess() {
+        let key = FieldKey::new("sha256");
+        let one: Map = [("path", 1), ("sha256", 2)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        let other: Map = [("sha256", 3), ("path", 4)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        let none: Map = [("path", 5), ("sha257", 6)].into_iter().map(|(k, v)| (k.into(), Value::Int(v))).collect();
+        for _ in 0..2 {
+            assert_eq!(key.get(&one), Some(&Value::Int(2)));
+            assert_eq!(key.get(&other), Some(&Value::Int(3)));
+            assert_eq!(key.get(&none), None);
+            assert_eq!(key.get(&Map::default()), None);
+        }
     }
 }

@@ -9,7 +9,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use indexmap::map::RawEntryApiV1;
 
 /// An object: keys in insertion (source) order.
 pub type Map = IndexMap<Arc<str>, Value, KeyHasher>;
@@ -134,14 +133,6 @@ impl Value {
     /// Builds an object from key/value pairs.
     pub fn object_from<K: Into<Arc<str>>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(Arc::new(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()))
-    }
-
-    /// The member `key` of an object, given `hash == key_hash(key)` (skips hashing on hot paths).
-    pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Value> {
-        match self {
-            Value::Object(map) => map.raw_entry_v1().from_key_hashed_nocheck(hash, key).map(|(_, v)| v),
-            _ => None,
-        }
     }
 
     /// The member `key` of an object.

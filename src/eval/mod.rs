@@ -13,7 +13,7 @@ mod run;
 
 use std::borrow::Cow;
 
-use crate::functions::{CallContext, Registry, Ty};
+use crate::functions::{CallContext, Fast, FunctionId, Registry, Ty};
 use crate::input::{Document, Kind};
 use crate::ir::{Expr, ExprId, Loop, Part, Program, Quant};
 use crate::value::Value;
@@ -85,6 +85,23 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 
 static NULL: Value = Value::Null;
 
+/// A condition's value, which must be a boolean.
+fn as_bool<'a>(id: ExprId, v: Val<'a>) -> Result<bool, Faulty<'a>> {
+    match &*v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
+    }
+}
+
+/// Appends `text` if it fits in `room` bytes; whether it did.
+fn push_within(out: &mut String, text: &str, room: usize) -> bool {
+    let fits = text.len() <= room;
+    if fits {
+        out.push_str(text);
+    }
+    fits
+}
+
 impl<'a> Eval<'a> {
     /// The document node `v` is, if it is one: constants are borrowed too, but have no place in a document.
     fn data_node(&self, id: ExprId, v: &Val<'a>) -> Option<&'a Value> {
@@ -134,12 +151,45 @@ impl<'a> Eval<'a> {
         &self.locals[self.base + slot as usize]
     }
 
+    #[inline]
     pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
         self.locals[self.base + slot as usize] = value;
     }
 
     fn step(&mut self) -> Result<(), Faulty<'a>> {
         self.charge(1)
+    }
+
+    /// A path into borrowed data (`input.a.b`, `x.name` for a loop variable bound to a document node, a
+    /// constant), read without building a `Cow` or a fault: what [`Eval::eval`] would return as
+    /// `Cow::Borrowed`, or `None`, and then the caller takes `eval`, which says why. Costs no steps, like
+    /// `eval` of these expressions.
+    #[inline]
+    fn path(&self, id: ExprId) -> Option<&'a Value> {
+        let program = self.program;
+        match &program.exprs[id as usize] {
+            Expr::Field(obj, key) => match self.path(*obj)? {
+                Value::Object(map) => key.get(map),
+                _ => None,
+            },
+            Expr::Local(slot) => match &self.locals[self.base + *slot as usize] {
+                Cow::Borrowed(v) => Some(*v),
+                Cow::Owned(_) => None,
+            },
+            Expr::Const(slot) => Some(&self.consts[*slot as usize]),
+            Expr::Input => Some(self.input),
+            Expr::Doc => Some(self.doc),
+            _ => None,
+        }
+    }
+
+    /// An operand: [`Eval::path`] when it resolves, else [`Eval::eval`].
+    #[inline]
+    fn operand(&mut self, id: ExprId) -> R<'a> {
+        match self.path(id) {
+            Some(v) => Ok(Cow::Borrowed(v)),
+            None => self.eval(id),
+        }
     }
 
     pub(crate) fn eval(&mut self, id: ExprId) -> R<'a> {
@@ -150,12 +200,21 @@ impl<'a> Eval<'a> {
             Expr::Doc => Ok(Cow::Borrowed(self.doc)),
             Expr::Local(slot) => Ok(self.locals[self.base + *slot as usize].clone()),
             Expr::Field(obj, key) => {
-                let o = self.eval(*obj)?;
+                let o = self.operand(*obj)?;
                 ops::field(o, key, *obj, id)
             }
             Expr::Index(obj, index) => {
-                let o = self.eval(*obj)?;
-                let i = self.eval(*index)?;
+                // `split(s, sep)[k]`: the one piece, without the array of all of them.
+                if let Expr::Call(function, args) = &program.exprs[*obj as usize]
+                    && let [text, sep] = **args
+                    && let Expr::Const(k) = program.exprs[*index as usize]
+                    && let Value::Int(k) = self.consts[k as usize]
+                    && self.registry.get(*function).fast_kind() == Some(Fast::Split)
+                {
+                    return self.split_index(*function, [text, sep], k, *obj, id);
+                }
+                let o = self.operand(*obj)?;
+                let i = self.operand(*index)?;
                 ops::index(o, &i, *obj, id)
             }
             // Conditions are computed as plain booleans (see `boolean`), wrapped only when used as values.
@@ -170,19 +229,19 @@ impl<'a> Eval<'a> {
             | Expr::Matches(..)
             | Expr::MatchesDynamic(..) => Ok(Cow::Owned(Value::Bool(self.boolean(id)?))),
             Expr::Neg(x) => {
-                let v = self.eval(*x)?;
+                let v = self.operand(*x)?;
                 ops::negate(&v, *x, node(&v))
             }
             Expr::Arith(op, a, b) => {
-                let l = self.eval(*a)?;
-                let r = self.eval(*b)?;
+                let l = self.operand(*a)?;
+                let r = self.operand(*b)?;
                 self.charge_join(&l, &r)?;
                 ops::arith(*op, &l, &r, (*a, node(&l)), (*b, node(&r))).map(Cow::Owned)
             }
-            Expr::Default(a, b) => match self.eval(*a) {
+            Expr::Default(a, b) => match self.operand(*a) {
                 Ok(v) if !v.is_null() => Ok(v),
-                Ok(_) => self.eval(*b),
-                Err(f) if f.is_absence() => self.eval(*b),
+                Ok(_) => self.operand(*b),
+                Err(f) if f.is_absence() => self.operand(*b),
                 Err(f) => Err(f),
             },
             Expr::Call(function, args) => self.call(*function, args),
@@ -232,39 +291,65 @@ impl<'a> Eval<'a> {
             Expr::And(a, b) => Ok(self.boolean(*a)? && self.boolean(*b)?),
             Expr::Or(a, b) => Ok(self.boolean(*a)? || self.boolean(*b)?),
             Expr::Compare(cmp, a, b) => {
-                let l = self.eval(*a)?;
-                let r = self.eval(*b)?;
-                if matches!(cmp, crate::ir::Cmp::Eq | crate::ir::Cmp::Ne) {
+                let l = self.operand(*a)?;
+                let r = self.operand(*b)?;
+                if let crate::ir::Cmp::Eq | crate::ir::Cmp::Ne = cmp {
                     self.charge_equality(&l, &r)?;
+                    return Ok((*l == *r) == (*cmp == crate::ir::Cmp::Eq));
                 }
                 ops::compare(*cmp, &l, &r, (*a, self.data_node(*a, &l)), (*b, self.data_node(*b, &r)))
             }
+            Expr::Call(function, args) => {
+                let fast = self.registry.get(*function).fast_kind();
+                match (fast, &**args) {
+                    (Some(kind @ (Fast::StartsWith | Fast::EndsWith)), &[a, b]) => {
+                        let l = self.operand(a)?;
+                        let r = self.operand(b)?;
+                        if let (Value::String(s), Value::String(p)) = (&*l, &*r) {
+                            // What the call charges: one step and the arguments' weights; a boolean weighs 0.
+                            self.charge(1u64.saturating_add(l.weight()).saturating_add(r.weight()))?;
+                            return Ok(if kind == Fast::StartsWith { s.starts_with(&**p) } else { s.ends_with(&**p) });
+                        }
+                        let v = self.call_values(*function, args, smallvec::smallvec![l, r])?;
+                        as_bool(id, v)
+                    }
+                    (Some(Fast::IsType(ty)), &[x]) => {
+                        let v = self.operand(x)?;
+                        self.charge(1u64.saturating_add(v.weight()))?;
+                        Ok(!Ty::of(&v).disjoint(ty))
+                    }
+                    _ => {
+                        let v = self.call(*function, args)?;
+                        as_bool(id, v)
+                    }
+                }
+            }
             Expr::IsNull(x, negate) => {
-                let is_null = match self.eval(*x) {
+                let is_null = match self.operand(*x) {
                     Ok(v) => v.is_null(),
                     Err(f) if f.is_absence() => true,
                     Err(f) => return Err(f),
                 };
                 Ok(is_null != *negate)
             }
-            Expr::Exists(x) => match self.eval(*x) {
+            Expr::Exists(x) => match self.operand(*x) {
                 Ok(v) => Ok(!v.is_null()),
                 Err(f) if f.is_absence() => Ok(false),
                 Err(f) => Err(f),
             },
             Expr::In(x, xs, negate) => {
-                let item = self.eval(*x)?;
-                let set = self.eval(*xs)?;
+                let item = self.operand(*x)?;
+                let set = self.operand(*xs)?;
                 self.charge_membership(&set, &item)?;
                 ops::contains(&set, &item, *xs, node(&set)).map(|b| b != *negate)
             }
             Expr::InSet(x, set, negate) => {
-                let item = self.eval(*x)?;
+                let item = self.operand(*x)?;
                 self.charge_hash(&item)?;
                 Ok(program.sets[*set as usize].contains(&*item) != *negate)
             }
             Expr::Matches(x, regex) => {
-                let v = self.eval(*x)?;
+                let v = self.operand(*x)?;
                 self.charge(v.weight())?;
                 match &*v {
                     Value::String(s) => program.regexes[*regex as usize]
@@ -274,17 +359,14 @@ impl<'a> Eval<'a> {
                 }
             }
             Expr::MatchesDynamic(x, pattern) => {
-                let v = self.eval(*x)?;
-                let p = self.eval(*pattern)?;
+                let v = self.operand(*x)?;
+                let p = self.operand(*pattern)?;
                 self.charge(v.weight().saturating_add(p.weight()))?;
                 ops::matches_dynamic(&v, &p, (*x, node(&v)), (*pattern, node(&p)))
             }
             _ => {
                 let v = self.eval(id)?;
-                match &*v {
-                    Value::Bool(b) => Ok(*b),
-                    other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
-                }
+                as_bool(id, v)
             }
         }
     }
@@ -296,29 +378,67 @@ impl<'a> Eval<'a> {
         let mut out = String::new();
         for part in parts {
             let room = max.saturating_sub(out.len());
-            let text = match part {
-                Part::Text(t) => Some(t.to_string()).filter(|t| t.len() <= room),
-                Part::Expr(e) => match self.eval(*e) {
-                    Ok(v) => v.to_string_within(room),
-                    Err(_) => Some("<missing>".to_string()).filter(|t| t.len() <= room),
+            // Written straight into `out`: no string per part.
+            let fits = match part {
+                Part::Text(t) => push_within(&mut out, t, room),
+                Part::Expr(e) => match self.operand(*e) {
+                    Ok(v) => match &*v {
+                        Value::String(s) => push_within(&mut out, s, room),
+                        Value::Int(i) => {
+                            use std::fmt::Write;
+                            let before = out.len();
+                            let _ = write!(out, "{i}");
+                            let fits = out.len() - before <= room;
+                            if !fits {
+                                out.truncate(before);
+                            }
+                            fits
+                        }
+                        other => match other.to_string_within(room) {
+                            Some(t) => push_within(&mut out, &t, room),
+                            None => false,
+                        },
+                    },
+                    Err(_) => push_within(&mut out, "<missing>", room),
                 },
             };
-            match text {
-                Some(t) => out.push_str(&t),
-                None => {
-                    out.push('…');
-                    break;
-                }
+            if !fits {
+                out.push('…');
+                break;
             }
         }
         out
     }
 
-    fn call(&mut self, function: crate::functions::FunctionId, args: &[ExprId]) -> R<'a> {
+    /// A check's message as text: what `eval(message).to_string()` gives, without the intermediate value
+    /// for a template. `None` when it cannot be evaluated (the step budget for a template).
+    pub(crate) fn message(&mut self, id: ExprId) -> Option<String> {
+        let program = self.program;
+        match &program.exprs[id as usize] {
+            Expr::Template(parts) => {
+                let text = self.template(parts);
+                self.charge((text.len() / crate::value::BYTES_PER_STEP) as u64).ok()?;
+                Some(text)
+            }
+            _ => self.eval(id).ok().map(|v| v.to_string()),
+        }
+    }
+
+    fn call(&mut self, function: FunctionId, args: &[ExprId]) -> R<'a> {
         let mut values: smallvec::SmallVec<[Val<'a>; 4]> = smallvec::SmallVec::new();
         for arg in args {
-            values.push(self.eval(*arg)?);
+            values.push(self.operand(*arg)?);
         }
+        self.call_values(function, args, values)
+    }
+
+    /// A builtin call on its evaluated arguments.
+    fn call_values(
+        &mut self,
+        function: FunctionId,
+        args: &[ExprId],
+        values: smallvec::SmallVec<[Val<'a>; 4]>,
+    ) -> R<'a> {
         let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(|v| &**v).collect();
         let f = self.registry.get(function);
         // A wrong-typed argument is invalid data, found at that argument.
@@ -338,12 +458,41 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// `split(s, sep)[k]` for a constant `k`: the piece alone, with the steps, faults and errors of the call
+    /// and the index (an unusual argument takes the call itself).
+    fn split_index(&mut self, function: FunctionId, args: [ExprId; 2], k: i64, obj: ExprId, at: ExprId) -> R<'a> {
+        let text = self.operand(args[0])?;
+        let sep = self.operand(args[1])?;
+        let pieces = match (&*text, &*sep) {
+            (Value::String(s), Value::String(p)) => crate::functions::split_pieces(s, p).ok(),
+            _ => None,
+        };
+        let Some(pieces) = pieces else {
+            let v = self.call_values(function, &args, smallvec::smallvec![text, sep])?;
+            return ops::index(v, &Value::Int(k), obj, at);
+        };
+        // The call's charges: one step and the arguments' weights, then the array it builds (its length).
+        self.charge(1u64.saturating_add(text.weight()).saturating_add(sep.weight()))?;
+        self.charge(pieces as u64)?;
+        let len = pieces as i64;
+        let position = if k < 0 { len + k } else { k };
+        if position < 0 || position >= len {
+            return Err(Fault::missing(None, Key::Index(k), at));
+        }
+        let (Value::String(s), Value::String(p)) = (&*text, &*sep) else { unreachable!("checked above") };
+        Ok(Cow::Owned(match crate::functions::split_piece(s, p, position as usize) {
+            Some(Cow::Borrowed(piece)) => Value::from(piece),
+            Some(Cow::Owned(piece)) => Value::from(piece),
+            None => Value::Null,
+        }))
+    }
+
     fn call_user(&mut self, function: u32, args: &[ExprId]) -> R<'a> {
         self.step()?;
         let f = &self.program.fns[function as usize];
         let base = self.locals.len();
         for arg in args {
-            let v = self.eval(*arg)?;
+            let v = self.operand(*arg)?;
             self.locals.push(v);
         }
         self.locals.resize(base + f.locals as usize, Cow::Borrowed(&NULL));
@@ -356,38 +505,36 @@ impl<'a> Eval<'a> {
 
     /// Calls `body` for each element of a loop's source (that passes its filter, when `filter`), with the
     /// loop's slots bound. `body` returns whether to go on.
-    pub(crate) fn each(
-        &mut self,
-        lp: &Loop,
-        filter: bool,
-        body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
-    ) -> Result<(), Faulty<'a>> {
-        let source = self.eval(lp.source)?;
+    pub(crate) fn each<F>(&mut self, lp: &Loop, filter: bool, body: &mut F) -> Result<(), Faulty<'a>>
+    where
+        F: FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
+    {
+        let source = self.operand(lp.source)?;
         match source {
             Cow::Borrowed(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !self.visit(lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Borrowed(item), body)? {
+                    if !self.visit(lp, filter, || Value::Int(i as i64), Cow::Borrowed(item), body)? {
                         break;
                     }
                 }
             }
             Cow::Borrowed(Value::Object(map)) => {
                 for (k, v) in map.iter() {
-                    if !self.visit(lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v), body)? {
+                    if !self.visit(lp, filter, || Value::String(k.clone()), Cow::Borrowed(v), body)? {
                         break;
                     }
                 }
             }
             Cow::Owned(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !self.visit(lp, filter, Cow::Owned(Value::Int(i as i64)), Cow::Owned(item.clone()), body)? {
+                    if !self.visit(lp, filter, || Value::Int(i as i64), Cow::Owned(item.clone()), body)? {
                         break;
                     }
                 }
             }
             Cow::Owned(Value::Object(map)) => {
                 for (k, v) in map.iter() {
-                    if !self.visit(lp, filter, Cow::Owned(Value::String(k.clone())), Cow::Owned(v.clone()), body)? {
+                    if !self.visit(lp, filter, || Value::String(k.clone()), Cow::Owned(v.clone()), body)? {
                         break;
                     }
                 }
@@ -398,17 +545,21 @@ impl<'a> Eval<'a> {
     }
 
     /// One loop iteration: bind, filter, run. Returns whether to go on.
-    fn visit(
+    #[inline]
+    fn visit<F>(
         &mut self,
         lp: &Loop,
         filter: bool,
-        key: Val<'a>,
+        key: impl FnOnce() -> Value,
         item: Val<'a>,
-        body: &mut dyn FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
-    ) -> Result<bool, Faulty<'a>> {
+        body: &mut F,
+    ) -> Result<bool, Faulty<'a>>
+    where
+        F: FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
+    {
         self.step()?;
         if let Some(k) = lp.key {
-            self.set_local(k, key);
+            self.set_local(k, Cow::Owned(key()));
         }
         self.set_local(lp.var, item);
         if let Some(cond) = lp.filter.filter(|_| filter)

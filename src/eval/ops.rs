@@ -13,15 +13,12 @@ type Operand<'a> = (ExprId, Option<&'a Value>);
 /// `obj.key`; `at` is the whole access, `obj_expr` the object's expression.
 pub(super) fn field<'a>(obj: Cow<'a, Value>, key: &FieldKey, obj_expr: ExprId, at: ExprId) -> R<'a> {
     match obj {
-        Cow::Borrowed(v @ Value::Object(_)) => v
-            .get_hashed(&key.name, key.hash)
-            .map(Cow::Borrowed)
-            .ok_or_else(|| Fault::missing(Some(v), Key::Field(key.name.clone()), at)),
-        Cow::Owned(v @ Value::Object(_)) => v
-            .get_hashed(&key.name, key.hash)
-            .cloned()
-            .map(Cow::Owned)
-            .ok_or_else(|| Fault::missing(None, Key::Field(key.name.clone()), at)),
+        Cow::Borrowed(v @ Value::Object(map)) => {
+            key.get(map).map(Cow::Borrowed).ok_or_else(|| Fault::missing(Some(v), Key::Field(key.name.clone()), at))
+        }
+        Cow::Owned(Value::Object(map)) => {
+            key.get(&map).cloned().map(Cow::Owned).ok_or_else(|| Fault::missing(None, Key::Field(key.name.clone()), at))
+        }
         other => {
             let n = match &other {
                 Cow::Borrowed(v) => Some(*v),

@@ -138,9 +138,9 @@ impl<'a, const COVER: bool> Runner<'_, 'a, COVER> {
             return;
         }
         self.hit(check.cond, Side::Fail);
-        let message = match check.message.map(|m| ev.eval(m)) {
-            Some(Ok(v)) => v.to_string(),
-            _ => {
+        let message = match check.message.and_then(|m| ev.message(m)) {
+            Some(text) => text,
+            None => {
                 let verb = if check.forbid { "forbidden" } else { "requirement not met" };
                 format!("{verb}: `{}`", ev.program.text(check.cond))
             }

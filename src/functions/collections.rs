@@ -31,6 +31,7 @@ fn type_is(name: &str, ty: Ty) -> Function {
     let article = format!("{ty}");
     Function::new(name, &[Ty::ANY], Ty::BOOL, move |a| Ok(Value::Bool(!Ty::of(a[0]).disjoint(ty))))
         .doc(&format!("`{name}(x)`: whether `x` is {article}."))
+        .fast(super::Fast::IsType(ty))
 }
 
 pub(super) fn functions() -> Vec<Function> {

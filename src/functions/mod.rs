@@ -26,6 +26,8 @@ use std::sync::Arc;
 
 use crate::value::{Value, ValueType};
 
+pub(crate) use strings::{split_piece, split_pieces};
+
 /// A set of value types, for signatures and static checking.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ty(u8);
@@ -155,7 +157,22 @@ pub struct Function {
     pattern: Option<(usize, PatternKind)>,
     /// A call and what it returns, for the docs (a test evaluates every one).
     example: Option<(Arc<str>, Arc<str>)>,
+    /// A builtin the evaluator may compute inline (no argument vector, no result value); only builtins carry
+    /// one, so a host function registered under the same name is always called.
+    fast: Option<Fast>,
     imp: Implementation,
+}
+
+/// Builtins the evaluator computes inline when their arguments have the types they take; the answer, the
+/// steps charged and every error are those of the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fast {
+    StartsWith,
+    EndsWith,
+    /// `split(s, sep)`, inline when only one piece is read (`split(s, sep)[k]`).
+    Split,
+    /// `is_string(x)` and the other type tests: whether the type of `x` meets this one.
+    IsType(Ty),
 }
 
 /// The pattern language of a function's pattern argument.
@@ -204,6 +221,7 @@ impl Function {
             deep: false,
             pattern: None,
             example: None,
+            fast: None,
             imp: Arc::new(imp),
         }
     }
@@ -260,6 +278,17 @@ impl Function {
     pub fn doc(mut self, doc: &str) -> Function {
         self.doc = doc.into();
         self
+    }
+
+    /// Marks a builtin the evaluator computes inline.
+    pub(crate) fn fast(mut self, fast: Fast) -> Function {
+        self.fast = Some(fast);
+        self
+    }
+
+    /// The inline form of a builtin, if it has one.
+    pub(crate) fn fast_kind(&self) -> Option<Fast> {
+        self.fast
     }
 
     /// The name policies call.

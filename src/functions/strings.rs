@@ -1,6 +1,6 @@
 //! String builtins.
 
-use super::{Function, Ty};
+use super::{Fast, Function, Ty};
 use crate::value::{MAX_BUILT_STRING, Value};
 
 /// Bound on the pieces `split` makes: each is a value of its own, so splitting a long input into
@@ -10,6 +10,29 @@ const MAX_PIECES: usize = 1 << 21;
 /// The error of a builtin whose result would pass the size cap of built strings.
 pub(super) fn too_long(name: &str) -> String {
     format!("`{name}` would build a string longer than {MAX_BUILT_STRING} bytes (the limit of built strings)")
+}
+
+/// How many pieces `split(s, sep)` makes, or its error when that is over the limit.
+pub(crate) fn split_pieces(s: &str, sep: &str) -> Result<usize, String> {
+    let pieces = match sep.as_bytes() {
+        [] => s.chars().count(),
+        // One ASCII byte never occurs inside another character: a byte count, without a substring searcher.
+        &[b] if b.is_ascii() => s.bytes().filter(|&x| x == b).count() + 1,
+        _ => s.matches(sep).count() + 1,
+    };
+    if pieces > MAX_PIECES {
+        return Err(format!("`split` would make {pieces} pieces, over the limit of {MAX_PIECES}"));
+    }
+    Ok(pieces)
+}
+
+/// Piece `k` of `split(s, sep)` (from 0), without building the others.
+pub(crate) fn split_piece<'s>(s: &'s str, sep: &str, k: usize) -> Option<std::borrow::Cow<'s, str>> {
+    match sep.as_bytes() {
+        [] => s.chars().nth(k).map(|c| std::borrow::Cow::Owned(c.to_string())),
+        &[b] if b.is_ascii() => s.split(char::from(b)).nth(k).map(std::borrow::Cow::Borrowed),
+        _ => s.split(sep).nth(k).map(std::borrow::Cow::Borrowed),
+    }
 }
 
 fn text(v: &Value) -> &str {
@@ -31,22 +54,26 @@ pub(super) fn functions() -> Vec<Function> {
         string_fn("trim", "`trim(s)`: `s` without leading and trailing whitespace.", |s| Value::from(s.trim())),
         pair_fn("starts_with", "`starts_with(s, prefix)`: whether `s` begins with `prefix`.", Ty::BOOL, |s, p| {
             Value::Bool(s.starts_with(p))
-        }),
+        })
+        .fast(Fast::StartsWith),
         pair_fn("ends_with", "`ends_with(s, suffix)`: whether `s` ends with `suffix`.", Ty::BOOL, |s, p| {
             Value::Bool(s.ends_with(p))
-        }),
+        })
+        .fast(Fast::EndsWith),
         Function::new("split", &[Ty::STRING, Ty::STRING], Ty::ARRAY, |a| {
             let (s, sep) = (text(a[0]), text(a[1]));
-            let pieces = if sep.is_empty() { s.chars().count() } else { s.matches(sep).count() + 1 };
-            if pieces > MAX_PIECES {
-                return Err(format!("`split` would make {pieces} pieces, over the limit of {MAX_PIECES}"));
-            }
+            let pieces = split_pieces(s, sep)?;
             Ok(if sep.is_empty() {
-                s.chars().map(|c| Value::from(c.to_string())).collect()
+                let mut out = Vec::with_capacity(pieces);
+                out.extend(s.chars().map(|c| Value::from(c.to_string())));
+                Value::from(out)
             } else {
-                s.split(sep).map(Value::from).collect()
+                let mut out = Vec::with_capacity(pieces);
+                out.extend(s.split(sep).map(Value::from));
+                Value::from(out)
             })
         })
+        .fast(Fast::Split)
         .doc("`split(s, sep)`: the pieces of `s` between occurrences of `sep`."),
         pair_fn(
             "trim_prefix",
@@ -119,4 +146,33 @@ pub(super) fn functions() -> Vec<Function> {
         })
         .doc("`sha256(s)`: the SHA-256 of the UTF-8 bytes of `s`, in lowercase hex."),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_piece, split_pieces};
+
+    /// The piece and count the inline `split(s, sep)[k]` uses agree with splitting the whole string.
+    #[test]
+    fn one_piece_agrees_with_the_whole_split() {
+        let texts = ["meta-llama/Llama-3", "/", "", "a//b/", "no-separator", "é/ü/ß", "a::b::c", "x€y€", "ab"];
+        let seps = ["/", "::", "", "€", "b", "é"];
+        for text in texts {
+            for sep in seps {
+                let all: Vec<String> = if sep.is_empty() {
+                    text.chars().map(|c| c.to_string()).collect()
+                } else {
+                    text.split(sep).map(str::to_string).collect()
+                };
+                assert_eq!(split_pieces(text, sep), Ok(all.len()), "{text:?} by {sep:?}");
+                for k in 0..all.len() + 2 {
+                    assert_eq!(
+                        split_piece(text, sep, k).as_deref(),
+                        all.get(k).map(|s| s.as_str()),
+                        "{text:?} {sep:?} {k}"
+                    );
+                }
+            }
+        }
+    }
 }
