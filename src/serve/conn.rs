@@ -186,7 +186,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
                 // The response is out: the connection waits for the next request.
                 if this.phase.get() == RESPONDING {
                     this.phase.set(IDLE);
-                    this.observe();
+                    // Register the idle deadline with this task now: hyper may not read again before the
+                    // client sends something (its last read, while the request was decided, left the
+                    // socket's readiness registered), so a timer armed here but never polled would never
+                    // wake the connection to close it.
+                    if let Poll::Ready(e) = this.poll_deadline(cx) {
+                        return Poll::Ready(Err(e));
+                    }
                 }
                 Poll::Ready(Ok(()))
             }
@@ -251,6 +257,42 @@ mod tests {
             let error = stream.read(&mut buf).await.expect_err("the head must time out");
             assert_eq!(error.kind(), io::ErrorKind::TimedOut);
             assert!(error.to_string().contains("request headers"), "{error}");
+        });
+    }
+    #[test]
+    fn the_idle_deadline_wakes_a_connection_nobody_reads() {
+        use std::sync::atomic::AtomicBool;
+        use std::task::{Wake, Waker};
+
+        struct Flag(AtomicBool);
+        impl Wake for Flag {
+            fn wake(self: Arc<Self>) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        runtime().block_on(async {
+            let (server, _client) = tokio::io::duplex(1024);
+            let phase = Phase::default();
+            let limits = Deadlines {
+                header: Duration::from_secs(60),
+                respond: Duration::from_secs(60),
+                idle: Duration::from_millis(100),
+            };
+            let mut stream = Watched::new(server, phase.clone(), limits);
+            phase.busy();
+            phase.responding();
+            // hyper flushes the response and then waits on the socket's readiness without reading again:
+            // only the deadline's own timer can wake the connection to close it.
+            let flag = Arc::new(Flag(AtomicBool::new(false)));
+            let waker = Waker::from(Arc::clone(&flag));
+            let flushed = Pin::new(&mut stream).poll_flush(&mut Context::from_waker(&waker));
+            assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(flag.0.load(Ordering::SeqCst), "the idle deadline did not wake the connection");
+            let mut buf = [0u8; 8];
+            let error = stream.read(&mut buf).await.expect_err("the idle connection must time out");
+            assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+            assert!(error.to_string().contains("idle connection"), "{error}");
         });
     }
 }
