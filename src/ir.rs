@@ -78,7 +78,7 @@ impl FieldKey {
     pub(crate) fn get<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
         let guess = self.position.load(Relaxed) as usize;
         if let Some((k, v)) = map.get_index(guess)
-            && same_key(k, &self.name)
+            && same_text(k, &self.name)
         {
             return Some(v);
         }
@@ -88,7 +88,7 @@ impl FieldKey {
     #[inline(never)]
     fn probe<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
         use indexmap::map::RawEntryApiV1;
-        let i = map.raw_entry_v1().index_from_hash(self.hash, |k| same_key(k, &self.name))?;
+        let i = map.raw_entry_v1().index_from_hash(self.hash, |k| same_text(k, &self.name))?;
         if let Ok(i) = u32::try_from(i) {
             self.position.store(i, Relaxed);
         }
@@ -97,8 +97,9 @@ impl FieldKey {
 }
 
 /// Whether two keys are the same text; keys of 4 to 16 bytes are compared a word at a time, without a call.
+/// Also what `==` on two strings and constant string sets use.
 #[inline(always)]
-fn same_key(a: &str, b: &str) -> bool {
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {
@@ -127,6 +128,38 @@ fn half(s: &[u8], at: usize) -> u32 {
     match s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()) {
         Some(w) => u32::from_ne_bytes(w),
         None => 0,
+    }
+}
+
+/// The items of `x in <constant array>`, for a lookup.
+#[derive(Debug)]
+pub(crate) struct ConstSet {
+    hashed: HashSet<Value, foldhash::fast::RandomState>,
+    /// When every item is a string and there are few: the strings, scanned by length and bytes, which costs
+    /// less than hashing the item (`license in allowed_licenses`: five short names).
+    strings: Option<Box<[Arc<str>]>>,
+}
+
+/// Most strings a set scans instead of hashing.
+const MAX_SCANNED: usize = 16;
+
+impl ConstSet {
+    pub(crate) fn new(items: &[Value]) -> ConstSet {
+        let strings: Option<Box<[Arc<str>]>> = if items.len() <= MAX_SCANNED {
+            items.iter().map(|v| if let Value::String(s) = v { Some(s.clone()) } else { None }).collect()
+        } else {
+            None
+        };
+        ConstSet { hashed: items.iter().cloned().collect(), strings }
+    }
+
+    /// Whether `item` equals one of the items (`Value` equality: a string equals only a string).
+    #[inline]
+    pub(crate) fn contains(&self, item: &Value) -> bool {
+        match (item, &self.strings) {
+            (Value::String(s), Some(strings)) => strings.iter().any(|k| same_text(k, s)),
+            _ => self.hashed.contains(item),
+        }
     }
 }
 
@@ -247,7 +280,7 @@ pub(crate) struct Program {
     pub consts: Vec<Value>,
     pub const_inits: Vec<ConstInit>,
     pub regexes: Vec<crate::pattern::Pattern>,
-    pub sets: Vec<HashSet<Value, foldhash::fast::RandomState>>,
+    pub sets: Vec<ConstSet>,
     pub fns: Vec<UserFn>,
     pub rules: Vec<Rule>,
     /// Rule indexes per document kind (indexed by `Kind as usize`), in rule order.
@@ -309,7 +342,7 @@ impl Program {
 
 #[cfg(test)]
 mod tests {
-    use super::{FieldKey, same_key};
+    use super::{FieldKey, same_text};
     use crate::value::{Map, Value};
 
     #[test]
@@ -337,7 +370,7 @@ mod tests {
         ];
         for a in keys {
             for b in keys {
-                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }

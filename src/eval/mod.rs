@@ -69,7 +69,9 @@ pub(crate) struct Eval<'a> {
     input: &'a Value,
     doc: &'a Value,
     world: &'a World,
-    locals: Vec<Val<'a>>,
+    /// Frames of slots; inline up to `FRAME_INLINE` slots, so that a short rule's evaluation allocates no
+    /// frame on the heap.
+    locals: smallvec::SmallVec<[Val<'a>; FRAME_INLINE]>,
     base: usize,
     steps: u64,
     pub(crate) max_steps: u64,
@@ -85,11 +87,26 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 
 static NULL: Value = Value::Null;
 
+/// Local slots held without a heap allocation (the ten workload rules and their calls need at most 4).
+const FRAME_INLINE: usize = 8;
+
 /// A condition's value, which must be a boolean.
 fn as_bool<'a>(id: ExprId, v: Val<'a>) -> Result<bool, Faulty<'a>> {
     match &*v {
         Value::Bool(b) => Ok(*b),
         other => Err(Fault::wrong_type(id, Ty::BOOL, other, node(&v))),
+    }
+}
+
+/// `l == r`, with the common scalar cases inline: `Value::eq` is an out-of-line call, and comparing two
+/// strings through it costs a `memcmp` call even for a short key like `"accuracy"`.
+#[inline(always)]
+fn equal(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::String(a), Value::String(b)) => crate::ir::same_text(a, b),
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Null, Value::Null) => true,
+        _ => l == r,
     }
 }
 
@@ -124,7 +141,7 @@ impl<'a> Eval<'a> {
             input: &NULL,
             doc: &NULL,
             world,
-            locals: Vec::new(),
+            locals: smallvec::SmallVec::new(),
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
@@ -140,8 +157,16 @@ impl<'a> Eval<'a> {
 
     /// Starts a frame of `size` slots (a rule body or a constant initialiser).
     pub(crate) fn reset_frame(&mut self, size: u32) {
-        self.locals.clear();
-        self.locals.resize(size as usize, Cow::Borrowed(&NULL));
+        // Every slot back to null, in place: a rule never sees what the one before bound. Clearing the
+        // vector and refilling it (two out-of-line loops) cost more than a short rule's own work.
+        let size = size as usize;
+        self.locals.truncate(size);
+        for slot in self.locals.iter_mut() {
+            *slot = Cow::Borrowed(&NULL);
+        }
+        if self.locals.len() < size {
+            self.locals.resize(size, Cow::Borrowed(&NULL));
+        }
         self.base = 0;
         self.steps = 0;
     }
@@ -151,7 +176,8 @@ impl<'a> Eval<'a> {
         &self.locals[self.base + slot as usize]
     }
 
-    #[inline]
+    // Always inlined: out of line, the call and the drop of the slot's old value cost more than the store.
+    #[inline(always)]
     pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
         self.locals[self.base + slot as usize] = value;
     }
@@ -295,7 +321,7 @@ impl<'a> Eval<'a> {
                 let r = self.operand(*b)?;
                 if let crate::ir::Cmp::Eq | crate::ir::Cmp::Ne = cmp {
                     self.charge_equality(&l, &r)?;
-                    return Ok((*l == *r) == (*cmp == crate::ir::Cmp::Eq));
+                    return Ok(equal(&l, &r) == (*cmp == crate::ir::Cmp::Eq));
                 }
                 ops::compare(*cmp, &l, &r, (*a, self.data_node(*a, &l)), (*b, self.data_node(*b, &r)))
             }
