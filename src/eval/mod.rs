@@ -69,9 +69,7 @@ pub(crate) struct Eval<'a> {
     input: &'a Value,
     doc: &'a Value,
     world: &'a World,
-    /// Frames of slots; inline up to `FRAME_INLINE` slots, so that a short rule's evaluation allocates no
-    /// frame on the heap.
-    locals: smallvec::SmallVec<[Val<'a>; FRAME_INLINE]>,
+    locals: Vec<Val<'a>>,
     base: usize,
     steps: u64,
     pub(crate) max_steps: u64,
@@ -87,8 +85,9 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 
 static NULL: Value = Value::Null;
 
-/// Local slots held without a heap allocation (the ten workload rules and their calls need at most 4).
-const FRAME_INLINE: usize = 8;
+/// Local slots an evaluation reserves at the start, so short rules never grow the frame vector. (A `SmallVec`
+/// held inline saves that allocation but costs a branch on every slot access, which came out slower.)
+const FRAME_RESERVED: usize = 8;
 
 /// A condition's value, which must be a boolean.
 fn as_bool<'a>(id: ExprId, v: Val<'a>) -> Result<bool, Faulty<'a>> {
@@ -141,7 +140,7 @@ impl<'a> Eval<'a> {
             input: &NULL,
             doc: &NULL,
             world,
-            locals: smallvec::SmallVec::new(),
+            locals: Vec::with_capacity(FRAME_RESERVED),
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
@@ -192,21 +191,36 @@ impl<'a> Eval<'a> {
     /// `eval` of these expressions.
     #[inline]
     fn path(&self, id: ExprId) -> Option<&'a Value> {
-        let program = self.program;
-        match &program.exprs[id as usize] {
-            Expr::Field(obj, key) => match self.path(*obj)? {
+        match &self.program.exprs[id as usize] {
+            // The object's expression is looked at here, so `a.format` and `input.license` take no call.
+            Expr::Field(obj, key) => match self.path_root(*obj)? {
                 Value::Object(map) => key.get(map),
                 _ => None,
             },
+            _ => self.path_root(id),
+        }
+    }
+
+    /// [`Eval::path`] of a root (local, constant, `input`, `doc`); a member access takes the recursive call.
+    #[inline(always)]
+    fn path_root(&self, id: ExprId) -> Option<&'a Value> {
+        match &self.program.exprs[id as usize] {
             Expr::Local(slot) => match &self.locals[self.base + *slot as usize] {
                 Cow::Borrowed(v) => Some(*v),
                 Cow::Owned(_) => None,
             },
-            Expr::Const(slot) => Some(&self.consts[*slot as usize]),
             Expr::Input => Some(self.input),
+            Expr::Field(..) => self.path_deep(id),
+            Expr::Const(slot) => Some(&self.consts[*slot as usize]),
             Expr::Doc => Some(self.doc),
             _ => None,
         }
+    }
+
+    /// [`Eval::path`], out of line (paths of more than one member).
+    #[inline(never)]
+    fn path_deep(&self, id: ExprId) -> Option<&'a Value> {
+        self.path(id)
     }
 
     /// An operand: [`Eval::path`] when it resolves, else [`Eval::eval`].
