@@ -100,7 +100,12 @@ impl FieldKey {
 /// Also what `==` on two strings and constant string sets use.
 #[inline(always)]
 pub(crate) fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_text`] of bytes (`starts_with` compares a prefix of a string, which need not be whole characters).
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;

@@ -156,15 +156,15 @@ impl<'a> Eval<'a> {
 
     /// Starts a frame of `size` slots (a rule body or a constant initialiser).
     pub(crate) fn reset_frame(&mut self, size: u32) {
-        // Every slot back to null, in place: a rule never sees what the one before bound. Clearing the
-        // vector and refilling it (two out-of-line loops) cost more than a short rule's own work.
+        // The frame's slots back to null, in place: a rule never sees what the one before bound. Slots past
+        // `size` are left as they are (nothing reads them; a call's frame starts above them): truncating and
+        // refilling the vector for each rule cost more than a short rule's own work.
         let size = size as usize;
-        self.locals.truncate(size);
-        for slot in self.locals.iter_mut() {
-            *slot = Cow::Borrowed(&NULL);
-        }
         if self.locals.len() < size {
             self.locals.resize(size, Cow::Borrowed(&NULL));
+        }
+        for slot in &mut self.locals[..size] {
+            *slot = Cow::Borrowed(&NULL);
         }
         self.base = 0;
         self.steps = 0;
@@ -348,7 +348,14 @@ impl<'a> Eval<'a> {
                         if let (Value::String(s), Value::String(p)) = (&*l, &*r) {
                             // What the call charges: one step and the arguments' weights; a boolean weighs 0.
                             self.charge(1u64.saturating_add(l.weight()).saturating_add(r.weight()))?;
-                            return Ok(if kind == Fast::StartsWith { s.starts_with(&**p) } else { s.ends_with(&**p) });
+                            let (s, p) = (s.as_bytes(), p.as_bytes());
+                            // Compared in place (`same_bytes`: a word at a time for short affixes), not by a
+                            // `memcmp` call.
+                            let part = match kind {
+                                Fast::StartsWith => s.get(..p.len()),
+                                _ => s.len().checked_sub(p.len()).and_then(|start| s.get(start..)),
+                            };
+                            return Ok(part.is_some_and(|part| crate::ir::same_bytes(part, p)));
                         }
                         let v = self.call_values(*function, args, smallvec::smallvec![l, r])?;
                         as_bool(id, v)
