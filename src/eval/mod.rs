@@ -10,6 +10,7 @@ mod fault;
 mod finding;
 mod ops;
 mod run;
+mod touch;
 
 use std::borrow::Cow;
 
@@ -74,6 +75,11 @@ pub(crate) struct Eval<'a> {
     steps: u64,
     pub(crate) max_steps: u64,
     cx: CallContext,
+    /// The arrays loops have read ahead (see `touch`), by address: rules that loop over the same array
+    /// (`input.artifacts` in two rules) read it ahead once. Borrowed data lives as long as the evaluation, so
+    /// an address is never reused for another array meanwhile.
+    touched: [usize; 4],
+    touched_next: usize,
 }
 
 fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
@@ -145,6 +151,8 @@ impl<'a> Eval<'a> {
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
             cx,
+            touched: [0; 4],
+            touched_next: 0,
         }
     }
 
@@ -559,6 +567,7 @@ impl<'a> Eval<'a> {
         let source = self.operand(lp.source)?;
         match source {
             Cow::Borrowed(Value::Array(items)) => {
+                self.read_ahead(items);
                 for (i, item) in items.iter().enumerate() {
                     if !self.visit(lp, filter, || Value::Int(i as i64), Cow::Borrowed(item), body)? {
                         break;
@@ -589,6 +598,17 @@ impl<'a> Eval<'a> {
             other => return Err(Fault::wrong_type(lp.source, Ty::ARRAY.or(Ty::OBJECT), &other, node(&other))),
         }
         Ok(())
+    }
+
+    /// Reads a loop's array ahead (`touch::items`), unless a loop of this evaluation already did.
+    #[inline]
+    fn read_ahead(&mut self, items: &std::sync::Arc<Vec<Value>>) {
+        let at = std::sync::Arc::as_ptr(items) as usize;
+        if !self.touched.contains(&at) {
+            self.touched[self.touched_next % self.touched.len()] = at;
+            self.touched_next = self.touched_next.wrapping_add(1);
+            touch::items(items);
+        }
     }
 
     /// One loop iteration: bind, filter, run. Returns whether to go on.

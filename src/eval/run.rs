@@ -40,6 +40,7 @@ fn run<'a, const COVER: bool>(
     mut hits: Option<&mut Hits>,
 ) {
     ev.set_document(doc.data(), doc.meta());
+    super::touch::document(doc.data());
     for (rule, severity) in rules {
         ev.reset_frame(rule.locals);
         let start = out.len();
