@@ -347,7 +347,7 @@ impl Program {
 
 #[cfg(test)]
 mod tests {
-    use super::{FieldKey, same_text};
+    use super::{ConstSet, FieldKey, same_bytes, same_text};
     use crate::value::{Map, Value};
 
     #[test]
@@ -391,6 +391,61 @@ mod tests {
             assert_eq!(key.get(&other), Some(&Value::Int(3)));
             assert_eq!(key.get(&none), None);
             assert_eq!(key.get(&Map::default()), None);
+        }
+    }
+
+    #[test]
+    fn constant_sets_answer_like_a_linear_scan() {
+        let v = |text: &str| Value::from_json(text).expect("json");
+        let lists = [
+            "[\"apache-2.0\", \"mit\", \"bsd-3-clause\", \"cc-by-4.0\", \"llama3.1\"]",
+            "[\"a\", 1, \"b\", null, [1], {\"k\": 2}]",
+            "[\"\", \"é\", \"a string longer than sixteen bytes\", \"abcd\"]",
+            "[]",
+        ];
+        let items = [
+            "\"mit\"",
+            "\"MIT\"",
+            "\"mi\"",
+            "\"mitt\"",
+            "\"llama3.1\"",
+            "\"a\"",
+            "1",
+            "1.0",
+            "null",
+            "[1]",
+            "{\"k\": 2}",
+            "\"\"",
+            "\"é\"",
+            "\"a string longer than sixteen bytes\"",
+            "\"a string longer than sixteen bytez\"",
+            "\"abcd\"",
+            "\"abce\"",
+            "true",
+        ];
+        for list in lists {
+            let Value::Array(values) = v(list) else { unreachable!("a list") };
+            let set = ConstSet::new(&values);
+            for item in items {
+                let item = v(item);
+                assert_eq!(set.contains(&item), values.contains(&item), "{item:?} in {list}");
+            }
+        }
+        // Longer lists are hashed.
+        let long: Vec<Value> = (0..40).map(|i| Value::from(format!("v{i}"))).collect();
+        let set = ConstSet::new(&long);
+        assert!(set.strings.is_none());
+        assert!(set.contains(&Value::from("v39")) && !set.contains(&Value::from("v40")));
+    }
+
+    #[test]
+    fn bytes_compare_like_slices() {
+        let texts: [&[u8]; 8] =
+            [b"", b"s3", b"s3://", b"s3://approved-", b"s3://approved_", b"hf://datasets/", b"\xc3", b"\xc3\xa9"];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
         }
     }
 }
