@@ -392,7 +392,7 @@ impl<'a> Eval<'a> {
             Expr::InSet(x, set, negate) => {
                 let item = self.operand(*x)?;
                 self.charge_hash(&item)?;
-                Ok(program.sets[*set as usize].contains(&*item) != *negate)
+                Ok(program.sets[*set as usize].contains(&item) != *negate)
             }
             Expr::Matches(x, regex) => {
                 let v = self.operand(*x)?;
