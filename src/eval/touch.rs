@@ -6,7 +6,8 @@
 //! after another: the member it reads next is known only when the rule gets there. The loads here do not
 //! depend on each other's results (only on the node above), so the processor keeps many of them in flight at
 //! once, and the walk that follows finds the nodes in cache. On the model-card workload this took a
-//! pre-parsed card from 1.22× to about 1.1× the hand-written floor's time, for a few hundred instructions.
+//! pre-parsed card from 1.22× to 0.77× the hand-written floor's time with only the two interleaved (1.00–1.24×
+//! with regorus too), for about 1,900 more instructions per card (docs/performance.md, "Third pass").
 //!
 //! It only reads, and a bounded amount: the first [`WIDE`] members or items of each node it looks into, two
 //! levels down, so a huge array costs no more than a small one here (the loop itself pays for its size).
