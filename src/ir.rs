@@ -78,7 +78,7 @@ impl FieldKey {
     pub(crate) fn get<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
         let guess = self.position.load(Relaxed) as usize;
         if let Some((k, v)) = map.get_index(guess)
-            && same_key(k, &self.name)
+            && same_text(k, &self.name)
         {
             return Some(v);
         }
@@ -88,7 +88,7 @@ impl FieldKey {
     #[inline(never)]
     fn probe<'v>(&self, map: &'v crate::value::Map) -> Option<&'v Value> {
         use indexmap::map::RawEntryApiV1;
-        let i = map.raw_entry_v1().index_from_hash(self.hash, |k| same_key(k, &self.name))?;
+        let i = map.raw_entry_v1().index_from_hash(self.hash, |k| same_text(k, &self.name))?;
         if let Ok(i) = u32::try_from(i) {
             self.position.store(i, Relaxed);
         }
@@ -97,9 +97,15 @@ impl FieldKey {
 }
 
 /// Whether two keys are the same text; keys of 4 to 16 bytes are compared a word at a time, without a call.
+/// Also what `==` on two strings and constant string sets use.
 #[inline(always)]
-fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_text`] of bytes (`starts_with` compares a prefix of a string, which need not be whole characters).
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -127,6 +133,38 @@ fn half(s: &[u8], at: usize) -> u32 {
     match s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()) {
         Some(w) => u32::from_ne_bytes(w),
         None => 0,
+    }
+}
+
+/// The items of `x in <constant array>`, for a lookup.
+#[derive(Debug)]
+pub(crate) struct ConstSet {
+    hashed: HashSet<Value, foldhash::fast::RandomState>,
+    /// When every item is a string and there are few: the strings, scanned by length and bytes, which costs
+    /// less than hashing the item (`license in allowed_licenses`: five short names).
+    strings: Option<Box<[Arc<str>]>>,
+}
+
+/// Most strings a set scans instead of hashing.
+const MAX_SCANNED: usize = 16;
+
+impl ConstSet {
+    pub(crate) fn new(items: &[Value]) -> ConstSet {
+        let strings: Option<Box<[Arc<str>]>> = if items.len() <= MAX_SCANNED {
+            items.iter().map(|v| if let Value::String(s) = v { Some(s.clone()) } else { None }).collect()
+        } else {
+            None
+        };
+        ConstSet { hashed: items.iter().cloned().collect(), strings }
+    }
+
+    /// Whether `item` equals one of the items (`Value` equality: a string equals only a string).
+    #[inline]
+    pub(crate) fn contains(&self, item: &Value) -> bool {
+        match (item, &self.strings) {
+            (Value::String(s), Some(strings)) => strings.iter().any(|k| same_text(k, s)),
+            _ => self.hashed.contains(item),
+        }
     }
 }
 
@@ -247,7 +285,7 @@ pub(crate) struct Program {
     pub consts: Vec<Value>,
     pub const_inits: Vec<ConstInit>,
     pub regexes: Vec<crate::pattern::Pattern>,
-    pub sets: Vec<HashSet<Value, foldhash::fast::RandomState>>,
+    pub sets: Vec<ConstSet>,
     pub fns: Vec<UserFn>,
     pub rules: Vec<Rule>,
     /// Rule indexes per document kind (indexed by `Kind as usize`), in rule order.
@@ -309,7 +347,7 @@ impl Program {
 
 #[cfg(test)]
 mod tests {
-    use super::{FieldKey, same_key};
+    use super::{ConstSet, FieldKey, same_bytes, same_text};
     use crate::value::{Map, Value};
 
     #[test]
@@ -337,7 +375,7 @@ mod tests {
         ];
         for a in keys {
             for b in keys {
-                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }
@@ -353,6 +391,61 @@ mod tests {
             assert_eq!(key.get(&other), Some(&Value::Int(3)));
             assert_eq!(key.get(&none), None);
             assert_eq!(key.get(&Map::default()), None);
+        }
+    }
+
+    #[test]
+    fn constant_sets_answer_like_a_linear_scan() {
+        let v = |text: &str| Value::from_json(text).expect("json");
+        let lists = [
+            "[\"apache-2.0\", \"mit\", \"bsd-3-clause\", \"cc-by-4.0\", \"llama3.1\"]",
+            "[\"a\", 1, \"b\", null, [1], {\"k\": 2}]",
+            "[\"\", \"é\", \"a string longer than sixteen bytes\", \"abcd\"]",
+            "[]",
+        ];
+        let items = [
+            "\"mit\"",
+            "\"MIT\"",
+            "\"mi\"",
+            "\"mitt\"",
+            "\"llama3.1\"",
+            "\"a\"",
+            "1",
+            "1.0",
+            "null",
+            "[1]",
+            "{\"k\": 2}",
+            "\"\"",
+            "\"é\"",
+            "\"a string longer than sixteen bytes\"",
+            "\"a string longer than sixteen bytez\"",
+            "\"abcd\"",
+            "\"abce\"",
+            "true",
+        ];
+        for list in lists {
+            let Value::Array(values) = v(list) else { unreachable!("a list") };
+            let set = ConstSet::new(&values);
+            for item in items {
+                let item = v(item);
+                assert_eq!(set.contains(&item), values.contains(&item), "{item:?} in {list}");
+            }
+        }
+        // Longer lists are hashed.
+        let long: Vec<Value> = (0..40).map(|i| Value::from(format!("v{i}"))).collect();
+        let set = ConstSet::new(&long);
+        assert!(set.strings.is_none());
+        assert!(set.contains(&Value::from("v39")) && !set.contains(&Value::from("v40")));
+    }
+
+    #[test]
+    fn bytes_compare_like_slices() {
+        let texts: [&[u8]; 8] =
+            [b"", b"s3", b"s3://", b"s3://approved-", b"s3://approved_", b"hf://datasets/", b"\xc3", b"\xc3\xa9"];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
         }
     }
 }

@@ -5,8 +5,6 @@
 //!   constant arguments);
 //! - `x in <constant array>` becomes a hash-set lookup when the array is long enough for that to pay.
 
-use std::collections::HashSet;
-
 use crate::eval::{Eval, World};
 use crate::functions::{CallContext, Registry};
 use crate::ir::{Expr, ExprId, Program};
@@ -92,7 +90,7 @@ fn membership(program: &mut Program) {
         if items.len() < 4 || !fits(items, MAX_SET_SIZE) {
             continue;
         }
-        program.sets.push(items.iter().cloned().collect::<HashSet<Value, _>>());
+        program.sets.push(crate::ir::ConstSet::new(items));
         program.exprs[i] = Expr::InSet(x, (program.sets.len() - 1) as u32, negate);
     }
 }

@@ -17,15 +17,20 @@ use crate::value::{BYTES_PER_STEP, MAX_BUILT_STRING, Value};
 
 impl<'a> Eval<'a> {
     /// Spends `n` steps; past the budget, evaluation stops with an error.
+    #[inline(always)]
     pub(super) fn charge(&mut self, n: u64) -> Result<(), Faulty<'a>> {
         self.steps = self.steps.saturating_add(n);
         if self.steps > self.max_steps {
-            return Err(Fault::error(
-                format!("evaluation stopped after {} steps (the step budget)", self.max_steps),
-                None,
-            ));
+            return Err(self.over_budget());
         }
         Ok(())
+    }
+
+    /// The fault of a spent budget, out of line: the check above is inlined everywhere a step is charged.
+    #[cold]
+    #[inline(never)]
+    fn over_budget(&self) -> Faulty<'a> {
+        Fault::error(format!("evaluation stopped after {} steps (the step budget)", self.max_steps), None)
     }
 
     /// Steps left; walks stop a little past this, which is enough to know the budget is gone.

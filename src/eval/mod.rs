@@ -8,14 +8,18 @@ mod cost;
 pub(crate) mod cover;
 mod fault;
 mod finding;
+mod loops;
 mod ops;
 mod run;
+#[cfg(test)]
+mod tests;
+mod touch;
 
 use std::borrow::Cow;
 
 use crate::functions::{CallContext, Fast, FunctionId, Registry, Ty};
 use crate::input::{Document, Kind};
-use crate::ir::{Expr, ExprId, Loop, Part, Program, Quant};
+use crate::ir::{Expr, ExprId, Part, Program};
 use crate::value::Value;
 
 pub(crate) use fault::{Fault, Faulty, Key};
@@ -74,6 +78,11 @@ pub(crate) struct Eval<'a> {
     steps: u64,
     pub(crate) max_steps: u64,
     cx: CallContext,
+    /// The arrays loops have read ahead (see `touch`), by address: rules that loop over the same array
+    /// (`input.artifacts` in two rules) read it ahead once. Borrowed data lives as long as the evaluation, so
+    /// an address is never reused for another array meanwhile.
+    touched: [usize; 4],
+    touched_next: usize,
 }
 
 fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
@@ -84,6 +93,10 @@ fn node<'a>(v: &Val<'a>) -> Option<&'a Value> {
 }
 
 static NULL: Value = Value::Null;
+
+/// Local slots an evaluation reserves at the start, so short rules never grow the frame vector. (A `SmallVec`
+/// held inline saves that allocation but costs a branch on every slot access, which came out slower.)
+const FRAME_RESERVED: usize = 8;
 
 /// A condition's value, which must be a boolean.
 fn as_bool<'a>(id: ExprId, v: Val<'a>) -> Result<bool, Faulty<'a>> {
@@ -124,11 +137,13 @@ impl<'a> Eval<'a> {
             input: &NULL,
             doc: &NULL,
             world,
-            locals: Vec::new(),
+            locals: Vec::with_capacity(FRAME_RESERVED),
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
             cx,
+            touched: [0; 4],
+            touched_next: 0,
         }
     }
 
@@ -140,8 +155,16 @@ impl<'a> Eval<'a> {
 
     /// Starts a frame of `size` slots (a rule body or a constant initialiser).
     pub(crate) fn reset_frame(&mut self, size: u32) {
-        self.locals.clear();
-        self.locals.resize(size as usize, Cow::Borrowed(&NULL));
+        // The frame's slots back to null, in place: a rule never sees what the one before bound. Slots past
+        // `size` are left as they are (nothing reads them; a call's frame starts above them): truncating and
+        // refilling the vector for each rule cost more than a short rule's own work.
+        let size = size as usize;
+        if self.locals.len() < size {
+            self.locals.resize(size, Cow::Borrowed(&NULL));
+        }
+        for slot in &mut self.locals[..size] {
+            *slot = Cow::Borrowed(&NULL);
+        }
         self.base = 0;
         self.steps = 0;
     }
@@ -151,7 +174,8 @@ impl<'a> Eval<'a> {
         &self.locals[self.base + slot as usize]
     }
 
-    #[inline]
+    // Always inlined: out of line, the call and the drop of the slot's old value cost more than the store.
+    #[inline(always)]
     pub(crate) fn set_local(&mut self, slot: u32, value: Val<'a>) {
         self.locals[self.base + slot as usize] = value;
     }
@@ -166,21 +190,36 @@ impl<'a> Eval<'a> {
     /// `eval` of these expressions.
     #[inline]
     fn path(&self, id: ExprId) -> Option<&'a Value> {
-        let program = self.program;
-        match &program.exprs[id as usize] {
-            Expr::Field(obj, key) => match self.path(*obj)? {
+        match &self.program.exprs[id as usize] {
+            // The object's expression is looked at here, so `a.format` and `input.license` take no call.
+            Expr::Field(obj, key) => match self.path_root(*obj)? {
                 Value::Object(map) => key.get(map),
                 _ => None,
             },
+            _ => self.path_root(id),
+        }
+    }
+
+    /// [`Eval::path`] of a root (local, constant, `input`, `doc`); a member access takes the recursive call.
+    #[inline(always)]
+    fn path_root(&self, id: ExprId) -> Option<&'a Value> {
+        match &self.program.exprs[id as usize] {
             Expr::Local(slot) => match &self.locals[self.base + *slot as usize] {
                 Cow::Borrowed(v) => Some(*v),
                 Cow::Owned(_) => None,
             },
-            Expr::Const(slot) => Some(&self.consts[*slot as usize]),
             Expr::Input => Some(self.input),
+            Expr::Field(..) => self.path_deep(id),
+            Expr::Const(slot) => Some(&self.consts[*slot as usize]),
             Expr::Doc => Some(self.doc),
             _ => None,
         }
+    }
+
+    /// [`Eval::path`], out of line (paths of more than one member).
+    #[inline(never)]
+    fn path_deep(&self, id: ExprId) -> Option<&'a Value> {
+        self.path(id)
     }
 
     /// An operand: [`Eval::path`] when it resolves, else [`Eval::eval`].
@@ -295,7 +334,7 @@ impl<'a> Eval<'a> {
                 let r = self.operand(*b)?;
                 if let crate::ir::Cmp::Eq | crate::ir::Cmp::Ne = cmp {
                     self.charge_equality(&l, &r)?;
-                    return Ok((*l == *r) == (*cmp == crate::ir::Cmp::Eq));
+                    return Ok(ops::equal(&l, &r) == (*cmp == crate::ir::Cmp::Eq));
                 }
                 ops::compare(*cmp, &l, &r, (*a, self.data_node(*a, &l)), (*b, self.data_node(*b, &r)))
             }
@@ -308,7 +347,14 @@ impl<'a> Eval<'a> {
                         if let (Value::String(s), Value::String(p)) = (&*l, &*r) {
                             // What the call charges: one step and the arguments' weights; a boolean weighs 0.
                             self.charge(1u64.saturating_add(l.weight()).saturating_add(r.weight()))?;
-                            return Ok(if kind == Fast::StartsWith { s.starts_with(&**p) } else { s.ends_with(&**p) });
+                            let (s, p) = (s.as_bytes(), p.as_bytes());
+                            // Compared in place (`same_bytes`: a word at a time for short affixes), not by a
+                            // `memcmp` call.
+                            let part = match kind {
+                                Fast::StartsWith => s.get(..p.len()),
+                                _ => s.len().checked_sub(p.len()).and_then(|start| s.get(start..)),
+                            };
+                            return Ok(part.is_some_and(|part| crate::ir::same_bytes(part, p)));
                         }
                         let v = self.call_values(*function, args, smallvec::smallvec![l, r])?;
                         as_bool(id, v)
@@ -346,7 +392,7 @@ impl<'a> Eval<'a> {
             Expr::InSet(x, set, negate) => {
                 let item = self.operand(*x)?;
                 self.charge_hash(&item)?;
-                Ok(program.sets[*set as usize].contains(&*item) != *negate)
+                Ok(program.sets[*set as usize].contains(&item) != *negate)
             }
             Expr::Matches(x, regex) => {
                 let v = self.operand(*x)?;
@@ -501,107 +547,5 @@ impl<'a> Eval<'a> {
         self.base = saved;
         self.locals.truncate(base);
         result
-    }
-
-    /// Calls `body` for each element of a loop's source (that passes its filter, when `filter`), with the
-    /// loop's slots bound. `body` returns whether to go on.
-    pub(crate) fn each<F>(&mut self, lp: &Loop, filter: bool, body: &mut F) -> Result<(), Faulty<'a>>
-    where
-        F: FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
-    {
-        let source = self.operand(lp.source)?;
-        match source {
-            Cow::Borrowed(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if !self.visit(lp, filter, || Value::Int(i as i64), Cow::Borrowed(item), body)? {
-                        break;
-                    }
-                }
-            }
-            Cow::Borrowed(Value::Object(map)) => {
-                for (k, v) in map.iter() {
-                    if !self.visit(lp, filter, || Value::String(k.clone()), Cow::Borrowed(v), body)? {
-                        break;
-                    }
-                }
-            }
-            Cow::Owned(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if !self.visit(lp, filter, || Value::Int(i as i64), Cow::Owned(item.clone()), body)? {
-                        break;
-                    }
-                }
-            }
-            Cow::Owned(Value::Object(map)) => {
-                for (k, v) in map.iter() {
-                    if !self.visit(lp, filter, || Value::String(k.clone()), Cow::Owned(v.clone()), body)? {
-                        break;
-                    }
-                }
-            }
-            other => return Err(Fault::wrong_type(lp.source, Ty::ARRAY.or(Ty::OBJECT), &other, node(&other))),
-        }
-        Ok(())
-    }
-
-    /// One loop iteration: bind, filter, run. Returns whether to go on.
-    #[inline]
-    fn visit<F>(
-        &mut self,
-        lp: &Loop,
-        filter: bool,
-        key: impl FnOnce() -> Value,
-        item: Val<'a>,
-        body: &mut F,
-    ) -> Result<bool, Faulty<'a>>
-    where
-        F: FnMut(&mut Eval<'a>) -> Result<bool, Faulty<'a>>,
-    {
-        self.step()?;
-        if let Some(k) = lp.key {
-            self.set_local(k, Cow::Owned(key()));
-        }
-        self.set_local(lp.var, item);
-        if let Some(cond) = lp.filter.filter(|_| filter)
-            && !self.boolean(cond)?
-        {
-            return Ok(true);
-        }
-        body(self)
-    }
-
-    fn quantified(&mut self, q: Quant, lp: &Loop, cond: Option<ExprId>) -> R<'a> {
-        let mut count = 0i64;
-        let mut decided = None;
-        self.each(lp, true, &mut |ev| {
-            let holds = match cond {
-                Some(c) => ev.boolean(c)?,
-                None => true,
-            };
-            match (q, holds) {
-                (Quant::All, false) => decided = Some(false),
-                (Quant::Any, true) => decided = Some(true),
-                (Quant::None, true) => decided = Some(false),
-                (Quant::Count, true) => count += 1,
-                _ => {}
-            }
-            Ok(decided.is_none())
-        })?;
-        Ok(Cow::Owned(match q {
-            Quant::Count => Value::Int(count),
-            Quant::All | Quant::None => Value::Bool(decided.unwrap_or(true)),
-            Quant::Any => Value::Bool(decided.unwrap_or(false)),
-        }))
-    }
-
-    fn comprehension(&mut self, elem: ExprId, loops: &[Loop], out: &mut Vec<Value>) -> Result<(), Faulty<'a>> {
-        let Some((first, rest)) = loops.split_first() else {
-            out.push(self.eval(elem)?.into_owned());
-            return Ok(());
-        };
-        self.each(first, true, &mut |ev| {
-            ev.comprehension(elem, rest, out)?;
-            Ok(true)
-        })
     }
 }

@@ -10,6 +10,18 @@ use crate::value::{Value, compare_numbers};
 /// An operand: the expression it came from and, if it is part of a document, the node itself.
 type Operand<'a> = (ExprId, Option<&'a Value>);
 
+/// `l == r`, with the common scalar cases inline: `Value::eq` is an out-of-line call, and comparing two
+/// strings through it costs a `memcmp` call even for a short key like `"accuracy"`.
+#[inline(always)]
+pub(super) fn equal(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::String(a), Value::String(b)) => crate::ir::same_text(a, b),
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Null, Value::Null) => true,
+        _ => l == r,
+    }
+}
+
 /// `obj.key`; `at` is the whole access, `obj_expr` the object's expression.
 pub(super) fn field<'a>(obj: Cow<'a, Value>, key: &FieldKey, obj_expr: ExprId, at: ExprId) -> R<'a> {
     match obj {

@@ -39,12 +39,12 @@ fn run<'a, const COVER: bool>(
     out: &mut Vec<Finding>,
     mut hits: Option<&mut Hits>,
 ) {
+    ev.set_document(doc.data(), doc.meta());
+    super::touch::document(doc.data());
     for (rule, severity) in rules {
-        ev.set_document(doc.data(), doc.meta());
         ev.reset_frame(rule.locals);
         let start = out.len();
-        let mut runner =
-            Runner::<COVER> { rule, severity, doc, out, start, seen: Default::default(), hits: hits.as_deref_mut() };
+        let mut runner = Runner::<COVER> { rule, severity, doc, out, start, seen: None, hits: hits.as_deref_mut() };
         runner.block(ev, &rule.body);
         if COVER && let Some(hits) = runner.hits {
             let fired = runner.out.len() > start;
@@ -60,8 +60,9 @@ struct Runner<'r, 'a, const COVER: bool> {
     out: &'r mut Vec<Finding>,
     /// Where this rule's findings start in `out`, for de-duplication.
     start: usize,
-    /// Hashes of the (message, pointer) pairs this rule has reported.
-    seen: std::collections::HashSet<u64, foldhash::fast::RandomState>,
+    /// Hashes of the (message, pointer) pairs this rule has reported; made at the first finding, as most
+    /// rules report none (a random hash state costs a seed per rule).
+    seen: Option<std::collections::HashSet<u64, foldhash::fast::RandomState>>,
     /// Coverage, written only when `COVER`.
     hits: Option<&'r mut Hits>,
 }
@@ -187,7 +188,7 @@ impl<'a, const COVER: bool> Runner<'_, 'a, COVER> {
             use std::hash::BuildHasher;
             foldhash::fast::FixedState::default().hash_one((&message, location.as_ref().map(|l| &l.pointer)))
         };
-        if !self.seen.insert(key) {
+        if !self.seen.get_or_insert_with(Default::default).insert(key) {
             let same = |f: &Finding| {
                 f.message == message && f.location.as_ref().map(|l| &l.pointer) == location.as_ref().map(|l| &l.pointer)
             };
