@@ -35,6 +35,14 @@ fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
+/// That the server closes `stream` about a second from now (a 1-second deadline): not before 0.8 s, within 4 s.
+fn assert_closed_after_about_a_second(stream: &mut TcpStream, what: &str) {
+    let started = Instant::now();
+    assert!(closed_within(stream, Duration::from_secs(8)), "{what}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(4), "closed after {waited:?}");
+}
+
 #[test]
 fn a_keep_alive_connection_outlives_the_header_timeout_between_requests() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -53,10 +61,7 @@ fn a_connection_that_sends_no_request_is_closed_after_the_header_timeout() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(&["--header-timeout", "1"], dir.path());
     let mut silent = TcpStream::connect(&server.addr).unwrap();
-    let started = Instant::now();
-    assert!(closed_within(&mut silent, Duration::from_secs(8)), "a silent connection is not kept");
-    let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(4), "closed after {waited:?}");
+    assert_closed_after_about_a_second(&mut silent, "a silent connection is not kept");
 }
 
 #[test]
@@ -66,10 +71,7 @@ fn the_idle_timeout_closes_a_quiet_keep_alive_connection() {
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(keep_alive_get(&mut stream, "/healthz").unwrap().status, 200);
-    let started = Instant::now();
-    assert!(closed_within(&mut stream, Duration::from_secs(8)), "the idle connection is closed");
-    let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(4), "closed after {waited:?}");
+    assert_closed_after_about_a_second(&mut stream, "the idle connection is closed");
 }
 
 #[test]
