@@ -21,15 +21,24 @@ pub struct Style {
 }
 
 impl Style {
-    fn handler(self) -> GraphicalReportHandler {
+    pub(super) fn handler(self) -> GraphicalReportHandler {
         let theme = if self.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        GraphicalReportHandler::new_themed(theme).with_width(self.width).with_context_lines(1).with_links(false)
+        GraphicalReportHandler::new_themed(theme)
+            .with_width(self.width)
+            .with_context_lines(super::snippet::CONTEXT_LINES)
+            .with_links(false)
     }
 
     /// Renders any diagnostic (policy errors, input errors) the same way as findings. Every text that may
-    /// come from an input (messages, labels, advice, file names, the snippet) is escaped on the way.
+    /// come from an input (messages, labels, advice, file names, the snippet) is escaped on the way. Without
+    /// colour the usual shape is drawn directly ([`super::snippet`]), with the same result as miette's.
     pub fn render(self, diagnostic: &dyn Diagnostic) -> String {
         let escaped = Escaped::new(diagnostic);
+        if !self.color
+            && let Some(text) = super::snippet::draw(&escaped, self.width)
+        {
+            return text;
+        }
         let mut out = String::new();
         if self.handler().render_report(&mut out, &escaped).is_err() {
             out = format!("{escaped}\n");

@@ -11,6 +11,8 @@ pub mod junit;
 pub mod paths;
 pub mod read;
 pub mod sarif;
+#[cfg(feature = "render")]
+mod snippet;
 pub mod yaml;
 
 use std::collections::BTreeMap;
