@@ -1,7 +1,8 @@
 //! Criterion benches for the YAML loader on its own: Vigil's load of one generated model card and of a real
-//! deployment manifest, next to the event-only parsers it is measured against (`vigil_bench::yaml_parsers`:
-//! libyaml-safer, the parser it uses; saphyr-parser; yaml-rust2). The ratio of the first row to the parser
-//! rows is issue 18's "YAML load ÷ parser".
+//! deployment manifest, next to the rows it is measured against (`vigil_bench::yaml_parsers`): the event-only
+//! parsers (libyaml-safer, the parser it uses; saphyr-parser; yaml-rust2) and the parsers loading into their
+//! own values (yaml-rust2's `YamlLoader`, saphyr's `Yaml`, `MarkedYaml`, `MarkedYamlOwned`). The ratio of the
+//! first row to the others is issue 18's "YAML load ÷ parser".
 //!
 //! Run with `cargo bench -p vigil-bench --bench loaders_yaml`.
 
@@ -9,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vigil::Document;
-use vigil_bench::yaml_parsers::{Reader, libyaml_safer_events, saphyr_events, yaml_rust2_events};
+use vigil_bench::yaml_parsers::{READERS, ROWS};
 use vigil_bench::{Rng, model_card_yaml};
 
 fn group(c: &mut Criterion, name: &str, texts: &[String]) {
@@ -18,12 +19,7 @@ fn group(c: &mut Criterion, name: &str, texts: &[String]) {
     group.bench_function("Vigil load (Document::from_str)", |b| {
         b.iter(|| texts.iter().map(|t| Document::from_str("doc.yaml", t).map_or(0, |d| d.len())).sum::<usize>())
     });
-    let parsers: [(&str, Reader); 3] = [
-        ("libyaml-safer events", libyaml_safer_events),
-        ("saphyr-parser events", saphyr_events),
-        ("yaml-rust2 events", yaml_rust2_events),
-    ];
-    for (label, parse) in parsers {
+    for (label, parse) in ROWS.into_iter().zip(READERS).skip(1) {
         group.bench_function(label, |b| {
             b.iter(|| texts.iter().map(|t| parse(black_box(t)).unwrap_or(0)).sum::<usize>())
         });

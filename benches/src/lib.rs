@@ -17,6 +17,10 @@ use std::path::Path;
 /// The regorus release the comparison runs (kept equal to Cargo.lock by a test).
 pub const REGORUS_VERSION: &str = "0.14.1";
 
+/// The allocator the harness binaries run under: mimalloc (as the `policy` binary) with the `mimalloc`
+/// feature, the system allocator without it.
+pub const ALLOCATOR: &str = if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" };
+
 /// A small deterministic PRNG (xorshift64*): the same seed gives the same documents on every machine.
 pub struct Rng(u64);
 

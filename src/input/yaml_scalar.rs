@@ -33,7 +33,10 @@ fn unsafe_tag(src: &Source, suffix: &str, span: Span) -> LoadError {
     LoadError::syntax(src, span, message)
 }
 
-/// The value of a scalar event: `text` as the parser decoded it, its style and tag.
+/// The value of a scalar event: `text` as the parser decoded it, its style and tag. Inlined into the
+/// builder's loop: most scalars are untagged, and a plain one that cannot be a core value (its first byte
+/// says so) becomes a string without a call.
+#[inline]
 pub(super) fn scalar(
     src: &Source,
     text: String,
@@ -41,9 +44,15 @@ pub(super) fn scalar(
     tag: Option<&str>,
     span: Span,
 ) -> Result<Value, LoadError> {
-    let Some(tag) = tag else {
-        return Ok(if matches!(style, ScalarStyle::Plain) { resolve_plain_owned(text) } else { text_value(text) });
-    };
+    match tag {
+        None if matches!(style, ScalarStyle::Plain) => Ok(resolve_plain_owned(text)),
+        None => Ok(text_value(text)),
+        Some(tag) => tagged(src, text, style, tag, span),
+    }
+}
+
+/// [`scalar`] of a tagged scalar.
+fn tagged(src: &Source, text: String, style: ScalarStyle, tag: &str, span: Span) -> Result<Value, LoadError> {
     if let Some(suffix) = tag.strip_prefix(CORE_TAG) {
         let resolved = resolve_plain(&text);
         return match (suffix, resolved) {
@@ -65,13 +74,24 @@ pub(super) fn scalar(
     })
 }
 
+#[inline]
 fn text_value(text: String) -> Value {
     Value::String(text.into())
 }
 
 /// [`resolve_plain`] of a scalar the parser handed over.
+#[inline]
 pub(super) fn resolve_plain_owned(text: String) -> Value {
+    if text.as_bytes().first().is_some_and(|&b| !may_be_core(b)) {
+        return text_value(text);
+    }
     resolve_core(&text).unwrap_or_else(|| Value::String(text.into()))
+}
+
+/// Whether a plain scalar starting with `first` can be a null, boolean or number of the core schema.
+#[inline]
+fn may_be_core(first: u8) -> bool {
+    first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F')
 }
 
 /// YAML 1.2 core schema resolution of an untagged plain scalar.
@@ -84,8 +104,7 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 fn resolve_core(text: &str) -> Option<Value> {
     let Some(&first) = text.as_bytes().first() else { return Some(Value::Null) };
     // Most scalars are names and words: their first byte tells they are strings.
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'))
-    {
+    if !may_be_core(first) {
         return None;
     }
     match text {

@@ -9,6 +9,9 @@
 //!
 //! All engines are measured in one run, interleaved per document, because absolute times on a shared machine
 //! drift by 1.5× between runs: only the ratios carry over.
+//!
+//! The harness runs under the system allocator; built with `--features mimalloc` it runs under mimalloc, the
+//! allocator the `policy` binary ships with (the header says which).
 
 use std::path::PathBuf;
 use std::process::exit;
@@ -23,7 +26,11 @@ use vigil_bench::measure::{
     timing_rows, timing_table, today,
 };
 use vigil_bench::workload::{DataDir, Workload, agreement, rego_policy, rule_order, workload_dir};
-use vigil_bench::{REGORUS_VERSION, WORKLOAD_POLICY, scaling};
+use vigil_bench::{ALLOCATOR, REGORUS_VERSION, WORKLOAD_POLICY, scaling};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Command-line options.
 struct Args {
@@ -97,7 +104,7 @@ fn fail(message: impl std::fmt::Display) -> ! {
 fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(e));
     println!("# Vigil vs regorus {REGORUS_VERSION} vs OPA vs hand-written Rust\n");
-    println!("Machine: {}. Date: {}.\n", machine(), today());
+    println!("Machine: {}. Date: {}. Allocator: {ALLOCATOR}.\n", machine(), today());
     if let Some(n) = args.profile_items {
         profile_items(n, args.passes);
         return;
@@ -199,7 +206,13 @@ struct RunFigures {
     preparsed: Vec<f64>,
     json: Vec<f64>,
     yaml: Vec<f64>,
+    /// Vigil's YAML load ÷ the fastest event-only parser and ÷ the fastest loader ([`YAML_LOAD`]), as ratios
+    /// over 1; empty without the YAML parser table.
+    yaml_load: Vec<f64>,
 }
+
+/// Indices into [`RunFigures::yaml_load`]: the denominator 1, the ratio to event-only parsers, to loaders.
+const YAML_LOAD: [usize; 3] = [0, 1, 2];
 
 /// One run: Table 1 (pre-parsed input) and Table 2 (end to end), printed, and their medians returned.
 fn measure_run(
@@ -280,15 +293,19 @@ fn measure_run(
     }
     println!("### Table 2: end to end from text (parse + evaluate + drop), one thread\n\n{}", table2.render());
     println!("{}\n", json_load_line(&workload.json, args.passes, args.warmup));
+    let mut yaml_load = Vec::new();
     if !workload.yaml.is_empty() {
         // A parser that rejects a card loses the table, not the run: the tables above are already printed.
         match vigil_bench::yaml_parsers::run(&workload.yaml, args.passes, args.warmup) {
-            Ok(table) => println!("### YAML loading against event-only parsers, one thread\n\n{table}"),
+            Ok(run) => {
+                println!("### YAML loading against other YAML parsers, one thread\n\n{}", run.text);
+                yaml_load = vec![1.0, run.vs_events, run.vs_loaders];
+            }
             Err(e) => eprintln!("compare: no YAML parser table: {e}"),
         }
     }
     let [json, yaml] = medians;
-    RunFigures { preparsed, json, yaml }
+    RunFigures { preparsed, json, yaml, yaml_load }
 }
 
 /// The row label of Vigil on cards parsed just before their evaluation.
@@ -307,8 +324,10 @@ fn summary_table(runs: &[RunFigures], index: &dyn Fn(&str) -> Option<usize>, fir
     let pre: Pick = |r| &r.preparsed;
     let json: Pick = |r| &r.json;
     let yaml: Pick = |r| &r.yaml;
+    let yaml_load: Pick = |r| &r.yaml_load;
     let vigil = index("vigil");
-    let lines: [Line; 10] = [
+    let [one, vs_events, vs_loaders] = YAML_LOAD.map(Some);
+    let lines: [Line; 12] = [
         ("Vigil ÷ floor, pre-parsed card", "≤ 1.25×", pre, vigil, index("floor")),
         ("Vigil ÷ baseline, pre-parsed card", "", pre, vigil, index("baseline")),
         ("Vigil pre-parsed ÷ Vigil just parsed (layout penalty)", "< 2×, ideally 1×", pre, vigil, vigil.map(|_| first)),
@@ -319,6 +338,8 @@ fn summary_table(runs: &[RunFigures], index: &dyn Fn(&str) -> Option<usize>, fir
         ("Vigil ÷ floor, JSON text end to end", "", json, vigil, index("floor")),
         ("Vigil ÷ floor, YAML text end to end", "", yaml, vigil, index("floor")),
         ("regorus ÷ Vigil, JSON text end to end", "", json, index("regorus"), vigil),
+        ("Vigil YAML load ÷ fastest events-only parser (sums over cards)", "≤ 1.15×", yaml_load, vs_events, one),
+        ("Vigil YAML load ÷ fastest parser loading into its own values (sums)", "≤ 1.15×", yaml_load, vs_loaders, one),
     ];
     for (label, goal, pick, num, den) in lines {
         let (Some(num), Some(den)) = (num, den) else { continue };
