@@ -196,8 +196,8 @@ mod tests {
     fn imports_need_the_feature() {
         let text = "package t\nimport plugin \"p.wasm\" as p sha256 \"00\"\nrule \"T\" {\n  title = \"t\"\n  severity = low\n  applies_to = ModelCard\n  require p.f(1)\n}\n";
         let errors = crate::Engine::default().compile([("t.policy", text)]).unwrap_err();
-        assert_eq!(errors.0[0].message, "this build of Vigil cannot load WASM plugins");
-        assert_eq!(errors.0[0].span.range(), 10..49);
+        assert_eq!(errors.first().message, "this build of Vigil cannot load WASM plugins");
+        assert_eq!(errors.first().span.range(), 10..49);
     }
 }
 
