@@ -73,8 +73,8 @@ fn wrap(out: &mut String, text: &str, first: &str, rest: &str, width: usize) {
 struct Line<'a> {
     number: usize,
     offset: usize,
-    /// Bytes from the line's start to the next one's (its break included).
-    length: usize,
+    /// Where the next line starts (after this one's break).
+    end: usize,
     /// The line without its break.
     text: &'a str,
 }
@@ -108,7 +108,7 @@ fn snippet(out: &mut String, source: &dyn miette::SourceCode, span: SourceSpan, 
         out.push_str(" │ ");
         out.push_str(line.text);
         out.push('\n');
-        let end = line.offset + line.length;
+        let end = line.end;
         let applies = (start >= line.offset && start < end)
             || (start < line.offset && start + reach > end)
             || (start + reach > line.offset && start + reach <= end);
@@ -164,7 +164,7 @@ fn lines(context: &str, first_line: usize, first_offset: usize) -> Vec<Line<'_>>
             None => (context.len(), context.len()),
         };
         number += 1;
-        lines.push(Line { number, offset: first_offset + at, length: next - at, text: &context[at..text_end] });
+        lines.push(Line { number, offset: first_offset + at, end: first_offset + next, text: &context[at..text_end] });
         at = next;
     }
     lines
